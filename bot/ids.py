@@ -1,0 +1,25 @@
+"""Block Kit ids: callback ids, block ids and action ids, used by views and listeners alike."""
+
+# The request modal
+CALLBACK_REQUEST = "jit_request"
+BLOCK_ACCOUNT = "account"
+ACTION_ACCOUNT = "account_select"
+BLOCK_PERMISSION_SET = "permission_set"
+ACTION_PERMISSION_SET = "permission_set_select"
+BLOCK_DURATION = "duration"
+ACTION_DURATION = "duration_select"
+BLOCK_JUSTIFICATION = "justification"
+ACTION_JUSTIFICATION = "justification_input"
+
+# Approval messages
+ACTION_APPROVE = "approve_request"
+ACTION_REJECT = "reject_request"
+ACTION_DETAILS = "view_request_details"
+
+# The reject modal
+CALLBACK_REJECT = "jit_reject"
+BLOCK_REJECT_REASON = "reject_reason"
+ACTION_REJECT_REASON = "reject_reason_input"
+
+# App Home
+ACTION_HOME_REQUEST = "home_request_access"

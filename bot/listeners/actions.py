@@ -1,0 +1,94 @@
+"""Buttons and selects: the account select in the modal, Approve, Reject, View details,
+and Request Access on App Home. Authority is checked on the server for each click."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.listeners.commands import open_request_modal
+from bot.listeners.common import parse_request_id, tell
+from bot.render.modals import details_modal, reject_modal, request_modal
+from workflows.errors import NotAuthorized, WorkflowError
+from workflows.policy import check_can_decide, may_view
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def _channel(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def register(app: App, rt: Runtime) -> None:
+    @app.action(ids.ACTION_ACCOUNT)
+    def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Re-render the modal with the permission sets allowed on the chosen account."""
+        ack()
+        view = body["view"]
+        option = body["actions"][0].get("selected_option") or {}
+        account = rt.catalog.account(option.get("value", ""))
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=request_modal(
+                rt.catalog,
+                rt.config.durations,
+                account=account,
+                private_metadata=view.get("private_metadata", ""),
+            ),
+        )
+
+    @app.action(ids.ACTION_PERMISSION_SET)
+    @app.action(ids.ACTION_DURATION)
+    def on_select_in_form(ack: Ack) -> None:
+        ack()
+
+    @app.action(ids.ACTION_APPROVE)
+    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        request_id = parse_request_id(body["actions"][0].get("value"))
+        try:
+            if request_id is None:
+                raise NotAuthorized("That button doesn't name a request; nothing changed.")
+            actor = rt.directory.person(user_id)
+            rt.services.decide(request_id, actor, True, rt.clock())
+        except WorkflowError as exc:
+            tell(client, user_id, f":warning: {exc}", _channel(body))
+
+    @app.action(ids.ACTION_REJECT)
+    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Open the reject modal, if this person may decide this request."""
+        ack()
+        user_id = body["user"]["id"]
+        request_id = parse_request_id(body["actions"][0].get("value"))
+        try:
+            request = rt.store.get(request_id) if request_id is not None else None
+            if request is None:
+                raise NotAuthorized("That button doesn't name a request; nothing changed.")
+            check_can_decide(rt.config, request, rt.directory.person(user_id))
+            client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
+        except WorkflowError as exc:
+            tell(client, user_id, f":warning: {exc}", _channel(body))
+
+    @app.action(ids.ACTION_DETAILS)
+    def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        request_id = parse_request_id(body["actions"][0].get("value"))
+        request = rt.store.get(request_id) if request_id is not None else None
+        try:
+            if request is None or not may_view(rt.config, request, rt.directory.person(user_id)):
+                raise NotAuthorized("You can't see that request.")
+            client.views_open(trigger_id=body["trigger_id"], view=details_modal(request))
+        except WorkflowError as exc:
+            tell(client, user_id, f":warning: {exc}", _channel(body))
+
+    @app.action(ids.ACTION_HOME_REQUEST)
+    def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)

@@ -1,0 +1,57 @@
+"""``/jit``: open the request modal within the trigger_id's 3 seconds."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
+from workflows.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+def open_request_modal(
+    rt: Runtime, client: WebClient, trigger_id: str, user_id: str, channel_id: str | None
+) -> None:
+    """Open the request form (or say why nothing can be requested), then check that the
+    person has an Identity Center user and, if not, turn the modal into the explanation."""
+    if not rt.catalog.accounts:
+        client.views_open(
+            trigger_id=trigger_id, view=message_modal("No accounts available", NO_ACCOUNTS_TEXT)
+        )
+        return
+    metadata = json.dumps({"channel_id": channel_id}) if channel_id else ""
+    opened = client.views_open(
+        trigger_id=trigger_id,
+        view=request_modal(rt.catalog, rt.config.durations, private_metadata=metadata),
+    )
+    problem = None
+    try:
+        person = rt.directory.person(user_id)
+        if rt.aws.find_user_id(person.email) is None:
+            problem = (
+                f"Your Slack email *{person.email}* doesn't match a user in AWS IAM Identity "
+                "Center, so you can't request access yet. Ask your AWS administrator to "
+                "create an Identity Center user with that email address."
+            )
+    except WorkflowError as exc:
+        problem = str(exc)
+    if problem:
+        view = opened["view"]
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=message_modal("Can't request access", problem),
+        )
+
+
+def register(app: App, rt: Runtime) -> None:
+    @app.command(rt.config.slash_command)
+    def on_jit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        open_request_modal(rt, client, body["trigger_id"], body["user_id"], body.get("channel_id"))

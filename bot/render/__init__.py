@@ -1,0 +1,1 @@
+"""Pure functions from domain objects to Block Kit (slack_sdk models, returned as dicts)."""

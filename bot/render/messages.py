@@ -1,0 +1,162 @@
+"""Messages of a request's conversation: the requester's root, each approver's root, and
+the thread replies that tell what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.ids import ACTION_APPROVE, ACTION_DETAILS, ACTION_REJECT
+from bot.render.common import quote, request_fields, slack_date
+from workflows.domain import AccessRequest, Notice, NoticeKind
+from workflows.durations import duration_label
+from workflows.policy import decision_buttons_shown
+
+
+def _summary(request: AccessRequest) -> str:
+    return (
+        f"{request.permission_set_name} on {request.account_label} "
+        f"for {duration_label(request.duration)}"
+    )
+
+
+def _outcome_context(request: AccessRequest) -> list[Block]:
+    lines: list[str] = []
+    review = request.decision
+    if review is not None:
+        line = f"{review.decision.value.capitalize()} by {review.reviewer.name} {slack_date(review.decided_at)}"
+        if review.comment:
+            line += f": “{review.comment[:500]}”"
+        lines.append(line)
+    session = request.session
+    if session is not None:
+        if session.ended_at is None:
+            lines.append(f"Access until {slack_date(session.expires_at)}")
+        else:
+            lines.append(f"Access ended {slack_date(session.ended_at)} ({session.end_reason})")
+    return [ContextBlock(elements=[MarkdownTextObject(text=line)]) for line in lines]
+
+
+def _details_button(request: AccessRequest) -> ButtonElement:
+    return ButtonElement(text="View details", action_id=ACTION_DETAILS, value=str(request.id))
+
+
+def approval_message(request: AccessRequest) -> dict[str, Any]:
+    """The DM an approver gets: the request, and Approve / Reject / View details while a
+    decision is allowed; afterwards who decided and when."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":key: *{request.requester.name}* requests access (request #{request.id})"
+            )
+        ),
+        SectionBlock(fields=request_fields(request)),
+        SectionBlock(
+            text=MarkdownTextObject(text="*Justification*\n" + quote(request.justification))
+        ),
+    ]
+    if decision_buttons_shown(request):
+        blocks.append(
+            ActionsBlock(
+                block_id=f"decide-{request.id}",
+                elements=[
+                    ButtonElement(
+                        text="Approve",
+                        action_id=ACTION_APPROVE,
+                        value=str(request.id),
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Reject",
+                        action_id=ACTION_REJECT,
+                        value=str(request.id),
+                        style="danger",
+                    ),
+                    _details_button(request),
+                ],
+            )
+        )
+    else:
+        blocks += _outcome_context(request)
+        blocks.append(ActionsBlock(elements=[_details_button(request)]))
+    text = f"{request.requester.name} requests {_summary(request)} — {request.status_label}"
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def requester_message(request: AccessRequest) -> dict[str, Any]:
+    """The requester's DM: the root of the request's thread."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":inbox_tray: Your request #{request.id}: *{_summary(request)}*"
+            )
+        ),
+        SectionBlock(fields=request_fields(request)[1:]),
+        *_outcome_context(request),
+        ActionsBlock(elements=[_details_button(request)]),
+    ]
+    text = f"Your request #{request.id}: {_summary(request)} — {request.status_label}"
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def notice_text(
+    request: AccessRequest, notice: Notice, *, for_requester: bool, portal_url: str | None = None
+) -> str | None:
+    """What a thread says about ``notice``; None when this audience is not told."""
+    review = request.decision
+    by = review.reviewer.name if review else "someone"
+    comment = f": “{notice.detail}”" if notice.detail else "."
+    session = request.session
+    match notice.kind:
+        case NoticeKind.SENT_TO_ADMINS:
+            if not for_requester:
+                return None
+            return (
+                f":information_source: {request.account_label} has no account owner who can "
+                "approve this, so it went to the jitbot admins and SSO admins. Ask your "
+                "administrator to assign owners to this account."
+            )
+        case NoticeKind.APPROVED:
+            tail = " Granting access…" if for_requester else ""
+            return f":white_check_mark: Approved by {by}{comment}{tail}"
+        case NoticeKind.REJECTED:
+            return f":x: Rejected by {by}{comment}"
+        case NoticeKind.GRANTED:
+            assert session is not None
+            until = slack_date(session.expires_at)
+            if not for_requester:
+                return f":large_green_circle: Access granted until {until}."
+            text = (
+                f":large_green_circle: Access granted: {request.permission_set_name} on "
+                f"{request.account_label} until {until}."
+            )
+            if portal_url:
+                text += f" <{portal_url}|Open the AWS access portal>"
+            return text
+        case NoticeKind.GRANT_FAILED:
+            return f":warning: Granting access failed, nothing was granted: {notice.detail}"
+        case NoticeKind.EXPIRED:
+            assert session is not None
+            return (
+                f":black_circle: Access expired {slack_date(session.ended_at or session.expires_at)}: "
+                f"{request.permission_set_name} on {request.account_label} has been removed."
+            )
+        case NoticeKind.REVOKED:
+            return f":no_entry: Access revoked{comment}"
+        case NoticeKind.TIMED_OUT:
+            if for_requester:
+                return (
+                    ":black_circle: Your request expired: nobody approved it in time. "
+                    "Use /jit to ask again if you still need access."
+                )
+            return ":black_circle: Expired without a decision."
+        case NoticeKind.REVOKE_FAILED:
+            return None

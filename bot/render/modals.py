@@ -1,0 +1,201 @@
+"""Modals: the request form, the reject reason, request details, and the explanations
+shown instead of a form when nothing can be requested."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    ExternalDataSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import ids
+from bot.render.common import quote, request_fields, slack_date
+from workflows.catalog import Catalog, CatalogAccount
+from workflows.domain import AccessRequest
+from workflows.durations import duration_code, duration_label
+
+MAX_OPTIONS = 100  # Block Kit: a select holds at most 100 options
+
+
+def account_option(account: CatalogAccount) -> Option:
+    """An account as an option, labelled ``Name (id)`` (option text ≤ 75 characters)."""
+    label = account.label if len(account.label) <= 75 else account.label[:60] + f"… ({account.id})"
+    return Option(value=account.id, text=label)
+
+
+def account_options(catalog: Catalog, query: str = "") -> list[dict[str, Any]]:
+    """Accounts matching ``query`` (name or id, case-insensitive), at most 100."""
+    q = query.strip().lower()
+    matches = [a for a in catalog.accounts if q in a.name.lower() or q in a.id]
+    return [account_option(a).to_dict() for a in matches[:MAX_OPTIONS]]
+
+
+def request_modal(
+    catalog: Catalog,
+    durations: list[Any],
+    *,
+    account: CatalogAccount | None = None,
+    private_metadata: str = "",
+) -> dict[str, Any]:
+    """The request form. The account select dispatches an action so the permission set
+    input can list the sets allowed on the chosen account."""
+    account_select = ExternalDataSelectElement(
+        action_id=ids.ACTION_ACCOUNT,
+        placeholder="Choose an account",
+        min_query_length=0,
+        initial_option=account_option(account) if account else None,
+    )
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=ids.BLOCK_ACCOUNT,
+            label="AWS account",
+            element=account_select,
+            dispatch_action=True,
+        ),
+    ]
+    if account is None:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Choose an account to see the permission sets you can request on it."
+                    )
+                ]
+            )
+        )
+    else:
+        blocks.append(
+            InputBlock(
+                block_id=ids.BLOCK_PERMISSION_SET,
+                label="Permission set",
+                element=StaticSelectElement(
+                    action_id=ids.ACTION_PERMISSION_SET,
+                    placeholder="Choose a permission set",
+                    options=[
+                        Option(value=name, text=name[:75])
+                        for name in list(account.permission_sets)[:MAX_OPTIONS]
+                    ],
+                ),
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id=ids.BLOCK_DURATION,
+            label="Duration",
+            element=StaticSelectElement(
+                action_id=ids.ACTION_DURATION,
+                placeholder="How long you need access",
+                options=[
+                    Option(value=duration_code(d), text=duration_label(d))
+                    for d in durations[:MAX_OPTIONS]
+                ],
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_JUSTIFICATION,
+            label="Justification",
+            hint="Why you need this access (at least 10 characters). Approvers see it.",
+            element=PlainTextInputElement(
+                action_id=ids.ACTION_JUSTIFICATION,
+                multiline=True,
+                max_length=2000,
+                placeholder="e.g. Investigating failed deploys in ticket OPS-123",
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ids.CALLBACK_REQUEST,
+        title="Request AWS access",
+        submit="Submit request",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=private_metadata,
+    ).to_dict()
+
+
+def message_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only explains something (no accounts, no Identity Center user)."""
+    return View(
+        type="modal",
+        title=title[:24],
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text[:3000]))],
+    ).to_dict()
+
+
+NO_ACCOUNTS_TEXT = (
+    "*No accounts available*\n"
+    "There is no AWS account you can request access to yet. Accounts appear only when "
+    "they are configured in jitbot and have at least one valid permission set. "
+    "Ask your jitbot administrator to add the account and its permission sets."
+)
+
+
+def reject_modal(request: AccessRequest) -> dict[str, Any]:
+    """Reject with an optional reason. ``private_metadata`` names the request; the
+    submission re-checks authority from the database, it does not trust it."""
+    return View(
+        type="modal",
+        callback_id=ids.CALLBACK_REJECT,
+        title="Reject request",
+        submit="Reject",
+        close="Cancel",
+        private_metadata=json.dumps({"request_id": request.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Reject *{request.requester.name}*'s request for "
+                    f"*{request.permission_set_name}* on *{request.account_label}*?"
+                )
+            ),
+            InputBlock(
+                block_id=ids.BLOCK_REJECT_REASON,
+                label="Reason",
+                optional=True,
+                hint="The requester sees this.",
+                element=PlainTextInputElement(
+                    action_id=ids.ACTION_REJECT_REASON, multiline=True, max_length=1000
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def details_modal(request: AccessRequest) -> dict[str, Any]:
+    """Everything about a request (approver guide "Viewing Request Details")."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*Request #{request.id}*")),
+        SectionBlock(fields=request_fields(request)),
+        SectionBlock(
+            text=MarkdownTextObject(text="*Justification*\n" + quote(request.justification))
+        ),
+    ]
+    for review in request.reviews:
+        line = (
+            f"*Reviewed by* {review.reviewer.name} ({review.reviewer.email}) — "
+            f"{review.decision.value} {slack_date(review.decided_at)}"
+        )
+        if review.comment:
+            line += "\n*Reviewer comment*\n" + quote(review.comment, 1500)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+    session = request.session
+    if session is not None:
+        line = f"*Granted* {slack_date(session.granted_at)}\n"
+        if session.ended_at is None:
+            line += f"*Ends* {slack_date(session.expires_at)}"
+        else:
+            line += f"*Ended* {slack_date(session.ended_at)} ({session.end_reason})"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+    return View(type="modal", title="Request details", close="Close", blocks=blocks).to_dict()

@@ -1,0 +1,121 @@
+"""The composition root: builds the store, the AWS adapter, the Slack client, the
+services, the scheduler and the Bolt app, and wires them together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.directory import SlackDirectory
+from bot.notifier import SlackNotifier
+from bot.scheduler import Timekeeper
+from bot.settings import Settings
+from storage.db import create_schema, make_engine
+from storage.store import SqlStore
+from workflows.aws import IdentityCenter
+from workflows.catalog import Catalog, build_catalog
+from workflows.config import Config
+from workflows.services import Services
+
+log = logging.getLogger("jitbot")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Everything the listeners and the CLI need, wired once."""
+
+    settings: Settings
+    config: Config
+    catalog: Catalog
+    store: SqlStore
+    aws: IdentityCenter
+    client: WebClient
+    directory: SlackDirectory
+    services: Services
+    timekeeper: Timekeeper
+    app: App
+    clock: Callable[[], datetime]
+
+
+def make_web_client(settings: Settings) -> WebClient:
+    """A Web API client at ``SLACK_API_URL`` that waits out 429s (``Retry-After``) and
+    retries connection errors."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def make_identity_center(config: Config) -> IdentityCenter:
+    ic = config.identity_center
+    return IdentityCenter(
+        instance_arn=ic.instance_arn if ic else None,
+        identity_store_id=ic.identity_store_id if ic else None,
+    )
+
+
+def build_runtime(
+    settings: Settings,
+    config: Config,
+    *,
+    aws: IdentityCenter | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Runtime:
+    """Wire the bot. Resolves permission set names and account names in AWS now.
+
+    Raises:
+        workflows.aws.AwsError: AWS could not be reached to build the catalog.
+    """
+    from bot.app import build_app  # the listeners import this module's Runtime
+
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    store = SqlStore(engine)
+    aws = aws or make_identity_center(config)
+    catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
+    for problem in catalog.problems:
+        log.error("config: %s (left out; run `jitbot check-config`)", problem)
+    client = make_web_client(settings)
+    directory = SlackDirectory(client)
+    portal_url = config.identity_center.portal_url if config.identity_center else None
+    notifier = SlackNotifier(
+        client,
+        directory,
+        admins=list(config.admins),
+        portal_url=str(portal_url) if portal_url else None,
+    )
+    services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
+    timekeeper = Timekeeper(services, store, interval=config.sweep_interval, clock=clock)
+    services.wake_at = timekeeper.wake_at
+    runtime = Runtime(
+        settings=settings,
+        config=config,
+        catalog=catalog,
+        store=store,
+        aws=aws,
+        client=client,
+        directory=directory,
+        services=services,
+        timekeeper=timekeeper,
+        app=None,  # type: ignore[arg-type]  # set just below
+        clock=clock,
+    )
+    runtime.app = build_app(runtime)
+    return runtime

@@ -1,0 +1,73 @@
+"""Timed work: APScheduler wakes the sweep; the database says what is due (design §5).
+
+An interval job sweeps every ``sweep_interval`` (and at start-up, so what fell due while
+the bot was down is done at once); a date job at each session's ``expires_at`` and each
+approval deadline gives precision. Jobs live in memory and are rebuilt from the database
+on start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from workflows.ports import Store
+from workflows.services import Services
+
+log = logging.getLogger("jitbot.scheduler")
+
+
+class Timekeeper:
+    """Runs :meth:`Services.sweep` on time. Sweeps never overlap."""
+
+    def __init__(
+        self,
+        services: Services,
+        store: Store,
+        *,
+        interval: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._services = services
+        self._store = store
+        self._clock = clock
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+
+    def sweep(self) -> None:
+        """One sweep now (serialized with any other)."""
+        with self._lock:
+            self._services.sweep(self._clock())
+
+    def wake_at(self, when: datetime) -> None:
+        """Run a sweep at ``when`` (aware UTC); late wake-ups still run."""
+        self._scheduler.add_job(
+            self.sweep, "date", run_date=when, misfire_grace_time=None, coalesce=True
+        )
+
+    def start(self) -> None:
+        """Start the scheduler: sweep now, then every interval and at each known deadline."""
+        now = self._clock()
+        self._scheduler.add_job(
+            self.sweep,
+            "interval",
+            seconds=self._interval.total_seconds(),
+            next_run_time=now,
+            id="sweep",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+        for when in self._store.upcoming_deadlines(now):
+            self.wake_at(when)
+        self._scheduler.start()
+        log.info("scheduler started: sweep every %ss", self._interval.total_seconds())
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)

@@ -1,0 +1,130 @@
+"""SQLAlchemy 2 models: requests, reviews, sessions, Slack message roots, audit events.
+
+Times are stored as naive UTC (SQLite keeps no zone) and returned aware UTC by
+:class:`UTCDateTime`. Indexes follow the queries in :mod:`storage.store`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, naive UTC stored, aware UTC out."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; jitbot stores aware UTC only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RequestRow(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requester_slack_id: Mapped[str] = mapped_column(String(32))
+    requester_email: Mapped[str] = mapped_column(String(320))
+    requester_name: Mapped[str] = mapped_column(String(200))
+    principal_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(12))
+    account_name: Mapped[str] = mapped_column(String(200))
+    permission_set_name: Mapped[str] = mapped_column(String(64))
+    permission_set_arn: Mapped[str] = mapped_column(String(200))
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    justification: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approval_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    reviews: Mapped[list[ReviewRow]] = relationship(
+        order_by="ReviewRow.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+    session: Mapped[SessionRow | None] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    messages: Mapped[list[SlackMessageRow]] = relationship(
+        order_by="SlackMessageRow.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_requests_requester", "requester_slack_id", "requested_at"),
+        Index("ix_requests_status_deadline", "status", "approval_deadline"),
+        Index("ix_requests_grant", "principal_id", "account_id", "permission_set_arn", "status"),
+    )
+
+
+class ReviewRow(Base):
+    """One decision per stage: the unique constraint makes a second decision fail."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(16))
+    reviewer_slack_id: Mapped[str] = mapped_column(String(32))
+    reviewer_email: Mapped[str] = mapped_column(String(320))
+    reviewer_name: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("request_id", "stage", name="uq_reviews_request_stage"),)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SlackMessageRow(Base):
+    __tablename__ = "slack_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    slack_user_id: Mapped[str] = mapped_column(String(32))
+
+
+class AuditEventRow(Base):
+    """Append-only: the store never updates or deletes these (database triggers refuse it)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    request_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

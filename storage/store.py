@@ -1,0 +1,295 @@
+"""The SQL store: queries named in domain terms, one transaction per method.
+
+Implements :class:`workflows.ports.Store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
+from workflows.domain import (
+    AccessRequest,
+    Decision,
+    GrantedSession,
+    MessageRef,
+    NewRequest,
+    Person,
+    Review,
+    Role,
+    Stage,
+)
+from workflows.states import Status
+
+
+def _to_domain(row: RequestRow) -> AccessRequest:
+    session = row.session
+    return AccessRequest(
+        id=row.id,
+        requester=Person(row.requester_slack_id, row.requester_email, row.requester_name),
+        principal_id=row.principal_id,
+        account_id=row.account_id,
+        account_name=row.account_name,
+        permission_set_name=row.permission_set_name,
+        permission_set_arn=row.permission_set_arn,
+        duration=timedelta(seconds=row.duration_seconds),
+        justification=row.justification,
+        status=Status(row.status),
+        requested_at=row.requested_at,
+        approval_deadline=row.approval_deadline,
+        approvers=tuple(row.approvers or ()),
+        reviews=tuple(
+            Review(
+                Stage(r.stage),
+                Decision(r.decision),
+                Person(r.reviewer_slack_id, r.reviewer_email, r.reviewer_name),
+                r.decided_at,
+                r.comment,
+            )
+            for r in row.reviews
+        ),
+        session=None
+        if session is None
+        else GrantedSession(
+            session.granted_at, session.expires_at, session.ended_at, session.end_reason
+        ),
+        messages=tuple(
+            MessageRef(m.channel, m.ts, Role(m.role), m.slack_user_id) for m in row.messages
+        ),
+    )
+
+
+class SqlStore:
+    """Requests and their history in a SQL database (see :mod:`storage.models`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    def add_request(self, new: NewRequest) -> AccessRequest:
+        """Store a Pending request and its ``requested`` audit event; return it with its id."""
+        with self._session() as s, s.begin():
+            row = RequestRow(
+                requester_slack_id=new.requester.slack_id,
+                requester_email=new.requester.email,
+                requester_name=new.requester.name,
+                principal_id=new.principal_id,
+                account_id=new.account_id,
+                account_name=new.account_name,
+                permission_set_name=new.permission_set_name,
+                permission_set_arn=new.permission_set_arn,
+                duration_seconds=int(new.duration.total_seconds()),
+                justification=new.justification,
+                status=Status.PENDING.value,
+                requested_at=new.requested_at,
+                approval_deadline=new.approval_deadline,
+                approvers=list(new.approvers),
+                reviews=[],
+                messages=[],
+            )
+            s.add(row)
+            s.flush()
+            s.add(
+                AuditEventRow(
+                    at=new.requested_at,
+                    request_id=row.id,
+                    actor=new.requester.email,
+                    action="requested",
+                    detail={
+                        "account_id": new.account_id,
+                        "permission_set": new.permission_set_name,
+                        "duration_seconds": row.duration_seconds,
+                        "justification": new.justification,
+                        "approvers": list(new.approvers),
+                    },
+                )
+            )
+            return _to_domain(row)
+
+    def get(self, request_id: int) -> AccessRequest | None:
+        with self._session() as s:
+            row = s.get(RequestRow, request_id)
+            return None if row is None else _to_domain(row)
+
+    def transition(
+        self,
+        request_id: int,
+        from_status: Status,
+        to_status: Status,
+        *,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        review: Review | None = None,
+        session: GrantedSession | None = None,
+    ) -> bool:
+        """Compare-and-set ``status`` (``UPDATE … WHERE id = ? AND status = ?``) and, in the
+        same transaction, write the review, the session and one audit event. Returns
+        False with nothing written when another caller changed the status first."""
+        with self._session() as s, s.begin():
+            result = s.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id, RequestRow.status == from_status.value)
+                .values(status=to_status.value)
+            )
+            if result.rowcount != 1:
+                return False
+            if review is not None:
+                s.add(
+                    ReviewRow(
+                        request_id=request_id,
+                        stage=review.stage.value,
+                        decision=review.decision.value,
+                        reviewer_slack_id=review.reviewer.slack_id,
+                        reviewer_email=review.reviewer.email,
+                        reviewer_name=review.reviewer.name,
+                        decided_at=review.decided_at,
+                        comment=review.comment,
+                    )
+                )
+            if session is not None:
+                s.merge(
+                    SessionRow(
+                        request_id=request_id,
+                        granted_at=session.granted_at,
+                        expires_at=session.expires_at,
+                        ended_at=session.ended_at,
+                        end_reason=session.end_reason,
+                    )
+                )
+            s.add(
+                AuditEventRow(
+                    at=now,
+                    request_id=request_id,
+                    actor=actor,
+                    action=action,
+                    detail={"from": from_status.value, "to": to_status.value, **(detail or {})},
+                )
+            )
+            return True
+
+    def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None:
+        with self._session() as s, s.begin():
+            s.add_all(
+                SlackMessageRow(
+                    request_id=request_id,
+                    channel=r.channel,
+                    ts=r.ts,
+                    role=r.role.value,
+                    slack_user_id=r.slack_user_id,
+                )
+                for r in refs
+            )
+
+    def audit(
+        self,
+        request_id: int | None,
+        actor: str,
+        action: str,
+        now: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        with self._session() as s, s.begin():
+            s.add(
+                AuditEventRow(
+                    at=now, request_id=request_id, actor=actor, action=action, detail=detail
+                )
+            )
+
+    def audit_events(self, request_id: int | None = None) -> list[dict[str, Any]]:
+        """Audit events in order, as dicts (``at``, ``request_id``, ``actor``, ``action``,
+        ``detail``)."""
+        query = select(AuditEventRow).order_by(AuditEventRow.id)
+        if request_id is not None:
+            query = query.where(AuditEventRow.request_id == request_id)
+        with self._session() as s:
+            return [
+                {
+                    "at": e.at,
+                    "request_id": e.request_id,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "detail": e.detail,
+                }
+                for e in s.scalars(query)
+            ]
+
+    def _requests(self, query: Any) -> list[AccessRequest]:
+        with self._session() as s:
+            return [_to_domain(row) for row in s.scalars(query)]
+
+    def with_status(self, status: Status) -> list[AccessRequest]:
+        return self._requests(
+            select(RequestRow).where(RequestRow.status == status.value).order_by(RequestRow.id)
+        )
+
+    def active_ending_before(self, when: datetime) -> list[AccessRequest]:
+        """Active requests whose session ends at or before ``when``, soonest first."""
+        return self._requests(
+            select(RequestRow)
+            .join(SessionRow)
+            .where(RequestRow.status == Status.ACTIVE.value, SessionRow.expires_at <= when)
+            .order_by(SessionRow.expires_at)
+        )
+
+    def pending_past_deadline(self, when: datetime) -> list[AccessRequest]:
+        return self._requests(
+            select(RequestRow)
+            .where(
+                RequestRow.status == Status.PENDING.value,
+                RequestRow.approval_deadline <= when,
+            )
+            .order_by(RequestRow.approval_deadline)
+        )
+
+    def other_active_grants(self, request: AccessRequest, now: datetime) -> int:
+        with self._session() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(RequestRow)
+                    .join(SessionRow)
+                    .where(
+                        RequestRow.id != request.id,
+                        RequestRow.principal_id == request.principal_id,
+                        RequestRow.account_id == request.account_id,
+                        RequestRow.permission_set_arn == request.permission_set_arn,
+                        RequestRow.status == Status.ACTIVE.value,
+                        SessionRow.expires_at > now,
+                    )
+                )
+                or 0
+            )
+
+    def upcoming_deadlines(self, now: datetime) -> list[datetime]:
+        with self._session() as s:
+            ends = s.scalars(
+                select(SessionRow.expires_at)
+                .join(RequestRow)
+                .where(RequestRow.status == Status.ACTIVE.value, SessionRow.expires_at > now)
+            ).all()
+            deadlines = s.scalars(
+                select(RequestRow.approval_deadline).where(
+                    RequestRow.status == Status.PENDING.value,
+                    RequestRow.approval_deadline > now,
+                )
+            ).all()
+        return sorted([*ends, *deadlines])
+
+    def requests_of(self, slack_id: str, limit: int = 10) -> list[AccessRequest]:
+        """The person's most recent requests, newest first."""
+        return self._requests(
+            select(RequestRow)
+            .where(RequestRow.requester_slack_id == slack_id)
+            .order_by(RequestRow.requested_at.desc(), RequestRow.id.desc())
+            .limit(limit)
+        )

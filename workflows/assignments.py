@@ -1,0 +1,48 @@
+"""Account assignments and the errors of granting them, free of boto3 so the core can
+use them; :mod:`workflows.aws` raises these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AwsError(Exception):
+    """An AWS failure the bot could not overcome. ``str()`` is a readable sentence;
+    ``code`` is the AWS error code when there was one (e.g. ``AccessDeniedException``)."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AssignmentFailed(AwsError):
+    """Identity Center finished the request with status ``FAILED``; ``reason`` is its
+    ``FailureReason`` (for instance the role could not be created in the account)."""
+
+    def __init__(self, message: str, *, reason: str, request_id: str | None = None) -> None:
+        super().__init__(message, code="FAILED")
+        self.reason = reason
+        self.request_id = request_id
+
+
+class AssignmentTimeout(AwsError):
+    """The request was still ``IN_PROGRESS`` after ``poll_timeout`` seconds. The change
+    may still complete later; ``request_id`` identifies it in AWS."""
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message, code="IN_PROGRESS")
+        self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One account assignment: ``principal_id`` (an Identity Center *user* id) gets
+    ``permission_set_arn`` in AWS account ``account_id`` (12 digits)."""
+
+    account_id: str
+    permission_set_arn: str
+    principal_id: str
+
+    def __str__(self) -> str:
+        permission_set = self.permission_set_arn.rsplit("/", 1)[-1]
+        return f"{self.principal_id}@{self.account_id}/{permission_set}"

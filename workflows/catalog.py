@@ -1,0 +1,64 @@
+"""What can be requested: the config's accounts with names and permission set ARNs
+resolved in AWS at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workflows.config import Config
+
+
+@dataclass(frozen=True)
+class CatalogAccount:
+    """An account people may request, with its allowed standard permission sets
+    (name -> ARN, in config order)."""
+
+    id: str
+    name: str
+    permission_sets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Accounts offered in the request modal, in config order. ``problems`` lists what
+    in the config did not resolve in AWS (a permission set name that does not exist)."""
+
+    accounts: tuple[CatalogAccount, ...]
+    problems: tuple[str, ...] = ()
+
+    def account(self, account_id: str) -> CatalogAccount | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+
+def build_catalog(
+    config: Config, permission_set_arns: dict[str, str], account_names: dict[str, str]
+) -> Catalog:
+    """Resolve the config against what Identity Center and Organizations report.
+
+    ``permission_set_arns`` maps permission set name -> ARN (sso-admin), ``account_names``
+    account id -> name (organizations; may be empty). A permission set name that does
+    not exist is a problem and is left out; an account with no permission set left is
+    not offered (troubleshooting doc: "Accounts will only appear if there are valid
+    permission sets available for them").
+    """
+    accounts: list[CatalogAccount] = []
+    problems: list[str] = []
+    for index, account in enumerate(config.accounts):
+        sets: dict[str, str] = {}
+        for ps_index, name in enumerate(account.permission_sets):
+            arn = permission_set_arns.get(name)
+            if arn is None:
+                problems.append(
+                    f"accounts[{index}].permission_sets[{ps_index}]: no permission set named "
+                    f"{name!r} in the Identity Center instance"
+                )
+            else:
+                sets[name] = arn
+        name = account.name or account_names.get(account.id) or account.id
+        if sets:
+            accounts.append(CatalogAccount(account.id, name, sets))
+    return Catalog(tuple(accounts), tuple(problems))

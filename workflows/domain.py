@@ -1,0 +1,149 @@
+"""Domain objects of the lifecycle: plain dataclasses, no I/O.
+
+All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from workflows.states import LABELS, Status
+
+
+class Stage(StrEnum):
+    """Approval stage a review belongs to. Standard requests have a single stage."""
+
+    SINGLE = "single"
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Role(StrEnum):
+    """Message roles in a request's conversation (see design §6)."""
+
+    REQUESTER = "requester"
+    APPROVER = "approver"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the Slack workspace: Slack user id, lower-cased email, display name."""
+
+    slack_id: str
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """One decision on one stage of a request."""
+
+    stage: Stage
+    decision: Decision
+    reviewer: Person
+    decided_at: datetime
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class GrantedSession:
+    """The access a request gave: from ``granted_at`` to ``expires_at`` (UTC)."""
+
+    granted_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A Slack message that is the root of one of the request's threads."""
+
+    channel: str
+    ts: str
+    role: Role
+    slack_user_id: str
+
+
+class NoticeKind(StrEnum):
+    """Things the requester and approvers are told in the request's threads."""
+
+    SENT_TO_ADMINS = "sent_to_admins"  # the account has no owner who may approve
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    GRANTED = "granted"
+    GRANT_FAILED = "grant_failed"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    TIMED_OUT = "timed_out"
+    REVOKE_FAILED = "revoke_failed"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell; ``detail`` carries a reason (AWS's FailureReason, say)."""
+
+    kind: NoticeKind
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What submit stores: everything about a request before it has an id."""
+
+    requester: Person
+    principal_id: str
+    account_id: str
+    account_name: str
+    permission_set_name: str
+    permission_set_arn: str
+    duration: timedelta
+    justification: str
+    requested_at: datetime
+    approval_deadline: datetime
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """A stored request with its reviews, session and Slack message roots.
+
+    ``approvers`` are the emails the request was sent to at submit time (kept for
+    the record; authority is re-checked against the config on every click).
+    """
+
+    id: int
+    requester: Person
+    principal_id: str
+    account_id: str
+    account_name: str
+    permission_set_name: str
+    permission_set_arn: str
+    duration: timedelta
+    justification: str
+    status: Status
+    requested_at: datetime
+    approval_deadline: datetime
+    approvers: tuple[str, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    session: GrantedSession | None = None
+    messages: tuple[MessageRef, ...] = field(default=(), compare=False)
+
+    @property
+    def status_label(self) -> str:
+        return LABELS[self.status]
+
+    @property
+    def decision(self) -> Review | None:
+        """The latest review, if any."""
+        return self.reviews[-1] if self.reviews else None
+
+    @property
+    def account_label(self) -> str:
+        """``Name (id)``, as accounts are shown everywhere."""
+        return f"{self.account_name} ({self.account_id})"

@@ -1,0 +1,95 @@
+"""Who may approve, reject and see what: the one place for these rules.
+
+The rules are the product's (approver guide, troubleshooting "Cannot Approve Request"):
+a standard request may be decided by an owner of the target account, an SSO admin or
+an admin, never by the requester (unless ``allow_self_approval`` is set for a tiny
+team). Roles come from the server's config, the request from the database: nothing a
+button's value or a modal's metadata claims is trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflows.config import Config
+from workflows.domain import AccessRequest, Person
+from workflows.errors import NoApprover, NotAuthorized
+from workflows.states import Event, allowed_events
+
+
+@dataclass(frozen=True)
+class ApproverRouting:
+    """Who a new request is sent to. ``fell_back`` is True when the account has no
+    owner who may approve, so the admins and SSO admins got it instead."""
+
+    emails: tuple[str, ...]
+    fell_back: bool
+
+
+def route_approvers(config: Config, account_id: str, requester_email: str) -> ApproverRouting:
+    """Pick the approvers of a new request on ``account_id``.
+
+    Owners of the account, minus the requester; if none remain, the admins and SSO
+    admins (minus the requester).
+
+    Raises:
+        NoApprover: nobody at all could approve it.
+    """
+    requester = requester_email.lower()
+
+    def eligible(emails: list[str]) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for email in emails:
+            if config.allow_self_approval or email != requester:
+                seen.setdefault(email, None)
+        return tuple(seen)
+
+    owners = eligible(config.owners_of(account_id))
+    if owners:
+        return ApproverRouting(owners, fell_back=False)
+    admins = eligible([*config.admins, *config.sso_admins])
+    if admins:
+        return ApproverRouting(admins, fell_back=True)
+    raise NoApprover(
+        "Nobody can approve requests for this account: it has no owner, and no admin or "
+        "SSO admin is configured. Ask your jitbot administrator to add an owner."
+    )
+
+
+def may_decide(config: Config, request: AccessRequest, actor: Person) -> str | None:
+    """Why ``actor`` may not approve or reject ``request`` now, or None if they may."""
+    email = actor.email.lower()
+    if email == request.requester.email.lower() and not config.allow_self_approval:
+        return "you can't approve your own request"
+    if email in config.owners_of(request.account_id):
+        return None
+    if email in config.admins or email in config.sso_admins:
+        return None
+    return f"you are not an owner of {request.account_label}, an SSO admin or an admin"
+
+
+def check_can_decide(config: Config, request: AccessRequest, actor: Person) -> None:
+    """Raise :class:`NotAuthorized` with the reason unless ``actor`` may decide ``request``.
+
+    Authority is checked before the status, so an outsider learns nothing about the
+    request's progress.
+    """
+    reason = may_decide(config, request, actor)
+    if reason is not None:
+        raise NotAuthorized(f"You can't approve this request: {reason}.")
+
+
+def may_view(config: Config, request: AccessRequest, actor: Person) -> bool:
+    """The requester, the account's owners, SSO admins and admins may see a request."""
+    email = actor.email.lower()
+    return (
+        actor.slack_id == request.requester.slack_id
+        or email in config.owners_of(request.account_id)
+        or email in config.admins
+        or email in config.sso_admins
+    )
+
+
+def decision_buttons_shown(request: AccessRequest) -> bool:
+    """Approve/Reject appear only while the transition table allows a decision."""
+    return Event.APPROVE in allowed_events(request.status)

@@ -1,0 +1,105 @@
+"""The ports the services talk through: storage, Identity Center and Slack notices.
+
+Real adapters: :class:`storage.store.SqlStore`, :class:`workflows.aws.IdentityCenter`,
+:class:`bot.notifier.SlackNotifier`. Each is a ``Protocol`` so tests can pass fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from workflows.domain import (
+    AccessRequest,
+    GrantedSession,
+    MessageRef,
+    NewRequest,
+    Notice,
+    Review,
+)
+from workflows.states import Status
+
+
+class Store(Protocol):
+    """Requests, reviews, sessions, message roots and audit events. Each method is one
+    transaction."""
+
+    def add_request(self, new: NewRequest) -> AccessRequest: ...
+
+    def get(self, request_id: int) -> AccessRequest | None: ...
+
+    def transition(
+        self,
+        request_id: int,
+        from_status: Status,
+        to_status: Status,
+        *,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        review: Review | None = None,
+        session: GrantedSession | None = None,
+    ) -> bool:
+        """Compare-and-set the status; write the review/session and one audit event
+        in the same transaction. False (and nothing written) if the status was not
+        ``from_status``."""
+        ...
+
+    def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None: ...
+
+    def audit(
+        self,
+        request_id: int | None,
+        actor: str,
+        action: str,
+        now: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def with_status(self, status: Status) -> list[AccessRequest]: ...
+
+    def active_ending_before(self, when: datetime) -> list[AccessRequest]: ...
+
+    def pending_past_deadline(self, when: datetime) -> list[AccessRequest]: ...
+
+    def other_active_grants(self, request: AccessRequest, now: datetime) -> int:
+        """Active requests, other than ``request``, of the same principal, account and
+        permission set that end after ``now``."""
+        ...
+
+    def upcoming_deadlines(self, now: datetime) -> list[datetime]:
+        """Future ``expires_at`` of active sessions and approval deadlines of pending
+        requests, for the scheduler's date triggers."""
+        ...
+
+    def requests_of(self, slack_id: str, limit: int = 10) -> list[AccessRequest]: ...
+
+
+class AccessGranter(Protocol):
+    """Identity Center as the services need it (see :mod:`workflows.aws`)."""
+
+    def find_user_id(self, email: str) -> str | None: ...
+
+    def assign(self, assignment: Any) -> None: ...
+
+    def unassign(self, assignment: Any) -> None: ...
+
+
+class Notifier(Protocol):
+    """Slack as the services need it: roots of threads, updates and replies."""
+
+    def post_request_thread(self, request: AccessRequest) -> MessageRef | None: ...
+
+    def post_approval_request(self, request: AccessRequest, email: str) -> MessageRef | None: ...
+
+    def refresh(self, request: AccessRequest) -> None:
+        """Re-render every root message of the request from its current state."""
+        ...
+
+    def announce(self, request: AccessRequest, notice: Notice) -> None:
+        """Tell the request's threads what happened (the notifier words it)."""
+        ...
+
+    def alert_admins(self, text: str) -> None: ...

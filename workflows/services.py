@@ -1,0 +1,322 @@
+"""The lifecycle's services: submit, decide, grant, end and the periodic sweep.
+
+Each service takes ``now`` (aware UTC) from its caller; tests move time instead of
+sleeping. Storage is the source of truth: every status change is a compare-and-set
+(:meth:`Store.transition`), and AWS side effects happen only by the caller that won it,
+or by the sweep for work left half-done (APPROVED but not ACTIVE after a crash).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from workflows.assignments import Assignment, AwsError
+from workflows.catalog import Catalog
+from workflows.config import Config
+from workflows.domain import (
+    AccessRequest,
+    Decision,
+    GrantedSession,
+    NewRequest,
+    Notice,
+    NoticeKind,
+    Person,
+    Review,
+    Stage,
+)
+from workflows.errors import AlreadyDecided, NoIdentityCenterUser, UnknownRequest
+from workflows.policy import check_can_decide, route_approvers
+from workflows.ports import AccessGranter, Notifier, Store
+from workflows.states import Event, Status, next_status
+from workflows.validation import RequestForm, validate_form
+
+log = logging.getLogger("jitbot.workflows")
+
+
+def assignment_of(request: AccessRequest) -> Assignment:
+    """The Identity Center account assignment a request grants."""
+    return Assignment(request.account_id, request.permission_set_arn, request.principal_id)
+
+
+@dataclass
+class Services:
+    """The lifecycle services, wired to their ports by the composition root.
+
+    ``wake_at`` asks the scheduler to run the sweep at a moment (a session's
+    ``expires_at``, a request's approval deadline) for precision; the periodic sweep
+    catches anything it misses.
+    """
+
+    config: Config
+    catalog: Catalog
+    store: Store
+    aws: AccessGranter
+    notifier: Notifier
+    wake_at: Callable[[datetime], None] = lambda when: None
+    _locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- submit ---------------------------------------------------------------------
+
+    def submit_request(self, requester: Person, form: RequestForm, now: datetime) -> AccessRequest:
+        """Validate and store a new standard request as Pending, then DM its threads.
+
+        Raises:
+            InvalidRequest: a form field breaks a rule (nothing stored).
+            NoIdentityCenterUser: the requester's email matches no Identity Center user.
+            NoApprover: nobody could approve it.
+        """
+        valid = validate_form(self.config, self.catalog, form)
+        principal_id = self.aws.find_user_id(requester.email)
+        if principal_id is None:
+            raise NoIdentityCenterUser(
+                f"Your Slack email {requester.email} doesn't match a user in AWS IAM Identity "
+                "Center, so no request was made. Ask your AWS administrator to create an "
+                "Identity Center user with that email address (or user name), then try again."
+            )
+        routing = route_approvers(self.config, valid.account.id, requester.email)
+        request = self.store.add_request(
+            NewRequest(
+                requester=requester,
+                principal_id=principal_id,
+                account_id=valid.account.id,
+                account_name=valid.account.name,
+                permission_set_name=valid.permission_set_name,
+                permission_set_arn=valid.permission_set_arn,
+                duration=valid.duration,
+                justification=valid.justification,
+                requested_at=now,
+                approval_deadline=now + self.config.approval_timeout,
+                approvers=routing.emails,
+            )
+        )
+        refs = [self.notifier.post_request_thread(request)]
+        refs += [self.notifier.post_approval_request(request, email) for email in routing.emails]
+        self.store.add_messages(request.id, [r for r in refs if r is not None])
+        request = self._reload(request.id)
+        if routing.fell_back:
+            self.store.audit(request.id, "jitbot", "routed_to_admins", now)
+            self.notifier.announce(request, Notice(NoticeKind.SENT_TO_ADMINS))
+        self.wake_at(request.approval_deadline)
+        return request
+
+    # -- decide ---------------------------------------------------------------------
+
+    def decide(
+        self,
+        request_id: int,
+        actor: Person,
+        approve: bool,
+        now: datetime,
+        comment: str | None = None,
+    ) -> AccessRequest:
+        """Approve or reject a pending request; on approval, grant it.
+
+        Authority is checked from the config and the stored request. The first decision
+        wins (compare-and-set); later ones raise :class:`AlreadyDecided` naming who decided.
+
+        Raises:
+            UnknownRequest, NotAuthorized, AlreadyDecided.
+        """
+        request = self._get(request_id)
+        check_can_decide(self.config, request, actor)
+        event = Event.APPROVE if approve else Event.REJECT
+        comment = (comment or "").strip() or None
+        review = Review(
+            Stage.SINGLE, Decision.APPROVED if approve else Decision.REJECTED, actor, now, comment
+        )
+        won = request.status == Status.PENDING and self.store.transition(
+            request.id,
+            Status.PENDING,
+            next_status(Status.PENDING, event),
+            now=now,
+            actor=actor.email,
+            action=review.decision.value,
+            detail={"comment": comment} if comment else None,
+            review=review,
+        )
+        if not won:
+            raise AlreadyDecided(self._already_decided_text(self._reload(request.id)))
+        request = self._reload(request.id)
+        self.notifier.refresh(request)
+        kind = NoticeKind.APPROVED if approve else NoticeKind.REJECTED
+        self.notifier.announce(request, Notice(kind, comment))
+        if approve:
+            request = self.grant(request.id, now)
+        return request
+
+    @staticmethod
+    def _already_decided_text(request: AccessRequest) -> str:
+        review = request.decision
+        if review is not None:
+            return (
+                f"This request was already {review.decision.value} by {review.reviewer.name} "
+                f"({review.reviewer.email})."
+            )
+        return f"This request can't be decided any more: it is {request.status_label}."
+
+    # -- grant ----------------------------------------------------------------------
+
+    def grant(self, request_id: int, now: datetime) -> AccessRequest:
+        """Create the account assignment of an Approved request and make it Active.
+
+        Safe to call again for the same request (after a crash, from the sweep): the
+        assignment is idempotent and only the caller that moves Approved -> Active
+        announces it. A FAILED status or an AWS error makes the request Failed and is
+        told to the requester and approvers.
+        """
+        request = self._get(request_id)
+        with self._lock_for(request):
+            request = self._reload(request_id)
+            if request.status != Status.APPROVED:
+                return request
+            try:
+                self.aws.assign(assignment_of(request))
+            except AwsError as exc:
+                log.warning("grant of request %s failed: %s", request.id, exc)
+                if self.store.transition(
+                    request.id,
+                    Status.APPROVED,
+                    Status.FAILED,
+                    now=now,
+                    actor="jitbot",
+                    action="grant_failed",
+                    detail={"reason": str(exc)},
+                ):
+                    request = self._reload(request.id)
+                    self.notifier.refresh(request)
+                    self.notifier.announce(request, Notice(NoticeKind.GRANT_FAILED, str(exc)))
+                return self._reload(request.id)
+            session = GrantedSession(granted_at=now, expires_at=now + request.duration)
+            if self.store.transition(
+                request.id,
+                Status.APPROVED,
+                Status.ACTIVE,
+                now=now,
+                actor="jitbot",
+                action="granted",
+                session=session,
+                detail={"expires_at": session.expires_at.isoformat()},
+            ):
+                request = self._reload(request.id)
+                self.notifier.refresh(request)
+                self.notifier.announce(request, Notice(NoticeKind.GRANTED))
+                self.wake_at(session.expires_at)
+            return self._reload(request.id)
+
+    # -- end ------------------------------------------------------------------------
+
+    def end_session(
+        self,
+        request_id: int,
+        now: datetime,
+        *,
+        event: Event = Event.EXPIRE,
+        actor: str = "jitbot",
+        reason: str | None = None,
+    ) -> AccessRequest:
+        """Remove the access of an Active request and mark it Expired (or Revoked).
+
+        The assignment is deleted first and the status changes only once AWS confirms,
+        so a session never shows as ended while its assignment exists. If the same
+        principal holds another active grant of the same permission set on the same
+        account, the assignment stays for it. A failed delete leaves the request Active
+        (the sweep retries) and alerts the admins.
+        """
+        request = self._get(request_id)
+        with self._lock_for(request):
+            request = self._reload(request_id)
+            if request.status != Status.ACTIVE:
+                return request
+            shared = self.store.other_active_grants(request, now) > 0
+            if not shared:
+                try:
+                    self.aws.unassign(assignment_of(request))
+                except AwsError as exc:
+                    log.error("revoke of request %s failed, will retry: %s", request.id, exc)
+                    self.store.audit(
+                        request.id, "jitbot", "revoke_failed", now, {"reason": str(exc)}
+                    )
+                    self.notifier.alert_admins(
+                        f"Removing the access of request #{request.id} "
+                        f"({request.requester.email} on {request.account_label}, "
+                        f"{request.permission_set_name}) failed and will be retried: {exc}"
+                    )
+                    return request
+            to_status = next_status(Status.ACTIVE, event)
+            assert request.session is not None
+            end_reason = reason or ("expired" if event == Event.EXPIRE else "revoked")
+            ended = GrantedSession(
+                request.session.granted_at, request.session.expires_at, now, end_reason
+            )
+            if self.store.transition(
+                request.id,
+                Status.ACTIVE,
+                to_status,
+                now=now,
+                actor=actor,
+                action=to_status.value,
+                session=ended,
+                detail={"assignment_kept_for_overlapping_grant": shared},
+            ):
+                request = self._reload(request.id)
+                self.notifier.refresh(request)
+                kind = NoticeKind.EXPIRED if event == Event.EXPIRE else NoticeKind.REVOKED
+                self.notifier.announce(request, Notice(kind, reason))
+            return self._reload(request.id)
+
+    def time_out(self, request_id: int, now: datetime) -> AccessRequest:
+        """A pending request whose approval window passed becomes Expired (TIMED_OUT)."""
+        request = self._get(request_id)
+        if request.status == Status.PENDING and self.store.transition(
+            request.id,
+            Status.PENDING,
+            Status.TIMED_OUT,
+            now=now,
+            actor="jitbot",
+            action="timed_out",
+        ):
+            request = self._reload(request.id)
+            self.notifier.refresh(request)
+            self.notifier.announce(request, Notice(NoticeKind.TIMED_OUT))
+        return self._reload(request.id)
+
+    # -- sweep ----------------------------------------------------------------------
+
+    def sweep(self, now: datetime) -> None:
+        """Do everything due at ``now``: grants left half-done, sessions past their end,
+        pending requests past their approval deadline. Errors of one request are logged
+        and do not stop the others."""
+        jobs: list[tuple[Callable[[int, datetime], AccessRequest], list[AccessRequest]]] = [
+            (self.grant, self.store.with_status(Status.APPROVED)),
+            (self.end_session, self.store.active_ending_before(now)),
+            (self.time_out, self.store.pending_past_deadline(now)),
+        ]
+        for job, requests in jobs:
+            for request in requests:
+                try:
+                    job(request.id, now)
+                except Exception:  # keep sweeping; the next sweep retries this one
+                    log.exception("sweep: %s of request %s failed", job.__name__, request.id)
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _get(self, request_id: int) -> AccessRequest:
+        request = self.store.get(request_id)
+        if request is None:
+            raise UnknownRequest(f"There is no request #{request_id}.")
+        return request
+
+    def _reload(self, request_id: int) -> AccessRequest:
+        return self._get(request_id)
+
+    def _lock_for(self, request: AccessRequest) -> threading.Lock:
+        """One lock per (principal, account, permission set): a grant and a revoke of the
+        same assignment never interleave in this process."""
+        key = (request.principal_id, request.account_id, request.permission_set_arn)
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())

@@ -1,0 +1,106 @@
+"""The request lifecycle as one table of allowed transitions.
+
+Statuses and their labels follow the product documents (``shared/seeds``): Pending,
+Approved, Active, Expired, Revoked, Rejected. A pending request whose approval window
+passes is ``TIMED_OUT`` internally and shown as "Expired", as the quick start says
+("Requests expire"). The same table decides which buttons a message shows: a button is
+offered only if its event is allowed from the current status.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a request is in its lifecycle (stored as the value)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Event(StrEnum):
+    """What can happen to a request."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    TIME_OUT = "time_out"
+    CANCEL = "cancel"
+    GRANTED = "granted"
+    GRANT_FAILED = "grant_failed"
+    EXPIRE = "expire"
+    REVOKE = "revoke"
+
+
+LABELS: dict[Status, str] = {
+    Status.PENDING: "Pending",
+    Status.APPROVED: "Approved",
+    Status.ACTIVE: "Active",
+    Status.EXPIRED: "Expired",
+    Status.REVOKED: "Revoked",
+    Status.REJECTED: "Rejected",
+    Status.TIMED_OUT: "Expired",
+    Status.CANCELLED: "Cancelled",
+    Status.FAILED: "Failed",
+}
+
+EMOJI: dict[Status, str] = {
+    Status.PENDING: ":hourglass_flowing_sand:",
+    Status.APPROVED: ":white_check_mark:",
+    Status.ACTIVE: ":large_green_circle:",
+    Status.EXPIRED: ":black_circle:",
+    Status.REVOKED: ":no_entry:",
+    Status.REJECTED: ":x:",
+    Status.TIMED_OUT: ":black_circle:",
+    Status.CANCELLED: ":heavy_minus_sign:",
+    Status.FAILED: ":warning:",
+}
+
+TRANSITIONS: dict[tuple[Status, Event], Status] = {
+    (Status.PENDING, Event.APPROVE): Status.APPROVED,
+    (Status.PENDING, Event.REJECT): Status.REJECTED,
+    (Status.PENDING, Event.TIME_OUT): Status.TIMED_OUT,
+    (Status.PENDING, Event.CANCEL): Status.CANCELLED,
+    (Status.APPROVED, Event.GRANTED): Status.ACTIVE,
+    (Status.APPROVED, Event.GRANT_FAILED): Status.FAILED,
+    (Status.ACTIVE, Event.EXPIRE): Status.EXPIRED,
+    (Status.ACTIVE, Event.REVOKE): Status.REVOKED,
+}
+
+FINAL: frozenset[Status] = frozenset(
+    s for s in Status if not any(src == s for src, _ in TRANSITIONS)
+)
+
+
+class TransitionNotAllowed(Exception):
+    """Raised when an event is not allowed in a request's current status."""
+
+    def __init__(self, status: Status, event: Event) -> None:
+        verb = event.value.replace("_", " ")
+        super().__init__(f"Can't {verb} a request that is {LABELS[status]}")
+        self.status = status
+        self.event = event
+
+
+def next_status(status: Status, event: Event) -> Status:
+    """Return the status ``event`` leads to from ``status``.
+
+    Raises:
+        TransitionNotAllowed: the pair is not in :data:`TRANSITIONS`.
+    """
+    try:
+        return TRANSITIONS[(status, event)]
+    except KeyError:
+        raise TransitionNotAllowed(status, event) from None
+
+
+def allowed_events(status: Status) -> list[Event]:
+    """Events allowed from ``status``, in table order (decides which buttons show)."""
+    return [event for (src, event) in TRANSITIONS if src == status]
