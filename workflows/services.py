@@ -175,7 +175,10 @@ class Services:
             if request.status != Status.APPROVED:
                 return request
             try:
-                self.aws.assign(assignment_of(request))
+                # An overlapping active grant of the same assignment already holds it;
+                # creating it again would be a no-op in AWS (and a duplicate in moto).
+                if self.store.other_active_grants(request, now) == 0:
+                    self.aws.assign(assignment_of(request))
             except AwsError as exc:
                 log.warning("grant of request %s failed: %s", request.id, exc)
                 if self.store.transition(

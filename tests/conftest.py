@@ -1,0 +1,63 @@
+"""Shared fixtures: moto with dummy credentials, the demo AWS world, a config on it, and
+a SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from bot.demo_aws import DemoWorld, seed_demo_world
+from storage.db import create_schema, make_engine
+from storage.store import SqlStore
+from workflows.config import Config, parse_config
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy credentials and region; nothing that could reach a real account."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+
+
+@pytest.fixture
+def moto_world(aws_env: None) -> Iterator[DemoWorld]:
+    with mock_aws():
+        yield seed_demo_world(region=REGION)
+
+
+def world_config(world: DemoWorld, extra: str = "") -> Config:
+    """Sandbox owned by Oscar and Olga, Production by Olga; Ada admin, Sam SSO admin."""
+    return parse_config(
+        f"""
+admins: [ada@example.com]
+sso_admins: [sam@example.com]
+accounts:
+  - id: "{world.accounts["Sandbox"]}"
+    name: Sandbox
+    owners: [oscar@example.com, olga@example.com]
+    permission_sets: [ReadOnlyAccess, AdministratorAccess]
+  - id: "{world.accounts["Production"]}"
+    name: Production
+    owners: [olga@example.com]
+    permission_sets: [ReadOnlyAccess]
+durations: [1m, 1h, 4h, 1d]
+approval_timeout: 24h
+{extra}"""
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqlStore:
+    engine = make_engine(f"sqlite:///{tmp_path}/jitbot.db")
+    create_schema(engine)
+    return SqlStore(engine)

@@ -1,0 +1,316 @@
+"""The lifecycle services on a real SQLite store and moto; Slack replaced by a recording
+notifier (the Slack adapter itself is exercised end to end in test_e2e.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.demo_aws import DemoWorld
+from storage.store import SqlStore
+from tests.conftest import REGION, world_config
+from workflows.assignments import Assignment, AssignmentFailed, AwsError
+from workflows.aws import IdentityCenter
+from workflows.catalog import build_catalog
+from workflows.domain import AccessRequest, MessageRef, Notice, NoticeKind, Person, Role
+from workflows.errors import AlreadyDecided, InvalidRequest, NoIdentityCenterUser, NotAuthorized
+from workflows.services import Services
+from workflows.states import Status
+from workflows.validation import RequestForm
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+ALICE = Person("U01ALICE", "alice@example.com", "Alice Archer")
+OSCAR = Person("U02OSCAR", "oscar@example.com", "Oscar Owner")
+OLGA = Person("U03OLGA", "olga@example.com", "Olga Owner")
+BOB = Person("U06BOB", "bob@example.com", "Bob Builder")
+NOBODY = Person("U09NOONE", "nobody@example.com", "No Body")
+
+
+@dataclass
+class RecordingNotifier:
+    """Records what would be said in Slack, per request."""
+
+    posted: list[tuple[int, str]] = field(default_factory=list)
+    notices: list[tuple[int, NoticeKind, str | None]] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    refreshed: list[tuple[int, Status]] = field(default_factory=list)
+
+    def post_request_thread(self, request: AccessRequest) -> MessageRef:
+        self.posted.append((request.id, request.requester.email))
+        return MessageRef(
+            "D" + request.requester.slack_id,
+            f"{len(self.posted)}.0",
+            Role.REQUESTER,
+            request.requester.slack_id,
+        )
+
+    def post_approval_request(self, request: AccessRequest, email: str) -> MessageRef:
+        self.posted.append((request.id, email))
+        return MessageRef("D" + email, f"{len(self.posted)}.0", Role.APPROVER, email)
+
+    def refresh(self, request: AccessRequest) -> None:
+        self.refreshed.append((request.id, request.status))
+
+    def announce(self, request: AccessRequest, notice: Notice) -> None:
+        self.notices.append((request.id, notice.kind, notice.detail))
+
+    def alert_admins(self, text: str) -> None:
+        self.alerts.append(text)
+
+    def kinds(self, request_id: int) -> list[NoticeKind]:
+        return [k for rid, k, _ in self.notices if rid == request_id]
+
+
+class FlakyGranter:
+    """Moto behind, with failures switched on by the test (moto never fails)."""
+
+    def __init__(self, real: IdentityCenter) -> None:
+        self.real = real
+        self.fail_assign: AwsError | None = None
+        self.fail_unassign: AwsError | None = None
+        self.assign_calls = 0
+
+    def find_user_id(self, email: str) -> str | None:
+        return self.real.find_user_id(email)
+
+    def assign(self, assignment: Assignment) -> None:
+        self.assign_calls += 1
+        if self.fail_assign:
+            raise self.fail_assign
+        self.real.assign(assignment)
+
+    def unassign(self, assignment: Assignment) -> None:
+        if self.fail_unassign:
+            raise self.fail_unassign
+        self.real.unassign(assignment)
+
+
+@dataclass
+class Harness:
+    services: Services
+    store: SqlStore
+    notifier: RecordingNotifier
+    aws: FlakyGranter
+    world: DemoWorld
+
+    def submit(
+        self,
+        who: Person = ALICE,
+        *,
+        account: str = "Sandbox",
+        permission_set: str = "ReadOnlyAccess",
+        duration: str = "1h",
+        now: datetime = T0,
+    ) -> AccessRequest:
+        form = RequestForm(
+            self.world.accounts[account],
+            permission_set,
+            duration,
+            "Investigating failed deploys in OPS-1",
+        )
+        return self.services.submit_request(who, form, now)
+
+    def assigned(self, request: AccessRequest) -> bool:
+        return self.aws.real.has_assignment(
+            Assignment(request.account_id, request.permission_set_arn, request.principal_id)
+        )
+
+
+def make_harness(world: DemoWorld, store: SqlStore, extra_config: str = "") -> Harness:
+    config = world_config(world, extra_config)
+    ic = IdentityCenter(region=REGION, sleep=lambda s: None)
+    catalog = build_catalog(config, ic.permission_set_arns(), ic.account_names())
+    notifier = RecordingNotifier()
+    aws = FlakyGranter(ic)
+    services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
+    return Harness(services, store, notifier, aws, world)
+
+
+@pytest.fixture
+def h(moto_world: DemoWorld, store: SqlStore) -> Harness:
+    return make_harness(moto_world, store)
+
+
+def test_submit_stores_a_pending_request_and_dms_the_requester_and_each_owner(h: Harness):
+    request = h.submit()
+    assert request.status == Status.PENDING
+    assert request.approval_deadline == T0 + timedelta(hours=24)
+    assert [email for rid, email in h.notifier.posted] == [
+        "alice@example.com",
+        "oscar@example.com",
+        "olga@example.com",
+    ]
+    assert len(h.store.get(request.id).messages) == 3
+    assert [e["action"] for e in h.store.audit_events(request.id)] == ["requested"]
+
+
+def test_invalid_form_stores_nothing(h: Harness):
+    with pytest.raises(InvalidRequest) as caught:
+        h.services.submit_request(
+            ALICE, RequestForm(h.world.accounts["Sandbox"], "ReadOnlyAccess", "1h", "too short"), T0
+        )
+    assert set(caught.value.errors) == {"justification"}
+    assert h.store.requests_of(ALICE.slack_id) == []
+
+
+def test_requester_without_identity_center_user_gets_no_request(h: Harness):
+    with pytest.raises(NoIdentityCenterUser, match="nobody@example.com"):
+        h.submit(NOBODY)
+    assert h.store.requests_of(NOBODY.slack_id) == []
+    assert h.notifier.posted == []
+
+
+def test_account_without_owner_goes_to_admins_and_requester_is_told(
+    moto_world: DemoWorld, store: SqlStore
+):
+    h = make_harness(moto_world, store)
+    # Olga owns Production alone; when she asks for it, nobody else owns it
+    request = h.submit(OLGA, account="Production")
+    assert set(request.approvers) == {"ada@example.com", "sam@example.com"}
+    assert NoticeKind.SENT_TO_ADMINS in h.notifier.kinds(request.id)
+
+
+def test_owner_approval_creates_the_assignment_and_makes_the_request_active(h: Harness):
+    request = h.submit()
+    now = T0 + timedelta(minutes=5)
+    active = h.services.decide(request.id, OSCAR, True, now)
+    assert active.status == Status.ACTIVE
+    assert active.session.granted_at == now
+    assert active.session.expires_at == now + timedelta(hours=1)
+    assert h.assigned(active)
+    assert h.notifier.kinds(request.id) == [NoticeKind.APPROVED, NoticeKind.GRANTED]
+    assert [e["action"] for e in h.store.audit_events(request.id)] == [
+        "requested",
+        "approved",
+        "granted",
+    ]
+
+
+def test_outsider_cannot_approve_and_nothing_changes(h: Harness):
+    request = h.submit()
+    with pytest.raises(NotAuthorized, match="You can't approve this request"):
+        h.services.decide(request.id, BOB, True, T0)
+    assert h.store.get(request.id).status == Status.PENDING
+    assert not h.assigned(request)
+
+
+def test_requester_cannot_approve_own_request_even_as_owner(h: Harness):
+    request = h.submit(OSCAR)
+    with pytest.raises(NotAuthorized, match="your own request"):
+        h.services.decide(request.id, OSCAR, True, T0)
+
+
+def test_first_decision_wins_and_the_second_is_told_who_decided(h: Harness):
+    request = h.submit()
+    h.services.decide(request.id, OSCAR, True, T0)
+    with pytest.raises(AlreadyDecided, match="already approved by Oscar Owner"):
+        h.services.decide(request.id, OLGA, False, T0)
+    assert h.aws.assign_calls == 1
+    assert h.store.get(request.id).status == Status.ACTIVE
+
+
+def test_reject_keeps_the_comment_and_grants_nothing(h: Harness):
+    request = h.submit()
+    rejected = h.services.decide(request.id, OLGA, False, T0, comment="Use staging")
+    assert rejected.status == Status.REJECTED
+    assert rejected.decision.comment == "Use staging"
+    assert not h.assigned(request)
+    assert h.notifier.kinds(request.id) == [NoticeKind.REJECTED]
+
+
+def test_sweep_at_expiry_removes_the_assignment_and_marks_it_expired(h: Harness):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    h.services.sweep(T0 + timedelta(minutes=59))
+    assert h.store.get(request.id).status == Status.ACTIVE
+    h.services.sweep(T0 + timedelta(hours=1))
+    expired = h.store.get(request.id)
+    assert expired.status == Status.EXPIRED
+    assert expired.session.ended_at == T0 + timedelta(hours=1)
+    assert not h.assigned(request)
+    assert h.notifier.kinds(request.id)[-1] == NoticeKind.EXPIRED
+
+
+def test_overlapping_grant_keeps_the_assignment_until_the_last_one_ends(h: Harness):
+    first = h.services.decide(h.submit(duration="1h").id, OSCAR, True, T0)
+    second = h.services.decide(h.submit(duration="4h").id, OSCAR, True, T0)
+    h.services.sweep(T0 + timedelta(hours=1))
+    assert h.store.get(first.id).status == Status.EXPIRED
+    assert h.assigned(second), "the longer grant still needs the assignment"
+    h.services.sweep(T0 + timedelta(hours=4))
+    assert h.store.get(second.id).status == Status.EXPIRED
+    assert not h.assigned(second)
+
+
+def test_failed_grant_marks_the_request_failed_and_tells_why(h: Harness):
+    h.aws.fail_assign = AssignmentFailed(
+        "CreateAccountAssignment FAILED", reason="Role quota exceeded"
+    )
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    assert request.status == Status.FAILED
+    assert not h.assigned(request)
+    kind, detail = [(k, d) for rid, k, d in h.notifier.notices if rid == request.id][-1]
+    assert kind == NoticeKind.GRANT_FAILED and "FAILED" in detail
+
+
+def test_failed_revoke_keeps_the_session_active_alerts_admins_and_is_retried(h: Harness):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    h.aws.fail_unassign = AwsError("DeleteAccountAssignment: ThrottlingException")
+    h.services.sweep(T0 + timedelta(hours=1))
+    assert h.store.get(request.id).status == Status.ACTIVE
+    assert h.assigned(request)
+    assert h.notifier.alerts and f"#{request.id}" in h.notifier.alerts[0]
+    h.aws.fail_unassign = None
+    h.services.sweep(T0 + timedelta(hours=1, seconds=5))
+    assert h.store.get(request.id).status == Status.EXPIRED
+    assert not h.assigned(request)
+
+
+def test_pending_request_past_the_approval_window_expires(h: Harness):
+    request = h.submit()
+    h.services.sweep(T0 + timedelta(hours=23, minutes=59))
+    assert h.store.get(request.id).status == Status.PENDING
+    h.services.sweep(T0 + timedelta(hours=24))
+    timed_out = h.store.get(request.id)
+    assert timed_out.status == Status.TIMED_OUT and timed_out.status_label == "Expired"
+    assert h.notifier.kinds(request.id) == [NoticeKind.TIMED_OUT]
+    with pytest.raises(AlreadyDecided):
+        h.services.decide(request.id, OSCAR, True, T0 + timedelta(hours=25))
+
+
+def test_restart_grants_an_approved_request_left_half_done_exactly_once(
+    moto_world: DemoWorld, store: SqlStore
+):
+    h = make_harness(moto_world, store)
+    request = h.submit()
+    # the bot died between the approval's commit and the grant
+    assert store.transition(
+        request.id, Status.PENDING, Status.APPROVED, now=T0, actor=OSCAR.email, action="approved"
+    )
+    restarted = make_harness(moto_world, store)
+    restarted.services.sweep(T0 + timedelta(seconds=30))
+    restarted.services.sweep(T0 + timedelta(seconds=35))
+    assert store.get(request.id).status == Status.ACTIVE
+    assert restarted.aws.assign_calls == 1
+    assert restarted.notifier.kinds(request.id) == [NoticeKind.GRANTED]
+
+
+def test_restart_after_sessions_fell_due_revokes_them_at_once(
+    moto_world: DemoWorld, store: SqlStore
+):
+    h = make_harness(moto_world, store)
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    restarted = make_harness(moto_world, store)
+    restarted.services.sweep(T0 + timedelta(hours=3))  # bot was down when it fell due
+    assert store.get(request.id).status == Status.EXPIRED
+    assert not h.assigned(request)
+
+
+def test_audit_events_are_append_only(h: Harness):
+    h.submit()
+    with pytest.raises(Exception, match="append-only"), h.store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events"))
+    with pytest.raises(Exception, match="append-only"), h.store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'x'"))
