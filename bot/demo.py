@@ -99,10 +99,13 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float = 15.0) ->
 
 def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
     """Run the demo; 0 when every step behaved as expected."""
+    import logging
+
     from bot.http import make_server
     from bot.runtime import build_runtime
     from workflows.config import parse_config
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's access log
     p = Printer(out)
     p.line("jitbot demo: moto for AWS, a fake Slack, the real Bolt app over HTTP, SQLite.")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -120,8 +123,11 @@ def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
         config_path.write_text(demo_config(world, session_seconds))
         secret = secrets.token_hex(16)
         settings = Settings(
-            slack_bot_token=fake.token, slack_signing_secret=secret, slack_api_url=fake.url,
-            database_url=f"sqlite:///{tmp.name}/jitbot.db", jitbot_config=config_path,
+            slack_bot_token=fake.token,
+            slack_signing_secret=secret,
+            slack_api_url=fake.url,
+            database_url=f"sqlite:///{tmp.name}/jitbot.db",
+            jitbot_config=config_path,
         )
         rt = build_runtime(settings, parse_config(config_path.read_text(), str(config_path)))
         rt.timekeeper.start()
@@ -134,24 +140,35 @@ def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
         def person(email: str) -> SlackUser:
             return SlackUser(fake, PEOPLE[email][0], bot_url=bot_url, signing_secret=secret)
 
-        alice, oscar, olga, bob = (person(e) for e in (
-            "alice@example.com", "oscar@example.com", "olga@example.com", "bob@example.com"))
+        alice, oscar, olga, bob = (
+            person(e)
+            for e in (
+                "alice@example.com",
+                "oscar@example.com",
+                "olga@example.com",
+                "bob@example.com",
+            )
+        )
         sandbox, production = world.accounts["Sandbox"], world.accounts["Production"]
         p.aws(world)
 
         p.step("1. Alice types /jit")
         started = time.perf_counter()
         response = alice.slash("/jit")
-        p.line(f"  (Bolt acked /jit with HTTP {response.status} in "
-               f"{(time.perf_counter() - started) * 1000:.0f} ms)")
+        p.line(
+            f"  (Bolt acked /jit with HTTP {response.status} in "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms)"
+        )
         view = wait_for("the request modal", alice.latest_view)
 
         p.step("2. Alice picks the Sandbox account; the modal offers its permission sets")
         options = alice.suggest(view, ids.ACTION_ACCOUNT, "")
         p.line("  account options: " + ", ".join(o["text"]["text"] for o in options["options"]))
         alice.select_in_view(view, ids.ACTION_ACCOUNT, sandbox)
-        view = wait_for("the permission set input", lambda: _with_block(
-            alice.latest_view(), ids.BLOCK_PERMISSION_SET))
+        view = wait_for(
+            "the permission set input",
+            lambda: _with_block(alice.latest_view(), ids.BLOCK_PERMISSION_SET),
+        )
 
         form = {
             ids.ACTION_PERMISSION_SET: "ReadOnlyAccess",
@@ -170,15 +187,17 @@ def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
         p.aws(world)
 
         p.step("5. Bob (not an owner) forges an Approve click: refused, nothing changes")
-        bob.click(oscar_msg, ids.ACTION_APPROVE)
+        bob.forge_click(ids.ACTION_APPROVE, _request_id(oscar_msg))
         wait_for("Bob's refusal", lambda: fake.ephemerals(bob.user_id))
         p.aws(world)
 
         p.step("6. Oscar clicks Approve: the account assignment is created")
         started = time.perf_counter()
         response = oscar.click(oscar_msg, ids.ACTION_APPROVE)
-        p.line(f"  (Bolt acked the click with HTTP {response.status} in "
-               f"{(time.perf_counter() - started) * 1000:.0f} ms)")
+        p.line(
+            f"  (Bolt acked the click with HTTP {response.status} in "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms)"
+        )
         request = wait_for("the grant", lambda: _status(rt, "active"))
         p.aws(world)
         ends = request.session.expires_at if request.session else None
@@ -192,8 +211,10 @@ def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
         alice.slash("/jit")
         view = wait_for("a new modal", lambda: _fresh_modal(alice, view))
         alice.select_in_view(view, ids.ACTION_ACCOUNT, production)
-        view = wait_for("the permission set input", lambda: _with_block(
-            alice.latest_view(), ids.BLOCK_PERMISSION_SET))
+        view = wait_for(
+            "the permission set input",
+            lambda: _with_block(alice.latest_view(), ids.BLOCK_PERMISSION_SET),
+        )
         form[ids.ACTION_DURATION] = "1h"
         form[ids.ACTION_JUSTIFICATION] = "Checking production alarms for INC-77"
         alice.submit(view, form)
@@ -217,6 +238,14 @@ def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
         fake.stop()
         moto.stop()
         tmp.cleanup()
+
+
+def _request_id(message: Any) -> str:
+    for block in message.blocks or []:
+        for element in block.get("elements", []):
+            if element.get("action_id") == ids.ACTION_APPROVE:
+                return str(element["value"])
+    raise LookupError("no Approve button")
 
 
 def _with_block(view: dict[str, Any] | None, block_id: str) -> dict[str, Any] | None:
@@ -246,11 +275,15 @@ def _root_with_buttons(fake: FakeSlack, user: SlackUser) -> Any:
 
 def _thread_says(fake: FakeSlack, user: SlackUser, words: str) -> bool:
     roots = fake.dm_messages(user.user_id)
-    return any(words in reply.text for root in roots
-               for reply in fake.thread(root.channel, root.ts)[1:])
+    return any(
+        words in reply.text for root in roots for reply in fake.thread(root.channel, root.ts)[1:]
+    )
 
 
 def _status(rt: Any, status: str) -> Any:
-    found = [r for r in rt.store.requests_of(PEOPLE["alice@example.com"][0], 1)
-             if r.status.value == status]
+    found = [
+        r
+        for r in rt.store.requests_of(PEOPLE["alice@example.com"][0], 1)
+        if r.status.value == status
+    ]
     return found[0] if found else None

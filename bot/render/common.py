@@ -14,7 +14,7 @@ from workflows.states import EMOJI
 def slack_date(when: datetime) -> str:
     """A Slack date token: each viewer sees ``when`` in their own time zone, with a UTC
     fallback (https://api.slack.com/reference/surfaces/formatting#date-formatting)."""
-    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    fallback = when.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
