@@ -3,14 +3,17 @@ a SQLite store."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from moto import mock_aws
+from sqlalchemy.exc import OperationalError
 
 from bot.demo_aws import DemoWorld, seed_demo_world
 from storage.db import create_schema, make_engine
+from storage.models import Base
 from storage.store import SqlStore
 from workflows.config import Config, parse_config
 
@@ -56,8 +59,35 @@ approval_timeout: 24h
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqlStore:
-    engine = make_engine(f"sqlite:///{tmp_path}/jitbot.db")
+POSTGRES_ENV = "JITBOT_TEST_POSTGRES_URL"
+
+
+def _postgres_url() -> str:
+    """The PostgreSQL test database, or skip with the reason."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        pytest.skip(f"no PostgreSQL reachable at {POSTGRES_ENV}: {exc.orig}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A fresh store on SQLite, and on PostgreSQL where one is configured."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/jitbot.db")
+    else:
+        engine = make_engine(_postgres_url())
+        Base.metadata.drop_all(engine)
     create_schema(engine)
-    return SqlStore(engine)
+    yield SqlStore(engine)
+    engine.dispose()
