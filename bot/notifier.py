@@ -30,11 +30,13 @@ class SlackNotifier:
         *,
         admins: list[str],
         portal_url: str | None = None,
+        slash_command: str = "/jit",
     ) -> None:
         self._client = client
         self._directory = directory
         self._admins = admins
         self._portal_url = portal_url
+        self._slash_command = slash_command
 
     def _dm(self, slack_id: str, message: dict[str, Any]) -> tuple[str, str] | None:
         try:
@@ -87,6 +89,7 @@ class SlackNotifier:
                 notice,
                 for_requester=ref.role == Role.REQUESTER,
                 portal_url=self._portal_url,
+                slash_command=self._slash_command,
             )
             if text is None:
                 continue

@@ -100,6 +100,7 @@ def build_runtime(
         directory,
         admins=list(config.admins),
         portal_url=str(portal_url) if portal_url else None,
+        slash_command=config.slash_command,
     )
     services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
     timekeeper = Timekeeper(services, store, interval=config.sweep_interval, clock=clock)

@@ -256,18 +256,26 @@ class IdentityCenterConfig(BaseModel):
 
     model_config = _MODEL_CONFIG
 
-    instance_arn: Annotated[
-        str,
-        BeforeValidator(
-            _pattern_checker(
-                _INSTANCE_ARN, "arn:aws:sso:::instance/ssoins-0123456789abcdef", "instance_arn"
-            )
-        ),
-    ] | None = None
-    identity_store_id: Annotated[
-        str,
-        BeforeValidator(_pattern_checker(_IDENTITY_STORE_ID, "d-0123456789", "identity_store_id")),
-    ] | None = None
+    instance_arn: (
+        Annotated[
+            str,
+            BeforeValidator(
+                _pattern_checker(
+                    _INSTANCE_ARN, "arn:aws:sso:::instance/ssoins-0123456789abcdef", "instance_arn"
+                )
+            ),
+        ]
+        | None
+    ) = None
+    identity_store_id: (
+        Annotated[
+            str,
+            BeforeValidator(
+                _pattern_checker(_IDENTITY_STORE_ID, "d-0123456789", "identity_store_id")
+            ),
+        ]
+        | None
+    ) = None
     portal_url: Annotated[str, BeforeValidator(_check_url)] | None = None
 
     @model_validator(mode="after")

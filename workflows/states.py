@@ -63,6 +63,17 @@ EMOJI: dict[Status, str] = {
     Status.FAILED: ":warning:",
 }
 
+VERBS: dict[Event, str] = {
+    Event.APPROVE: "approve",
+    Event.REJECT: "reject",
+    Event.TIME_OUT: "time out",
+    Event.CANCEL: "cancel",
+    Event.GRANTED: "grant",
+    Event.GRANT_FAILED: "fail the grant of",
+    Event.EXPIRE: "expire",
+    Event.REVOKE: "revoke",
+}
+
 TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.PENDING, Event.APPROVE): Status.APPROVED,
     (Status.PENDING, Event.REJECT): Status.REJECTED,
@@ -83,8 +94,7 @@ class TransitionNotAllowed(Exception):
     """Raised when an event is not allowed in a request's current status."""
 
     def __init__(self, status: Status, event: Event) -> None:
-        verb = event.value.replace("_", " ")
-        super().__init__(f"Can't {verb} a request that is {LABELS[status]}")
+        super().__init__(f"Can't {VERBS[event]} a request that is {LABELS[status]}")
         self.status = status
         self.event = event
 

@@ -19,4 +19,7 @@ def register(app: App, rt: Runtime) -> None:
         if event.get("tab") != "home":
             return
         user_id = event["user"]
-        client.views_publish(user_id=user_id, view=home_view(rt.store.requests_of(user_id, 20)))
+        client.views_publish(
+            user_id=user_id,
+            view=home_view(rt.store.requests_of(user_id, 20), rt.config.slash_command),
+        )

@@ -37,7 +37,9 @@ def request_fields(request: AccessRequest) -> list[MarkdownTextObject]:
 
 
 def quote(text: str, limit: int = 2900) -> str:
-    """``text`` as a Slack block quote, cut to fit a section (3000 characters)."""
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return "\n".join("> " + line for line in text.splitlines() or [""])
+    """``text`` as a Slack block quote of at most ``limit`` characters, quote marks
+    included (a section holds 3000)."""
+    quoted = "\n".join("> " + line for line in text.splitlines() or [""])
+    if len(quoted) > limit:
+        quoted = quoted[: limit - 1] + "…"
+    return quoted

@@ -22,7 +22,7 @@ from workflows.domain import AccessRequest
 from workflows.durations import duration_label
 
 
-def home_view(requests: list[AccessRequest]) -> dict[str, Any]:
+def home_view(requests: list[AccessRequest], slash_command: str = "/jit") -> dict[str, Any]:
     """The viewer's home: Request Access, then their most recent requests (≤ 20 rows)."""
     blocks: list[Block] = [
         HeaderBlock(text="Just-in-time AWS access"),
@@ -41,7 +41,7 @@ def home_view(requests: list[AccessRequest]) -> dict[str, Any]:
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text="You have no requests yet. Press Request Access or type /jit."
+                        text=f"You have no requests yet. Press Request Access or type {slash_command}."
                     )
                 ]
             )

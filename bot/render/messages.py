@@ -108,7 +108,12 @@ def requester_message(request: AccessRequest) -> dict[str, Any]:
 
 
 def notice_text(
-    request: AccessRequest, notice: Notice, *, for_requester: bool, portal_url: str | None = None
+    request: AccessRequest,
+    notice: Notice,
+    *,
+    for_requester: bool,
+    portal_url: str | None = None,
+    slash_command: str = "/jit",
 ) -> str | None:
     """What a thread says about ``notice``; None when this audience is not told."""
     review = request.decision
@@ -142,7 +147,8 @@ def notice_text(
                 text += f" <{portal_url}|Open the AWS access portal>"
             return text
         case NoticeKind.GRANT_FAILED:
-            return f":warning: Granting access failed, nothing was granted: {notice.detail}"
+            reason = notice.detail or "AWS did not say why"
+            return f":warning: Granting access failed, nothing was granted: {reason}"
         case NoticeKind.EXPIRED:
             assert session is not None
             return (
@@ -155,7 +161,7 @@ def notice_text(
             if for_requester:
                 return (
                     ":black_circle: Your request expired: nobody approved it in time. "
-                    "Use /jit to ask again if you still need access."
+                    f"Use {slash_command} to ask again if you still need access."
                 )
             return ":black_circle: Expired without a decision."
         case NoticeKind.REVOKE_FAILED:

@@ -30,7 +30,10 @@ MAX_OPTIONS = 100  # Block Kit: a select holds at most 100 options
 
 def account_option(account: CatalogAccount) -> Option:
     """An account as an option, labelled ``Name (id)`` (option text ≤ 75 characters)."""
-    label = account.label if len(account.label) <= 75 else account.label[:60] + f"… ({account.id})"
+    label = account.label
+    if len(label) > 75:
+        suffix = f"… ({account.id})"
+        label = account.name[: 75 - len(suffix)].rstrip() + suffix
     return Option(value=account.id, text=label)
 
 

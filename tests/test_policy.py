@@ -1,0 +1,296 @@
+"""Who a request goes to, who may decide it and who may see it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from textwrap import dedent
+
+import pytest
+
+from workflows.config import Config, parse_config
+from workflows.domain import AccessRequest, Person
+from workflows.errors import NoApprover, NotAuthorized
+from workflows.policy import (
+    ApproverRouting,
+    check_can_decide,
+    decision_buttons_shown,
+    may_decide,
+    may_view,
+    route_approvers,
+)
+from workflows.states import Status
+
+SANDBOX = "111111111111"
+PROD = "222222222222"
+ORPHAN = "333333333333"  # no owners
+
+CONFIG = dedent(
+    f"""\
+    admins: [ada@example.com]
+    sso_admins: [sam@example.com]
+    accounts:
+      - id: "{SANDBOX}"
+        name: Sandbox
+        owners: [oscar@example.com, Olga@Example.com]
+        permission_sets: [ReadOnlyAccess]
+      - id: "{PROD}"
+        name: Production
+        owners: [olga@example.com]
+        permission_sets: [ReadOnlyAccess]
+      - id: "{ORPHAN}"
+        name: Orphan
+        permission_sets: [ReadOnlyAccess]
+    """
+)
+
+RITA = Person("U_RITA", "rita@example.com", "Rita Requester")
+OSCAR = Person("U_OSCAR", "oscar@example.com", "Oscar Owner")
+OLGA = Person("U_OLGA", "olga@example.com", "Olga Owner")
+ADA = Person("U_ADA", "ada@example.com", "Ada Admin")
+SAM = Person("U_SAM", "sam@example.com", "Sam SSO")
+EVE = Person("U_EVE", "eve@example.com", "Eve Outsider")
+
+NOW = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def config(extra: str = "", text: str = CONFIG) -> Config:
+    return parse_config(text + extra)
+
+
+def request(
+    *,
+    requester: Person = RITA,
+    account_id: str = SANDBOX,
+    account_name: str = "Sandbox",
+    status: Status = Status.PENDING,
+) -> AccessRequest:
+    return AccessRequest(
+        id=42,
+        requester=requester,
+        principal_id="idstore-user-rita",
+        account_id=account_id,
+        account_name=account_name,
+        permission_set_name="ReadOnlyAccess",
+        permission_set_arn="arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-1",
+        duration=timedelta(hours=4),
+        justification="Investigating failed deploys in OPS-123",
+        status=status,
+        requested_at=NOW,
+        approval_deadline=NOW + timedelta(hours=24),
+    )
+
+
+# --------------------------------------------------------------------------- route_approvers
+
+
+def test_request_goes_to_the_account_owners():
+    routing = route_approvers(config(), SANDBOX, RITA.email)
+    assert routing == ApproverRouting(("oscar@example.com", "olga@example.com"), fell_back=False)
+
+
+def test_owners_of_another_account_do_not_get_it():
+    routing = route_approvers(config(), PROD, RITA.email)
+    assert routing.emails == ("olga@example.com",)
+    assert "oscar@example.com" not in routing.emails
+
+
+def test_requester_who_owns_the_account_is_not_an_approver():
+    routing = route_approvers(config(), SANDBOX, "oscar@example.com")
+    assert routing == ApproverRouting(("olga@example.com",), fell_back=False)
+
+
+def test_requester_is_excluded_whatever_the_case_of_their_email():
+    routing = route_approvers(config(), SANDBOX, "OSCAR@Example.COM")
+    assert routing.emails == ("olga@example.com",)
+
+
+def test_account_without_owners_falls_back_to_admins_and_sso_admins():
+    routing = route_approvers(config(), ORPHAN, RITA.email)
+    assert routing == ApproverRouting(("ada@example.com", "sam@example.com"), fell_back=True)
+
+
+def test_sole_owner_requesting_falls_back_to_admins():
+    routing = route_approvers(config(), PROD, "olga@example.com")
+    assert routing.fell_back is True
+    assert routing.emails == ("ada@example.com", "sam@example.com")
+
+
+def test_admin_requesting_on_an_ownerless_account_goes_to_the_other_admins():
+    routing = route_approvers(config(), ORPHAN, "ada@example.com")
+    assert routing == ApproverRouting(("sam@example.com",), fell_back=True)
+
+
+def test_someone_both_admin_and_sso_admin_is_listed_once():
+    text = CONFIG.replace(
+        "sso_admins: [sam@example.com]", "sso_admins: [sam@example.com, ada@example.com]"
+    )
+    routing = route_approvers(config(text=text), ORPHAN, RITA.email)
+    assert routing.emails == ("ada@example.com", "sam@example.com")
+
+
+def test_unknown_account_falls_back_to_admins():
+    routing = route_approvers(config(), "999999999999", RITA.email)
+    assert routing.fell_back is True
+    assert set(routing.emails) == {"ada@example.com", "sam@example.com"}
+
+
+def test_nobody_to_approve_raises_no_approver():
+    lonely = parse_config(f'accounts:\n  - id: "{ORPHAN}"\n    permission_sets: [ReadOnlyAccess]\n')
+    with pytest.raises(NoApprover, match="Nobody can approve requests for this account"):
+        route_approvers(lonely, ORPHAN, RITA.email)
+
+
+def test_only_admin_requesting_on_ownerless_account_leaves_nobody():
+    text = dedent(
+        f"""\
+        admins: [ada@example.com]
+        accounts:
+          - id: "{ORPHAN}"
+        """
+    )
+    with pytest.raises(NoApprover, match="add an owner"):
+        route_approvers(parse_config(text), ORPHAN, "ada@example.com")
+
+
+def test_allow_self_approval_keeps_the_requester_among_owners():
+    cfg = config("allow_self_approval: true\n")
+    routing = route_approvers(cfg, SANDBOX, "oscar@example.com")
+    assert routing == ApproverRouting(("oscar@example.com", "olga@example.com"), fell_back=False)
+
+
+def test_allow_self_approval_keeps_a_sole_owner_requester_without_fallback():
+    cfg = config("allow_self_approval: true\n")
+    routing = route_approvers(cfg, PROD, "olga@example.com")
+    assert routing == ApproverRouting(("olga@example.com",), fell_back=False)
+
+
+# --------------------------------------------------------------------------- may_decide
+
+
+def test_owner_of_the_account_may_decide():
+    assert may_decide(config(), request(), OSCAR) is None
+    check_can_decide(config(), request(), OSCAR)
+
+
+def test_owner_listed_with_capitals_in_config_may_decide():
+    """``Olga@Example.com`` in the config is the same person as ``olga@example.com``."""
+    assert may_decide(config(), request(), OLGA) is None
+
+
+def test_actor_email_case_does_not_matter():
+    shouting = Person("U_OSCAR", "OSCAR@EXAMPLE.COM", "Oscar Owner")
+    assert may_decide(config(), request(), shouting) is None
+
+
+def test_owner_of_another_account_may_not_decide():
+    prod_only = request(account_id=PROD, account_name="Production")
+    reason = may_decide(config(), prod_only, OSCAR)
+    assert reason is not None
+    with pytest.raises(NotAuthorized) as caught:
+        check_can_decide(config(), prod_only, OSCAR)
+    assert str(caught.value) == (
+        "You can't approve this request: you are not an owner of "
+        "Production (222222222222), an SSO admin or an admin."
+    )
+
+
+def test_outsider_may_not_decide():
+    with pytest.raises(NotAuthorized, match="you are not an owner of Sandbox \\(111111111111\\)"):
+        check_can_decide(config(), request(), EVE)
+
+
+@pytest.mark.parametrize("actor", [SAM, ADA], ids=["sso_admin", "admin"])
+def test_admins_may_decide_on_any_account(actor):
+    for account_id, name in ((SANDBOX, "Sandbox"), (PROD, "Production"), (ORPHAN, "Orphan")):
+        assert (
+            may_decide(config(), request(account_id=account_id, account_name=name), actor) is None
+        )
+
+
+def test_admin_with_capitalised_email_may_decide():
+    assert may_decide(config(), request(), Person("U_ADA", "Ada@Example.COM", "Ada")) is None
+
+
+@pytest.mark.parametrize(
+    "requester", [OSCAR, ADA, SAM, RITA], ids=["owner", "admin", "sso_admin", "plain"]
+)
+def test_requester_may_never_decide_their_own_request(requester):
+    own = request(requester=requester)
+    assert may_decide(config(), own, requester) == "you can't approve your own request"
+    with pytest.raises(
+        NotAuthorized, match="^You can't approve this request: you can't approve your own request.$"
+    ):
+        check_can_decide(config(), own, requester)
+
+
+def test_requester_is_recognised_by_email_in_any_case():
+    own = request(requester=OSCAR)
+    shouting = Person("U_OSCAR", "Oscar@Example.com", "Oscar Owner")
+    assert may_decide(config(), own, shouting) == "you can't approve your own request"
+
+
+def test_allow_self_approval_lets_an_owner_approve_their_own_request():
+    cfg = config("allow_self_approval: true\n")
+    assert may_decide(cfg, request(requester=OSCAR), OSCAR) is None
+
+
+def test_allow_self_approval_does_not_make_an_outsider_an_approver():
+    cfg = config("allow_self_approval: true\n")
+    reason = may_decide(cfg, request(requester=EVE), EVE)
+    assert reason is not None and "not an owner" in reason
+
+
+def test_authority_is_checked_before_status():
+    """An outsider is told they lack authority, whatever state the request is in."""
+    for status in (Status.APPROVED, Status.REJECTED, Status.TIMED_OUT):
+        with pytest.raises(NotAuthorized, match="not an owner"):
+            check_can_decide(config(), request(status=status), EVE)
+
+
+def test_authority_follows_the_config_not_the_stored_approvers():
+    stored = replace(request(), approvers=("eve@example.com",))
+    assert may_decide(config(), stored, EVE) is not None
+
+
+# --------------------------------------------------------------------------- may_view
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [
+        (RITA, True),
+        (OSCAR, True),
+        (OLGA, True),
+        (ADA, True),
+        (SAM, True),
+        (EVE, False),
+    ],
+    ids=["requester", "owner", "other owner", "admin", "sso_admin", "outsider"],
+)
+def test_who_may_view_a_sandbox_request(actor, allowed):
+    assert may_view(config(), request(), actor) is allowed
+
+
+def test_owner_of_another_account_may_not_view():
+    prod = request(account_id=PROD, account_name="Production")
+    assert may_view(config(), prod, OSCAR) is False
+    assert may_view(config(), prod, OLGA) is True
+
+
+def test_viewer_email_case_does_not_matter():
+    assert may_view(config(), request(), Person("U_X", "OSCAR@example.com", "Oscar")) is True
+    assert may_view(config(), request(), Person("U_Y", "SAM@EXAMPLE.COM", "Sam")) is True
+
+
+def test_requester_may_view_in_every_status():
+    for status in Status:
+        assert may_view(config(), request(status=status), RITA) is True
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+@pytest.mark.parametrize("status", list(Status), ids=lambda s: s.value)
+def test_decision_buttons_shown_only_while_pending(status):
+    assert decision_buttons_shown(request(status=status)) is (status is Status.PENDING)
