@@ -33,6 +33,18 @@ class Catalog:
     def account(self, account_id: str) -> CatalogAccount | None:
         return next((a for a in self.accounts if a.id == account_id), None)
 
+    def find(self, query: str) -> CatalogAccount | None:
+        """The one account whose id or name is ``query`` (case-insensitive), else the one
+        whose name contains it; None when there is no query or it is ambiguous."""
+        q = query.strip().lower()
+        if not q:
+            return None
+        exact = [a for a in self.accounts if q in (a.id, a.name.lower())]
+        if len(exact) == 1:
+            return exact[0]
+        partial = [a for a in self.accounts if q in a.name.lower()]
+        return partial[0] if len(partial) == 1 else None
+
 
 def build_catalog(
     config: Config, permission_set_arns: dict[str, str], account_names: dict[str, str]

@@ -16,10 +16,18 @@ if TYPE_CHECKING:
 
 
 def open_request_modal(
-    rt: Runtime, client: WebClient, trigger_id: str, user_id: str, channel_id: str | None
+    rt: Runtime,
+    client: WebClient,
+    trigger_id: str,
+    user_id: str,
+    channel_id: str | None,
+    query: str = "",
 ) -> None:
     """Open the request form (or say why nothing can be requested), then check that the
-    person has an Identity Center user and, if not, turn the modal into the explanation."""
+    person has an Identity Center user and, if not, turn the modal into the explanation.
+
+    ``query`` (the text after ``/jit``) preselects the account it names, by id or name,
+    when exactly one matches."""
     if not rt.catalog.accounts:
         client.views_open(
             trigger_id=trigger_id, view=message_modal("No accounts available", NO_ACCOUNTS_TEXT)
@@ -28,7 +36,12 @@ def open_request_modal(
     metadata = json.dumps({"channel_id": channel_id}) if channel_id else ""
     opened = client.views_open(
         trigger_id=trigger_id,
-        view=request_modal(rt.catalog, rt.config.durations, private_metadata=metadata),
+        view=request_modal(
+            rt.catalog,
+            rt.config.durations,
+            account=rt.catalog.find(query),
+            private_metadata=metadata,
+        ),
     )
     problem = None
     try:
@@ -54,4 +67,11 @@ def register(app: App, rt: Runtime) -> None:
     @app.command(rt.config.slash_command)
     def on_jit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_request_modal(rt, client, body["trigger_id"], body["user_id"], body.get("channel_id"))
+        open_request_modal(
+            rt,
+            client,
+            body["trigger_id"],
+            body["user_id"],
+            body.get("channel_id"),
+            body.get("text", ""),
+        )
