@@ -1,0 +1,113 @@
+"""The ``jitbot`` command line: check-config against moto and the fake Slack, serve's
+refusals, and the demo itself."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.demo import PEOPLE
+from bot.demo_aws import DemoWorld
+from bot.fake_slack import FakeSlack
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as slack:
+        for email, (user_id, name) in PEOPLE.items():
+            slack.add_user(user_id, email, name)
+        yield slack
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeSlack) -> Path:
+    config = tmp_path / "jitbot.yml"
+    monkeypatch.setenv("JITBOT_CONFIG", str(config))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("SLACK_API_URL", fake.url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/jitbot.db")
+    for name in ("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+def test_check_config_passes_on_a_good_setup(
+    moto_world: DemoWorld, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.write_text(f"""
+admins: [ada@example.com]
+accounts:
+  - id: "{moto_world.accounts["Sandbox"]}"
+    owners: [oscar@example.com]
+    permission_sets: [ReadOnlyAccess]
+""")
+    assert main(["check-config"]) == 0
+    assert "look good" in capsys.readouterr().out
+
+
+def test_check_config_prints_every_problem_and_exits_1(
+    moto_world: DemoWorld, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.write_text(f"""
+admins: [ada@example.com]
+accounts:
+  - id: "{moto_world.accounts["Sandbox"]}"
+    owners: [oscar@example.com, ghost@example.com]
+    permission_sets: [ReadOnlyAccess, PowerUserAccess]
+""")
+    assert main(["check-config"]) == 1
+    out = capsys.readouterr().out
+    assert "accounts[0].permission_sets[1]: no permission set named 'PowerUserAccess'" in out
+    assert "accounts[0].owners[1]: no Slack user with email ghost@example.com" in out
+    assert "2 problem(s) found." in out
+
+
+def test_check_config_names_the_key_path_of_a_bad_value(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.write_text("""
+accounts:
+  - id: "111111111111"
+    owners: [oscar@example.com]
+  - id: "222222222222"
+    owners: [not-an-email]
+""")
+    assert main(["check-config"]) == 1
+    assert "accounts[1].owners[0]: not an email address" in capsys.readouterr().out
+
+
+def test_serve_says_which_settings_are_missing(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve"]) == 2
+    assert "SLACK_APP_TOKEN" in capsys.readouterr().err
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    assert main(["serve", "--http"]) == 2
+    err = capsys.readouterr().err
+    assert "SLACK_BOT_TOKEN" in err and "SLACK_SIGNING_SECRET" in err
+
+
+def test_demo_prints_the_whole_lifecycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.demo import run_demo
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    out = io.StringIO()
+    assert run_demo(session_seconds=3, out=out) == 0
+    text = out.getvalue()
+    for seen in (
+        "[modal for @alice] opened",
+        "Justification must be at least 10 characters",
+        "[DM @oscar] jitbot:",
+        "[ephemeral to @bob] :warning: You can't approve this request",
+        "account assignment: alice@example.com → ReadOnlyAccess on Sandbox",
+        "Access expired",
+        "Rejected by Olga Owner",
+    ):
+        assert seen in text, seen
+    assert text.rstrip().endswith("see README.md to run jitbot for real.")
