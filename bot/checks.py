@@ -35,7 +35,9 @@ def check_everything(settings: Settings) -> list[str]:
             catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
             problems += list(catalog.problems)
             if not catalog.accounts:
-                problems.append("accounts: no account has a valid permission set, so nothing can be requested")
+                problems.append(
+                    "accounts: no account has a valid permission set, so nothing can be requested"
+                )
         except AwsError as exc:
             problems.append(f"AWS: {exc}")
     if not settings.slack_bot_token:
@@ -56,7 +58,9 @@ def check_everything(settings: Settings) -> list[str]:
             except SlackApiError as exc:
                 seen[email] = False
                 if exc.response.get("error") != "users_not_found":
-                    problems.append(f"{path}: Slack users.lookupByEmail: {exc.response.get('error')}")
+                    problems.append(
+                        f"{path}: Slack users.lookupByEmail: {exc.response.get('error')}"
+                    )
                     continue
         if not seen[email]:
             problems.append(f"{path}: no Slack user with email {email}")

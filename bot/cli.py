@@ -55,8 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
             server = make_server(rt, args.host, args.port)
             stopping.append(server.close)
-            log.info("serving Slack at http://%s:%s/slack/events", args.host,
-                     server.effective_port)
+            log.info("serving Slack at http://%s:%s/slack/events", args.host, server.effective_port)
             server.run()
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -105,8 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the config against AWS and Slack")
     check.set_defaults(func=cmd_check_config)
     demo = sub.add_parser("demo", help="the whole lifecycle on moto and a fake Slack")
-    demo.add_argument("--session-seconds", type=int, default=10,
-                      help="length of the demo's short session (default 10)")
+    demo.add_argument(
+        "--session-seconds",
+        type=int,
+        default=10,
+        help="length of the demo's short session (default 10)",
+    )
     demo.set_defaults(func=cmd_demo)
     return parser
 

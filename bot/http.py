@@ -41,8 +41,10 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
         if path == "/healthz" and method in ("GET", "HEAD"):
             status, body = health()
             payload = json.dumps(body).encode()
-            start_response(status, [("Content-Type", "application/json"),
-                                    ("Content-Length", str(len(payload)))])
+            start_response(
+                status,
+                [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+            )
             return [payload]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
@@ -53,5 +55,4 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
 def make_server(rt: Runtime, host: str, port: int, threads: int = 8) -> Any:
     """A waitress server bound to ``host:port`` (port 0 picks a free one; see
     ``server.effective_port``). Call ``run()`` to serve, ``close()`` to stop."""
-    return create_server(make_wsgi_app(rt), host=host, port=port, threads=threads,
-                         ident="jitbot")
+    return create_server(make_wsgi_app(rt), host=host, port=port, threads=threads, ident="jitbot")

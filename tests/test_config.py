@@ -396,7 +396,9 @@ def test_identity_center_needs_both_ids():
 
 
 def test_identity_center_may_give_only_the_portal_url():
-    config = parse_config(MINIMAL + "identity_center:\n  portal_url: https://d-0123456789.awsapps.com/start\n")
+    config = parse_config(
+        MINIMAL + "identity_center:\n  portal_url: https://d-0123456789.awsapps.com/start\n"
+    )
     assert config.identity_center is not None
     assert config.identity_center.instance_arn is None
     assert config.identity_center.portal_url == "https://d-0123456789.awsapps.com/start"
