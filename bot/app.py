@@ -23,7 +23,6 @@ def build_app(rt: Runtime) -> App:
         client=rt.client,
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=bool(settings.slack_signing_secret),
-        token_verification_enabled=False,
         process_before_response=False,
     )
 

@@ -459,6 +459,7 @@ def test_revoke_failed_is_not_posted_in_threads(for_requester):
 
 NOTICE_STATE = {
     NoticeKind.SENT_TO_ADMINS: pending(),
+    NoticeKind.APPROVERS_UNREACHABLE: pending(),
     NoticeKind.APPROVED: pending(status=Status.APPROVED, reviews=(review(Decision.APPROVED),)),
     NoticeKind.REJECTED: rejected(),
     NoticeKind.GRANTED: active(),

@@ -314,3 +314,11 @@ def test_audit_events_are_append_only(h: Harness):
         conn.execute(text("DELETE FROM audit_events"))
     with pytest.raises(Exception, match="append-only"), h.store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET actor = 'x'"))
+
+
+def test_request_no_approver_could_be_reached_for_is_told_to_requester_and_admins(h: Harness):
+    h.notifier.post_approval_request = lambda request, email: None  # nobody is in Slack
+    request = h.submit()
+    assert NoticeKind.APPROVERS_UNREACHABLE in h.notifier.kinds(request.id)
+    assert h.notifier.alerts and "oscar@example.com" in h.notifier.alerts[0]
+    assert "approvers_unreachable" in [e["action"] for e in h.store.audit_events(request.id)]

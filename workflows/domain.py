@@ -74,6 +74,7 @@ class NoticeKind(StrEnum):
     """Things the requester and approvers are told in the request's threads."""
 
     SENT_TO_ADMINS = "sent_to_admins"  # the account has no owner who may approve
+    APPROVERS_UNREACHABLE = "approvers_unreachable"  # no approver could be DM'd
     APPROVED = "approved"
     REJECTED = "rejected"
     GRANTED = "granted"

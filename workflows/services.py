@@ -94,13 +94,28 @@ class Services:
                 approvers=routing.emails,
             )
         )
-        refs = [self.notifier.post_request_thread(request)]
-        refs += [self.notifier.post_approval_request(request, email) for email in routing.emails]
-        self.store.add_messages(request.id, [r for r in refs if r is not None])
+        root = self.notifier.post_request_thread(request)
+        sent = [self.notifier.post_approval_request(request, email) for email in routing.emails]
+        self.store.add_messages(request.id, [r for r in [root, *sent] if r is not None])
         request = self._reload(request.id)
         if routing.fell_back:
             self.store.audit(request.id, "jitbot", "routed_to_admins", now)
             self.notifier.announce(request, Notice(NoticeKind.SENT_TO_ADMINS))
+        if not any(sent):
+            # Nobody can click Approve: say so now rather than let it sit in Pending.
+            self.store.audit(
+                request.id,
+                "jitbot",
+                "approvers_unreachable",
+                now,
+                {"approvers": list(routing.emails)},
+            )
+            self.notifier.announce(request, Notice(NoticeKind.APPROVERS_UNREACHABLE))
+            self.notifier.alert_admins(
+                f"Request #{request.id} ({requester.email} on {request.account_label}) could "
+                f"not be sent to any approver in Slack: {', '.join(routing.emails)}. Check "
+                "that these people are in the workspace (`jitbot check-config`)."
+            )
         self.wake_at(request.approval_deadline)
         return request
 

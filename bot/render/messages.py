@@ -129,6 +129,14 @@ def notice_text(
                 "approve this, so it went to the jitbot admins and SSO admins. Ask your "
                 "administrator to assign owners to this account."
             )
+        case NoticeKind.APPROVERS_UNREACHABLE:
+            if not for_requester:
+                return None
+            return (
+                ":warning: jitbot could not reach any approver of this request in Slack. "
+                "The jitbot admins have been told; you may also ask your administrator to "
+                "check the account's owners."
+            )
         case NoticeKind.APPROVED:
             tail = " Granting access…" if for_requester else ""
             return f":white_check_mark: Approved by {by}{comment}{tail}"
