@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 
-from bot.listeners import actions, commands, events, options, views
+from bot.listeners import actions, commands, home, options, views
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -33,6 +33,6 @@ def build_app(rt: Runtime) -> App:
         )
         return None
 
-    for surface in (commands, views, actions, options, events):
+    for surface in (commands, views, actions, options, home):
         surface.register(app, rt)
     return app

@@ -32,6 +32,7 @@ class SlackDirectory:
         self._clock = clock
         self._people: dict[str, tuple[float, Person]] = {}
         self._ids: dict[str, tuple[float, str | None]] = {}
+        self._names: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def person(self, slack_id: str) -> Person:
@@ -64,6 +65,7 @@ class SlackDirectory:
         )
         person = Person(slack_id, email, name)
         with self._lock:
+            self._names[email] = name
             self._people[slack_id] = (now + self._ttl, person)
             self._ids[email] = (now + self._ttl, slack_id)
         return person
@@ -77,7 +79,13 @@ class SlackDirectory:
         if hit and hit[0] > now:
             return hit[1]
         try:
-            slack_id: str | None = self._client.users_lookupByEmail(email=email)["user"]["id"]
+            user = self._client.users_lookupByEmail(email=email)["user"]
+            slack_id: str | None = user["id"]
+            profile = user.get("profile") or {}
+            name = profile.get("real_name") or user.get("real_name") or user.get("name")
+            if name:
+                with self._lock:
+                    self._names[email] = name
         except SlackApiError as exc:
             if exc.response.get("error") != "users_not_found":
                 raise
@@ -85,3 +93,17 @@ class SlackDirectory:
         with self._lock:
             self._ids[email] = (now + self._ttl, slack_id)
         return slack_id
+
+    def name_for(self, email: str) -> str:
+        """A display name for ``email``: the Slack name once known, else the email."""
+        email = email.lower()
+        with self._lock:
+            known = self._names.get(email)
+        if known:
+            return known
+        try:
+            self.slack_id_for(email)
+        except SlackApiError:
+            return email
+        with self._lock:
+            return self._names.get(email, email)

@@ -23,3 +23,17 @@ ACTION_REJECT_REASON = "reject_reason_input"
 
 # App Home
 ACTION_HOME_REQUEST = "home_request_access"
+ACTION_HOME_NEWER = "home_newer"
+ACTION_HOME_OLDER = "home_older"
+ACTION_HOME_FILTER = "home_history_filter"
+BLOCK_HOME_SEARCH = "home_account_search"
+ACTION_HOME_SEARCH = "home_account_search_input"
+ACTION_CANCEL = "cancel_request"
+ACTION_RELEASE = "release_session"
+ACTION_REVOKE = "revoke_session"
+ACTION_OPEN_AWS = "open_aws_portal"
+
+# The revoke modal
+CALLBACK_REVOKE = "jit_revoke"
+BLOCK_REVOKE_REASON = "revoke_reason"
+ACTION_REVOKE_REASON = "revoke_reason_input"

@@ -8,6 +8,7 @@ not undo a grant or a revoke (the outbox of a later release makes them retried).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -37,6 +38,8 @@ class SlackNotifier:
         self._admins = admins
         self._portal_url = portal_url
         self._slash_command = slash_command
+        # called after every re-render, so App Homes showing the request refresh too
+        self.on_change: Callable[[AccessRequest], None] = lambda request: None
 
     def _dm(self, slack_id: str, message: dict[str, Any]) -> tuple[str, str] | None:
         try:
@@ -67,7 +70,8 @@ class SlackNotifier:
 
     def refresh(self, request: AccessRequest) -> None:
         """Re-render every root from the request's current state (buttons go after a
-        decision)."""
+        decision), and have the App Homes that show it re-published in the background."""
+        self.on_change(request)
         for ref in request.messages:
             message = (
                 requester_message(request)

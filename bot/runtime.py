@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.directory import SlackDirectory
+from bot.homes import HomePublisher
 from bot.notifier import SlackNotifier
 from bot.scheduler import Timekeeper
 from bot.settings import Settings
@@ -46,6 +47,7 @@ class Runtime:
     directory: SlackDirectory
     services: Services
     timekeeper: Timekeeper
+    homes: HomePublisher
     app: App
     clock: Callable[[], datetime]
 
@@ -102,6 +104,16 @@ def build_runtime(
         portal_url=str(portal_url) if portal_url else None,
         slash_command=config.slash_command,
     )
+    homes = HomePublisher(
+        client,
+        store,
+        config,
+        catalog,
+        directory,
+        clock,
+        portal_url=str(portal_url) if portal_url else None,
+    )
+    notifier.on_change = homes.request_changed
     services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
     timekeeper = Timekeeper(services, store, interval=config.sweep_interval, clock=clock)
     services.wake_at = timekeeper.wake_at
@@ -115,6 +127,7 @@ def build_runtime(
         directory=directory,
         services=services,
         timekeeper=timekeeper,
+        homes=homes,
         app=None,  # type: ignore[arg-type]  # set just below
         clock=clock,
     )

@@ -75,6 +75,8 @@ class RequestRow(Base):
         Index("ix_requests_requester", "requester_slack_id", "requested_at"),
         Index("ix_requests_status_deadline", "status", "approval_deadline"),
         Index("ix_requests_grant", "principal_id", "account_id", "permission_set_arn", "status"),
+        Index("ix_requests_account_status", "account_id", "status", "requested_at"),
+        Index("ix_requests_status_requested", "status", "requested_at"),
     )
 
 

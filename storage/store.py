@@ -24,6 +24,7 @@ from workflows.domain import (
     Role,
     Stage,
 )
+from workflows.ports import Page
 from workflows.states import Status
 
 
@@ -285,11 +286,113 @@ class SqlStore:
             ).all()
         return sorted([*ends, *deadlines])
 
-    def requests_of(self, slack_id: str, limit: int = 10) -> list[AccessRequest]:
+    def requests_of(self, slack_id: str, limit: int = 10, offset: int = 0) -> list[AccessRequest]:
         """The person's most recent requests, newest first."""
         return self._requests(
             select(RequestRow)
             .where(RequestRow.requester_slack_id == slack_id)
             .order_by(RequestRow.requested_at.desc(), RequestRow.id.desc())
             .limit(limit)
+            .offset(offset)
         )
+
+    # -- App Home ---------------------------------------------------------------------
+    # ``account_ids=None`` means every account (SSO admins and admins); a list limits the
+    # query to those accounts (owners). Each returns one page and the total count.
+
+    def _page(self, query: Any, order: Sequence[Any], limit: int, offset: int) -> Page:
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = s.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+            return Page(tuple(_to_domain(r) for r in rows), total, offset)
+
+    @staticmethod
+    def _on_accounts(query: Any, account_ids: Sequence[str] | None) -> Any:
+        return (
+            query
+            if account_ids is None
+            else query.where(RequestRow.account_id.in_(list(account_ids)))
+        )
+
+    def my_requests(self, slack_id: str, *, limit: int, offset: int = 0) -> Page:
+        """The requester's requests, newest first."""
+        query = select(RequestRow).where(RequestRow.requester_slack_id == slack_id)
+        return self._page(
+            query, (RequestRow.requested_at.desc(), RequestRow.id.desc()), limit, offset
+        )
+
+    def requester_stats(self, slack_id: str) -> dict[str, int]:
+        """``active``, ``pending`` and ``total`` requests of one requester."""
+        with self._session() as s:
+            rows = s.execute(
+                select(RequestRow.status, func.count())
+                .where(RequestRow.requester_slack_id == slack_id)
+                .group_by(RequestRow.status)
+            ).all()
+        by_status = {status: n for status, n in rows}
+        return {
+            "active": by_status.get(Status.ACTIVE.value, 0),
+            "pending": by_status.get(Status.PENDING.value, 0),
+            "total": sum(by_status.values()),
+        }
+
+    def active_sessions(
+        self,
+        *,
+        requester_slack_id: str | None = None,
+        account_ids: Sequence[str] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> Page:
+        """Active requests (with their session), ending soonest first."""
+        query = select(RequestRow).join(SessionRow).where(RequestRow.status == Status.ACTIVE.value)
+        if requester_slack_id is not None:
+            query = query.where(RequestRow.requester_slack_id == requester_slack_id)
+        query = self._on_accounts(query, account_ids)
+        return self._page(query, (SessionRow.expires_at, RequestRow.id), limit, offset)
+
+    def pending_for_approver(
+        self,
+        *,
+        account_ids: Sequence[str] | None,
+        exclude_requester: str | None,
+        limit: int,
+        offset: int = 0,
+    ) -> Page:
+        """Pending requests on the accounts, oldest first (the approval queue)."""
+        query = select(RequestRow).where(RequestRow.status == Status.PENDING.value)
+        if exclude_requester is not None:
+            query = query.where(RequestRow.requester_slack_id != exclude_requester)
+        query = self._on_accounts(query, account_ids)
+        return self._page(query, (RequestRow.requested_at, RequestRow.id), limit, offset)
+
+    def history(
+        self,
+        *,
+        account_ids: Sequence[str] | None,
+        statuses: Sequence[Status] | None,
+        limit: int,
+        offset: int = 0,
+    ) -> Page:
+        """Every request on the accounts, newest first, optionally of some statuses."""
+        query = self._on_accounts(select(RequestRow), account_ids)
+        if statuses:
+            query = query.where(RequestRow.status.in_([s.value for s in statuses]))
+        return self._page(
+            query, (RequestRow.requested_at.desc(), RequestRow.id.desc()), limit, offset
+        )
+
+    def account_counts(self, account_ids: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+        """account id -> (pending requests, active sessions)."""
+        query = select(RequestRow.account_id, RequestRow.status, func.count()).where(
+            RequestRow.status.in_([Status.PENDING.value, Status.ACTIVE.value])
+        )
+        query = self._on_accounts(query, account_ids)
+        counts: dict[str, list[int]] = {}
+        with self._session() as s:
+            for account_id, status, n in s.execute(
+                query.group_by(RequestRow.account_id, RequestRow.status)
+            ):
+                slot = counts.setdefault(account_id, [0, 0])
+                slot[0 if status == Status.PENDING.value else 1] = n
+        return {k: (v[0], v[1]) for k, v in counts.items()}

@@ -81,6 +81,8 @@ class NoticeKind(StrEnum):
     GRANT_FAILED = "grant_failed"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    RELEASED = "released"
+    CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     REVOKE_FAILED = "revoke_failed"
 
@@ -91,6 +93,7 @@ class Notice:
 
     kind: NoticeKind
     detail: str | None = None
+    by: str | None = None  # the person who caused it, when not the reviewer
 
 
 @dataclass(frozen=True)

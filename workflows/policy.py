@@ -93,3 +93,37 @@ def may_view(config: Config, request: AccessRequest, actor: Person) -> bool:
 def decision_buttons_shown(request: AccessRequest) -> bool:
     """Approve/Reject appear only while the transition table allows a decision."""
     return Event.APPROVE in allowed_events(request.status)
+
+
+def is_approver(config: Config, actor: Person) -> bool:
+    """Owners of any account, SSO admins and admins see the approver section."""
+    email = actor.email.lower()
+    return bool(config.role_of(email))
+
+
+def approver_scope(config: Config, actor: Person) -> list[str] | None:
+    """The accounts whose requests ``actor`` oversees: None means every account (SSO
+    admins and admins), a list the accounts they own (possibly empty)."""
+    email = actor.email.lower()
+    if email in config.admins or email in config.sso_admins:
+        return None
+    return config.owned_account_ids(email)
+
+
+def may_revoke(config: Config, request: AccessRequest, actor: Person) -> str | None:
+    """Why ``actor`` may not revoke the session of ``request``, or None if they may.
+
+    Owners revoke sessions on the accounts they own, admins any session (design §3);
+    the requester ends their own with Release instead.
+    """
+    email = actor.email.lower()
+    if email in config.owners_of(request.account_id) or email in config.admins:
+        return None
+    return f"only an owner of {request.account_label} or an admin can revoke this session"
+
+
+def may_end_own(request: AccessRequest, actor: Person) -> str | None:
+    """Cancel (pending) and Release (active) are the requester's own."""
+    if actor.slack_id != request.requester.slack_id:
+        return "only the requester can do that"
+    return None

@@ -7,6 +7,7 @@ Real adapters: :class:`storage.store.SqlStore`, :class:`workflows.aws.IdentityCe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,6 +20,23 @@ from workflows.domain import (
     Review,
 )
 from workflows.states import Status
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: ``items``, the ``total`` across pages, and where it starts."""
+
+    items: tuple[AccessRequest, ...]
+    total: int
+    offset: int = 0
+
+    @property
+    def has_newer(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_older(self) -> bool:
+        return self.offset + len(self.items) < self.total
 
 
 class Store(Protocol):

@@ -28,8 +28,14 @@ from workflows.domain import (
     Review,
     Stage,
 )
-from workflows.errors import AlreadyDecided, NoIdentityCenterUser, UnknownRequest
-from workflows.policy import check_can_decide, route_approvers
+from workflows.errors import (
+    AlreadyDecided,
+    NoIdentityCenterUser,
+    NotAuthorized,
+    UnknownRequest,
+    WorkflowError,
+)
+from workflows.policy import check_can_decide, may_end_own, may_revoke, route_approvers
 from workflows.ports import AccessGranter, Notifier, Store
 from workflows.states import Event, Status, next_status
 from workflows.validation import RequestForm, validate_form
@@ -71,7 +77,14 @@ class Services:
             NoApprover: nobody could approve it.
         """
         valid = validate_form(self.config, self.catalog, form)
-        principal_id = self.aws.find_user_id(requester.email)
+        try:
+            principal_id = self.aws.find_user_id(requester.email)
+        except AwsError as exc:
+            log.warning("identity lookup for %s failed: %s", requester.email, exc)
+            raise WorkflowError(
+                "AWS IAM Identity Center isn't answering right now, so no request was made. "
+                "Try again in a minute."
+            ) from exc
         if principal_id is None:
             raise NoIdentityCenterUser(
                 f"Your Slack email {requester.email} doesn't match a user in AWS IAM Identity "
@@ -236,6 +249,7 @@ class Services:
         event: Event = Event.EXPIRE,
         actor: str = "jitbot",
         reason: str | None = None,
+        notice: Notice | None = None,
     ) -> AccessRequest:
         """Remove the access of an Active request and mark it Expired (or Revoked).
 
@@ -283,9 +297,89 @@ class Services:
             ):
                 request = self._reload(request.id)
                 self.notifier.refresh(request)
-                kind = NoticeKind.EXPIRED if event == Event.EXPIRE else NoticeKind.REVOKED
-                self.notifier.announce(request, Notice(kind, reason))
+                self.notifier.announce(request, notice or Notice(NoticeKind.EXPIRED))
             return self._reload(request.id)
+
+    def revoke(
+        self, request_id: int, actor: Person, now: datetime, reason: str | None = None
+    ) -> AccessRequest:
+        """An owner of the account or an admin ends an active session at once.
+
+        Raises:
+            UnknownRequest, NotAuthorized, AlreadyDecided (the session is not active),
+            WorkflowError (AWS did not remove the access yet; it is retried).
+        """
+        request = self._get(request_id)
+        refusal = may_revoke(self.config, request, actor)
+        if refusal:
+            raise NotAuthorized(f"You can't revoke this session: {refusal}.")
+        reason = (reason or "").strip() or None
+        end_reason = f"revoked by {actor.name}" + (f": {reason}" if reason else "")
+        notice = Notice(NoticeKind.REVOKED, reason, by=actor.name)
+        return self._end_early(request, now, actor, end_reason, notice)
+
+    def release(self, request_id: int, actor: Person, now: datetime) -> AccessRequest:
+        """The requester ends their own session early ("Release now").
+
+        Raises:
+            UnknownRequest, NotAuthorized, AlreadyDecided, WorkflowError (as :meth:`revoke`).
+        """
+        request = self._get(request_id)
+        refusal = may_end_own(request, actor)
+        if refusal:
+            raise NotAuthorized(f"You can't release this session: {refusal}.")
+        notice = Notice(NoticeKind.RELEASED, by=actor.name)
+        return self._end_early(request, now, actor, "released by the requester", notice)
+
+    def _end_early(
+        self,
+        request: AccessRequest,
+        now: datetime,
+        actor: Person,
+        end_reason: str,
+        notice: Notice,
+    ) -> AccessRequest:
+        if request.status != Status.ACTIVE:
+            raise AlreadyDecided(f"This session is not active: it is {request.status_label}.")
+        ended = self.end_session(
+            request.id,
+            now,
+            event=Event.REVOKE,
+            actor=actor.email,
+            reason=end_reason,
+            notice=notice,
+        )
+        if ended.status == Status.ACTIVE:
+            raise WorkflowError(
+                "AWS did not remove the access yet; jitbot keeps retrying and the admins "
+                "have been alerted."
+            )
+        return ended
+
+    def cancel(self, request_id: int, actor: Person, now: datetime) -> AccessRequest:
+        """The requester withdraws their own pending request.
+
+        Raises:
+            UnknownRequest, NotAuthorized, AlreadyDecided (no longer pending).
+        """
+        request = self._get(request_id)
+        refusal = may_end_own(request, actor)
+        if refusal:
+            raise NotAuthorized(f"You can't cancel this request: {refusal}.")
+        won = request.status == Status.PENDING and self.store.transition(
+            request.id,
+            Status.PENDING,
+            Status.CANCELLED,
+            now=now,
+            actor=actor.email,
+            action="cancelled",
+        )
+        if not won:
+            raise AlreadyDecided(self._already_decided_text(self._reload(request.id)))
+        request = self._reload(request.id)
+        self.notifier.refresh(request)
+        self.notifier.announce(request, Notice(NoticeKind.CANCELLED, by=actor.name))
+        return request
 
     def time_out(self, request_id: int, now: datetime) -> AccessRequest:
         """A pending request whose approval window passed becomes Expired (TIMED_OUT)."""

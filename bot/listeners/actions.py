@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import parse_request_id, tell
+from bot.listeners.common import guarded, parse_request_id, tell
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.errors import NotAuthorized, WorkflowError
 from workflows.policy import check_can_decide, may_view
@@ -25,6 +25,7 @@ def _channel(body: dict[str, Any]) -> str | None:
 
 def register(app: App, rt: Runtime) -> None:
     @app.action(ids.ACTION_ACCOUNT)
+    @guarded
     def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Re-render the modal with the permission sets allowed on the chosen account."""
         ack()
@@ -44,10 +45,12 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(ids.ACTION_PERMISSION_SET)
     @app.action(ids.ACTION_DURATION)
+    @guarded
     def on_select_in_form(ack: Ack) -> None:
         ack()
 
     @app.action(ids.ACTION_APPROVE)
+    @guarded
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user_id = body["user"]["id"]
@@ -61,6 +64,7 @@ def register(app: App, rt: Runtime) -> None:
             tell(client, user_id, f":warning: {exc}", _channel(body))
 
     @app.action(ids.ACTION_REJECT)
+    @guarded
     def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Open the reject modal, if this person may decide this request."""
         ack()
@@ -76,6 +80,7 @@ def register(app: App, rt: Runtime) -> None:
             tell(client, user_id, f":warning: {exc}", _channel(body))
 
     @app.action(ids.ACTION_DETAILS)
+    @guarded
     def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user_id = body["user"]["id"]
@@ -89,6 +94,7 @@ def register(app: App, rt: Runtime) -> None:
             tell(client, user_id, f":warning: {exc}", _channel(body))
 
     @app.action(ids.ACTION_HOME_REQUEST)
+    @guarded
     def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 
 from bot import ids
+from bot.listeners.common import guarded
 from bot.render.modals import account_options
 
 if TYPE_CHECKING:
@@ -15,5 +16,6 @@ if TYPE_CHECKING:
 
 def register(app: App, rt: Runtime) -> None:
     @app.options(ids.ACTION_ACCOUNT)
+    @guarded
     def on_account_options(ack: Ack, body: dict[str, Any]) -> None:
         ack(options=account_options(rt.catalog, body.get("value", "")))

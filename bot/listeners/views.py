@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import parse_request_id, tell
+from bot.listeners.common import guarded, parse_request_id, tell
 from workflows import validation
 from workflows.errors import InvalidRequest, WorkflowError
 from workflows.validation import RequestForm
@@ -54,6 +54,7 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 def register(app: App, rt: Runtime) -> None:
     @app.view(ids.CALLBACK_REQUEST)
+    @guarded
     def on_request_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
@@ -78,6 +79,7 @@ def register(app: App, rt: Runtime) -> None:
             tell(client, user_id, f":warning: {exc}", channel if isinstance(channel, str) else None)
 
     @app.view(ids.CALLBACK_REJECT)
+    @guarded
     def on_reject_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:

@@ -164,7 +164,18 @@ def notice_text(
                 f"{request.permission_set_name} on {request.account_label} has been removed."
             )
         case NoticeKind.REVOKED:
-            return f":no_entry: Access revoked{comment}"
+            why = f" (“{notice.detail}”)" if notice.detail else ""
+            return (
+                f":no_entry: Access revoked by {notice.by or 'an approver'}{why}: "
+                f"{request.permission_set_name} on {request.account_label} has been removed."
+            )
+        case NoticeKind.RELEASED:
+            return (
+                f":black_circle: Access released early by {notice.by or 'the requester'}: "
+                f"{request.permission_set_name} on {request.account_label} has been removed."
+            )
+        case NoticeKind.CANCELLED:
+            return f":heavy_minus_sign: Cancelled by {notice.by or 'the requester'}."
         case NoticeKind.TIMED_OUT:
             if for_requester:
                 return (

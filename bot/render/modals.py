@@ -202,3 +202,45 @@ def details_modal(request: AccessRequest) -> dict[str, Any]:
             line += f"*Ended* {slack_date(session.ended_at)} ({session.end_reason})"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
     return View(type="modal", title="Request details", close="Close", blocks=blocks).to_dict()
+
+
+def revoke_modal(request: AccessRequest, now: Any) -> dict[str, Any]:
+    """Confirm a revocation: it ends the access at once (approver guide "Revoking a
+    Session"). ``private_metadata`` names the request; authority is re-checked on submit."""
+    from bot.render.home import progress_bar
+
+    return View(
+        type="modal",
+        callback_id=ids.CALLBACK_REVOKE,
+        title="Revoke session",
+        submit="Confirm Revoke",
+        close="Cancel",
+        private_metadata=json.dumps({"request_id": request.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=":warning: Revoking removes this person's access *immediately*. "
+                    "It cannot be undone."
+                )
+            ),
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(
+                        text=f"*User*\n{request.requester.name} ({request.requester.email})"
+                    ),
+                    MarkdownTextObject(text=f"*AWS account*\n{request.account_label}"),
+                    MarkdownTextObject(text=f"*Permission set*\n{request.permission_set_name}"),
+                    MarkdownTextObject(text=f"*Time remaining*\n{progress_bar(request, now)}"),
+                ]
+            ),
+            InputBlock(
+                block_id=ids.BLOCK_REVOKE_REASON,
+                label="Reason",
+                optional=True,
+                hint="Recommended: the requester and the audit trail see it.",
+                element=PlainTextInputElement(
+                    action_id=ids.ACTION_REVOKE_REASON, multiline=True, max_length=1000
+                ),
+            ),
+        ],
+    ).to_dict()

@@ -1,0 +1,113 @@
+"""Publishing App Home views: on demand, and in the background whenever a request that a
+person sees changes (coalesced per person, latest state wins)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.directory import SlackDirectory
+from bot.render.home import home_view
+from storage.store import SqlStore
+from workflows.catalog import Catalog
+from workflows.config import Config
+from workflows.domain import AccessRequest
+from workflows.errors import WorkflowError
+from workflows.home import HomeState, build_home
+
+log = logging.getLogger("jitbot.home")
+
+
+class HomePublisher:
+    """Builds and publishes homes (``views.publish``). Remembers each person's paging
+    state so a background refresh keeps what they were looking at."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        store: SqlStore,
+        config: Config,
+        catalog: Catalog,
+        directory: SlackDirectory,
+        clock: Callable[[], datetime],
+        portal_url: str | None = None,
+        workers: int = 2,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._config = config
+        self._catalog = catalog
+        self._directory = directory
+        self._clock = clock
+        self._portal_url = portal_url
+        self._states: dict[str, HomeState] = {}
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="home")
+
+    def state_of(self, user_id: str) -> HomeState:
+        with self._lock:
+            return self._states.get(user_id, HomeState())
+
+    def publish(self, user_id: str, state: HomeState | None = None) -> None:
+        """Build and publish ``user_id``'s home now (``state`` defaults to their last)."""
+        with self._lock:
+            if state is not None:
+                self._states[user_id] = state
+            state = self._states.setdefault(user_id, HomeState())
+        viewer = self._directory.person(user_id)
+        data = build_home(
+            self._store,
+            self._config,
+            self._catalog,
+            viewer,
+            state,
+            self._clock(),
+            name_of=self._directory.name_for,
+            portal_url=self._portal_url,
+        )
+        self._client.views_publish(user_id=user_id, view=home_view(data))
+
+    def request_changed(self, request: AccessRequest) -> None:
+        """Re-publish, in the background, the homes that show ``request``: the requester's
+        and those of its approvers, SSO admins and admins who have opened their home."""
+        emails = {
+            *self._config.owners_of(request.account_id),
+            *self._config.admins,
+            *self._config.sso_admins,
+        }
+        with self._lock:
+            known = set(self._states)
+        audience = {request.requester.slack_id} & known
+        for user_id in known - audience:
+            try:
+                if self._directory.person(user_id).email in emails:
+                    audience.add(user_id)
+            except (SlackApiError, WorkflowError):
+                continue
+        for user_id in audience:
+            self.publish_soon(user_id)
+
+    def publish_soon(self, user_id: str) -> None:
+        with self._lock:
+            if user_id in self._pending:
+                return
+            self._pending.add(user_id)
+        self._pool.submit(self._publish_pending, user_id)
+
+    def _publish_pending(self, user_id: str) -> None:
+        with self._lock:
+            self._pending.discard(user_id)
+        try:
+            self.publish(user_id)
+        except Exception:  # a stale home is not worth failing anything for
+            log.exception("publishing the home of %s failed", user_id)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,222 @@
+"""What a person's App Home shows: the dashboard and each list, one page at a time.
+
+Pure queries through the store, with who-sees-what from :mod:`workflows.policy`; the
+Slack rendering is :mod:`bot.render.home`. Paging and filters come from
+:class:`HomeState`, which the view carries in its ``private_metadata``: it only chooses
+what to show among what the viewer may see, so it is not trusted for anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+
+from workflows.catalog import Catalog
+from workflows.config import Config
+from workflows.domain import Person
+from workflows.policy import approver_scope, is_approver, may_revoke
+from workflows.ports import Page
+from workflows.states import Status
+
+PAGE_SIZE = 5
+LISTS = ("mine", "sessions", "approvals", "history", "managed", "accounts")
+HISTORY_FILTERS: dict[str, tuple[Status, ...]] = {
+    "pending": (Status.PENDING,),
+    "approved": (Status.APPROVED,),
+    "active": (Status.ACTIVE,),
+    "expired": (Status.EXPIRED, Status.TIMED_OUT),
+    "revoked": (Status.REVOKED,),
+    "rejected": (Status.REJECTED,),
+    "cancelled": (Status.CANCELLED,),
+    "failed": (Status.FAILED,),
+}
+
+
+@dataclass(frozen=True)
+class HomeState:
+    """Offsets of each list, the history status filter and the accounts search."""
+
+    offsets: dict[str, int] = field(default_factory=dict)
+    history_filter: str = ""
+    account_search: str = ""
+
+    def offset(self, name: str) -> int:
+        return self.offsets.get(name, 0)
+
+    def paged(self, name: str, offset: int) -> HomeState:
+        return replace(self, offsets={**self.offsets, name: max(0, offset)})
+
+    def filtered(self, history_filter: str) -> HomeState:
+        value = history_filter if history_filter in HISTORY_FILTERS else ""
+        return replace(self, history_filter=value, offsets={**self.offsets, "history": 0})
+
+    def searched(self, text: str) -> HomeState:
+        return replace(
+            self, account_search=text.strip()[:100], offsets={**self.offsets, "accounts": 0}
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> HomeState:
+        """Parse the view's metadata; anything malformed gives the default state."""
+        try:
+            data = json.loads(text or "{}")
+            offsets = {
+                k: max(0, min(int(v), 10**7))
+                for k, v in dict(data.get("offsets", {})).items()
+                if k in LISTS
+            }
+            state = cls(offsets=offsets)
+            return (
+                state.filtered(str(data.get("history_filter", "")))
+                .paged("history", offsets.get("history", 0))
+                .searched(str(data.get("account_search", "")))
+                .paged("accounts", offsets.get("accounts", 0))
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One line of Owned Accounts."""
+
+    id: str
+    name: str
+    owners: tuple[str, ...]  # display names (or emails)
+    pending: int
+    active: int
+
+
+@dataclass(frozen=True)
+class AccountsPage:
+    items: tuple[AccountRow, ...]
+    total: int
+    offset: int = 0
+
+    @property
+    def has_newer(self) -> bool:
+        return self.offset > 0
+
+    @property
+    def has_older(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """Everything one App Home shows. Approver lists are None for a plain requester."""
+
+    viewer: Person
+    state: HomeState
+    now: datetime
+    stats: dict[str, int]
+    mine: Page
+    sessions: Page
+    approvals: Page | None = None
+    history: Page | None = None
+    managed: Page | None = None
+    accounts: AccountsPage | None = None
+    revocable: frozenset[int] = frozenset()
+    portal_url: str | None = None
+
+
+def build_home(
+    store: object,
+    config: Config,
+    catalog: Catalog,
+    viewer: Person,
+    state: HomeState,
+    now: datetime,
+    *,
+    name_of: Callable[[str], str] = lambda email: email,
+    portal_url: str | None = None,
+) -> HomeData:
+    """Query what ``viewer`` sees on their home. ``store`` is a
+    :class:`storage.store.SqlStore` (the App Home queries are not on the port yet)."""
+    s = store  # type: ignore[assignment]
+    stats = s.requester_stats(viewer.slack_id)
+    mine = s.my_requests(viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("mine"))
+    sessions = s.active_sessions(
+        requester_slack_id=viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("sessions")
+    )
+    if not is_approver(config, viewer):
+        return HomeData(viewer, state, now, stats, mine, sessions, portal_url=portal_url)
+    scope = approver_scope(config, viewer)
+    exclude = None if config.allow_self_approval else viewer.slack_id
+    approvals = s.pending_for_approver(
+        account_ids=scope,
+        exclude_requester=exclude,
+        limit=PAGE_SIZE,
+        offset=state.offset("approvals"),
+    )
+    stats = {**stats, "approvals": approvals.total}
+    history = s.history(
+        account_ids=scope,
+        statuses=HISTORY_FILTERS.get(state.history_filter),
+        limit=PAGE_SIZE,
+        offset=state.offset("history"),
+    )
+    managed = s.active_sessions(account_ids=scope, limit=PAGE_SIZE, offset=state.offset("managed"))
+    revocable = frozenset(r.id for r in managed.items if may_revoke(config, r, viewer) is None)
+    return HomeData(
+        viewer,
+        state,
+        now,
+        stats,
+        mine,
+        sessions,
+        approvals,
+        history,
+        managed,
+        _owned_accounts(s, config, catalog, viewer, state, name_of),
+        revocable,
+        portal_url,
+    )
+
+
+def _owned_accounts(
+    store: object,
+    config: Config,
+    catalog: Catalog,
+    viewer: Person,
+    state: HomeState,
+    name_of: Callable[[str], str],
+) -> AccountsPage:
+    """The accounts the viewer owns (every account for SSO admins and admins), filtered
+    by the search text (account name, id, owner email or owner name)."""
+    scope = approver_scope(config, viewer)
+    accounts = [a for a in config.accounts if scope is None or a.id in scope]
+    query = state.account_search.lower()
+
+    def name(account_id: str, configured: str | None) -> str:
+        found = catalog.account(account_id)
+        return found.name if found else configured or account_id
+
+    def matches(account: object) -> bool:
+        a = account  # type: ignore[assignment]
+        if not query:
+            return True
+        haystack = [name(a.id, a.name).lower(), a.id, *a.owners]
+        return any(query in text for text in haystack) or any(
+            query in name_of(email).lower() for email in a.owners
+        )
+
+    found = [a for a in accounts if matches(a)]
+    offset = min(state.offset("accounts"), max(0, len(found) - 1))
+    page = found[offset : offset + PAGE_SIZE]
+    counts = store.account_counts([a.id for a in page])  # type: ignore[attr-defined]
+    rows = tuple(
+        AccountRow(
+            a.id,
+            name(a.id, a.name),
+            tuple(name_of(e) for e in a.owners),
+            *counts.get(a.id, (0, 0)),
+        )
+        for a in page
+    )
+    return AccountsPage(rows, len(found), offset)
