@@ -16,7 +16,13 @@ from workflows.assignments import Assignment, AssignmentFailed, AwsError
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
 from workflows.domain import AccessRequest, MessageRef, Notice, NoticeKind, Person, Role
-from workflows.errors import AlreadyDecided, InvalidRequest, NoIdentityCenterUser, NotAuthorized
+from workflows.errors import (
+    AlreadyDecided,
+    InvalidRequest,
+    NoIdentityCenterUser,
+    NotAuthorized,
+    WorkflowError,
+)
 from workflows.services import Services
 from workflows.states import Status
 from workflows.validation import RequestForm
@@ -322,3 +328,57 @@ def test_request_no_approver_could_be_reached_for_is_told_to_requester_and_admin
     assert NoticeKind.APPROVERS_UNREACHABLE in h.notifier.kinds(request.id)
     assert h.notifier.alerts and "oscar@example.com" in h.notifier.alerts[0]
     assert "approvers_unreachable" in [e["action"] for e in h.store.audit_events(request.id)]
+
+
+def test_owner_revokes_with_a_reason_and_the_access_ends_at_once(h: Harness):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    revoked = h.services.revoke(request.id, OLGA, T0 + timedelta(minutes=10), "Incident over")
+    assert revoked.status == Status.REVOKED
+    assert revoked.session.ended_at == T0 + timedelta(minutes=10)
+    assert revoked.session.end_reason == "revoked by Olga Owner: Incident over"
+    assert not h.assigned(request)
+    notice = [(k, d) for rid, k, d in h.notifier.notices if rid == request.id][-1]
+    assert notice == (NoticeKind.REVOKED, "Incident over")
+    assert h.store.audit_events(request.id)[-1]["action"] == "revoked"
+
+
+def test_only_owners_and_admins_revoke(h: Harness):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    sam = Person("U04SAM", "sam@example.com", "Sam SsoAdmin")
+    for outsider in (BOB, ALICE, sam):
+        with pytest.raises(NotAuthorized, match="can't revoke"):
+            h.services.revoke(request.id, outsider, T0)
+    assert h.assigned(request)
+    ada = Person("U05ADA", "ada@example.com", "Ada Admin")
+    assert h.services.revoke(request.id, ada, T0).status == Status.REVOKED
+
+
+def test_requester_releases_their_own_session_early(h: Harness):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    with pytest.raises(NotAuthorized):
+        h.services.release(request.id, OSCAR, T0)
+    released = h.services.release(request.id, ALICE, T0 + timedelta(minutes=1))
+    assert released.status == Status.REVOKED
+    assert released.session.end_reason == "released by the requester"
+    assert not h.assigned(request)
+    with pytest.raises(AlreadyDecided, match="not active"):
+        h.services.release(request.id, ALICE, T0 + timedelta(minutes=2))
+
+
+def test_requester_cancels_a_pending_request_and_it_can_no_longer_be_approved(h: Harness):
+    request = h.submit()
+    with pytest.raises(NotAuthorized):
+        h.services.cancel(request.id, OSCAR, T0)
+    assert h.services.cancel(request.id, ALICE, T0).status == Status.CANCELLED
+    with pytest.raises(AlreadyDecided):
+        h.services.decide(request.id, OSCAR, True, T0)
+    assert not h.assigned(request)
+
+
+def test_a_revoke_aws_refuses_leaves_the_session_active_and_says_so(h: Harness):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    h.aws.fail_unassign = AwsError("DeleteAccountAssignment: ThrottlingException")
+    with pytest.raises(WorkflowError, match="did not remove the access yet"):
+        h.services.revoke(request.id, OSCAR, T0)
+    assert h.store.get(request.id).status == Status.ACTIVE
+    assert h.notifier.alerts
