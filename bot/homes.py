@@ -49,6 +49,8 @@ class HomePublisher:
         self._states: dict[str, HomeState] = {}
         self._pending: set[str] = set()
         self._lock = threading.Lock()
+        # one publish at a time per person, so an older view never lands after a newer one
+        self._user_locks: dict[str, threading.Lock] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="home")
 
     def state_of(self, user_id: str) -> HomeState:

@@ -10,17 +10,13 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import guarded, parse_request_id, tell
+from bot.listeners.common import channel_of, guarded, parse_request_id, tell
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.errors import NotAuthorized, WorkflowError
 from workflows.policy import check_can_decide, may_view
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-
-def _channel(body: dict[str, Any]) -> str | None:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -61,7 +57,7 @@ def register(app: App, rt: Runtime) -> None:
             actor = rt.directory.person(user_id)
             rt.services.decide(request_id, actor, True, rt.clock())
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", _channel(body))
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
 
     @app.action(ids.ACTION_REJECT)
     @guarded
@@ -77,7 +73,7 @@ def register(app: App, rt: Runtime) -> None:
             check_can_decide(rt.config, request, rt.directory.person(user_id))
             client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", _channel(body))
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
 
     @app.action(ids.ACTION_DETAILS)
     @guarded
@@ -91,7 +87,7 @@ def register(app: App, rt: Runtime) -> None:
                 raise NotAuthorized("You can't see that request.")
             client.views_open(trigger_id=body["trigger_id"], view=details_modal(request))
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", _channel(body))
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
 
     @app.action(ids.ACTION_HOME_REQUEST)
     @guarded

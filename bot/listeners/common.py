@@ -28,6 +28,11 @@ def tell(client: WebClient, user_id: str, text: str, channel: str | None = None)
     client.chat_postMessage(channel=dm, text=text)
 
 
+def channel_of(body: dict[str, Any]) -> str | None:
+    """The conversation a click came from (None for App Home and modals)."""
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
 def parse_request_id(value: object) -> int | None:
     """A request id from a button value or metadata; None when it is not one."""
     text = str(value or "").strip()

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import guarded, parse_request_id, tell
+from bot.listeners.common import channel_of, guarded, parse_request_id, tell
 from bot.render.modals import revoke_modal
 from workflows.errors import NotAuthorized, WorkflowError
 from workflows.home import LISTS, HomeState
@@ -74,7 +74,7 @@ def register(app: App, rt: Runtime) -> None:
                 raise NotAuthorized("That button doesn't name a request; nothing changed.")
             rt.services.cancel(request_id, rt.directory.person(user_id), rt.clock())
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}")
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
 
     @app.action(ids.ACTION_RELEASE)
     @guarded
@@ -87,7 +87,7 @@ def register(app: App, rt: Runtime) -> None:
                 raise NotAuthorized("That button doesn't name a request; nothing changed.")
             rt.services.release(request_id, rt.directory.person(user_id), rt.clock())
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}")
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
 
     @app.action(ids.ACTION_REVOKE)
     @guarded
@@ -105,7 +105,7 @@ def register(app: App, rt: Runtime) -> None:
                 raise NotAuthorized(f"You can't revoke this session: {refusal}.")
             client.views_open(trigger_id=body["trigger_id"], view=revoke_modal(request, rt.clock()))
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}")
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
 
     @app.view(ids.CALLBACK_REVOKE)
     @guarded
@@ -130,4 +130,4 @@ def register(app: App, rt: Runtime) -> None:
                 raise NotAuthorized("That form didn't name a session; nothing changed.")
             rt.services.revoke(request_id, rt.directory.person(user_id), rt.clock(), reason)
         except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}")
+            tell(client, user_id, f":warning: {exc}", channel_of(body))
