@@ -25,6 +25,29 @@ IAM role (permission set) per account can be updated at a time, so two grants to
 the same account and permission set collide; this module retries those writes with
 exponential backoff and jitter on top of botocore's own retries.
 
+Custom permission sets (one per request that asks for policies no standard set has) are
+created, filled and deleted here too, see :meth:`IdentityCenter.create_custom_permission_set`.
+jitbot marks them with the tags ``jitbot:managed=true`` and ``jitbot:request-id=<id>``
+and never deletes a set that lacks them. Permission set writes are retried like the
+assignment writes: Identity Center allows one operation on a permission set at a time
+and answers ``ConflictException`` meanwhile.
+
+What moto (5.2) does differently from AWS, and how this module copes:
+
+* ``CreatePermissionSet`` accepts a duplicate name (AWS: ``ConflictException``
+  "PermissionSet with name X already exists."), so names are checked with
+  ``ListPermissionSets`` + ``DescribePermissionSet`` before creating;
+* ``ListTagsForResource`` is not implemented (in-process ``mock_aws`` raises
+  ``NotImplementedError``; moto's server answers HTTP 500). Tags are still sent and
+  stored. Without readable tags only the sets *this process* created are known: they may
+  be deleted (for the request they were created for) and are what
+  :meth:`IdentityCenter.custom_permission_sets` returns; any other set is refused;
+* ``CreateAccountAssignment`` does not provision the permission set, so
+  ``ListAccountsForProvisionedPermissionSet`` does not name the accounts it is assigned
+  in. Before deleting a set, the accounts this process assigned it in (and those the
+  caller names) are checked too;
+* ``DeletePermissionSet`` deletes a set that still has assignments (AWS refuses).
+
 All durations are in seconds. Every AWS failure that could not be overcome is raised as
 :class:`AwsError` (or a subclass) with a human-readable message; botocore exceptions do
 not leak out of this module.
@@ -34,9 +57,10 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +76,8 @@ __all__ = [
     "AssignmentTimeout",
     "AwsError",
     "IdentityCenter",
+    "MANAGED_TAG",
+    "REQUEST_TAG",
     "client_config",
 ]
 
@@ -61,6 +87,28 @@ DEFAULT_REGION = "us-east-1"
 #: Seconds an unknown email stays cached as "no such user" (a user created in Identity
 #: Center shortly after is found without restarting the bot).
 MISS_CACHE_TTL = 30.0
+
+#: Tag key (value ``"true"``) on every permission set jitbot creates.
+MANAGED_TAG = "jitbot:managed"
+#: Tag key whose value is the id of the request a jitbot permission set was created for.
+REQUEST_TAG = "jitbot:request-id"
+#: Longest permission set name AWS accepts (CreatePermissionSet ``Name``).
+MAX_PERMISSION_SET_NAME = 32
+#: Longest permission set description AWS accepts (CreatePermissionSet ``Description``).
+MAX_PERMISSION_SET_DESCRIPTION = 700
+#: Session duration of a permission set that has none (AWS's default, one hour).
+DEFAULT_SESSION_DURATION = "PT1H"
+#: Highest name suffix tried when a custom permission set name is taken (``-2`` … ``-100``).
+MAX_NAME_SUFFIX = 100
+
+# The request syntax of CreatePermissionSet: Name, SessionDuration (ISO 8601) and the
+# characters allowed in Description.
+_NAME_RE = re.compile(r"[\w+=,.@-]+", re.ASCII)
+_DURATION_RE = re.compile(
+    r"(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?"
+    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+)
+_DESCRIPTION_FORBIDDEN = re.compile(r"[^\t\n\r\x20-\x7e\xa1-\xff]")
 
 _SERVICES = ("sso-admin", "identitystore", "organizations")
 _RETRYABLE_WRITE_ERRORS = frozenset({"ThrottlingException", "ConflictException"})
@@ -112,6 +160,66 @@ def _wrap(operation: str, exc: BaseException) -> AwsError:
     return AwsError(f"{operation}: {_describe(exc)}", code=_error_code(exc) or None)
 
 
+def _gone(exc: BaseException) -> bool:
+    return _error_code(exc) == "ResourceNotFoundException"
+
+
+def _already_exists(exc: BaseException) -> bool:
+    """A ``ConflictException`` that says the thing exists (not "operation in progress")."""
+    return (
+        _error_code(exc) == "ConflictException" and "already exist" in _error_message(exc).lower()
+    )
+
+
+def _not_implemented(exc: BaseException) -> bool:
+    """The endpoint does not implement the operation: in-process moto raises
+    ``NotImplementedError``; moto's server answers a bare HTTP 500 page, which botocore
+    reports with the status as error code (AWS always sends a named error)."""
+    return isinstance(exc, NotImplementedError) or (
+        isinstance(exc, ClientError) and _error_code(exc).isdigit()
+    )
+
+
+# --------------------------------------------------------------------------- permission sets
+
+
+def _duration_text(value: Any) -> str:
+    """A permission set's ``SessionDuration`` as ISO 8601 text. AWS always answers a
+    string; moto answers the number of seconds 3600 when the set was created without
+    one; absent means AWS's default of one hour."""
+    if value is None or value == "":
+        return DEFAULT_SESSION_DURATION
+    if isinstance(value, str):
+        return value
+    seconds = int(value)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or not text:
+        text += f"{seconds}S"
+    return "PT" + text
+
+
+def _clean_description(description: str) -> str | None:
+    """``description`` made acceptable to CreatePermissionSet: characters outside its
+    pattern (tab, newlines, printable ASCII, U+00A1-U+00FF) become ``?``, and it is cut to
+    :data:`MAX_PERMISSION_SET_DESCRIPTION` characters (ending ``...``). None when empty
+    (AWS wants at least one character, so the parameter is left out)."""
+    text = _DESCRIPTION_FORBIDDEN.sub("?", description.strip())
+    if len(text) > MAX_PERMISSION_SET_DESCRIPTION:
+        text = text[: MAX_PERMISSION_SET_DESCRIPTION - 3].rstrip() + "..."
+    return text or None
+
+
+def _candidate_names(name: str) -> Iterator[str]:
+    """``name``, then ``name-2`` … ``name-100``, each trimmed at the end of ``name`` so
+    the whole stays within :data:`MAX_PERMISSION_SET_NAME` characters."""
+    yield name
+    for number in range(2, MAX_NAME_SUFFIX + 1):
+        suffix = f"-{number}"
+        yield name[: MAX_PERMISSION_SET_NAME - len(suffix)] + suffix
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -147,8 +255,11 @@ class IdentityCenter:
         ``"identitystore"``, ``"organizations"``), for tests (botocore ``Stubber``); the
         missing ones are made from the session.
     :param write_attempts: attempts of ``CreateAccountAssignment`` /
-        ``DeleteAccountAssignment`` when AWS answers ``ThrottlingException`` or an
-        in-progress ``ConflictException`` (each attempt is itself retried by botocore).
+        ``DeleteAccountAssignment`` and of the permission set writes
+        (``CreatePermissionSet``, ``AttachManagedPolicyToPermissionSet``,
+        ``PutInlinePolicyToPermissionSet``, ``DeletePermissionSet``) when AWS answers
+        ``ThrottlingException`` or an in-progress ``ConflictException`` (each attempt is
+        itself retried by botocore).
     :param backoff_base: first backoff delay in seconds; it doubles per attempt (capped
         at ``backoff_cap``) and is jittered between half and the full delay.
     :param backoff_cap: longest single backoff delay in seconds.
@@ -196,7 +307,16 @@ class IdentityCenter:
         self._lock = threading.RLock()
         self._users: dict[str, _Cached] = {}
         self._permission_sets: dict[str, str] | None = None
+        self._session_durations: dict[str, str] | None = None
         self._account_names: dict[str, str] | None = None
+        # Permission set names never change, so ARN -> name is remembered for good.
+        self._names_by_arn: dict[str, str] = {}
+        # Custom permission sets this process created and has not deleted: ARN -> request
+        # id, and the accounts it assigned them in (what moto cannot tell, see above).
+        self._created: dict[str, int] = {}
+        self._assigned_accounts: dict[str, set[str]] = {}
+        self._tagging_unsupported = False
+        self._create_lock = threading.Lock()
 
     # ----------------------------------------------------------------- plumbing
 
@@ -347,30 +467,66 @@ class IdentityCenter:
     def permission_set_arns(self) -> dict[str, str]:
         """``{name: ARN}`` of every permission set of the instance.
 
-        ``ListPermissionSets`` (paginated) then ``DescribePermissionSet`` for each name.
-        Cached until :meth:`refresh_catalog`.
+        ``ListPermissionSets`` (paginated) then ``DescribePermissionSet`` for each ARN
+        (a set deleted in between is skipped). Cached, together with
+        :meth:`session_durations`, until :meth:`refresh_catalog`.
 
         :raises AwsError: a call failed.
         """
+        return dict(self._catalog()[0])
+
+    def session_durations(self) -> dict[str, str]:
+        """``{name: session duration}`` of every permission set of the instance.
+
+        The duration is the set's ``SessionDuration``, ISO 8601 text such as ``"PT1H"``
+        (one hour) or ``"PT12H"``: how long a console session made with the set lasts
+        at most (IAM Identity Center allows 1 to 12 hours). From the same
+        ``DescribePermissionSet`` answers as :meth:`permission_set_arns` and cached with
+        them. A set without one gets AWS's default :data:`DEFAULT_SESSION_DURATION`.
+        See https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html
+
+        :raises AwsError: a call failed.
+        """
+        return dict(self._catalog()[1])
+
+    def _catalog(self) -> tuple[dict[str, str], dict[str, str]]:
         with self._lock:
-            if self._permission_sets is not None:
-                return dict(self._permission_sets)
+            if self._permission_sets is not None and self._session_durations is not None:
+                return self._permission_sets, self._session_durations
         instance_arn = self.instance_arn
-        client = self._client("sso-admin")
-        result: dict[str, str] = {}
+        arns: dict[str, str] = {}
+        durations: dict[str, str] = {}
         try:
             for arn in self._paginate(
                 "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
             ):
-                described = client.describe_permission_set(
-                    InstanceArn=instance_arn, PermissionSetArn=arn
-                )
-                result[described["PermissionSet"]["Name"]] = arn
+                described = self._describe_permission_set(instance_arn, arn)
+                if described is None:
+                    continue
+                name = described["Name"]
+                arns[name] = arn
+                durations[name] = _duration_text(described.get("SessionDuration"))
         except (ClientError, BotoCoreError) as exc:
             raise _wrap("sso-admin ListPermissionSets/DescribePermissionSet", exc) from exc
         with self._lock:
-            self._permission_sets = result
-        return dict(result)
+            self._permission_sets = arns
+            self._session_durations = durations
+        return arns, durations
+
+    def _describe_permission_set(self, instance_arn: str, arn: str) -> dict[str, Any] | None:
+        """``DescribePermissionSet``'s ``PermissionSet``, or None when it is gone.
+        Remembers the name. Raises botocore's exceptions."""
+        try:
+            described = self._client("sso-admin").describe_permission_set(
+                InstanceArn=instance_arn, PermissionSetArn=arn
+            )["PermissionSet"]
+        except ClientError as exc:
+            if _gone(exc):
+                return None
+            raise
+        with self._lock:
+            self._names_by_arn[arn] = described["Name"]
+        return described
 
     def account_names(self) -> dict[str, str]:
         """``{account id: account name}`` from organizations ``ListAccounts`` (paginated).
@@ -406,9 +562,11 @@ class IdentityCenter:
         return dict(result)
 
     def refresh_catalog(self) -> None:
-        """Forget the cached permission sets and account names (read again on next use)."""
+        """Forget the cached permission sets, session durations and account names (read
+        again on next use)."""
         with self._lock:
             self._permission_sets = None
+            self._session_durations = None
             self._account_names = None
 
     # ----------------------------------------------------------------- assignments
@@ -479,6 +637,13 @@ class IdentityCenter:
             "AccountAssignmentCreationStatus" if create else "AccountAssignmentDeletionStatus"
         )
         instance_arn = self.instance_arn
+        if create:
+            with self._lock:
+                if assignment.permission_set_arn in self._created:
+                    # moto does not say where a set is provisioned; see the module doc.
+                    self._assigned_accounts.setdefault(assignment.permission_set_arn, set()).add(
+                        assignment.account_id
+                    )
         params = {
             "InstanceArn": instance_arn,
             "TargetId": assignment.account_id,
@@ -597,6 +762,482 @@ class IdentityCenter:
         [delay/2, delay]."""
         delay = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
         return delay / 2 + random.uniform(0, delay / 2)
+
+    # ----------------------------------------------------------------- custom permission sets
+
+    def create_custom_permission_set(
+        self,
+        *,
+        name: str,
+        session_duration: str,
+        description: str,
+        request_id: int,
+        managed_policy_arns: Sequence[str],
+        inline_policy: str | None,
+    ) -> str:
+        """Create a permission set for one request, fill it, and return its ARN.
+
+        1. ``ListPermissionSets`` + ``DescribePermissionSet`` (only of sets whose name is
+           not known yet) to find the names in use;
+        2. ``CreatePermissionSet`` with ``Name``, ``SessionDuration``, ``Description`` and
+           the tags ``jitbot:managed=true``, ``jitbot:request-id=<request_id>``. Names
+           are unique in an instance (AWS answers ``ConflictException`` "PermissionSet
+           with name … already exists."): a name in use, or refused so, is retried as
+           ``name-2``, ``name-3`` … ``name-100``, ``name`` trimmed so the whole stays
+           within 32 characters. An existing set is never reused, not even one of the
+           same request;
+        3. ``AttachManagedPolicyToPermissionSet`` for each ARN of ``managed_policy_arns``
+           (duplicates once, in order);
+        4. ``PutInlinePolicyToPermissionSet`` when ``inline_policy`` is given.
+
+        ``ThrottlingException`` and in-progress ``ConflictException`` answers are
+        retried with backoff (``write_attempts``; Identity Center allows one operation
+        on a permission set at a time). When a step after the creation fails, the set
+        is deleted again (``DeletePermissionSet``, best effort, logged) before the
+        error is raised. The set is not provisioned to any account here: assigning it
+        (:meth:`assign`) does that.
+
+        :param name: 1 to 32 characters of ``[A-Za-z0-9_+=,.@-]``.
+        :param session_duration: ISO 8601 duration, e.g. ``"PT1H"``; AWS accepts 1 to
+            12 hours.
+        :param description: free text shown in the IAM Identity Center console;
+            characters AWS does not accept become ``?``, and it is cut to 700
+            characters. Left out when empty.
+        :param request_id: the jitbot request the set is for (the ``jitbot:request-id``
+            tag).
+        :param managed_policy_arns: AWS managed policy ARNs
+            (``arn:aws:iam::aws:policy/…``). IAM allows 10 managed policies per role by
+            default (quota increase up to 20); more fail the attach step.
+        :param inline_policy: IAM policy document (JSON text) or None. One inline
+            policy per permission set, at most 10,240 bytes (IAM Identity Center quotas).
+        :returns: the new permission set's ARN.
+        :raises ValueError: ``name`` or ``session_duration`` is malformed.
+        :raises AwsError: a step failed; the message names it, e.g.
+            ``"sso-admin AttachManagedPolicyToPermissionSet (arn:aws:iam::aws:policy/Foo):
+            ValidationException: …"``, and ``code`` is AWS's error code. If the rollback
+            failed too the message says so and which set is left over (it carries the
+            jitbot tags, so :meth:`custom_permission_sets` finds it).
+
+        AWS API reference:
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_AttachManagedPolicyToPermissionSet.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutInlinePolicyToPermissionSet.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DeletePermissionSet.html;
+        quotas: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html
+        """
+        if len(name) > MAX_PERMISSION_SET_NAME or not _NAME_RE.fullmatch(name):
+            raise ValueError(
+                f"permission set name {name!r} must be 1 to {MAX_PERMISSION_SET_NAME} "
+                "characters of letters, digits and _+=,.@-"
+            )
+        if not _DURATION_RE.fullmatch(session_duration) or session_duration.startswith("-"):
+            raise ValueError(f"session duration {session_duration!r} is not ISO 8601 (PT1H)")
+        if isinstance(managed_policy_arns, str):
+            raise TypeError("managed_policy_arns must be a sequence of ARNs, not one string")
+        policies = list(dict.fromkeys(managed_policy_arns))
+        inline = inline_policy if inline_policy and inline_policy.strip() else None
+        instance_arn = self.instance_arn
+        client = self._client("sso-admin")
+        what = f"custom permission set {name!r} for request {request_id}"
+        params: dict[str, Any] = {
+            "InstanceArn": instance_arn,
+            "SessionDuration": session_duration,
+            "Tags": [
+                {"Key": MANAGED_TAG, "Value": "true"},
+                {"Key": REQUEST_TAG, "Value": str(request_id)},
+            ],
+        }
+        cleaned = _clean_description(description)
+        if cleaned is not None:
+            params["Description"] = cleaned
+
+        arn: str | None = None
+        chosen = name
+        with self._create_lock:  # two creations in this process never race for a name
+            try:
+                taken = self._permission_set_names(instance_arn)
+            except (ClientError, BotoCoreError) as exc:
+                raise _wrap("sso-admin ListPermissionSets/DescribePermissionSet", exc) from exc
+            for candidate in _candidate_names(name):
+                if candidate.casefold() in taken:
+                    continue
+                try:
+                    response = self._write(
+                        "CreatePermissionSet",
+                        lambda c=candidate: client.create_permission_set(Name=c, **params),
+                        what=what,
+                        retry_conflict=lambda exc: not _already_exists(exc),
+                    )
+                except ClientError as exc:
+                    if _already_exists(exc):
+                        log.info("%s: name %r taken (%s)", what, candidate, _error_message(exc))
+                        taken.add(candidate.casefold())
+                        continue
+                    log.warning("%s: CreatePermissionSet failed: %s", what, _describe(exc))
+                    raise _wrap(f"sso-admin CreatePermissionSet ({candidate})", exc) from exc
+                except BotoCoreError as exc:
+                    log.warning("%s: CreatePermissionSet failed: %s", what, exc)
+                    raise _wrap(f"sso-admin CreatePermissionSet ({candidate})", exc) from exc
+                arn, chosen = response["PermissionSet"]["PermissionSetArn"], candidate
+                break
+            if arn is None:
+                raise AwsError(
+                    f"sso-admin CreatePermissionSet: no free name for {name!r} "
+                    f"(tried up to suffix -{MAX_NAME_SUFFIX})"
+                )
+            with self._lock:
+                self._names_by_arn[arn] = chosen
+                self._created[arn] = request_id
+        log.info("%s: created %s as %r", what, arn, chosen)
+
+        step = "sso-admin CreatePermissionSet"
+        try:
+            for policy in policies:
+                step = f"sso-admin AttachManagedPolicyToPermissionSet ({policy})"
+                self._write(
+                    "AttachManagedPolicyToPermissionSet",
+                    lambda p=policy: client.attach_managed_policy_to_permission_set(
+                        InstanceArn=instance_arn, PermissionSetArn=arn, ManagedPolicyArn=p
+                    ),
+                    what=what,
+                )
+            if inline is not None:
+                step = "sso-admin PutInlinePolicyToPermissionSet"
+                self._write(
+                    "PutInlinePolicyToPermissionSet",
+                    lambda: client.put_inline_policy_to_permission_set(
+                        InstanceArn=instance_arn, PermissionSetArn=arn, InlinePolicy=inline
+                    ),
+                    what=what,
+                )
+        except (ClientError, BotoCoreError) as exc:
+            error = _wrap(step, exc)
+            log.warning("%s: %s", what, error)
+            problem = self._roll_back(instance_arn, arn, what)
+            if problem:
+                error = AwsError(
+                    f"{error}; rolling back failed too, delete permission set {arn} "
+                    f"({chosen}) by hand: {problem}",
+                    code=error.code,
+                )
+            raise error from exc
+        except BaseException:
+            self._roll_back(instance_arn, arn, what)
+            raise
+
+        with self._lock:
+            if self._permission_sets is not None and self._session_durations is not None:
+                self._permission_sets[chosen] = arn
+                self._session_durations[chosen] = session_duration
+        log.info(
+            "%s: %s ready (%d managed policies, %s inline policy)",
+            what,
+            chosen,
+            len(policies),
+            "an" if inline is not None else "no",
+        )
+        return arn
+
+    def delete_custom_permission_set(
+        self, permission_set_arn: str, *, request_id: int, account_ids: Iterable[str] = ()
+    ) -> None:
+        """Delete a permission set jitbot created for request ``request_id``.
+
+        1. ``ListTagsForResource``: the set must carry ``jitbot:managed=true`` and
+           ``jitbot:request-id=<request_id>``. When the tags cannot be read (moto does
+           not implement the call) only a set this process created for this very
+           request passes;
+        2. no account assignment of it may remain: ``ListAccountsForProvisionedPermissionSet``
+           names the accounts it is provisioned to (plus ``account_ids``, and the
+           accounts this process assigned it in, which is all moto tells), then
+           ``ListAccountAssignments`` for each. The caller unassigns first
+           (:meth:`unassign`);
+        3. ``DeletePermissionSet``. ``ConflictException`` (an assignment's deletion
+           still deprovisioning, or another operation on the set) and
+           ``ThrottlingException`` are retried with backoff (``write_attempts``).
+
+        A set that is already gone (``ResourceNotFoundException`` at any step) counts
+        as deleted. ``account_ids``: accounts to check for assignments in addition
+        (e.g. those of the request).
+
+        :raises AwsError: ``"refusing to delete a permission set jitbot did not create
+            for request …"`` when the tags do not match; an assignment remains (the
+            message names the account); or a call failed (the message names it).
+
+        AWS API reference:
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListTagsForResource.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountsForProvisionedPermissionSet.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DeletePermissionSet.html
+        """
+        arn = permission_set_arn
+        instance_arn = self.instance_arn
+        what = f"delete permission set {arn} of request {request_id}"
+        with self._lock:
+            created_for = self._created.get(arn)
+            accounts = set(account_ids) | self._assigned_accounts.get(arn, set())
+
+        refusal = (
+            f"refusing to delete a permission set jitbot did not create for request {request_id}"
+        )
+        try:
+            tags = self._permission_set_tags(instance_arn, arn)
+        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+            if _gone(exc) or not self._permission_set_exists(instance_arn, arn):
+                log.info("%s: already gone (%s)", what, _describe(exc))
+                self._forget(arn)
+                return
+            if created_for != request_id:
+                raise AwsError(
+                    f"{refusal}: {arn} (its tags could not be read: "
+                    f"sso-admin ListTagsForResource: {_describe(exc)})",
+                    code=_error_code(exc) or None,
+                ) from exc
+            log.warning(
+                "%s: tags not readable (%s); this process created it for request %s",
+                what,
+                _describe(exc),
+                request_id,
+            )
+        else:
+            managed, owner = tags.get(MANAGED_TAG), tags.get(REQUEST_TAG)
+            if managed != "true" or owner != str(request_id):
+                raise AwsError(
+                    f"{refusal}: {arn} is tagged {MANAGED_TAG}={managed!r}, {REQUEST_TAG}={owner!r}"
+                )
+
+        try:
+            accounts.update(
+                self._paginate(
+                    "sso-admin",
+                    "list_accounts_for_provisioned_permission_set",
+                    "AccountIds",
+                    InstanceArn=instance_arn,
+                    PermissionSetArn=arn,
+                )
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if _gone(exc):
+                log.info("%s: already gone (%s)", what, _describe(exc))
+                self._forget(arn)
+                return
+            raise _wrap("sso-admin ListAccountsForProvisionedPermissionSet", exc) from exc
+        for account in sorted(accounts):
+            try:
+                remaining = list(
+                    self._paginate(
+                        "sso-admin",
+                        "list_account_assignments",
+                        "AccountAssignments",
+                        InstanceArn=instance_arn,
+                        AccountId=account,
+                        PermissionSetArn=arn,
+                    )
+                )
+            except (ClientError, BotoCoreError) as exc:
+                if _gone(exc):
+                    log.info("%s: already gone (%s)", what, _describe(exc))
+                    self._forget(arn)
+                    return
+                raise _wrap(f"sso-admin ListAccountAssignments ({account})", exc) from exc
+            if remaining:
+                principals = ", ".join(
+                    f"{item.get('PrincipalType', '?')} {item.get('PrincipalId', '?')}"
+                    for item in remaining
+                )
+                raise AwsError(
+                    f"permission set {arn} still has {len(remaining)} account assignment(s) "
+                    f"in account {account} ({principals}); remove them before deleting it"
+                )
+
+        client = self._client("sso-admin")
+        try:
+            self._write(
+                "DeletePermissionSet",
+                lambda: client.delete_permission_set(
+                    InstanceArn=instance_arn, PermissionSetArn=arn
+                ),
+                what=what,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if _gone(exc):
+                log.info("%s: already gone (%s)", what, _describe(exc))
+                self._forget(arn)
+                return
+            log.warning("%s: DeletePermissionSet failed: %s", what, _describe(exc))
+            raise _wrap("sso-admin DeletePermissionSet", exc) from exc
+        self._forget(arn)
+        log.info("%s: deleted", what)
+
+    def custom_permission_sets(self) -> dict[str, int]:
+        """``{ARN: request id}`` of every permission set tagged ``jitbot:managed=true``,
+        for cleaning up sets whose request is over (drift).
+
+        ``ListPermissionSets`` then ``ListTagsForResource`` of each set (not cached). A
+        set tagged managed whose ``jitbot:request-id`` is not a number is logged and
+        left out. When the endpoint does not implement ``ListTagsForResource`` (moto),
+        this logs a warning and returns the sets this process created and has not
+        deleted. See
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListTagsForResource.html
+
+        :raises AwsError: a call failed.
+        """
+        instance_arn = self.instance_arn
+        try:
+            arns = list(
+                self._paginate(
+                    "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
+                )
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap("sso-admin ListPermissionSets", exc) from exc
+        result: dict[str, int] = {}
+        for arn in arns:
+            try:
+                tags = self._permission_set_tags(instance_arn, arn)
+            except (ClientError, BotoCoreError, NotImplementedError) as exc:
+                if _gone(exc):
+                    continue
+                if not _not_implemented(exc):
+                    raise _wrap(f"sso-admin ListTagsForResource ({arn})", exc) from exc
+                listed = set(arns)
+                with self._lock:
+                    known = {a: r for a, r in self._created.items() if a in listed}
+                log.warning(
+                    "sso-admin ListTagsForResource is not implemented by this endpoint (%s); "
+                    "only the %d custom permission sets this process created are known",
+                    _describe(exc),
+                    len(known),
+                )
+                return known
+            if tags.get(MANAGED_TAG) != "true":
+                continue
+            try:
+                result[arn] = int(tags.get(REQUEST_TAG, ""))
+            except ValueError:
+                log.warning(
+                    "permission set %s is tagged %s=true but %s=%r is not a request id",
+                    arn,
+                    MANAGED_TAG,
+                    REQUEST_TAG,
+                    tags.get(REQUEST_TAG),
+                )
+        return result
+
+    def _permission_set_names(self, instance_arn: str) -> set[str]:
+        """Casefolded names of the permission sets now in the instance: a fresh
+        ``ListPermissionSets``, ``DescribePermissionSet`` only for ARNs not seen before.
+        Raises botocore's exceptions."""
+        names: set[str] = set()
+        for arn in self._paginate(
+            "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
+        ):
+            with self._lock:
+                name = self._names_by_arn.get(arn)
+            if name is None:
+                described = self._describe_permission_set(instance_arn, arn)
+                if described is None:
+                    continue
+                name = described["Name"]
+            names.add(name.casefold())
+        return names
+
+    def _permission_set_exists(self, instance_arn: str, arn: str) -> bool:
+        """Whether ``DescribePermissionSet`` finds the set (True when it cannot tell)."""
+        try:
+            return self._describe_permission_set(instance_arn, arn) is not None
+        except (ClientError, BotoCoreError):
+            return True
+
+    def _permission_set_tags(self, instance_arn: str, arn: str) -> dict[str, str]:
+        """``{key: value}`` from ``ListTagsForResource`` (paginated). Raises botocore's
+        exceptions, and ``NotImplementedError`` once the endpoint was found not to
+        implement the call (in-process moto; remembered)."""
+        if self._tagging_unsupported:
+            raise NotImplementedError("ListTagsForResource is not implemented by this endpoint")
+        try:
+            return {
+                tag["Key"]: tag.get("Value", "")
+                for tag in self._paginate(
+                    "sso-admin",
+                    "list_tags_for_resource",
+                    "Tags",
+                    InstanceArn=instance_arn,
+                    ResourceArn=arn,
+                )
+            }
+        except NotImplementedError:
+            self._tagging_unsupported = True
+            log.warning("ListTagsForResource is not implemented by this endpoint (moto?)")
+            raise
+
+    def _roll_back(self, instance_arn: str, arn: str, what: str) -> str | None:
+        """Delete a half-made custom permission set; None when done, else the problem
+        (logged)."""
+        client = self._client("sso-admin")
+        try:
+            self._write(
+                "DeletePermissionSet",
+                lambda: client.delete_permission_set(
+                    InstanceArn=instance_arn, PermissionSetArn=arn
+                ),
+                what=what,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if not _gone(exc):
+                log.error(
+                    "%s: rolling back, DeletePermissionSet %s failed: %s", what, arn, _describe(exc)
+                )
+                return f"sso-admin DeletePermissionSet: {_describe(exc)}"
+        self._forget(arn)
+        log.info("%s: rolled back, deleted %s", what, arn)
+        return None
+
+    def _forget(self, arn: str) -> None:
+        """Drop a deleted permission set from every cache and record."""
+        with self._lock:
+            self._created.pop(arn, None)
+            self._assigned_accounts.pop(arn, None)
+            self._names_by_arn.pop(arn, None)
+            if self._permission_sets is not None:
+                for name in [n for n, a in self._permission_sets.items() if a == arn]:
+                    del self._permission_sets[name]
+                    if self._session_durations is not None:
+                        self._session_durations.pop(name, None)
+
+    def _write(
+        self,
+        operation: str,
+        call: Callable[[], Any],
+        *,
+        what: str,
+        retry_conflict: Callable[[ClientError], bool] = lambda exc: True,
+    ) -> Any:
+        """``call()``, retried with backoff up to ``write_attempts`` times while AWS
+        answers ``ThrottlingException``, or ``ConflictException`` for which
+        ``retry_conflict`` is true. Raises botocore's exception of the last attempt."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except ClientError as exc:
+                code = _error_code(exc)
+                retryable = code in _RETRYABLE_WRITE_ERRORS and (
+                    code != "ConflictException" or retry_conflict(exc)
+                )
+                if not retryable or attempt >= self._write_attempts:
+                    raise
+                delay = self._backoff(attempt)
+                log.info(
+                    "%s: %s answered %s, retrying in %.1f s (attempt %d of %d)",
+                    what,
+                    operation,
+                    code,
+                    delay,
+                    attempt,
+                    self._write_attempts,
+                )
+                self._sleep(delay)
 
     # ----------------------------------------------------------------- health
 
