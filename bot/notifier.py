@@ -57,16 +57,19 @@ class SlackNotifier:
             return None
         return MessageRef(sent[0], sent[1], Role.REQUESTER, request.requester.slack_id)
 
-    def post_approval_request(self, request: AccessRequest, email: str) -> MessageRef | None:
-        """DM one approver (by email) the request with its buttons."""
+    def post_approval_request(
+        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+    ) -> MessageRef | None:
+        """DM one approver (by email) the request with its buttons; ``role`` says which
+        stage the message is for (owner stage / standard, or the admin stage)."""
         slack_id = self._directory.slack_id_for(email)
         if slack_id is None:
             log.warning("approver %s of request %s is not in Slack", email, request.id)
             return None
-        sent = self._dm(slack_id, approval_message(request))
+        sent = self._dm(slack_id, approval_message(request, role))
         if sent is None:
             return None
-        return MessageRef(sent[0], sent[1], Role.APPROVER, slack_id)
+        return MessageRef(sent[0], sent[1], role, slack_id)
 
     def refresh(self, request: AccessRequest) -> None:
         """Re-render every root from the request's current state (buttons go after a
@@ -76,7 +79,7 @@ class SlackNotifier:
             message = (
                 requester_message(request)
                 if ref.role == Role.REQUESTER
-                else approval_message(request)
+                else approval_message(request, ref.role)
             )
             try:
                 self._client.chat_update(channel=ref.channel, ts=ref.ts, **message)

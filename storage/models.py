@@ -62,6 +62,9 @@ class RequestRow(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     approval_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     approvers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # custom permission set spec (name, session_seconds, managed_policies, inline_policy,
+    # warnings); None for a standard request
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     reviews: Mapped[list[ReviewRow]] = relationship(
         order_by="ReviewRow.id", lazy="selectin", cascade="all, delete-orphan"

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
 from workflows.domain import (
     AccessRequest,
+    CustomPermissionSet,
     Decision,
     GrantedSession,
     MessageRef,
@@ -25,7 +26,31 @@ from workflows.domain import (
     Stage,
 )
 from workflows.ports import Page
-from workflows.states import Status
+from workflows.states import PENDING_STATUSES, Status
+
+
+def _custom_to_json(custom: CustomPermissionSet | None) -> dict[str, Any] | None:
+    if custom is None:
+        return None
+    return {
+        "name": custom.name,
+        "session_seconds": int(custom.session_duration.total_seconds()),
+        "managed_policies": list(custom.managed_policies),
+        "inline_policy": custom.inline_policy,
+        "warnings": [list(w) for w in custom.warnings],
+    }
+
+
+def _custom_from_json(data: dict[str, Any] | None) -> CustomPermissionSet | None:
+    if not data:
+        return None
+    return CustomPermissionSet(
+        name=data["name"],
+        session_duration=timedelta(seconds=data["session_seconds"]),
+        managed_policies=tuple(data.get("managed_policies") or ()),
+        inline_policy=data.get("inline_policy"),
+        warnings=tuple((w[0], w[1]) for w in data.get("warnings") or ()),
+    )
 
 
 def _to_domain(row: RequestRow) -> AccessRequest:
@@ -62,6 +87,7 @@ def _to_domain(row: RequestRow) -> AccessRequest:
         messages=tuple(
             MessageRef(m.channel, m.ts, Role(m.role), m.slack_user_id) for m in row.messages
         ),
+        custom=_custom_from_json(row.custom),
     )
 
 
@@ -89,7 +115,8 @@ class SqlStore:
                 permission_set_arn=new.permission_set_arn,
                 duration_seconds=int(new.duration.total_seconds()),
                 justification=new.justification,
-                status=Status.PENDING.value,
+                status=new.status.value,
+                custom=_custom_to_json(new.custom),
                 requested_at=new.requested_at,
                 approval_deadline=new.approval_deadline,
                 approvers=list(new.approvers),
@@ -178,6 +205,13 @@ class SqlStore:
             )
             return True
 
+    def set_permission_set_arn(self, request_id: int, arn: str) -> None:
+        """Record the ARN of the permission set created for a custom request."""
+        with self._session() as s, s.begin():
+            s.execute(
+                update(RequestRow).where(RequestRow.id == request_id).values(permission_set_arn=arn)
+            )
+
     def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None:
         with self._session() as s, s.begin():
             s.add_all(
@@ -246,7 +280,7 @@ class SqlStore:
         return self._requests(
             select(RequestRow)
             .where(
-                RequestRow.status == Status.PENDING.value,
+                RequestRow.status.in_([s.value for s in PENDING_STATUSES]),
                 RequestRow.approval_deadline <= when,
             )
             .order_by(RequestRow.approval_deadline)
@@ -280,7 +314,7 @@ class SqlStore:
             ).all()
             deadlines = s.scalars(
                 select(RequestRow.approval_deadline).where(
-                    RequestRow.status == Status.PENDING.value,
+                    RequestRow.status.in_([s.value for s in PENDING_STATUSES]),
                     RequestRow.approval_deadline > now,
                 )
             ).all()
@@ -332,7 +366,7 @@ class SqlStore:
         by_status = {status: n for status, n in rows}
         return {
             "active": by_status.get(Status.ACTIVE.value, 0),
-            "pending": by_status.get(Status.PENDING.value, 0),
+            "pending": sum(by_status.get(s.value, 0) for s in PENDING_STATUSES),
             "total": sum(by_status.values()),
         }
 
@@ -354,16 +388,28 @@ class SqlStore:
     def pending_for_approver(
         self,
         *,
-        account_ids: Sequence[str] | None,
+        owned_account_ids: Sequence[str],
+        all_accounts: bool,
         exclude_requester: str | None,
         limit: int,
         offset: int = 0,
     ) -> Page:
-        """Pending requests on the accounts, oldest first (the approval queue)."""
-        query = select(RequestRow).where(RequestRow.status == Status.PENDING.value)
+        """The approval queue, oldest first: standard Pending and custom Pending Owner
+        requests on the accounts the person owns, and, for SSO admins and admins
+        (``all_accounts``), standard Pending and custom Pending Admin on every account."""
+        owner_stage = and_(
+            RequestRow.status.in_([Status.PENDING.value, Status.PENDING_OWNER.value]),
+            RequestRow.account_id.in_(list(owned_account_ids)),
+        )
+        condition = owner_stage
+        if all_accounts:
+            condition = or_(
+                owner_stage,
+                RequestRow.status.in_([Status.PENDING.value, Status.PENDING_ADMIN.value]),
+            )
+        query = select(RequestRow).where(condition)
         if exclude_requester is not None:
             query = query.where(RequestRow.requester_slack_id != exclude_requester)
-        query = self._on_accounts(query, account_ids)
         return self._page(query, (RequestRow.requested_at, RequestRow.id), limit, offset)
 
     def history(
@@ -385,7 +431,7 @@ class SqlStore:
     def account_counts(self, account_ids: Sequence[str] | None) -> dict[str, tuple[int, int]]:
         """account id -> (pending requests, active sessions)."""
         query = select(RequestRow.account_id, RequestRow.status, func.count()).where(
-            RequestRow.status.in_([Status.PENDING.value, Status.ACTIVE.value])
+            RequestRow.status.in_([Status.ACTIVE.value, *(s.value for s in PENDING_STATUSES)])
         )
         query = self._on_accounts(query, account_ids)
         counts: dict[str, list[int]] = {}
@@ -394,5 +440,5 @@ class SqlStore:
                 query.group_by(RequestRow.account_id, RequestRow.status)
             ):
                 slot = counts.setdefault(account_id, [0, 0])
-                slot[0 if status == Status.PENDING.value else 1] = n
+                slot[1 if status == Status.ACTIVE.value else 0] += n
         return {k: (v[0], v[1]) for k, v in counts.items()}

@@ -132,5 +132,11 @@ def test_paging_filter_and_search_republish_the_home(bot: Bot) -> None:
     refreshed(bot, "ada", "No requests.")
     home = bot.fake.home(ada.user_id)
     ada.click(home, ids.ACTION_HOME_SEARCH, value="production")
-    home = refreshed(bot, "ada", "*Production*")
-    assert "*Sandbox*" not in blocks_to_text(home["blocks"]).split("Owned Accounts")[1]
+    home = bot.fake.wait_for(
+        lambda: (
+            (h := bot.fake.home(ada.user_id))
+            and "*Sandbox*" not in blocks_to_text(h["blocks"]).split("Owned Accounts")[1]
+            and h
+        )
+    )
+    assert "*Production*" in blocks_to_text(home["blocks"]).split("Owned Accounts")[1]

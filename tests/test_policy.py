@@ -19,7 +19,7 @@ from workflows.policy import (
     may_view,
     route_approvers,
 )
-from workflows.states import Status
+from workflows.states import PENDING_STATUSES, Status
 
 SANDBOX = "111111111111"
 PROD = "222222222222"
@@ -293,4 +293,4 @@ def test_requester_may_view_in_every_status():
 
 @pytest.mark.parametrize("status", list(Status), ids=lambda s: s.value)
 def test_decision_buttons_shown_only_while_pending(status):
-    assert decision_buttons_shown(request(status=status)) is (status is Status.PENDING)
+    assert decision_buttons_shown(request(status=status)) is (status in PENDING_STATUSES)

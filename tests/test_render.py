@@ -31,6 +31,7 @@ from workflows.domain import (
     NoticeKind,
     Person,
     Review,
+    Role,
     Stage,
 )
 from workflows.durations import parse_duration
@@ -232,11 +233,14 @@ def test_pending_approval_message_shows_the_request():
 def test_approve_and_reject_only_while_pending(status):
     message = approval_message(pending(status=status))
     labels = [label for label, _, _ in buttons(message["blocks"])]
-    if status is Status.PENDING:
+    if status in (Status.PENDING, Status.PENDING_OWNER):
         assert labels == ["Approve", "Reject", "View details"]
-    else:
+    else:  # an owner-stage message has no buttons once the admin stage is reached
         assert labels == ["View details"]
     assert_message_ok(message)
+    admin = approval_message(pending(status=status), Role.ADMIN_APPROVER)
+    admin_labels = [label for label, _, _ in buttons(admin["blocks"])]
+    assert ("Approve" in admin_labels) is (status is Status.PENDING_ADMIN)
 
 
 def test_approved_message_shows_who_approved_and_until_when():
@@ -461,6 +465,9 @@ def test_revoke_failed_is_not_posted_in_threads(for_requester):
 NOTICE_STATE = {
     NoticeKind.SENT_TO_ADMINS: pending(),
     NoticeKind.APPROVERS_UNREACHABLE: pending(),
+    NoticeKind.OWNER_APPROVED: pending(
+        status=Status.PENDING_ADMIN, reviews=(review(Decision.APPROVED),)
+    ),
     NoticeKind.APPROVED: pending(status=Status.APPROVED, reviews=(review(Decision.APPROVED),)),
     NoticeKind.REJECTED: rejected(),
     NoticeKind.GRANTED: active(),

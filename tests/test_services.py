@@ -53,9 +53,11 @@ class RecordingNotifier:
             request.requester.slack_id,
         )
 
-    def post_approval_request(self, request: AccessRequest, email: str) -> MessageRef:
+    def post_approval_request(
+        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+    ) -> MessageRef:
         self.posted.append((request.id, email))
-        return MessageRef("D" + email, f"{len(self.posted)}.0", Role.APPROVER, email)
+        return MessageRef("D" + email, f"{len(self.posted)}.0", role, email)
 
     def refresh(self, request: AccessRequest) -> None:
         self.refreshed.append((request.id, request.status))
@@ -92,6 +94,12 @@ class FlakyGranter:
         if self.fail_unassign:
             raise self.fail_unassign
         self.real.unassign(assignment)
+
+    def create_custom_permission_set(self, **kwargs) -> str:
+        return self.real.create_custom_permission_set(**kwargs)
+
+    def delete_custom_permission_set(self, arn: str, **kwargs) -> None:
+        self.real.delete_custom_permission_set(arn, **kwargs)
 
 
 @dataclass

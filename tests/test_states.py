@@ -8,6 +8,7 @@ from workflows.states import (
     EMOJI,
     FINAL,
     LABELS,
+    PENDING_STATUSES,
     TRANSITIONS,
     Event,
     Status,
@@ -52,8 +53,24 @@ def test_lifecycle_of_the_product_docs(status, event, target):
 
 
 def test_table_has_exactly_the_documented_transitions():
-    assert len(TRANSITIONS) == 8
-    assert len(FORBIDDEN) == len(Status) * len(Event) - 8
+    assert len(TRANSITIONS) == 16  # 8 standard + 8 for the custom approval stages
+    assert len(FORBIDDEN) == len(Status) * len(Event) - 16
+
+
+@pytest.mark.parametrize(
+    ("status", "event", "target"),
+    [
+        (Status.PENDING_OWNER, Event.APPROVE, Status.PENDING_ADMIN),
+        (Status.PENDING_OWNER, Event.REJECT, Status.REJECTED),
+        (Status.PENDING_ADMIN, Event.APPROVE, Status.APPROVED),
+        (Status.PENDING_ADMIN, Event.REJECT, Status.REJECTED),
+        (Status.PENDING_OWNER, Event.TIME_OUT, Status.TIMED_OUT),
+        (Status.PENDING_ADMIN, Event.CANCEL, Status.CANCELLED),
+    ],
+)
+def test_custom_two_level_lifecycle(status, event, target):
+    """Pending Owner -> Pending Admin -> Approved, or rejected at either stage."""
+    assert next_status(status, event) is target
 
 
 def test_happy_path_from_request_to_expiry():
@@ -65,8 +82,8 @@ def test_happy_path_from_request_to_expiry():
 
 
 def test_every_status_is_reachable_from_pending():
-    reached = {Status.PENDING}
-    frontier = [Status.PENDING]
+    reached = {Status.PENDING, Status.PENDING_OWNER}
+    frontier = [Status.PENDING, Status.PENDING_OWNER]
     while frontier:
         current = frontier.pop()
         for event in allowed_events(current):
@@ -151,8 +168,8 @@ def test_allowed_events_are_exactly_those_that_do_not_raise(status):
 def test_only_a_pending_request_can_be_approved_or_rejected():
     for status in Status:
         events = allowed_events(status)
-        assert (Event.APPROVE in events) == (status is Status.PENDING)
-        assert (Event.REJECT in events) == (status is Status.PENDING)
+        assert (Event.APPROVE in events) == (status in PENDING_STATUSES)
+        assert (Event.REJECT in events) == (status in PENDING_STATUSES)
 
 
 # --------------------------------------------------------------------------- final statuses

@@ -16,6 +16,7 @@ class CatalogAccount:
     id: str
     name: str
     permission_sets: dict[str, str] = field(default_factory=dict)
+    custom: bool = False  # custom permission sets may be requested here
 
     @property
     def label(self) -> str:
@@ -54,8 +55,9 @@ def build_catalog(
     ``permission_set_arns`` maps permission set name -> ARN (sso-admin), ``account_names``
     account id -> name (organizations; may be empty). A permission set name that does
     not exist is a problem and is left out; an account with no permission set left is
-    not offered (troubleshooting doc: "Accounts will only appear if there are valid
-    permission sets available for them").
+    not offered unless custom permission sets may be requested on it (troubleshooting
+    doc: "Accounts will only appear if there are valid permission sets available for
+    them").
     """
     accounts: list[CatalogAccount] = []
     problems: list[str] = []
@@ -71,6 +73,7 @@ def build_catalog(
             else:
                 sets[name] = arn
         name = account.name or account_names.get(account.id) or account.id
-        if sets:
-            accounts.append(CatalogAccount(account.id, name, sets))
+        custom = config.custom_allowed_on(account.id)
+        if sets or custom:
+            accounts.append(CatalogAccount(account.id, name, sets, custom))
     return Catalog(tuple(accounts), tuple(problems))

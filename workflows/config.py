@@ -304,6 +304,28 @@ class AccountConfig(BaseModel):
     name: Annotated[str | None, BeforeValidator(_strip_or_none)] = None
     owners: list[Email] = Field(default_factory=list)
     permission_sets: list[PermissionSetName] = Field(default_factory=list)
+    custom_permission_sets: bool = True  # may custom sets be requested here (when enabled)
+
+
+class CustomSetsConfig(BaseModel):
+    """``custom_permission_sets:``: may people build a one-off ``JIT-`` permission set,
+    from which AWS managed policies, and how long may its sessions last (1 to 12 h,
+    IAM Identity Center's range)."""
+
+    model_config = _MODEL_CONFIG
+
+    enabled: bool = False
+    managed_policies: list[PermissionSetName] = Field(default_factory=list)
+    max_session_duration: Duration = timedelta(hours=12)
+
+    @field_validator("max_session_duration")
+    @classmethod
+    def _one_to_twelve_hours(cls, value: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= value <= timedelta(hours=12) or value.total_seconds() % 3600:
+            raise PydanticCustomError(
+                "session_range", "must be whole hours from 1h to 12h (IAM Identity Center's range)"
+            )
+        return value
 
 
 class Config(BaseModel):
@@ -326,6 +348,7 @@ class Config(BaseModel):
     approval_timeout: Duration = DEFAULT_APPROVAL_TIMEOUT
     allow_self_approval: bool = False
     sweep_interval: Duration = DEFAULT_SWEEP_INTERVAL
+    custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
 
     @field_validator("accounts")
     @classmethod
@@ -375,6 +398,15 @@ class Config(BaseModel):
     def account(self, account_id: str) -> AccountConfig | None:
         """The configured account with this 12-digit id, or ``None``."""
         return next((a for a in self.accounts if a.id == account_id), None)
+
+    def custom_allowed_on(self, account_id: str) -> bool:
+        """Custom permission sets are enabled and the account does not opt out."""
+        account = self.account(account_id)
+        return (
+            self.custom_permission_sets.enabled
+            and account is not None
+            and account.custom_permission_sets
+        )
 
     def owners_of(self, account_id: str) -> list[str]:
         """Lower-cased owner emails of an account; empty for an unknown account."""

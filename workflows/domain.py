@@ -16,6 +16,8 @@ class Stage(StrEnum):
     """Approval stage a review belongs to. Standard requests have a single stage."""
 
     SINGLE = "single"
+    OWNER = "owner"  # custom sets, first stage
+    ADMIN = "admin"  # custom sets, second stage
 
 
 class Decision(StrEnum):
@@ -27,7 +29,25 @@ class Role(StrEnum):
     """Message roles in a request's conversation (see design §6)."""
 
     REQUESTER = "requester"
-    APPROVER = "approver"
+    APPROVER = "approver"  # standard requests, and the owner stage of custom ones
+    ADMIN_APPROVER = "admin_approver"  # the admin stage of custom requests
+
+
+@dataclass(frozen=True)
+class CustomPermissionSet:
+    """A permission set built for one request (custom requests only).
+
+    ``name`` includes the ``JIT-`` prefix; ``session_duration`` is how long one AWS
+    console/CLI session made with it lasts (1 to 12 hours); ``managed_policies`` are AWS
+    managed policy names; ``warnings`` are ``(severity, sentence)`` pairs computed once
+    at submit for the approvers.
+    """
+
+    name: str
+    session_duration: timedelta
+    managed_policies: tuple[str, ...] = ()
+    inline_policy: str | None = None
+    warnings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class NoticeKind(StrEnum):
 
     SENT_TO_ADMINS = "sent_to_admins"  # the account has no owner who may approve
     APPROVERS_UNREACHABLE = "approvers_unreachable"  # no approver could be DM'd
+    OWNER_APPROVED = "owner_approved"  # custom: waiting for an SSO admin
     APPROVED = "approved"
     REJECTED = "rejected"
     GRANTED = "granted"
@@ -111,6 +132,8 @@ class NewRequest:
     requested_at: datetime
     approval_deadline: datetime
     approvers: tuple[str, ...]
+    custom: CustomPermissionSet | None = None
+    status: Status = Status.PENDING
 
 
 @dataclass(frozen=True)
@@ -137,10 +160,22 @@ class AccessRequest:
     reviews: tuple[Review, ...] = ()
     session: GrantedSession | None = None
     messages: tuple[MessageRef, ...] = field(default=(), compare=False)
+    custom: CustomPermissionSet | None = None
 
     @property
     def status_label(self) -> str:
+        """The docs' label; a rejected custom request says which stage rejected it."""
+        if self.status == Status.REJECTED and self.custom is not None and self.decision:
+            return "Owner Rejected" if self.decision.stage == Stage.OWNER else "Admin Rejected"
         return LABELS[self.status]
+
+    @property
+    def kind(self) -> str:
+        """``standard`` or ``custom``."""
+        return "custom" if self.custom is not None else "standard"
+
+    def review_of(self, stage: Stage) -> Review | None:
+        return next((r for r in self.reviews if r.stage == stage), None)
 
     @property
     def decision(self) -> Review | None:

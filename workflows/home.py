@@ -23,7 +23,7 @@ from workflows.states import Status
 PAGE_SIZE = 5
 LISTS = ("mine", "sessions", "approvals", "history", "managed", "accounts")
 HISTORY_FILTERS: dict[str, tuple[Status, ...]] = {
-    "pending": (Status.PENDING,),
+    "pending": (Status.PENDING, Status.PENDING_OWNER, Status.PENDING_ADMIN),
     "approved": (Status.APPROVED,),
     "active": (Status.ACTIVE,),
     "expired": (Status.EXPIRED, Status.TIMED_OUT),
@@ -149,7 +149,8 @@ def build_home(
     scope = approver_scope(config, viewer)
     exclude = None if config.allow_self_approval else viewer.slack_id
     approvals = s.pending_for_approver(
-        account_ids=scope,
+        owned_account_ids=config.owned_account_ids(viewer.email),
+        all_accounts=scope is None,
         exclude_requester=exclude,
         limit=PAGE_SIZE,
         offset=state.offset("approvals"),

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflows.config import Config
-from workflows.domain import AccessRequest, Person
+from workflows.domain import AccessRequest, Person, Stage
 from workflows.errors import NoApprover, NotAuthorized
-from workflows.states import Event, allowed_events
+from workflows.states import Event, Status, allowed_events
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,34 @@ def route_approvers(config: Config, account_id: str, requester_email: str) -> Ap
 
 
 def may_decide(config: Config, request: AccessRequest, actor: Person) -> str | None:
-    """Why ``actor`` may not approve or reject ``request`` now, or None if they may."""
+    """Why ``actor`` may not approve or reject ``request`` now, or None if they may.
+
+    Standard (Pending): an owner of the account, an SSO admin or an admin. Custom,
+    owner stage (Pending Owner): an owner of the account (the admins and SSO admins
+    when the account has no owner who may approve). Custom, admin stage (Pending
+    Admin): an SSO admin or an admin who did not approve the owner stage
+    (troubleshooting doc, "Cannot Approve Request"). Never the requester.
+    """
     email = actor.email.lower()
     if email == request.requester.email.lower() and not config.allow_self_approval:
         return "you can't approve your own request"
-    if email in config.owners_of(request.account_id):
-        return None
-    if email in config.admins or email in config.sso_admins:
+    owner = email in config.owners_of(request.account_id)
+    admin = email in config.admins or email in config.sso_admins
+    if request.status == Status.PENDING_OWNER:
+        if owner:
+            return None
+        routing = route_approvers(config, request.account_id, request.requester.email)
+        if admin and routing.fell_back:
+            return None
+        return f"the first approval is for an owner of {request.account_label}"
+    if request.status == Status.PENDING_ADMIN:
+        first = request.review_of(Stage.OWNER)
+        if first is not None and first.reviewer.email.lower() == email:
+            return "you approved the owner stage; another person must give the final approval"
+        if admin:
+            return None
+        return "the final approval is for an SSO admin or an admin"
+    if owner or admin:
         return None
     return f"you are not an owner of {request.account_label}, an SSO admin or an admin"
 

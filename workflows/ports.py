@@ -18,6 +18,7 @@ from workflows.domain import (
     NewRequest,
     Notice,
     Review,
+    Role,
 )
 from workflows.states import Status
 
@@ -104,13 +105,32 @@ class AccessGranter(Protocol):
 
     def unassign(self, assignment: Any) -> None: ...
 
+    def create_custom_permission_set(
+        self,
+        *,
+        name: str,
+        session_duration: str,
+        description: str,
+        request_id: int,
+        managed_policy_arns: Sequence[str],
+        inline_policy: str | None,
+    ) -> str: ...
+
+    def delete_custom_permission_set(
+        self, permission_set_arn: str, *, request_id: int, account_ids: Sequence[str] = ()
+    ) -> None: ...
+
 
 class Notifier(Protocol):
     """Slack as the services need it: roots of threads, updates and replies."""
 
     def post_request_thread(self, request: AccessRequest) -> MessageRef | None: ...
 
-    def post_approval_request(self, request: AccessRequest, email: str) -> MessageRef | None: ...
+    def post_approval_request(
+        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+    ) -> MessageRef | None:
+        """DM one approver the request; ``role`` is the stage their message is for."""
+        ...
 
     def refresh(self, request: AccessRequest) -> None:
         """Re-render every root message of the request from its current state."""

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from workflows.assignments import Assignment, AwsError
-from workflows.catalog import Catalog
+from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
+from workflows.custom_sets import StandardSetPolicies, approver_warnings, managed_policy_arn
 from workflows.domain import (
     AccessRequest,
+    CustomPermissionSet,
     Decision,
     GrantedSession,
     NewRequest,
@@ -26,8 +28,10 @@ from workflows.domain import (
     NoticeKind,
     Person,
     Review,
+    Role,
     Stage,
 )
+from workflows.durations import iso8601_duration
 from workflows.errors import (
     AlreadyDecided,
     NoIdentityCenterUser,
@@ -37,10 +41,13 @@ from workflows.errors import (
 )
 from workflows.policy import check_can_decide, may_end_own, may_revoke, route_approvers
 from workflows.ports import AccessGranter, Notifier, Store
-from workflows.states import Event, Status, next_status
+from workflows.states import PENDING_STATUSES, Event, Status, next_status
 from workflows.validation import RequestForm, validate_form
 
 log = logging.getLogger("jitbot.workflows")
+
+# the review stage each pending status decides
+STAGES = {Status.PENDING_OWNER: Stage.OWNER, Status.PENDING_ADMIN: Stage.ADMIN}
 
 
 def assignment_of(request: AccessRequest) -> Assignment:
@@ -63,6 +70,10 @@ class Services:
     aws: AccessGranter
     notifier: Notifier
     wake_at: Callable[[datetime], None] = lambda when: None
+    # standard sets' policies on an account, for "a standard set covers this"
+    standard_policies: Callable[[CatalogAccount], Mapping[str, StandardSetPolicies]] = (
+        lambda account: {}
+    )
     _locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -92,6 +103,17 @@ class Services:
                 "Identity Center user with that email address (or user name), then try again."
             )
         routing = route_approvers(self.config, valid.account.id, requester.email)
+        custom = None
+        if valid.custom is not None:
+            spec = valid.custom
+            warnings = approver_warnings(spec, standard_sets=self.standard_policies(valid.account))
+            custom = CustomPermissionSet(
+                spec.name,
+                spec.session_duration,
+                spec.managed_policies,
+                spec.inline_policy,
+                tuple((w.severity, w.text) for w in warnings),
+            )
         request = self.store.add_request(
             NewRequest(
                 requester=requester,
@@ -105,6 +127,8 @@ class Services:
                 requested_at=now,
                 approval_deadline=now + self.config.approval_timeout,
                 approvers=routing.emails,
+                custom=custom,
+                status=Status.PENDING if custom is None else Status.PENDING_OWNER,
             )
         )
         root = self.notifier.post_request_thread(request)
@@ -154,16 +178,16 @@ class Services:
         check_can_decide(self.config, request, actor)
         event = Event.APPROVE if approve else Event.REJECT
         comment = (comment or "").strip() or None
-        review = Review(
-            Stage.SINGLE, Decision.APPROVED if approve else Decision.REJECTED, actor, now, comment
-        )
-        won = request.status == Status.PENDING and self.store.transition(
+        stage = STAGES.get(request.status, Stage.SINGLE)
+        decision = Decision.APPROVED if approve else Decision.REJECTED
+        review = Review(stage, decision, actor, now, comment)
+        won = request.status in PENDING_STATUSES and self.store.transition(
             request.id,
-            Status.PENDING,
-            next_status(Status.PENDING, event),
+            request.status,
+            next_status(request.status, event),
             now=now,
             actor=actor.email,
-            action=review.decision.value,
+            action=review.decision.value if stage == Stage.SINGLE else f"{stage}_{decision}",
             detail={"comment": comment} if comment else None,
             review=review,
         )
@@ -171,11 +195,45 @@ class Services:
             raise AlreadyDecided(self._already_decided_text(self._reload(request.id)))
         request = self._reload(request.id)
         self.notifier.refresh(request)
+        if request.status == Status.PENDING_ADMIN:
+            self.notifier.announce(request, Notice(NoticeKind.OWNER_APPROVED, comment))
+            self._send_to_admin_stage(request, actor, now)
+            return self._reload(request.id)
         kind = NoticeKind.APPROVED if approve else NoticeKind.REJECTED
         self.notifier.announce(request, Notice(kind, comment))
         if approve:
             request = self.grant(request.id, now)
         return request
+
+    def _send_to_admin_stage(self, request: AccessRequest, owner: Person, now: datetime) -> None:
+        """DM the SSO admins and admins (not the requester, not the owner who approved)
+        the custom request for its final approval."""
+        people = {owner.email.lower()}
+        if not self.config.allow_self_approval:
+            people.add(request.requester.email.lower())
+        emails = [
+            e
+            for e in dict.fromkeys([*self.config.sso_admins, *self.config.admins])
+            if e not in people
+        ]
+        refs = [
+            self.notifier.post_approval_request(request, email, Role.ADMIN_APPROVER)
+            for email in emails
+        ]
+        self.store.add_messages(request.id, [r for r in refs if r is not None])
+        if not any(refs):
+            self.store.audit(
+                request.id,
+                "jitbot",
+                "approvers_unreachable",
+                now,
+                {"stage": "admin", "approvers": emails},
+            )
+            self.notifier.alert_admins(
+                f"Custom request #{request.id} ({request.requester.email} on "
+                f"{request.account_label}) needs an SSO admin's approval, but no SSO admin "
+                "or admin other than its owner approver could be reached in Slack."
+            )
 
     @staticmethod
     def _already_decided_text(request: AccessRequest) -> str:
@@ -203,11 +261,15 @@ class Services:
             if request.status != Status.APPROVED:
                 return request
             try:
+                if request.custom is not None and not request.permission_set_arn:
+                    request = self._create_custom_set(request)
                 # An overlapping active grant of the same assignment already holds it;
                 # creating it again would be a no-op in AWS (and a duplicate in moto).
                 if self.store.other_active_grants(request, now) == 0:
                     self.aws.assign(assignment_of(request))
             except AwsError as exc:
+                if request.custom is not None and request.permission_set_arn:
+                    self._delete_custom_set(request, now)
                 log.warning("grant of request %s failed: %s", request.id, exc)
                 if self.store.transition(
                     request.id,
@@ -279,6 +341,8 @@ class Services:
                         f"{request.permission_set_name}) failed and will be retried: {exc}"
                     )
                     return request
+                if request.custom is not None:
+                    self._delete_custom_set(request, now)
             to_status = next_status(Status.ACTIVE, event)
             assert request.session is not None
             end_reason = reason or ("expired" if event == Event.EXPIRE else "revoked")
@@ -366,9 +430,9 @@ class Services:
         refusal = may_end_own(request, actor)
         if refusal:
             raise NotAuthorized(f"You can't cancel this request: {refusal}.")
-        won = request.status == Status.PENDING and self.store.transition(
+        won = request.status in PENDING_STATUSES and self.store.transition(
             request.id,
-            Status.PENDING,
+            request.status,
             Status.CANCELLED,
             now=now,
             actor=actor.email,
@@ -384,9 +448,9 @@ class Services:
     def time_out(self, request_id: int, now: datetime) -> AccessRequest:
         """A pending request whose approval window passed becomes Expired (TIMED_OUT)."""
         request = self._get(request_id)
-        if request.status == Status.PENDING and self.store.transition(
+        if request.status in PENDING_STATUSES and self.store.transition(
             request.id,
-            Status.PENDING,
+            request.status,
             Status.TIMED_OUT,
             now=now,
             actor="jitbot",
@@ -414,6 +478,56 @@ class Services:
                     job(request.id, now)
                 except Exception:  # keep sweeping; the next sweep retries this one
                     log.exception("sweep: %s of request %s failed", job.__name__, request.id)
+
+    # -- custom permission sets ----------------------------------------------------
+
+    def _create_custom_set(self, request: AccessRequest) -> AccessRequest:
+        """Create the request's ``JIT-`` permission set and record its ARN (before the
+        assignment, so a crash leaves a set the sweep reuses rather than a second one)."""
+        assert request.custom is not None
+        spec = request.custom
+        arn = self.aws.create_custom_permission_set(
+            name=spec.name,
+            session_duration=iso8601_duration(spec.session_duration),
+            description=(
+                f"Created by jitbot for request #{request.id} of {request.requester.email}"
+            ),
+            request_id=request.id,
+            managed_policy_arns=[managed_policy_arn(n) for n in spec.managed_policies],
+            inline_policy=spec.inline_policy,
+        )
+        self.store.set_permission_set_arn(request.id, arn)
+        return self._reload(request.id)
+
+    def _delete_custom_set(self, request: AccessRequest, now: datetime) -> None:
+        """Delete the request's ``JIT-`` set; a failure is audited and told to the admins
+        (the access itself is already gone), never raised."""
+        try:
+            self.aws.delete_custom_permission_set(
+                request.permission_set_arn,
+                request_id=request.id,
+                account_ids=[request.account_id],
+            )
+            self.store.audit(
+                request.id,
+                "jitbot",
+                "custom_set_deleted",
+                now,
+                {"permission_set_arn": request.permission_set_arn},
+            )
+        except AwsError as exc:
+            log.error("deleting the custom set of request %s failed: %s", request.id, exc)
+            self.store.audit(
+                request.id,
+                "jitbot",
+                "custom_set_delete_failed",
+                now,
+                {"permission_set_arn": request.permission_set_arn, "reason": str(exc)},
+            )
+            self.notifier.alert_admins(
+                f"The permission set {request.custom.name if request.custom else ''} of "
+                f"request #{request.id} could not be deleted and is left over: {exc}"
+            )
 
     # -- helpers --------------------------------------------------------------------
 

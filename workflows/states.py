@@ -16,6 +16,8 @@ class Status(StrEnum):
     """Where a request is in its lifecycle (stored as the value)."""
 
     PENDING = "pending"
+    PENDING_OWNER = "pending_owner"  # custom sets: waiting for an account owner
+    PENDING_ADMIN = "pending_admin"  # custom sets: owner approved, waiting for an SSO admin
     APPROVED = "approved"
     ACTIVE = "active"
     EXPIRED = "expired"
@@ -41,6 +43,8 @@ class Event(StrEnum):
 
 LABELS: dict[Status, str] = {
     Status.PENDING: "Pending",
+    Status.PENDING_OWNER: "Pending Owner",
+    Status.PENDING_ADMIN: "Pending Admin",
     Status.APPROVED: "Approved",
     Status.ACTIVE: "Active",
     Status.EXPIRED: "Expired",
@@ -53,6 +57,8 @@ LABELS: dict[Status, str] = {
 
 EMOJI: dict[Status, str] = {
     Status.PENDING: ":hourglass_flowing_sand:",
+    Status.PENDING_OWNER: ":hourglass_flowing_sand:",
+    Status.PENDING_ADMIN: ":hourglass_flowing_sand:",
     Status.APPROVED: ":white_check_mark:",
     Status.ACTIVE: ":large_green_circle:",
     Status.EXPIRED: ":black_circle:",
@@ -79,6 +85,14 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (Status.PENDING, Event.REJECT): Status.REJECTED,
     (Status.PENDING, Event.TIME_OUT): Status.TIMED_OUT,
     (Status.PENDING, Event.CANCEL): Status.CANCELLED,
+    (Status.PENDING_OWNER, Event.APPROVE): Status.PENDING_ADMIN,
+    (Status.PENDING_OWNER, Event.REJECT): Status.REJECTED,
+    (Status.PENDING_OWNER, Event.TIME_OUT): Status.TIMED_OUT,
+    (Status.PENDING_OWNER, Event.CANCEL): Status.CANCELLED,
+    (Status.PENDING_ADMIN, Event.APPROVE): Status.APPROVED,
+    (Status.PENDING_ADMIN, Event.REJECT): Status.REJECTED,
+    (Status.PENDING_ADMIN, Event.TIME_OUT): Status.TIMED_OUT,
+    (Status.PENDING_ADMIN, Event.CANCEL): Status.CANCELLED,
     (Status.APPROVED, Event.GRANTED): Status.ACTIVE,
     (Status.APPROVED, Event.GRANT_FAILED): Status.FAILED,
     (Status.ACTIVE, Event.EXPIRE): Status.EXPIRED,
@@ -97,6 +111,11 @@ class TransitionNotAllowed(Exception):
         super().__init__(f"Can't {VERBS[event]} a request that is {LABELS[status]}")
         self.status = status
         self.event = event
+
+
+PENDING_STATUSES: frozenset[Status] = frozenset(
+    {Status.PENDING, Status.PENDING_OWNER, Status.PENDING_ADMIN}
+)
 
 
 def next_status(status: Status, event: Event) -> Status:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
+from workflows.custom_sets import CustomSpec, validate_custom_spec
 from workflows.durations import parse_duration
 from workflows.errors import InvalidRequest
 
@@ -20,23 +21,40 @@ FIELD_DURATION = "duration"
 FIELD_JUSTIFICATION = "justification"
 
 
+KIND_STANDARD = "standard"
+KIND_CUSTOM = "custom"
+
+
 @dataclass(frozen=True)
 class RequestForm:
-    """The request modal's values as submitted (any may be missing or forged)."""
+    """The request modal's values as submitted (any may be missing or forged).
+
+    ``kind`` is ``standard`` or ``custom``; the ``custom_*`` fields are read only for a
+    custom request (name as typed, session hours, managed policy names, inline JSON).
+    """
 
     account_id: str | None
     permission_set: str | None
     duration: str | None  # a duration code such as "4h"
     justification: str | None
+    kind: str = KIND_STANDARD
+    custom_name: str | None = None
+    custom_session_hours: str | None = None
+    custom_managed: tuple[str, ...] = ()
+    custom_inline: str | None = None
 
 
 @dataclass(frozen=True)
 class ValidForm:
+    """A form that passed: for a custom request ``permission_set_arn`` is empty (the set
+    is created at grant) and ``custom`` holds the spec."""
+
     account: CatalogAccount
     permission_set_name: str
     permission_set_arn: str
     duration: timedelta
     justification: str
+    custom: CustomSpec | None = None
 
 
 def validate_form(config: Config, catalog: Catalog, form: RequestForm) -> ValidForm:
@@ -50,7 +68,25 @@ def validate_form(config: Config, catalog: Catalog, form: RequestForm) -> ValidF
     if account is None:
         errors[FIELD_ACCOUNT] = "Choose an AWS account from the list."
     arn = None
-    if account is not None:
+    spec = None
+    if form.kind == KIND_CUSTOM:
+        custom = config.custom_permission_sets
+        try:
+            spec = validate_custom_spec(
+                form.custom_name,
+                form.custom_session_hours,
+                list(form.custom_managed),
+                form.custom_inline,
+                allowed_managed=list(custom.managed_policies),
+                max_session=custom.max_session_duration,
+            )
+        except InvalidRequest as exc:
+            errors.update(exc.errors)
+        if not custom.enabled:
+            errors[FIELD_ACCOUNT] = "Custom permission sets are not enabled."
+        elif account is not None and not account.custom:
+            errors[FIELD_ACCOUNT] = f"Custom permission sets can't be requested on {account.label}."
+    elif account is not None:
         arn = account.permission_sets.get(form.permission_set or "")
         if arn is None:
             errors[FIELD_PERMISSION_SET] = f"Choose a permission set allowed on {account.label}."
@@ -71,5 +107,8 @@ def validate_form(config: Config, catalog: Catalog, form: RequestForm) -> ValidF
         )
     if errors:
         raise InvalidRequest(errors)
-    assert account is not None and arn is not None and duration is not None
+    assert account is not None and duration is not None
+    if spec is not None:
+        return ValidForm(account, spec.name, "", duration, justification, spec)
+    assert arn is not None
     return ValidForm(account, form.permission_set or "", arn, duration, justification)

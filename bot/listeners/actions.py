@@ -11,12 +11,30 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.listeners.commands import open_request_modal
 from bot.listeners.common import channel_of, guarded, parse_request_id, tell
+from bot.listeners.views import form_kind, state_value
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.errors import NotAuthorized, WorkflowError
 from workflows.policy import check_can_decide, may_view
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+
+
+def _update_form(
+    rt: Runtime, client: WebClient, view: dict[str, Any], account_id: str, kind: str
+) -> None:
+    client.views_update(
+        view_id=view["id"],
+        hash=view.get("hash"),
+        view=request_modal(
+            rt.catalog,
+            rt.config.durations,
+            account=rt.catalog.account(account_id),
+            private_metadata=view.get("private_metadata", ""),
+            kind=kind,
+            custom=rt.config.custom_permission_sets,
+        ),
+    )
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -27,20 +45,22 @@ def register(app: App, rt: Runtime) -> None:
         ack()
         view = body["view"]
         option = body["actions"][0].get("selected_option") or {}
-        account = rt.catalog.account(option.get("value", ""))
-        client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=request_modal(
-                rt.catalog,
-                rt.config.durations,
-                account=account,
-                private_metadata=view.get("private_metadata", ""),
-            ),
-        )
+        _update_form(rt, client, view, option.get("value", ""), form_kind(view))
+
+    @app.action(ids.ACTION_KIND)
+    @guarded
+    def on_kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Standard or Custom: show the permission set select or the custom inputs."""
+        ack()
+        view = body["view"]
+        option = body["actions"][0].get("selected_option") or {}
+        account_id = state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT) or ""
+        _update_form(rt, client, view, account_id, option.get("value", ""))
 
     @app.action(ids.ACTION_PERMISSION_SET)
     @app.action(ids.ACTION_DURATION)
+    @app.action(ids.ACTION_CUSTOM_SESSION)
+    @app.action(ids.ACTION_CUSTOM_MANAGED)
     @guarded
     def on_select_in_form(ack: Ack) -> None:
         ack()

@@ -42,6 +42,7 @@ def open_request_modal(
             rt.config.durations,
             account=rt.catalog.find(query),
             private_metadata=metadata,
+            custom=rt.config.custom_permission_sets,
         ),
     )
     problem = None

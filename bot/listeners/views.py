@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.common import guarded, parse_request_id, tell
-from workflows import validation
+from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
 from workflows.validation import RequestForm
 
@@ -23,6 +23,10 @@ FIELD_BLOCKS = {
     validation.FIELD_PERMISSION_SET: ids.BLOCK_PERMISSION_SET,
     validation.FIELD_DURATION: ids.BLOCK_DURATION,
     validation.FIELD_JUSTIFICATION: ids.BLOCK_JUSTIFICATION,
+    custom_sets.FIELD_NAME: ids.BLOCK_CUSTOM_NAME,
+    custom_sets.FIELD_SESSION: ids.BLOCK_CUSTOM_SESSION,
+    custom_sets.FIELD_MANAGED: ids.BLOCK_CUSTOM_MANAGED,
+    custom_sets.FIELD_INLINE: ids.BLOCK_CUSTOM_INLINE,
 }
 
 
@@ -35,12 +39,32 @@ def state_value(view: dict[str, Any], block_id: str, action_id: str) -> str | No
     return element.get("value")
 
 
+def state_values(view: dict[str, Any], block_id: str, action_id: str) -> tuple[str, ...]:
+    """The values chosen in a multi-select input."""
+    element = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
+    return tuple(str(o.get("value")) for o in element.get("selected_options") or [])
+
+
+def form_kind(view: dict[str, Any]) -> str:
+    """``custom`` when the form shows the custom inputs, else ``standard``."""
+    shown = {b.get("block_id") for b in view.get("blocks", [])}
+    chosen = state_value(view, ids.BLOCK_KIND, ids.ACTION_KIND)
+    if chosen is None and ids.BLOCK_CUSTOM_NAME in shown:
+        return validation.KIND_CUSTOM
+    return validation.KIND_CUSTOM if chosen == validation.KIND_CUSTOM else validation.KIND_STANDARD
+
+
 def request_form(view: dict[str, Any]) -> RequestForm:
     return RequestForm(
         account_id=state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT),
         permission_set=state_value(view, ids.BLOCK_PERMISSION_SET, ids.ACTION_PERMISSION_SET),
         duration=state_value(view, ids.BLOCK_DURATION, ids.ACTION_DURATION),
         justification=state_value(view, ids.BLOCK_JUSTIFICATION, ids.ACTION_JUSTIFICATION),
+        kind=form_kind(view),
+        custom_name=state_value(view, ids.BLOCK_CUSTOM_NAME, ids.ACTION_CUSTOM_NAME),
+        custom_session_hours=state_value(view, ids.BLOCK_CUSTOM_SESSION, ids.ACTION_CUSTOM_SESSION),
+        custom_managed=state_values(view, ids.BLOCK_CUSTOM_MANAGED, ids.ACTION_CUSTOM_MANAGED),
+        custom_inline=state_value(view, ids.BLOCK_CUSTOM_INLINE, ids.ACTION_CUSTOM_INLINE),
     )
 
 
@@ -62,7 +86,12 @@ def register(app: App, rt: Runtime) -> None:
         try:
             validation.validate_form(rt.config, rt.catalog, form)
         except InvalidRequest as exc:
+            shown = {b.get("block_id") for b in view["blocks"]}
             errors = {FIELD_BLOCKS[f]: m for f, m in exc.errors.items()}
+            for block_id in [b for b in errors if b not in shown and b != ids.BLOCK_PERMISSION_SET]:
+                # a field this form does not show (e.g. no managed policy select): the
+                # message goes on the account so it is seen
+                errors.setdefault(ids.BLOCK_ACCOUNT, errors.pop(block_id))
             if ids.BLOCK_PERMISSION_SET not in {b.get("block_id") for b in view["blocks"]}:
                 # no permission set input yet: show its error on the account
                 errors.pop(ids.BLOCK_PERMISSION_SET, None)

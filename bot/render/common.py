@@ -29,7 +29,9 @@ def request_fields(request: AccessRequest) -> list[MarkdownTextObject]:
             text=f"*Requester*\n{request.requester.name} ({request.requester.email})"
         ),
         MarkdownTextObject(text=f"*AWS account*\n{request.account_label}"),
-        MarkdownTextObject(text=f"*Permission set*\n{request.permission_set_name} (standard)"),
+        MarkdownTextObject(
+            text=f"*Permission set*\n{request.permission_set_name} ({request.kind})"
+        ),
         MarkdownTextObject(text=f"*Duration*\n{duration_label(request.duration)}"),
         MarkdownTextObject(text=f"*Requested at*\n{slack_date(request.requested_at)}"),
         MarkdownTextObject(text=f"*Status*\n{status_text(request)}"),
@@ -43,3 +45,38 @@ def quote(text: str, limit: int = 2900) -> str:
     if len(quoted) > limit:
         quoted = quoted[: limit - 1] + "…"
     return quoted
+
+
+SEVERITY_ICON = {"high": ":rotating_light:", "medium": ":warning:", "info": ":information_source:"}
+
+
+def custom_set_text(request: AccessRequest, *, inline_limit: int = 1200) -> str:
+    """The custom permission set: name, session duration, managed policies and the
+    inline policy (cut to ``inline_limit`` characters in messages)."""
+    custom = request.custom
+    if custom is None:
+        return ""
+    hours = int(custom.session_duration.total_seconds() // 3600)
+    managed = ", ".join(custom.managed_policies) or "none"
+    text = (
+        f"*Custom permission set* `{custom.name}`\n"
+        f"*Session duration* {hours} hour{'s' if hours != 1 else ''} (each AWS sign-in; "
+        f"access as a whole lasts {duration_label(request.duration)})\n"
+        f"*AWS managed policies* {managed}"
+    )
+    if custom.inline_policy:
+        policy = custom.inline_policy.replace("```", "`\u200b``")
+        if len(policy) > inline_limit:
+            policy = policy[:inline_limit] + "\n… (see View details for all of it)"
+        text += f"\n*Inline policy*\n```{policy}```"
+    return text[:2990]
+
+
+def warnings_text(request: AccessRequest) -> str | None:
+    """The approver warnings computed at submit, most severe first; None if none."""
+    if request.custom is None or not request.custom.warnings:
+        return None
+    lines = [
+        f"{SEVERITY_ICON.get(sev, ':warning:')} {text}" for sev, text in request.custom.warnings
+    ]
+    return ("*Check before approving*\n" + "\n".join(lines))[:2990]

@@ -15,10 +15,17 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import ACTION_APPROVE, ACTION_DETAILS, ACTION_REJECT
-from bot.render.common import quote, request_fields, slack_date
-from workflows.domain import AccessRequest, Notice, NoticeKind
+from bot.render.common import (
+    custom_set_text,
+    quote,
+    request_fields,
+    slack_date,
+    warnings_text,
+)
+from workflows.domain import AccessRequest, Notice, NoticeKind, Role, Stage
 from workflows.durations import duration_label
 from workflows.policy import decision_buttons_shown
+from workflows.states import Status
 
 
 def _summary(request: AccessRequest) -> str:
@@ -35,6 +42,8 @@ def _outcome_context(request: AccessRequest) -> list[Block]:
         line = f"{review.decision.value.capitalize()} by {review.reviewer.name} {slack_date(review.decided_at)}"
         if review.comment:
             line += f": “{review.comment[:500]}”"
+        if request.status == Status.PENDING_ADMIN:
+            line += ", waiting for an SSO admin"
         lines.append(line)
     session = request.session
     if session is not None:
@@ -49,9 +58,19 @@ def _details_button(request: AccessRequest) -> ButtonElement:
     return ButtonElement(text="View details", action_id=ACTION_DETAILS, value=str(request.id))
 
 
-def approval_message(request: AccessRequest) -> dict[str, Any]:
-    """The DM an approver gets: the request, and Approve / Reject / View details while a
-    decision is allowed; afterwards who decided and when."""
+def _buttons_for(request: AccessRequest, role: Role) -> bool:
+    """A message offers Approve/Reject only while its own stage is being decided."""
+    if not decision_buttons_shown(request):
+        return False
+    if role == Role.ADMIN_APPROVER:
+        return request.status == Status.PENDING_ADMIN
+    return request.status in (Status.PENDING, Status.PENDING_OWNER)
+
+
+def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict[str, Any]:
+    """The DM an approver gets: the request (for a custom one its permission set and the
+    warnings computed at submit), and Approve / Reject / View details while this
+    message's stage is being decided; afterwards who decided and when."""
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
@@ -63,7 +82,9 @@ def approval_message(request: AccessRequest) -> dict[str, Any]:
             text=MarkdownTextObject(text="*Justification*\n" + quote(request.justification))
         ),
     ]
-    if decision_buttons_shown(request):
+    if request.custom is not None:
+        blocks += _custom_blocks(request, role)
+    if _buttons_for(request, role):
         blocks.append(
             ActionsBlock(
                 block_id=f"decide-{request.id}",
@@ -89,6 +110,20 @@ def approval_message(request: AccessRequest) -> dict[str, Any]:
         blocks.append(ActionsBlock(elements=[_details_button(request)]))
     text = f"{request.requester.name} requests {_summary(request)} — {request.status_label}"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _custom_blocks(request: AccessRequest, role: Role) -> list[Block]:
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=custom_set_text(request)))]
+    warnings = warnings_text(request)
+    if warnings:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=warnings)))
+    owner_review = request.review_of(Stage.OWNER)
+    if role == Role.ADMIN_APPROVER and owner_review is not None:
+        line = f"Owner approval: {owner_review.reviewer.name} {slack_date(owner_review.decided_at)}"
+        if owner_review.comment:
+            line += f": “{owner_review.comment[:500]}”"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
+    return blocks
 
 
 def requester_message(request: AccessRequest) -> dict[str, Any]:
@@ -136,6 +171,11 @@ def notice_text(
                 ":warning: jitbot could not reach any approver of this request in Slack. "
                 "The jitbot admins have been told; you may also ask your administrator to "
                 "check the account's owners."
+            )
+        case NoticeKind.OWNER_APPROVED:
+            return (
+                f":white_check_mark: Owner approval by {by}{comment} Waiting for an SSO "
+                "admin's final approval."
             )
         case NoticeKind.APPROVED:
             tail = " Granting access…" if for_requester else ""

@@ -14,16 +14,20 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    RadioButtonsElement,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.render.common import quote, request_fields, slack_date
+from bot.render.common import custom_set_text, quote, request_fields, slack_date, warnings_text
 from workflows.catalog import Catalog, CatalogAccount
+from workflows.config import CustomSetsConfig
 from workflows.domain import AccessRequest
 from workflows.durations import duration_code, duration_label
+from workflows.validation import KIND_CUSTOM, KIND_STANDARD
 
 MAX_OPTIONS = 100  # Block Kit: a select holds at most 100 options
 
@@ -44,15 +48,95 @@ def account_options(catalog: Catalog, query: str = "") -> list[dict[str, Any]]:
     return [account_option(a).to_dict() for a in matches[:MAX_OPTIONS]]
 
 
+def _kind_block(kind: str) -> InputBlock:
+    options = [
+        Option(value=KIND_STANDARD, text="Standard", description="A pre-defined permission set"),
+        Option(
+            value=KIND_CUSTOM,
+            text="Custom",
+            description="Build one for this request: owner, then SSO admin approve",
+        ),
+    ]
+    return InputBlock(
+        block_id=ids.BLOCK_KIND,
+        label="Permission set type",
+        dispatch_action=True,
+        element=RadioButtonsElement(
+            action_id=ids.ACTION_KIND,
+            options=options,
+            initial_option=options[1] if kind == KIND_CUSTOM else options[0],
+        ),
+    )
+
+
+def _custom_blocks(custom: CustomSetsConfig) -> list[Block]:
+    hours = int(custom.max_session_duration.total_seconds() // 3600)
+    return [
+        InputBlock(
+            block_id=ids.BLOCK_CUSTOM_NAME,
+            label="Permission set name",
+            hint="Letters, digits and + = , . @ _ - ; jitbot adds the JIT- prefix.",
+            element=PlainTextInputElement(
+                action_id=ids.ACTION_CUSTOM_NAME, max_length=32, placeholder="e.g. S3Debug"
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_CUSTOM_SESSION,
+            label="Session duration",
+            hint="How long one AWS console or CLI sign-in lasts.",
+            element=StaticSelectElement(
+                action_id=ids.ACTION_CUSTOM_SESSION,
+                placeholder="Hours",
+                options=[
+                    Option(value=str(h), text=f"{h} hour{'s' if h > 1 else ''}")
+                    for h in range(1, hours + 1)
+                ],
+            ),
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_CUSTOM_MANAGED,
+            label="AWS managed policies",
+            optional=True,
+            element=StaticMultiSelectElement(
+                action_id=ids.ACTION_CUSTOM_MANAGED,
+                placeholder="Choose policies",
+                options=[
+                    Option(value=name, text=name[:75])
+                    for name in custom.managed_policies[:MAX_OPTIONS]
+                ],
+            ),
+        )
+        if custom.managed_policies
+        else ContextBlock(
+            elements=[MarkdownTextObject(text="No AWS managed policies are offered.")]
+        ),
+        InputBlock(
+            block_id=ids.BLOCK_CUSTOM_INLINE,
+            label="Inline policy",
+            optional=True,
+            hint="IAM policy JSON (Version 2012-10-17, Statement with Effect, Action, Resource).",
+            element=PlainTextInputElement(
+                action_id=ids.ACTION_CUSTOM_INLINE, multiline=True, max_length=3000
+            ),
+        ),
+    ]
+
+
 def request_modal(
     catalog: Catalog,
     durations: list[Any],
     *,
     account: CatalogAccount | None = None,
     private_metadata: str = "",
+    kind: str = KIND_STANDARD,
+    custom: CustomSetsConfig | None = None,
 ) -> dict[str, Any]:
-    """The request form. The account select dispatches an action so the permission set
-    input can list the sets allowed on the chosen account."""
+    """The request form. The account select and the permission set type dispatch
+    actions, so the form lists the sets allowed on the chosen account, or the custom
+    permission set inputs (when ``custom`` is enabled and the account allows it)."""
+    custom_offered = custom is not None and custom.enabled and (account is None or account.custom)
+    if not custom_offered or (account is not None and not account.permission_sets):
+        kind = KIND_CUSTOM if custom_offered else KIND_STANDARD
     account_select = ExternalDataSelectElement(
         action_id=ids.ACTION_ACCOUNT,
         placeholder="Choose an account",
@@ -67,7 +151,12 @@ def request_modal(
             dispatch_action=True,
         ),
     ]
-    if account is None:
+    if custom_offered:
+        blocks.append(_kind_block(kind))
+    if kind == KIND_CUSTOM:
+        assert custom is not None
+        blocks += _custom_blocks(custom)
+    elif account is None:
         blocks.append(
             ContextBlock(
                 elements=[
@@ -185,8 +274,16 @@ def details_modal(request: AccessRequest) -> dict[str, Any]:
             text=MarkdownTextObject(text="*Justification*\n" + quote(request.justification))
         ),
     ]
+    if request.custom is not None:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=custom_set_text(request, inline_limit=2500)))
+        )
+        warnings = warnings_text(request)
+        if warnings:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=warnings)))
     for review in request.reviews:
-        line = (
+        stage = {"owner": "Owner approval — ", "admin": "Admin approval — "}.get(review.stage, "")
+        line = stage + (
             f"*Reviewed by* {review.reviewer.name} ({review.reviewer.email}) — "
             f"{review.decision.value} {slack_date(review.decided_at)}"
         )
