@@ -75,6 +75,7 @@ def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict
         SectionBlock(
             text=MarkdownTextObject(
                 text=f":key: *{request.requester.name}* requests access (request #{request.id})"
+                + (": final approval" if role == Role.ADMIN_APPROVER else "")
             )
         ),
         SectionBlock(fields=request_fields(request)),
