@@ -22,9 +22,12 @@ from bot.scheduler import Timekeeper
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
+from workflows.assignments import AwsError
 from workflows.aws import IdentityCenter
-from workflows.catalog import Catalog, build_catalog
+from workflows.catalog import Catalog, CatalogAccount, build_catalog
 from workflows.config import Config
+from workflows.custom_sets import StandardSetPolicies
+from workflows.durations import parse_iso8601_duration
 from workflows.services import Services
 
 log = logging.getLogger("jitbot")
@@ -73,6 +76,28 @@ def make_identity_center(config: Config) -> IdentityCenter:
     )
 
 
+def standard_policies_of(
+    aws: IdentityCenter, catalog: Catalog
+) -> Callable[[CatalogAccount], dict[str, StandardSetPolicies]]:
+    """For "a standard set covers this": the policies of each standard set, read once
+    from Identity Center at start-up."""
+    names = {name for account in catalog.accounts for name in account.permission_sets}
+    try:
+        policies = aws.permission_set_policies(sorted(names))
+    except AwsError as exc:
+        log.warning("could not read the standard sets' policies: %s", exc)
+        policies = {}
+
+    def of(account: CatalogAccount) -> dict[str, StandardSetPolicies]:
+        return {
+            name: StandardSetPolicies(*policies[name])
+            for name in account.permission_sets
+            if name in policies
+        }
+
+    return of
+
+
 def build_runtime(
     settings: Settings,
     config: Config,
@@ -92,6 +117,10 @@ def build_runtime(
     store = SqlStore(engine)
     aws = aws or make_identity_center(config)
     catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
+    for name, iso in aws.session_durations().items():
+        limit = parse_iso8601_duration(iso)
+        if limit is not None:
+            catalog.session_limits[name] = limit
     for problem in catalog.problems:
         log.error("config: %s (left out; run `jitbot check-config`)", problem)
     client = make_web_client(settings)
@@ -115,6 +144,8 @@ def build_runtime(
     )
     notifier.on_change = homes.request_changed
     services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
+    if config.custom_permission_sets.enabled:
+        services.standard_policies = standard_policies_of(aws, catalog)
     timekeeper = Timekeeper(services, store, interval=config.sweep_interval, clock=clock)
     services.wake_at = timekeeper.wake_at
     runtime = Runtime(

@@ -65,6 +65,7 @@ class RequestRow(Base):
     # custom permission set spec (name, session_seconds, managed_policies, inline_policy,
     # warnings); None for a standard request
     custom: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    session_limit_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     reviews: Mapped[list[ReviewRow]] = relationship(
         order_by="ReviewRow.id", lazy="selectin", cascade="all, delete-orphan"

@@ -88,6 +88,9 @@ def _to_domain(row: RequestRow) -> AccessRequest:
             MessageRef(m.channel, m.ts, Role(m.role), m.slack_user_id) for m in row.messages
         ),
         custom=_custom_from_json(row.custom),
+        stored_session_limit=None
+        if row.session_limit_seconds is None
+        else timedelta(seconds=row.session_limit_seconds),
     )
 
 
@@ -117,6 +120,9 @@ class SqlStore:
                 justification=new.justification,
                 status=new.status.value,
                 custom=_custom_to_json(new.custom),
+                session_limit_seconds=None
+                if new.session_limit is None
+                else int(new.session_limit.total_seconds()),
                 requested_at=new.requested_at,
                 approval_deadline=new.approval_deadline,
                 approvers=list(new.approvers),

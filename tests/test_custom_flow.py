@@ -265,3 +265,27 @@ def test_an_s3_get_object_policy_draws_no_warning(bot: Bot):
     message = root_when_sent(bot, request, "oscar")
     assert "Check before approving" not in blocks_to_text(message.blocks)
     assert BOB  # the outsider of the service tests is not involved here
+
+
+def test_a_custom_set_a_standard_set_already_covers_is_pointed_out(bot: Bot):
+    alice = bot.user("alice")
+    view = open_custom_form(bot, alice)
+    alice.submit(
+        view,
+        {
+            ids.ACTION_CUSTOM_NAME: "JustRead",
+            ids.ACTION_CUSTOM_SESSION: "1",
+            ids.ACTION_CUSTOM_MANAGED: ["ReadOnlyAccess"],
+            ids.ACTION_DURATION: "1h",
+            ids.ACTION_JUSTIFICATION: "Looking around for OPS-79",
+        },
+    )
+    request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
+    covered = [text for _, text in request.custom.warnings if "ReadOnlyAccess" in text]
+    assert covered, request.custom.warnings
+
+
+def test_messages_say_how_long_one_sign_in_lasts(bot: Bot):
+    request = bot.request_access("alice")  # ReadOnlyAccess: SessionDuration PT1H
+    message = root_when_sent(bot, request, "oscar")
+    assert "Each AWS sign-in lasts at most 1 hour" in blocks_to_text(message.blocks)

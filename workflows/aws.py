@@ -475,6 +475,48 @@ class IdentityCenter:
         """
         return dict(self._catalog()[0])
 
+    def permission_set_policies(
+        self, names: Iterable[str]
+    ) -> dict[str, tuple[frozenset[str], bool]]:
+        """``{name: (AWS managed policy names, has an inline policy)}`` of the named sets.
+
+        ``ListManagedPoliciesInPermissionSet`` and ``GetInlinePolicyForPermissionSet``
+        for each; used to tell approvers when a standard set already covers a custom
+        request. Sets that do not exist are left out.
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListManagedPoliciesInPermissionSet.html
+
+        :raises AwsError: a call failed.
+        """
+        arns = self.permission_set_arns()
+        instance = self.instance_arn
+        found: dict[str, tuple[frozenset[str], bool]] = {}
+        for name in names:
+            arn = arns.get(name)
+            if arn is None:
+                continue
+            try:
+                managed = frozenset(
+                    p["Name"]
+                    for p in self._paginate(
+                        "sso-admin",
+                        "list_managed_policies_in_permission_set",
+                        "AttachedManagedPolicies",
+                        InstanceArn=instance,
+                        PermissionSetArn=arn,
+                    )
+                )
+                inline = (
+                    self._client("sso-admin")
+                    .get_inline_policy_for_permission_set(
+                        InstanceArn=instance, PermissionSetArn=arn
+                    )
+                    .get("InlinePolicy")
+                )
+            except (BotoCoreError, ClientError) as exc:
+                raise _wrap(f"sso-admin policies of permission set {name}", exc) from exc
+            found[name] = (managed, bool(inline))
+        return found
+
     def session_durations(self) -> dict[str, str]:
         """``{name: session duration}`` of every permission set of the instance.
 

@@ -4,6 +4,7 @@ resolved in AWS at start-up."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from workflows.config import Config
 
@@ -30,6 +31,8 @@ class Catalog:
 
     accounts: tuple[CatalogAccount, ...]
     problems: tuple[str, ...] = ()
+    # standard set name -> how long one sign-in lasts (its SessionDuration)
+    session_limits: dict[str, timedelta] = field(default_factory=dict)
 
     def account(self, account_id: str) -> CatalogAccount | None:
         return next((a for a in self.accounts if a.id == account_id), None)

@@ -134,6 +134,7 @@ class NewRequest:
     approvers: tuple[str, ...]
     custom: CustomPermissionSet | None = None
     status: Status = Status.PENDING
+    session_limit: timedelta | None = None  # the permission set's SessionDuration
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,15 @@ class AccessRequest:
     session: GrantedSession | None = None
     messages: tuple[MessageRef, ...] = field(default=(), compare=False)
     custom: CustomPermissionSet | None = None
+    stored_session_limit: timedelta | None = None
+
+    @property
+    def session_limit(self) -> timedelta | None:
+        """How long one AWS console/CLI sign-in lasts at most: the permission set's
+        session duration (troubleshooting doc, "Session Expired Unexpectedly")."""
+        if self.custom is not None:
+            return self.custom.session_duration
+        return self.stored_session_limit
 
     @property
     def status_label(self) -> str:

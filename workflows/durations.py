@@ -188,6 +188,16 @@ def format_remaining(td: timedelta) -> str:
     return "0s"
 
 
+def parse_iso8601_duration(text: str) -> timedelta | None:
+    """``PT4H``/``PT1H30M``/``P1DT2H`` -> timedelta; None when it is not that form
+    (permission set ``SessionDuration`` values)."""
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text or "")
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
 def iso8601_duration(td: timedelta) -> str:
     """ISO 8601 duration, as IAM Identity Center's permission set ``SessionDuration`` takes.
 

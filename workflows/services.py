@@ -129,6 +129,7 @@ class Services:
                 approvers=routing.emails,
                 custom=custom,
                 status=Status.PENDING if custom is None else Status.PENDING_OWNER,
+                session_limit=self.catalog.session_limits.get(valid.permission_set_name),
             )
         )
         root = self.notifier.post_request_thread(request)

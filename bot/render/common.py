@@ -38,6 +38,17 @@ def request_fields(request: AccessRequest) -> list[MarkdownTextObject]:
     ]
 
 
+def session_limit_text(request: AccessRequest) -> str | None:
+    """ "Each AWS sign-in lasts at most 1 hour; access lasts 4 hours." (or None)."""
+    limit = request.session_limit
+    if limit is None:
+        return None
+    return (
+        f"Each AWS sign-in lasts at most {duration_label(limit)} (the permission set's "
+        f"session duration); sign in again while access lasts ({duration_label(request.duration)})."
+    )
+
+
 def quote(text: str, limit: int = 2900) -> str:
     """``text`` as a Slack block quote of at most ``limit`` characters, quote marks
     included (a section holds 3000)."""

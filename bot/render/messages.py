@@ -19,6 +19,7 @@ from bot.render.common import (
     custom_set_text,
     quote,
     request_fields,
+    session_limit_text,
     slack_date,
     warnings_text,
 )
@@ -85,6 +86,10 @@ def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict
     ]
     if request.custom is not None:
         blocks += _custom_blocks(request, role)
+    elif session_limit_text(request):
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=session_limit_text(request) or "")])
+        )
     if _buttons_for(request, role):
         blocks.append(
             ActionsBlock(
@@ -194,6 +199,8 @@ def notice_text(
             )
             if portal_url:
                 text += f" <{portal_url}|Open the AWS access portal>"
+            if request.session_limit is not None:
+                text += f" Each AWS sign-in lasts at most {duration_label(request.session_limit)}."
             return text
         case NoticeKind.GRANT_FAILED:
             reason = notice.detail or "AWS did not say why"

@@ -22,7 +22,14 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.render.common import custom_set_text, quote, request_fields, slack_date, warnings_text
+from bot.render.common import (
+    custom_set_text,
+    quote,
+    request_fields,
+    session_limit_text,
+    slack_date,
+    warnings_text,
+)
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import CustomSetsConfig
 from workflows.domain import AccessRequest
@@ -281,6 +288,9 @@ def details_modal(request: AccessRequest) -> dict[str, Any]:
         warnings = warnings_text(request)
         if warnings:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=warnings)))
+    limit_text = session_limit_text(request)
+    if limit_text and request.custom is None:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=limit_text)]))
     for review in request.reviews:
         stage = {"owner": "Owner approval — ", "admin": "Admin approval — "}.get(review.stage, "")
         line = stage + (
