@@ -10,10 +10,11 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import channel_of, guarded, parse_request_id, tell
+from bot.listeners.common import guarded, load_request, on_button
 from bot.listeners.views import form_kind, state_value
 from bot.render.modals import details_modal, reject_modal, request_modal
-from workflows.errors import NotAuthorized, WorkflowError
+from workflows.domain import Person
+from workflows.errors import NotAuthorized
 from workflows.policy import check_can_decide, may_view
 
 if TYPE_CHECKING:
@@ -69,45 +70,36 @@ def register(app: App, rt: Runtime) -> None:
     @guarded
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(body["actions"][0].get("value"))
-        try:
-            if request_id is None:
-                raise NotAuthorized("That button doesn't name a request; nothing changed.")
-            actor = rt.directory.person(user_id)
-            rt.services.decide(request_id, actor, True, rt.clock())
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))
+        on_button(
+            rt, body, client, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
+        )
 
     @app.action(ids.ACTION_REJECT)
     @guarded
     def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Open the reject modal, if this person may decide this request."""
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(body["actions"][0].get("value"))
-        try:
-            request = rt.store.get(request_id) if request_id is not None else None
-            if request is None:
-                raise NotAuthorized("That button doesn't name a request; nothing changed.")
-            check_can_decide(rt.config, request, rt.directory.person(user_id))
+
+        def open_modal(request_id: int, actor: Person) -> None:
+            request = load_request(rt, request_id)
+            check_can_decide(rt.config, request, actor)
             client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))
+
+        on_button(rt, body, client, open_modal)
 
     @app.action(ids.ACTION_DETAILS)
     @guarded
     def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(body["actions"][0].get("value"))
-        request = rt.store.get(request_id) if request_id is not None else None
-        try:
-            if request is None or not may_view(rt.config, request, rt.directory.person(user_id)):
+
+        def open_modal(request_id: int, actor: Person) -> None:
+            request = rt.store.get(request_id)
+            if request is None or not may_view(rt.config, request, actor):
                 raise NotAuthorized("You can't see that request.")
             client.views_open(trigger_id=body["trigger_id"], view=details_modal(request))
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))
+
+        # unknown and forbidden read the same, so an id says nothing about existence
+        on_button(rt, body, client, open_modal, refusal="You can't see that request.")
 
     @app.action(ids.ACTION_HOME_REQUEST)
     @guarded

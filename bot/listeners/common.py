@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+
+from workflows.domain import AccessRequest, Person
+from workflows.errors import NotAuthorized, WorkflowError
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger("jitbot.listeners")
 
@@ -39,6 +46,72 @@ def parse_request_id(value: object) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 12:
         return None
     return int(text)
+
+
+def run_for_request(
+    rt: Runtime,
+    user_id: str,
+    raw_id: object,
+    client: WebClient,
+    act: Callable[[int, Person], object],
+    channel: str | None = None,
+    source: str = "That button",
+    refusal: str | None = None,
+) -> None:
+    """The shape of every button or form that names a request: the request id from the
+    payload is only a hint (``act`` re-checks authority from the database), the person
+    comes from Slack, and a refusal is told where the person is."""
+    request_id = parse_request_id(raw_id)
+    try:
+        if request_id is None:
+            raise NotAuthorized(refusal or f"{source} doesn't name a request; nothing changed.")
+        act(request_id, rt.directory.person(user_id))
+    except WorkflowError as exc:
+        tell(client, user_id, f":warning: {exc}", channel)
+
+
+def on_button(
+    rt: Runtime,
+    body: dict[str, Any],
+    client: WebClient,
+    act: Callable[[int, Person], object],
+    refusal: str | None = None,
+) -> None:
+    """:func:`run_for_request` for a clicked button (its value names the request);
+    ``refusal`` replaces the sentence for a value that names no request."""
+    run_for_request(
+        rt,
+        body["user"]["id"],
+        body["actions"][0].get("value"),
+        client,
+        act,
+        channel_of(body),
+        refusal=refusal,
+    )
+
+
+def on_form(
+    rt: Runtime,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    act: Callable[[int, Person], object],
+) -> None:
+    """:func:`run_for_request` for a submitted modal (its metadata names the request)."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        metadata = {}
+    raw_id = metadata.get("request_id") if isinstance(metadata, dict) else None
+    run_for_request(rt, body["user"]["id"], raw_id, client, act, source="That form")
+
+
+def load_request(rt: Runtime, request_id: int) -> AccessRequest:
+    """The stored request, or :class:`NotAuthorized` (an unknown id changes nothing)."""
+    request = rt.store.get(request_id)
+    if request is None:
+        raise NotAuthorized("That button doesn't name a request; nothing changed.")
+    return request
 
 
 def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,16 +3,17 @@ requester's Cancel / Release and the approver's Revoke."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import channel_of, guarded, parse_request_id, tell
+from bot.listeners.common import guarded, load_request, on_button, on_form
+from bot.listeners.views import state_value
 from bot.render.modals import revoke_modal
-from workflows.errors import NotAuthorized, WorkflowError
+from workflows.domain import Person
+from workflows.errors import NotAuthorized
 from workflows.home import LISTS, HomeState
 from workflows.policy import may_revoke
 
@@ -67,45 +68,29 @@ def register(app: App, rt: Runtime) -> None:
     @guarded
     def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(body["actions"][0].get("value"))
-        try:
-            if request_id is None:
-                raise NotAuthorized("That button doesn't name a request; nothing changed.")
-            rt.services.cancel(request_id, rt.directory.person(user_id), rt.clock())
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))
+        on_button(rt, body, client, lambda rid, actor: rt.services.cancel(rid, actor, rt.clock()))
 
     @app.action(ids.ACTION_RELEASE)
     @guarded
     def on_release(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(body["actions"][0].get("value"))
-        try:
-            if request_id is None:
-                raise NotAuthorized("That button doesn't name a request; nothing changed.")
-            rt.services.release(request_id, rt.directory.person(user_id), rt.clock())
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))
+        on_button(rt, body, client, lambda rid, actor: rt.services.release(rid, actor, rt.clock()))
 
     @app.action(ids.ACTION_REVOKE)
     @guarded
     def on_revoke(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Open the confirmation modal, if this person may revoke this session."""
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(body["actions"][0].get("value"))
-        try:
-            request = rt.store.get(request_id) if request_id is not None else None
-            if request is None:
-                raise NotAuthorized("That button doesn't name a session; nothing changed.")
-            refusal = may_revoke(rt.config, request, rt.directory.person(user_id))
+
+        def open_modal(request_id: int, actor: Person) -> None:
+            request = load_request(rt, request_id)
+            refusal = may_revoke(rt.config, request, actor)
             if refusal:
                 raise NotAuthorized(f"You can't revoke this session: {refusal}.")
-            client.views_open(trigger_id=body["trigger_id"], view=revoke_modal(request, rt.clock()))
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))
+            view = revoke_modal(request, rt.clock())
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+
+        on_button(rt, body, client, open_modal)
 
     @app.view(ids.CALLBACK_REVOKE)
     @guarded
@@ -113,21 +98,11 @@ def register(app: App, rt: Runtime) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        user_id = body["user"]["id"]
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            metadata = {}
-        request_id = parse_request_id(
-            metadata.get("request_id") if isinstance(metadata, dict) else None
+        reason = state_value(view, ids.BLOCK_REVOKE_REASON, ids.ACTION_REVOKE_REASON)
+        on_form(
+            rt,
+            body,
+            view,
+            client,
+            lambda rid, actor: rt.services.revoke(rid, actor, rt.clock(), reason),
         )
-        state = view.get("state", {}).get("values", {})
-        reason = (state.get(ids.BLOCK_REVOKE_REASON, {}).get(ids.ACTION_REVOKE_REASON) or {}).get(
-            "value"
-        )
-        try:
-            if request_id is None:
-                raise NotAuthorized("That form didn't name a session; nothing changed.")
-            rt.services.revoke(request_id, rt.directory.person(user_id), rt.clock(), reason)
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel_of(body))

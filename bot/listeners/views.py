@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import guarded, parse_request_id, tell
+from bot.listeners.common import guarded, on_form, tell
 from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
 from workflows.validation import RequestForm
@@ -113,14 +113,11 @@ def register(app: App, rt: Runtime) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        user_id = body["user"]["id"]
-        request_id = parse_request_id(_metadata(view).get("request_id"))
         reason = state_value(view, ids.BLOCK_REJECT_REASON, ids.ACTION_REJECT_REASON)
-        if request_id is None:
-            tell(client, user_id, ":warning: That form didn't name a request; nothing changed.")
-            return
-        try:
-            actor = rt.directory.person(user_id)
-            rt.services.decide(request_id, actor, False, rt.clock(), comment=reason)
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}")
+        on_form(
+            rt,
+            body,
+            view,
+            client,
+            lambda rid, actor: rt.services.decide(rid, actor, False, rt.clock(), comment=reason),
+        )
