@@ -15,7 +15,7 @@ from datetime import datetime
 
 from workflows.catalog import Catalog
 from workflows.config import Config
-from workflows.domain import Person
+from workflows.domain import AccessRequest, Person
 from workflows.policy import approver_scope, is_approver, may_revoke
 from workflows.ports import Page
 from workflows.states import Status
@@ -92,19 +92,7 @@ class AccountRow:
     active: int
 
 
-@dataclass(frozen=True)
-class AccountsPage:
-    items: tuple[AccountRow, ...]
-    total: int
-    offset: int = 0
-
-    @property
-    def has_newer(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def has_older(self) -> bool:
-        return self.offset + len(self.items) < self.total
+AccountsPage = Page[AccountRow]
 
 
 @dataclass(frozen=True)
@@ -115,11 +103,11 @@ class HomeData:
     state: HomeState
     now: datetime
     stats: dict[str, int]
-    mine: Page
-    sessions: Page
-    approvals: Page | None = None
-    history: Page | None = None
-    managed: Page | None = None
+    mine: Page[AccessRequest]
+    sessions: Page[AccessRequest]
+    approvals: Page[AccessRequest] | None = None
+    history: Page[AccessRequest] | None = None
+    managed: Page[AccessRequest] | None = None
     accounts: AccountsPage | None = None
     revocable: frozenset[int] = frozenset()
     portal_url: str | None = None

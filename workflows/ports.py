@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from workflows.domain import (
     AccessRequest,
@@ -22,12 +22,14 @@ from workflows.domain import (
 )
 from workflows.states import Status
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
-class Page:
+class Page(Generic[T]):
     """One page of a list: ``items``, the ``total`` across pages, and where it starts."""
 
-    items: tuple[AccessRequest, ...]
+    items: tuple[T, ...]
     total: int
     offset: int = 0
 
