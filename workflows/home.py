@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from workflows.catalog import Catalog
-from workflows.config import Config
+from workflows.config import AccountConfig, Config
 from workflows.domain import AccessRequest, Person
 from workflows.policy import approver_scope, is_approver, may_revoke
-from workflows.ports import Page
+from workflows.ports import HomeQueries, Page
 from workflows.states import Status
 
 PAGE_SIZE = 5
@@ -114,7 +114,7 @@ class HomeData:
 
 
 def build_home(
-    store: object,
+    store: HomeQueries,
     config: Config,
     catalog: Catalog,
     viewer: Person,
@@ -124,9 +124,8 @@ def build_home(
     name_of: Callable[[str], str] = lambda email: email,
     portal_url: str | None = None,
 ) -> HomeData:
-    """Query what ``viewer`` sees on their home. ``store`` is a
-    :class:`storage.store.SqlStore` (the App Home queries are not on the port yet)."""
-    s = store  # type: ignore[assignment]
+    """Query what ``viewer`` sees on their home (one page of each list)."""
+    s = store
     stats = s.requester_stats(viewer.slack_id)
     mine = s.my_requests(viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("mine"))
     sessions = s.active_sessions(
@@ -169,7 +168,7 @@ def build_home(
 
 
 def _owned_accounts(
-    store: object,
+    store: HomeQueries,
     config: Config,
     catalog: Catalog,
     viewer: Person,
@@ -186,8 +185,8 @@ def _owned_accounts(
         found = catalog.account(account_id)
         return found.name if found else configured or account_id
 
-    def matches(account: object) -> bool:
-        a = account  # type: ignore[assignment]
+    def matches(account: AccountConfig) -> bool:
+        a = account
         if not query:
             return True
         haystack = [name(a.id, a.name).lower(), a.id, *a.owners]
@@ -198,7 +197,7 @@ def _owned_accounts(
     found = [a for a in accounts if matches(a)]
     offset = min(state.offset("accounts"), max(0, len(found) - 1))
     page = found[offset : offset + PAGE_SIZE]
-    counts = store.account_counts([a.id for a in page])  # type: ignore[attr-defined]
+    counts = store.account_counts([a.id for a in page])
     rows = tuple(
         AccountRow(
             a.id,

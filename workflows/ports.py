@@ -98,6 +98,45 @@ class Store(Protocol):
     def requests_of(self, slack_id: str, limit: int = 10) -> list[AccessRequest]: ...
 
 
+class HomeQueries(Protocol):
+    """The App Home's queries (:class:`storage.store.SqlStore` implements them). Each
+    returns one page and the total; ``None`` account scopes mean every account."""
+
+    def requester_stats(self, slack_id: str) -> dict[str, int]: ...
+
+    def my_requests(self, slack_id: str, *, limit: int, offset: int = 0) -> Page[AccessRequest]: ...
+
+    def active_sessions(
+        self,
+        *,
+        requester_slack_id: str | None = None,
+        account_ids: Sequence[str] | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> Page[AccessRequest]: ...
+
+    def pending_for_approver(
+        self,
+        *,
+        owned_account_ids: Sequence[str],
+        all_accounts: bool,
+        exclude_requester: str | None,
+        limit: int,
+        offset: int = 0,
+    ) -> Page[AccessRequest]: ...
+
+    def history(
+        self,
+        *,
+        account_ids: Sequence[str] | None,
+        statuses: Sequence[Status] | None,
+        limit: int,
+        offset: int = 0,
+    ) -> Page[AccessRequest]: ...
+
+    def account_counts(self, account_ids: Sequence[str] | None) -> dict[str, tuple[int, int]]: ...
+
+
 class AccessGranter(Protocol):
     """Identity Center as the services need it (see :mod:`workflows.aws`)."""
 
