@@ -84,6 +84,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import current_revision, make_engine, upgrade
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    print(
+        f"database {engine.url.render_as_string(hide_password=True)}: "
+        f"{before or 'empty'} -> {current_revision(engine)}"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -103,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     check = sub.add_parser("check-config", help="validate the config against AWS and Slack")
     check.set_defaults(func=cmd_check_config)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_sub.add_parser("upgrade", help="apply schema migrations (also done at start)")
+    db_upgrade.set_defaults(func=cmd_db_upgrade)
     demo = sub.add_parser("demo", help="the whole lifecycle on moto and a fake Slack")
     demo.add_argument(
         "--session-seconds",

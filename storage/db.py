@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-
-from storage.models import Base
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 _SQLITE_AUDIT_GUARDS = [
     """CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events
@@ -48,10 +50,33 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    """Create missing tables and the append-only guards on ``audit_events``."""
-    Base.metadata.create_all(engine)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _alembic_config(connection: Connection) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration (Alembic ``upgrade head``), then make
+    sure the append-only guards on ``audit_events`` exist. Safe to run at every start."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), "head")
     guards = {"sqlite": _SQLITE_AUDIT_GUARDS, "postgresql": _POSTGRES_AUDIT_GUARDS}
     with engine.begin() as conn:
         for statement in guards.get(engine.dialect.name, []):
             conn.execute(text(statement))
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create or upgrade the schema (an alias of :func:`upgrade`)."""
+    upgrade(engine)

@@ -4,16 +4,17 @@ a SQLite store."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from moto import mock_aws
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.demo_aws import DemoWorld, seed_demo_world
 from storage.db import create_schema, make_engine
-from storage.models import Base
 from storage.store import SqlStore
 from workflows.config import Config, parse_config
 
@@ -86,8 +87,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path}/jitbot.db")
     else:
-        engine = make_engine(_postgres_url())
-        Base.metadata.drop_all(engine)
+        # a schema of its own, so concurrent runs on the shared database never meet
+        url = _postgres_url()
+        schema = f"jitbot_test_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in url else "?"
+        engine = make_engine(f"{url}{sep}options=-csearch_path%3D{schema}")
     create_schema(engine)
     yield SqlStore(engine)
     engine.dispose()
+    if request.param == "postgresql":
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -111,3 +111,10 @@ def test_demo_prints_the_whole_lifecycle(monkeypatch: pytest.MonkeyPatch) -> Non
     ):
         assert seen in text, seen
     assert text.rstrip().endswith("see README.md to run jitbot for real.")
+
+
+def test_db_upgrade_migrates_an_empty_database(env: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["db", "upgrade"]) == 0
+    assert "empty -> 0001" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert "0001 -> 0001" in capsys.readouterr().out
