@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.settings import Settings
@@ -98,6 +101,42 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """Audit events between --since and --until (ISO 8601, UTC unless a zone is given)."""
+    from storage.db import make_engine, upgrade
+    from storage.store import SqlStore
+
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    events = SqlStore(engine).audit_between(_utc(args.since), _utc(args.until))
+    out = sys.stdout
+    if args.format == "jsonl":
+        for e in events:
+            out.write(json.dumps(e, default=str, sort_keys=True) + "\n")
+    else:
+        writer = csv.writer(out)
+        writer.writerow(["id", "at", "request_id", "actor", "action", "detail"])
+        for e in events:
+            writer.writerow(
+                [
+                    e["id"],
+                    e["at"],
+                    e["request_id"],
+                    e["actor"],
+                    e["action"],
+                    json.dumps(e["detail"], default=str, sort_keys=True),
+                ]
+            )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -121,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_sub.add_parser("upgrade", help="apply schema migrations (also done at start)")
     db_upgrade.set_defaults(func=cmd_db_upgrade)
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    export = audit_sub.add_parser("export", help="write audit events to stdout")
+    export.add_argument("--since", help="from this time (ISO 8601, e.g. 2026-11-01)")
+    export.add_argument("--until", help="up to, not including, this time")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.set_defaults(func=cmd_audit_export)
     demo = sub.add_parser("demo", help="the whole lifecycle on moto and a fake Slack")
     demo.add_argument(
         "--session-seconds",

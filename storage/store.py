@@ -5,11 +5,13 @@ Implements :class:`workflows.ports.Store`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import logging
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
@@ -94,12 +96,47 @@ def _to_domain(row: RequestRow) -> AccessRequest:
     )
 
 
+audit_log = logging.getLogger("jitbot.audit")
+
+
+def audit_dict(event: AuditEventRow) -> dict[str, Any]:
+    """An audit event as plain data (``at`` in ISO 8601 UTC)."""
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "request_id": event.request_id,
+        "actor": event.actor,
+        "action": event.action,
+        "detail": event.detail,
+    }
+
+
+def _collect_audit(session: Session, _context: Any, _instances: Any) -> None:
+    session.info.setdefault("audit", []).extend(
+        o for o in session.new if isinstance(o, AuditEventRow)
+    )
+
+
+def _log_audit(session: Session) -> None:
+    """Each committed audit event is also one JSON line on the ``jitbot.audit`` logger,
+    for a SIEM; events of a rolled-back transaction are never logged."""
+    for row in session.info.pop("audit", []):
+        audit_log.info(json.dumps(audit_dict(row), default=str, sort_keys=True))
+
+
+def _forget_audit(session: Session) -> None:
+    session.info.pop("audit", None)
+
+
 class SqlStore:
     """Requests and their history in a SQL database (see :mod:`storage.models`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", _collect_audit)
+        event.listen(self._sessions, "after_commit", _log_audit)
+        event.listen(self._sessions, "after_rollback", _forget_audit)
 
     def _session(self) -> Session:
         return self._sessions()
@@ -245,6 +282,19 @@ class SqlStore:
                     at=now, request_id=request_id, actor=actor, action=action, detail=detail
                 )
             )
+
+    def audit_between(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Audit events with ``since <= at < until`` (UTC), oldest first, streamed."""
+        query = select(AuditEventRow).order_by(AuditEventRow.at, AuditEventRow.id)
+        if since is not None:
+            query = query.where(AuditEventRow.at >= since)
+        if until is not None:
+            query = query.where(AuditEventRow.at < until)
+        with self._session() as s:
+            for row in s.scalars(query.execution_options(yield_per=500)):
+                yield audit_dict(row)
 
     def audit_events(self, request_id: int | None = None) -> list[dict[str, Any]]:
         """Audit events in order, as dicts (``at``, ``request_id``, ``actor``, ``action``,

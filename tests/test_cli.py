@@ -118,3 +118,56 @@ def test_db_upgrade_migrates_an_empty_database(env: Path, capsys: pytest.Capture
     assert "empty -> 0001" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert "0001 -> 0001" in capsys.readouterr().out
+
+
+def test_audit_export_writes_the_events_between_two_times(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv as csv_module
+    import json as json_module
+    from datetime import UTC, datetime
+
+    from storage.db import make_engine, upgrade
+    from storage.store import SqlStore
+
+    url = f"sqlite:///{env.parent}/audit.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = make_engine(url)
+    upgrade(engine)
+    store = SqlStore(engine)
+    for day in (1, 2, 3):
+        store.audit(
+            day,
+            "ada@example.com",
+            "revoked",
+            datetime(2026, 11, day, 9, tzinfo=UTC),
+            {"reason": f"day {day}"},
+        )
+    assert main(["audit", "export", "--since", "2026-11-02", "--until", "2026-11-03"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json_module.loads(line)["detail"] for line in lines] == [{"reason": "day 2"}]
+    assert main(["audit", "export", "--format", "csv"]) == 0
+    rows = list(csv_module.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0] == ["id", "at", "request_id", "actor", "action", "detail"]
+    assert [r[2] for r in rows[1:]] == ["1", "2", "3"]
+
+
+def test_each_committed_audit_event_is_logged_as_one_json_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json as json_module
+    from datetime import UTC, datetime
+
+    from storage.db import make_engine, upgrade
+    from storage.store import SqlStore
+
+    engine = make_engine(f"sqlite:///{tmp_path}/log.db")
+    upgrade(engine)
+    with caplog.at_level("INFO", logger="jitbot.audit"):
+        SqlStore(engine).audit(
+            7, "oscar@example.com", "approved", datetime(2026, 11, 22, tzinfo=UTC)
+        )
+    [record] = [r for r in caplog.records if r.name == "jitbot.audit"]
+    event = json_module.loads(record.getMessage())
+    assert event["action"] == "approved" and event["request_id"] == 7
+    assert event["at"] == "2026-11-22T00:00:00+00:00"
