@@ -390,3 +390,18 @@ def test_a_revoke_aws_refuses_leaves_the_session_active_and_says_so(h: Harness):
         h.services.revoke(request.id, OSCAR, T0)
     assert h.store.get(request.id).status == Status.ACTIVE
     assert h.notifier.alerts
+
+
+def test_an_unconfirmed_grant_is_undone_so_no_access_outlives_the_failed_request(h: Harness):
+    from workflows.assignments import AssignmentTimeout
+
+    real_assign = h.aws.real.assign
+
+    def assign_then_time_out(assignment: Assignment) -> None:
+        real_assign(assignment)  # AWS did it, but never said SUCCEEDED in time
+        raise AssignmentTimeout("CreateAccountAssignment still IN_PROGRESS after 300 s")
+
+    h.aws.real.assign = assign_then_time_out
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    assert request.status == Status.FAILED
+    assert not h.assigned(request)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from workflows.assignments import Assignment, AwsError
+from workflows.assignments import Assignment, AssignmentFailed, AwsError
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies, approver_warnings, managed_policy_arn
@@ -269,9 +269,13 @@ class Services:
                 if self.store.other_active_grants(request, now) == 0:
                     self.aws.assign(assignment_of(request))
             except AwsError as exc:
+                log.warning("grant of request %s failed: %s", request.id, exc)
+                if not isinstance(exc, AssignmentFailed) and request.permission_set_arn:
+                    # AWS may still finish what it did not confirm (a timeout, retries
+                    # used up): remove it so no access outlives the Failed request.
+                    self._undo_uncertain_assignment(request, now)
                 if request.custom is not None and request.permission_set_arn:
                     self._delete_custom_set(request, now)
-                log.warning("grant of request %s failed: %s", request.id, exc)
                 if self.store.transition(
                     request.id,
                     Status.APPROVED,
@@ -499,6 +503,19 @@ class Services:
         )
         self.store.set_permission_set_arn(request.id, arn)
         return self._reload(request.id)
+
+    def _undo_uncertain_assignment(self, request: AccessRequest, now: datetime) -> None:
+        if self.store.other_active_grants(request, now) > 0:
+            return  # an overlapping grant holds this assignment legitimately
+        try:
+            self.aws.unassign(assignment_of(request))
+        except AwsError as exc:
+            self.store.audit(request.id, "jitbot", "undo_failed", now, {"reason": str(exc)})
+            self.notifier.alert_admins(
+                f"Request #{request.id} failed and its account assignment could not be "
+                f"confirmed removed ({exc}). Check {request.account_label} for "
+                f"{request.requester.email} / {request.permission_set_name}."
+            )
 
     def _delete_custom_set(self, request: AccessRequest, now: datetime) -> None:
         """Delete the request's ``JIT-`` set; a failure is audited and told to the admins
