@@ -18,11 +18,29 @@ from workflows.config import ConfigError, load_config
 log = logging.getLogger("jitbot")
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ``ts`` (ISO 8601 UTC), ``level``, ``logger``, ``message``,
+    and ``exc`` when there is a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
 def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    if Settings().jitbot_log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     for noisy in ("botocore", "urllib3", "apscheduler", "waitress.queue"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///jitbot.db"
     jitbot_config: Path = Path("jitbot.yml")
+    jitbot_log_format: Literal["text", "json"] = "text"  # JITBOT_LOG_FORMAT
 
     @field_validator("slack_api_url")
     @classmethod

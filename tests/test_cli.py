@@ -171,3 +171,17 @@ def test_each_committed_audit_event_is_logged_as_one_json_line(
     event = json_module.loads(record.getMessage())
     assert event["action"] == "approved" and event["request_id"] == 7
     assert event["at"] == "2026-11-22T00:00:00+00:00"
+
+
+def test_json_log_lines_carry_level_logger_and_message() -> None:
+    import json as json_module
+    import logging
+
+    from bot.cli import JsonFormatter
+
+    record = logging.LogRecord(
+        "jitbot.aws", logging.WARNING, __file__, 1, "throttled %s", ("x",), None
+    )
+    line = json_module.loads(JsonFormatter().format(record))
+    assert line["level"] == "WARNING" and line["logger"] == "jitbot.aws"
+    assert line["message"] == "throttled x" and line["ts"].endswith("+00:00")
