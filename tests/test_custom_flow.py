@@ -245,6 +245,61 @@ def test_over_http_a_bad_policy_is_refused_inline_and_a_good_one_goes_through_bo
     sam.click(sam_msg, ids.ACTION_APPROVE)
     active = bot.wait_status(request.id, Status.ACTIVE)
     assert active.permission_set_name == "JIT-S3Debug" and bot.assigned(active)
+    client, instance = sso(), bot.rt.aws.instance_arn
+    arn = active.permission_set_arn
+    managed = client.list_managed_policies_in_permission_set(
+        InstanceArn=instance, PermissionSetArn=arn
+    )["AttachedManagedPolicies"]
+    assert [p["Name"] for p in managed] == ["AmazonS3ReadOnlyAccess"]
+    inline = client.get_inline_policy_for_permission_set(
+        InstanceArn=instance, PermissionSetArn=arn
+    )["InlinePolicy"]
+    assert json.loads(inline) == json.loads(IAM_STAR)
+
+    bot.rt.services.sweep(active.session.expires_at)  # the session's time is up
+    assert bot.get(request.id).status == Status.EXPIRED
+    assert not bot.assigned(active)
+    assert "JIT-S3Debug" not in [
+        client.describe_permission_set(InstanceArn=instance, PermissionSetArn=a)["PermissionSet"][
+            "Name"
+        ]
+        for a in client.list_permission_sets(InstanceArn=instance)["PermissionSets"]
+    ], "the assignment and then the JIT- set are gone"
+
+
+def test_over_http_an_admin_stage_rejection_leaves_nothing_in_aws(bot: Bot):
+    alice = bot.user("alice")
+    view = open_custom_form(bot, alice)
+    alice.submit(
+        view,
+        {
+            ids.ACTION_CUSTOM_NAME: "S3Debug",
+            ids.ACTION_CUSTOM_SESSION: "1",
+            ids.ACTION_CUSTOM_INLINE: S3_POLICY,
+            ids.ACTION_DURATION: "1h",
+            ids.ACTION_JUSTIFICATION: "Reading artifacts for OPS-80",
+        },
+    )
+    request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
+    bot.user("olga").click(root_when_sent(bot, request, "olga"), ids.ACTION_APPROVE)
+    bot.wait_status(request.id, Status.PENDING_ADMIN)
+    ada = bot.user("ada")
+    ada.click(root_when_sent(bot, request, "ada"), ids.ACTION_REJECT)
+    modal = bot.fake.wait_for(
+        lambda: (v := ada.latest_view()) and v.get("callback_id") == ids.CALLBACK_REJECT and v
+    )
+    ada.submit(modal, {ids.ACTION_REJECT_REASON: "Use ReadOnlyAccess"})
+    rejected = bot.wait_status(request.id, Status.REJECTED)
+    assert rejected.status_label == "Admin Rejected"
+    assert rejected.permission_set_arn == ""
+    client, instance = sso(), bot.rt.aws.instance_arn
+    names = [
+        client.describe_permission_set(InstanceArn=instance, PermissionSetArn=a)["PermissionSet"][
+            "Name"
+        ]
+        for a in client.list_permission_sets(InstanceArn=instance)["PermissionSets"]
+    ]
+    assert not [n for n in names if n.startswith("JIT-")]
 
 
 def test_an_s3_get_object_policy_draws_no_warning(bot: Bot):
