@@ -1,0 +1,184 @@
+"""1. Ack latency: the HTTP answer to ``/jit`` and to an Approve click, over waitress.
+
+Simulated people (:class:`bot.slack_client_sim.SlackUser`) send signed requests to the
+bot; the time is from sending the request to having read the answer (a new TCP
+connection each time, as Slack's servers make). Each person waits until they see the
+effect (the modal opened; the approval DM updated with the grant) before acting again:
+one person at a time, then 20 at once. Approvals go to requests created beforehand with
+``Services.submit_request`` (so the DMs exist); Oscar and Olga click.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from benchmarks.common import (
+    Options,
+    Row,
+    Sample,
+    closed_loop,
+    start_world,
+    summary_ms,
+)
+from benchmarks.host import BotHost, spec_for
+
+NAME = "ack"
+GOAL_MS = 100.0
+OSCAR, OLGA = "U02OSCAR", "U03OLGA"
+
+
+def approval_messages(fake: Any, approver: str) -> dict[int, Any]:
+    """request id -> the approver's DM with its Approve button."""
+    from bot import ids
+
+    found = {}
+    for message in fake.dm_messages(approver):
+        for block in message.blocks or []:
+            for element in block.get("elements") or []:
+                if element.get("action_id") == ids.ACTION_APPROVE:
+                    found[int(element["value"])] = message
+    return found
+
+
+def _jit(fake: Any, user: Any) -> Sample:
+    before = fake.latest_view(user.user_id)
+    before_id = before["id"] if before else None
+    response = user.slash("/jit")
+    started = time.monotonic() - response.elapsed
+    done = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        view = fake.latest_view(user.user_id)
+        if view and view["id"] != before_id:
+            done = time.monotonic() - started
+            break
+        time.sleep(0.005)
+    return Sample(response.elapsed, done, response.status == 200)
+
+
+def _approve(fake: Any, user: Any, message: Any) -> Sample:
+    from bot import ids
+
+    response = user.click(message, ids.ACTION_APPROVE)
+    started = time.monotonic() - response.elapsed
+    done = None
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        live = fake.message(message.channel, message.ts)
+        if live is not None and len(live.updates) >= 2:
+            done = time.monotonic() - started
+            break
+        time.sleep(0.005)
+    return Sample(response.elapsed, done, response.status == 200)
+
+
+def _rows(what: str, senders: int, samples: list[Sample], effect: str) -> list[Row]:
+    acks = [s.ack for s in samples]
+    ms = summary_ms(acks)
+    label = f"{what}, {senders} sender{'s' if senders > 1 else ''}"
+    goal = senders >= 20
+    rows = [
+        Row(NAME, f"{label}: ack p50", ms["p50"], "ms"),
+        Row(NAME, f"{label}: ack p95", ms["p95"], "ms"),
+        Row(
+            NAME,
+            f"{label}: ack p99",
+            ms["p99"],
+            "ms",
+            f"< {GOAL_MS:.0f} ms" if goal else "",
+            (ms["p99"] < GOAL_MS) if goal else None,
+            f"n={len(samples)}, max {ms['max']:.0f} ms",
+        ),
+    ]
+    done = [s.done for s in samples if s.done is not None]
+    missing = len(samples) - len(done) + sum(not s.ok for s in samples)
+    if done:
+        d = summary_ms(done)
+        rows.append(
+            Row(
+                NAME,
+                f"{label}: {effect} p50 / p99",
+                f"{d['p50']:.0f} / {d['p99']:.0f}",
+                "ms",
+                note=f"{missing} never seen or not HTTP 200" if missing else "",
+            )
+        )
+    return rows
+
+
+def widen_listener_pool(ctx: Any, workers: int) -> int:
+    """Diagnostic only: give Bolt's listener runner a bigger thread pool in the bot
+    process (the app keeps Bolt's default of 5). Returns the old size."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    runner = ctx.rt.app._listener_runner
+    old = runner.listener_executor._max_workers
+    runner.listener_executor = ThreadPoolExecutor(max_workers=workers)
+    return old
+
+
+def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
+    single = 60 if opts.quick else 200
+    per_sender = 4 if opts.quick else 12
+    senders = 20
+    approvals = single + 2 * senders * per_sender + 10
+    world = start_world(requesters=60, workdir=opts.workdir)
+    rows: list[Row] = []
+    try:
+        with BotHost(spec_for(world, NAME)) as host:
+            people = [(p.slack_id, p.email, p.name) for p in world.requesters]
+            opts.log(f"  ack: creating {approvals} pending requests")
+            host.call(
+                "benchmarks.host:submit_pending",
+                people=people,
+                count=approvals,
+                account=world.aws.accounts["Sandbox"],
+            )
+            fake = world.fake
+            by_approver = {a: approval_messages(fake, a) for a in (OSCAR, OLGA)}
+            request_ids = iter(sorted(by_approver[OSCAR]))
+            take = threading.Lock()
+
+            def next_request() -> int:
+                with take:
+                    return next(request_ids)
+
+            jit_users = [world.user(p.slack_id, host.url) for p in world.requesters[:senders]]
+            approvers = [world.user(a, host.url) for a in (OSCAR, OLGA)]
+
+            def jit(sender: int, i: int) -> Sample:
+                return _jit(fake, jit_users[sender % len(jit_users)])
+
+            def approve(sender: int, i: int) -> Sample:
+                who = approvers[sender % 2]
+                return _approve(fake, who, by_approver[who.user_id][next_request()])
+
+            for _ in range(5):  # warm-up: first requests pay for imports, auth.test, caches
+                jit(0, 0)
+            approve(0, 0)
+            opts.log(f"  ack: /jit x{single}, one sender")
+            rows += _rows("/jit", 1, closed_loop(1, single, jit), "modal opened")
+            opts.log(f"  ack: /jit x{senders * per_sender}, {senders} senders")
+            rows += _rows("/jit", senders, closed_loop(senders, per_sender, jit), "modal opened")
+            opts.log(f"  ack: Approve x{single}, one sender")
+            rows += _rows("Approve", 1, closed_loop(1, single, approve), "grant done")
+            opts.log(f"  ack: Approve x{senders * per_sender}, {senders} senders")
+            rows += _rows(
+                "Approve", senders, closed_loop(senders, per_sender, approve), "grant done"
+            )
+            old = host.call("benchmarks.ack:widen_listener_pool", workers=32)
+            opts.log(f"  ack: diagnostic, Bolt's listener pool {old} -> 32 workers")
+            diagnostic = _rows(
+                f"Approve (pool {old}->32, diagnostic)",
+                senders,
+                closed_loop(senders, per_sender, approve),
+                "grant done",
+            )
+            for row in diagnostic:
+                row.goal, row.ok = "", None
+            rows += diagnostic
+    finally:
+        world.stop()
+    return rows

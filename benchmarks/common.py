@@ -1,0 +1,321 @@
+"""What the benchmarks share: result rows, percentiles, the machine, and the world the
+bot runs against (moto's server, the fake Slack, the people in both)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+REGION = "us-east-1"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+#: The demo's people: Oscar and Olga own Sandbox, Olga owns Production, Ada is admin.
+OWNERS = ("oscar@example.com", "olga@example.com")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One number of one benchmark, with its goal (``ok`` None when it has none)."""
+
+    bench: str
+    metric: str
+    value: float | int | str | None
+    unit: str = ""
+    goal: str = ""
+    ok: bool | None = None
+    note: str = ""
+
+    def shown(self) -> str:
+        v = self.value
+        if v is None:
+            return "n/a"
+        if isinstance(v, float):
+            text = f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}" if abs(v) < 1000 else f"{v:,.0f}"
+        elif isinstance(v, int):
+            text = f"{v:,}"
+        else:
+            text = str(v)
+        return f"{text} {self.unit}".strip()
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: ""}[self.ok]
+
+
+@dataclass
+class Options:
+    quick: bool = False
+    only: list[str] = field(default_factory=list)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="jitbot-bench-")))
+    log: Callable[[str], None] = print
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear-interpolated percentile (``p`` in 0..100) of ``values``."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return float(ordered[0])
+    rank = (len(ordered) - 1) * p / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
+
+
+def summary_ms(values: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max of durations in seconds, as milliseconds."""
+    return {
+        "p50": percentile(values, 50) * 1000,
+        "p95": percentile(values, 95) * 1000,
+        "p99": percentile(values, 99) * 1000,
+        "max": max(values) * 1000 if values else math.nan,
+    }
+
+
+# --------------------------------------------------------------------------- machine
+
+
+def machine() -> dict[str, str]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
+    return {
+        "platform": platform.platform(),
+        "cpus": str(os.cpu_count()),
+        "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
+        "loadavg": " ".join(f"{x:.2f}" for x in load),
+    }
+
+
+def rss_mb() -> float:
+    """Resident set size now (``VmRSS``), MiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def peak_rss_mb() -> float:
+    """Highest resident set size so far (``ru_maxrss``, KiB on Linux), MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def wait_until(
+    check: Callable[[], T], timeout: float, interval: float = 0.01, what: str = "condition"
+) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------- AWS env
+
+
+def aws_env(endpoint: str | None = None) -> None:
+    """Dummy credentials and region, nothing that could reach a real account; boto3 is
+    pointed at ``endpoint`` (moto's server). Child processes inherit this."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ["AWS_ACCESS_KEY_ID"] = "bench"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "bench"
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    os.environ["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    if endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+
+
+# --------------------------------------------------------------------------- world
+
+
+@dataclass
+class Person:
+    slack_id: str
+    email: str
+    name: str
+
+
+@dataclass
+class World:
+    """moto's server seeded with the demo world plus ``requesters`` extra Identity Center
+    users, and the fake Slack with the demo people and the same requesters."""
+
+    moto: Any
+    endpoint: str
+    fake: Any
+    aws: Any  # bot.demo_aws.DemoWorld
+    requesters: list[Person]
+    secret: str
+    workdir: Path
+
+    def stop(self) -> None:
+        self.fake.stop()
+        self.moto.stop()
+
+    def user(self, slack_id: str, bot_url: str) -> Any:
+        from bot.slack_client_sim import SlackUser
+
+        return SlackUser(self.fake, slack_id, bot_url=bot_url, signing_secret=self.secret)
+
+    def sso(self) -> Any:
+        import boto3
+
+        return boto3.client("sso-admin", region_name=REGION)
+
+    def assigned_principals(self, sso: Any, account: str | None = None) -> set[str]:
+        """Principal ids holding ReadOnlyAccess on ``account`` (default Sandbox) now."""
+        account = account or self.aws.accounts["Sandbox"]
+        found: set[str] = set()
+        for page in sso.get_paginator("list_account_assignments").paginate(
+            InstanceArn=self.aws.instance_arn,
+            AccountId=account,
+            PermissionSetArn=self.aws.permission_sets["ReadOnlyAccess"],
+        ):
+            found.update(a["PrincipalId"] for a in page["AccountAssignments"])
+        return found
+
+
+def requester(i: int) -> Person:
+    return Person(f"U9{i:06d}", f"user{i}@example.com", f"User {i}")
+
+
+def start_world(requesters: int, workdir: Path) -> World:
+    """Start moto's server and the fake Slack, seed both. Quiet: moto's access log off."""
+    import secrets
+
+    import boto3
+
+    from bot.demo import PEOPLE
+    from bot.demo_aws import seed_demo_world, start_moto_server
+    from bot.fake_slack import FakeSlack
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    aws_env()
+    moto, endpoint = start_moto_server()
+    aws_env(endpoint)
+    # moto keeps its state per process, across servers: start each world from nothing
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+    fake = FakeSlack().start()
+    world = seed_demo_world(region=REGION)
+    for email, (user_id, name) in PEOPLE.items():
+        fake.add_user(user_id, email, name)
+    ids = boto3.client("identitystore", region_name=REGION)
+    people = [requester(i) for i in range(requesters)]
+    for p in people:
+        given, family = p.name.split(" ", 1)
+        ids.create_user(
+            IdentityStoreId=world.identity_store_id,
+            UserName=p.email,
+            DisplayName=p.name,
+            Name={"GivenName": given, "FamilyName": family},
+            Emails=[{"Value": p.email, "Type": "work", "Primary": True}],
+        )
+        fake.add_user(p.slack_id, p.email, p.name)
+    return World(moto, endpoint, fake, world, people, secrets.token_hex(16), workdir)
+
+
+def config_text(world: World, *, sweep_interval: str = "5s", extra_accounts: int = 0) -> str:
+    """The demo's configuration (Sandbox owned by Oscar and Olga, Production by Olga, Ada
+    admin, Sam SSO admin), optionally with ``extra_accounts`` more accounts owned by Ada
+    (not in AWS Organizations: they only fill App Home)."""
+    lines = [
+        "identity_center:",
+        "  portal_url: https://d-0000000000.awsapps.com/start",
+        "admins: [ada@example.com]",
+        "sso_admins: [sam@example.com]",
+        "accounts:",
+        f'  - id: "{world.aws.accounts["Sandbox"]}"',
+        "    owners: [oscar@example.com, olga@example.com]",
+        "    permission_sets: [ReadOnlyAccess, AdministratorAccess]",
+        f'  - id: "{world.aws.accounts["Production"]}"',
+        "    name: Production",
+        "    owners: [olga@example.com]",
+        "    permission_sets: [ReadOnlyAccess]",
+    ]
+    for i in range(extra_accounts):
+        lines += [
+            f'  - id: "{900000000000 + i:012d}"',
+            f"    name: Extra{i:04d}",
+            "    owners: [ada@example.com]",
+            "    permission_sets: [ReadOnlyAccess]",
+        ]
+    lines += [
+        "durations: [1m, 1h, 4h, 1d]",
+        "approval_timeout: 24h",
+        f"sweep_interval: {sweep_interval}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def table(rows: Iterable[Row]) -> list[str]:
+    """The rows as a Markdown table."""
+    out = [
+        "| benchmark | metric | value | goal | result |",
+        "| --- | --- | ---: | --- | --- |",
+    ]
+    for r in rows:
+        metric = r.metric + (f" ({r.note})" if r.note else "")
+        out.append(f"| {r.bench} | {metric} | {r.shown()} | {r.goal} | {r.verdict} |")
+    return out
+
+
+@dataclass
+class Sample:
+    ack: float  # seconds until the HTTP answer
+    done: float | None  # seconds until the effect was seen (None: not seen in time)
+    ok: bool  # HTTP 200
+
+
+def closed_loop(
+    senders: int, per_sender: int, action: Callable[[int, int], Sample]
+) -> list[Sample]:
+    """``senders`` threads, each calling ``action(sender, i)`` ``per_sender`` times in a
+    row (each simulated person waits for the result before acting again)."""
+    import threading
+
+    results: list[Sample] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(senders)
+
+    def worker(sender: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_sender):
+                sample = action(sender, i)
+                with lock:
+                    results.append(sample)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
