@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
@@ -24,6 +25,9 @@ def build_app(rt: Runtime) -> App:
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=False,
+        # Bolt runs listeners (and so the ack) in this pool; its default of 5 threads
+        # let five slow grants hold up every other click's ack (benchmarks/results.md)
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
     )
 
     @app.error

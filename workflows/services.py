@@ -132,9 +132,16 @@ class Services:
                 session_limit=self.catalog.session_limits.get(valid.permission_set_name),
             )
         )
+        # each root is stored as soon as it is posted: an approver may click at once
         root = self.notifier.post_request_thread(request)
-        sent = [self.notifier.post_approval_request(request, email) for email in routing.emails]
-        self.store.add_messages(request.id, [r for r in [root, *sent] if r is not None])
+        if root is not None:
+            self.store.add_messages(request.id, [root])
+        sent = []
+        for email in routing.emails:
+            ref = self.notifier.post_approval_request(request, email)
+            if ref is not None:
+                self.store.add_messages(request.id, [ref])
+            sent.append(ref)
         request = self._reload(request.id)
         if routing.fell_back:
             self.store.audit(request.id, "jitbot", "routed_to_admins", now)
@@ -200,11 +207,11 @@ class Services:
             self.notifier.announce(request, Notice(NoticeKind.OWNER_APPROVED, comment))
             self._send_to_admin_stage(request, actor, now)
             return self._reload(request.id)
-        kind = NoticeKind.APPROVED if approve else NoticeKind.REJECTED
-        self.notifier.announce(request, Notice(kind, comment))
-        if approve:
-            request = self.grant(request.id, now)
-        return request
+        if not approve:
+            self.notifier.announce(request, Notice(NoticeKind.REJECTED, comment))
+            return request
+        # the grant goes first; "Approved by" is told once AWS has answered
+        return self.grant(request.id, now, first=Notice(NoticeKind.APPROVED, comment))
 
     def _send_to_admin_stage(self, request: AccessRequest, owner: Person, now: datetime) -> None:
         """DM the SSO admins and admins (not the requester, not the owner who approved)
@@ -248,18 +255,23 @@ class Services:
 
     # -- grant ----------------------------------------------------------------------
 
-    def grant(self, request_id: int, now: datetime) -> AccessRequest:
+    def grant(
+        self, request_id: int, now: datetime, *, first: Notice | None = None
+    ) -> AccessRequest:
         """Create the account assignment of an Approved request and make it Active.
 
         Safe to call again for the same request (after a crash, from the sweep): the
         assignment is idempotent and only the caller that moves Approved -> Active
         announces it. A FAILED status or an AWS error makes the request Failed and is
-        told to the requester and approvers.
+        told to the requester and approvers. ``first`` (the approval) is told before the
+        outcome, after the AWS calls, so Slack traffic does not delay the grant.
         """
         request = self._get(request_id)
         with self._lock_for(request):
             request = self._reload(request_id)
             if request.status != Status.APPROVED:
+                if first is not None:
+                    self.notifier.announce(request, first)
                 return request
             try:
                 if request.custom is not None and not request.permission_set_arn:
@@ -287,6 +299,8 @@ class Services:
                 ):
                     request = self._reload(request.id)
                     self.notifier.refresh(request)
+                    if first is not None:
+                        self.notifier.announce(request, first)
                     self.notifier.announce(request, Notice(NoticeKind.GRANT_FAILED, str(exc)))
                 return self._reload(request.id)
             session = GrantedSession(granted_at=now, expires_at=now + request.duration)
@@ -302,6 +316,8 @@ class Services:
             ):
                 request = self._reload(request.id)
                 self.notifier.refresh(request)
+                if first is not None:
+                    self.notifier.announce(request, first)
                 self.notifier.announce(request, Notice(NoticeKind.GRANTED))
                 self.wake_at(session.expires_at)
             return self._reload(request.id)
