@@ -311,11 +311,13 @@ def test_account_id_is_the_name_when_nobody_knows_one(config):
 
 
 def test_catalog_find_preselects_one_account_by_id_or_name():
-    catalog = Catalog((
-        CatalogAccount("111111111111", "Sandbox", {"ReadOnlyAccess": "arn:ps-1"}),
-        CatalogAccount("222222222222", "Production", {"ReadOnlyAccess": "arn:ps-1"}),
-        CatalogAccount("333333333333", "Production EU", {"ReadOnlyAccess": "arn:ps-1"}),
-    ))
+    catalog = Catalog(
+        (
+            CatalogAccount("111111111111", "Sandbox", {"ReadOnlyAccess": "arn:ps-1"}),
+            CatalogAccount("222222222222", "Production", {"ReadOnlyAccess": "arn:ps-1"}),
+            CatalogAccount("333333333333", "Production EU", {"ReadOnlyAccess": "arn:ps-1"}),
+        )
+    )
     assert catalog.find("sandbox").id == "111111111111"
     assert catalog.find("222222222222").name == "Production"
     assert catalog.find("production").id == "222222222222"  # exact name wins
