@@ -242,6 +242,17 @@ NO_ACCOUNTS_TEXT = (
 )
 
 
+def reason_input(block_id: str, action_id: str, hint: str) -> InputBlock:
+    """An optional free-text "Reason" (≤ 1000 characters) for a reject or a revoke."""
+    return InputBlock(
+        block_id=block_id,
+        label="Reason",
+        optional=True,
+        hint=hint,
+        element=PlainTextInputElement(action_id=action_id, multiline=True, max_length=1000),
+    )
+
+
 def reject_modal(request: AccessRequest) -> dict[str, Any]:
     """Reject with an optional reason. ``private_metadata`` names the request; the
     submission re-checks authority from the database, it does not trust it."""
@@ -259,14 +270,8 @@ def reject_modal(request: AccessRequest) -> dict[str, Any]:
                     f"*{request.permission_set_name}* on *{request.account_label}*?"
                 )
             ),
-            InputBlock(
-                block_id=ids.BLOCK_REJECT_REASON,
-                label="Reason",
-                optional=True,
-                hint="The requester sees this.",
-                element=PlainTextInputElement(
-                    action_id=ids.ACTION_REJECT_REASON, multiline=True, max_length=1000
-                ),
+            reason_input(
+                ids.BLOCK_REJECT_REASON, ids.ACTION_REJECT_REASON, "The requester sees this."
             ),
         ],
     ).to_dict()
@@ -340,14 +345,10 @@ def revoke_modal(request: AccessRequest, now: Any) -> dict[str, Any]:
                     MarkdownTextObject(text=f"*Time remaining*\n{progress_bar(request, now)}"),
                 ]
             ),
-            InputBlock(
-                block_id=ids.BLOCK_REVOKE_REASON,
-                label="Reason",
-                optional=True,
-                hint="Recommended: the requester and the audit trail see it.",
-                element=PlainTextInputElement(
-                    action_id=ids.ACTION_REVOKE_REASON, multiline=True, max_length=1000
-                ),
+            reason_input(
+                ids.BLOCK_REVOKE_REASON,
+                ids.ACTION_REVOKE_REASON,
+                "Recommended: the requester and the audit trail see it.",
             ),
         ],
     ).to_dict()
