@@ -405,3 +405,23 @@ def test_an_unconfirmed_grant_is_undone_so_no_access_outlives_the_failed_request
     request = h.services.decide(h.submit().id, OSCAR, True, T0)
     assert request.status == Status.FAILED
     assert not h.assigned(request)
+
+
+def test_sessions_due_together_are_removed_concurrently(h: Harness):
+    import threading
+
+    requests = [
+        h.services.decide(h.submit(account=a).id, OLGA, True, T0) for a in ("Sandbox", "Production")
+    ]
+    both_inside = threading.Barrier(2, timeout=5)
+    real_unassign = h.aws.real.unassign
+
+    def unassign_together(assignment: Assignment) -> None:
+        both_inside.wait()  # only passes if the two removals run at the same time
+        real_unassign(assignment)
+
+    h.aws.real.unassign = unassign_together
+    h.services.sweep(T0 + timedelta(hours=1))
+    for request in requests:
+        assert h.store.get(request.id).status == Status.EXPIRED
+        assert not h.assigned(request)
