@@ -73,6 +73,19 @@ def sso():
     return boto3.client("sso-admin", region_name=REGION)
 
 
+def policies_of(arn: str) -> tuple[list[str], dict]:
+    """The managed policy names and the parsed inline policy of a permission set in moto."""
+    client = sso()
+    instance = client.list_instances()["Instances"][0]["InstanceArn"]
+    managed = client.list_managed_policies_in_permission_set(
+        InstanceArn=instance, PermissionSetArn=arn
+    )["AttachedManagedPolicies"]
+    inline = client.get_inline_policy_for_permission_set(
+        InstanceArn=instance, PermissionSetArn=arn
+    )["InlinePolicy"]
+    return [p["Name"] for p in managed], json.loads(inline)
+
+
 def jit_sets(_h: object = None) -> dict[str, str]:
     """``{name: ARN}`` of the ``JIT-`` permission sets in moto now."""
     client = sso()
@@ -118,14 +131,7 @@ def test_custom_request_goes_owner_then_sso_admin_then_active_then_gone(h: Harne
     assert active.permission_set_arn == arn
     described = client.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)
     assert described["PermissionSet"]["SessionDuration"] == "PT2H"
-    managed = client.list_managed_policies_in_permission_set(
-        InstanceArn=instance, PermissionSetArn=arn
-    )["AttachedManagedPolicies"]
-    assert [p["Name"] for p in managed] == ["AmazonS3ReadOnlyAccess"]
-    inline = client.get_inline_policy_for_permission_set(
-        InstanceArn=instance, PermissionSetArn=arn
-    )["InlinePolicy"]
-    assert json.loads(inline) == json.loads(S3_POLICY)
+    assert policies_of(arn) == (["AmazonS3ReadOnlyAccess"], json.loads(S3_POLICY))
     assert h.assigned(active)
 
     h.services.sweep(T0 + timedelta(hours=2))
@@ -246,16 +252,8 @@ def test_over_http_a_bad_policy_is_refused_inline_and_a_good_one_goes_through_bo
     sam.click(sam_msg, ids.ACTION_APPROVE)
     active = bot.wait_status(request.id, Status.ACTIVE)
     assert active.permission_set_name == "JIT-S3Debug" and bot.assigned(active)
-    client, instance = sso(), bot.rt.aws.instance_arn
     arn = active.permission_set_arn
-    managed = client.list_managed_policies_in_permission_set(
-        InstanceArn=instance, PermissionSetArn=arn
-    )["AttachedManagedPolicies"]
-    assert [p["Name"] for p in managed] == ["AmazonS3ReadOnlyAccess"]
-    inline = client.get_inline_policy_for_permission_set(
-        InstanceArn=instance, PermissionSetArn=arn
-    )["InlinePolicy"]
-    assert json.loads(inline) == json.loads(IAM_STAR)
+    assert policies_of(arn) == (["AmazonS3ReadOnlyAccess"], json.loads(IAM_STAR))
 
     bot.rt.services.sweep(active.session.expires_at)  # the session's time is up
     assert bot.get(request.id).status == Status.EXPIRED
