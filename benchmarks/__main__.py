@@ -1,4 +1,5 @@
-"""``python -m benchmarks [--quick] [--only NAME ...] [--output FILE]``.
+"""``python -m benchmarks [--quick] [--only NAME ...] [--output FILE]`` (also
+``jitbot bench`` with the same flags, from a source checkout).
 
 Runs the benchmarks (see :mod:`benchmarks`), prints a table of every number against
 its goal and writes it as Markdown with the machine, the date and the run's output. A
@@ -76,8 +77,13 @@ def _markdown(
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m benchmarks") -> int:
+    """Run the benchmarks the flags in ``argv`` (default ``sys.argv[1:]``) ask for;
+    ``prog`` names the command in ``--help``. Returns the exit status: 1 if a benchmark
+    crashed (a goal missed is a result, not a failure), else 0."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a ~1 minute smoke run")
     parser.add_argument(
         "--only", action="append", choices=sorted(BENCHMARKS), help="run only this (repeatable)"

@@ -4,17 +4,21 @@ account assignment change landed, and emulate Identity Center's throttling.
 Installed on the clients of :class:`workflows.aws.IdentityCenter` (one per service,
 made by its ``_client``) with ``client.meta.events.register``, so only the bot's own
 calls are seen. ``before-call.*.*`` fires once per API call (botocore's retries inside a
-call are not counted again); ``after-call.*.*`` fires with the parsed answer.
+call are not counted again): that counts calls. ``before-send.*.*`` fires once per HTTP
+attempt, after the bot's client-side limiter (``before-sign``, :mod:`workflows.ratelimit`)
+let it through: that is where the throttle stands, as AWS's would. ``after-call.*.*``
+fires with the parsed answer.
 
 The throttle follows the IAM Identity Center quotas page
 (https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html): the Identity
 Center (``sso-admin``) APIs share a throttle of 20 transactions per second, and
 ``CreateAccountAssignment`` (here also ``DeleteAccountAssignment``) may have at most 10
-asynchronous operations outstanding. A call that finds the token bucket empty, or the
-outstanding operations at the cap, is answered ``ThrottlingException`` from the hook
-(a ``ClientError`` shaped like AWS's), before it reaches moto. Raising from
-``before-call`` bypasses botocore's own retries (``standard`` mode would retry a real
-``ThrottlingException`` up to 7 times): only jitbot's retries are exercised.
+asynchronous operations outstanding. An attempt that finds the token bucket empty, or
+the outstanding operations at the cap, is answered from the hook with an HTTP 400
+``ThrottlingException`` response shaped like AWS's, before it reaches moto; botocore
+parses it like a real one, so its ``standard`` retry mode retries it (up to 7 times,
+each retry passing the bot's limiter and this throttle again) before jitbot's own
+retries see it. Every throttled attempt is counted.
 
 moto finishes assignment changes at once. ``op_latency`` > 0 makes them look
 asynchronous like AWS: the create/delete answers ``IN_PROGRESS`` and the status calls
@@ -23,14 +27,15 @@ keep answering ``IN_PROGRESS`` until ``op_latency`` seconds have passed.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse
 
 WRITES = {
     "CreateAccountAssignment": "AccountAssignmentCreationStatus",
@@ -65,24 +70,26 @@ class Probe:
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
-        #: monotonic times of the calls let through while throttling was on
+        #: monotonic times of the attempts let through while throttling was on
         self.admitted: list[float] = []
+        #: operation name -> (principal, account, permission set ARN) -> wall time the
+        #: write was first let through (sent to moto): when the bot issued it
+        self.issued: dict[str, dict[tuple[str, str, str], float]] = {}
         #: (principal, account, permission set ARN) -> wall time the change took effect
         self.created: dict[tuple[str, str, str], float] = {}
         self.deleted: dict[tuple[str, str, str], float] = {}
         self._tokens = burst
         self._refilled = clock()
         self._pending: dict[str, float] = {}  # request id -> monotonic time it completes
-        self._exceptions: dict[str, Any] = {}
 
     # ---- wiring ----------------------------------------------------------------
 
     def install(self, client: Any) -> None:
-        service = client.meta.service_model.service_name
-        self._exceptions[service] = client.exceptions
+        """Hook this probe on ``client`` (after the bot's own hooks, so after its limiter)."""
         client.meta.events.register(
             "before-call.*.*", self._before, unique_id=f"bench-b-{id(self)}"
         )
+        client.meta.events.register("before-send.*.*", self._send, unique_id=f"bench-s-{id(self)}")
         client.meta.events.register("after-call.*.*", self._after, unique_id=f"bench-a-{id(self)}")
 
     def reset_counts(self) -> None:
@@ -101,17 +108,21 @@ class Probe:
             self._refilled = self.clock()
             self.admitted.clear()
             self.throttled.clear()
+            self.issued.clear()
             self.throttling = True
 
     # ---- hooks -----------------------------------------------------------------
 
     def _before(self, model: Any, **_: Any) -> None:
         service = model.service_model.service_name
-        name = model.name
+        with self._lock:
+            self.calls[f"{service}:{model.name}"] += 1
+
+    def _send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
+        _, service, name = event_name.split(".", 2)
         key = f"{service}:{name}"
         refuse = None
         with self._lock:
-            self.calls[key] += 1
             if self.throttling and service in self.throttled_services:
                 now = self.clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._refilled) * self.rate)
@@ -127,24 +138,12 @@ class Probe:
                     self.admitted.append(now)
                 else:
                     self.throttled[key] += 1
+            if refuse is None and name in WRITES:
+                issued = self.issued.setdefault(name, {})
+                issued.setdefault(_assignment_key(request.body), time.time())
         if refuse is not None:
-            raise self._throttle(service, name, refuse)
-
-    def _throttle(self, service: str, operation: str, message: str) -> ClientError:
-        response = {
-            "Error": {"Code": "ThrottlingException", "Message": message},
-            "Message": message,
-            "ResponseMetadata": {
-                "RequestId": str(uuid.uuid4()),
-                "HTTPStatusCode": 400,
-                "HTTPHeaders": {"x-amzn-errortype": "ThrottlingException"},
-                "RetryAttempts": 0,
-            },
-        }
-        exceptions = self._exceptions.get(service)
-        if exceptions is not None:
-            return exceptions.from_code("ThrottlingException")(response, operation)
-        return ClientError(response, operation)  # type: ignore[arg-type]
+            return _throttle_response(request.url, refuse)
+        return None
 
     def _after(self, model: Any, http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
         if getattr(http_response, "status_code", 500) >= 300:
@@ -171,6 +170,41 @@ class Probe:
                 until = self._pending.get(str(status.get("RequestId")))
                 if until is not None and until > self.clock():
                     status["Status"] = "IN_PROGRESS"
+
+
+def _assignment_key(body: Any) -> tuple[str, str, str]:
+    """(principal, account, permission set ARN) of a Create/DeleteAccountAssignment
+    request body (JSON)."""
+    try:
+        params = json.loads(body or b"{}")
+    except (TypeError, ValueError):
+        params = {}
+    return (
+        str(params.get("PrincipalId")),
+        str(params.get("TargetId")),
+        str(params.get("PermissionSetArn")),
+    )
+
+
+class _Body:
+    """The ``raw`` of an :class:`AWSResponse` made up by the hook."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+def _throttle_response(url: str, message: str) -> AWSResponse:
+    """HTTP 400 ``ThrottlingException`` as the Identity Center JSON APIs answer it."""
+    body = json.dumps({"__type": "ThrottlingException", "message": message}).encode()
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "x-amzn-RequestId": str(uuid.uuid4()),
+        "Content-Length": str(len(body)),
+    }
+    return AWSResponse(url, 400, headers, _Body(body))
 
 
 def install_on(aws: Any, probe: Probe) -> None:

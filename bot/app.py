@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_sdk.webhook import WebhookClient
 
 from bot.listeners import actions, commands, home, options, views
 
@@ -25,13 +26,20 @@ def build_app(rt: Runtime) -> App:
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=False,
+        # a request no listener matches reaches on_error below (not a 404 for Slack)
+        raise_error_for_unhandled_request=True,
         # Bolt runs listeners (and so the ack) in this pool; its default of 5 threads
         # let five slow grants hold up every other click's ack (benchmarks/results.md)
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
+        listener_executor=rt.listeners,
     )
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            # a button of an older release, say: answer it, and say why nothing happens
+            log.warning("no listener for a %s request; answered 200", body.get("type"))
+            _tell_unknown(body)
+            return BoltResponse(status=200, body="")
         log.exception(
             "unhandled error in listener (payload type %s)", body.get("type"), exc_info=error
         )
@@ -40,3 +48,23 @@ def build_app(rt: Runtime) -> App:
     for surface in (commands, views, actions, options, home):
         surface.register(app, rt)
     return app
+
+
+UNKNOWN_ACTION = (
+    ":warning: jitbot doesn't know this button (is the message from an older version?). "
+    "Open jitbot's App Home for your requests and approvals."
+)
+
+
+def _tell_unknown(body: dict[str, Any]) -> None:
+    """Tell the person who clicked something jitbot has no listener for, by the
+    interaction's ``response_url`` when it has one (an ephemeral message)."""
+    response_url = body.get("response_url")  # from a signed body: Slack's own
+    if not isinstance(response_url, str) or not response_url:
+        return
+    try:
+        WebhookClient(response_url, timeout=5).send(
+            text=UNKNOWN_ACTION, response_type="ephemeral", replace_original=False
+        )
+    except Exception:  # telling is a courtesy; the click is answered either way
+        log.warning("could not tell the person about an unknown action", exc_info=True)

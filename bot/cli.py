@@ -1,15 +1,17 @@
-"""``jitbot``: serve, check-config, demo."""
+"""``jitbot``: serve, check-config, reconcile, db, audit, demo, bench."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
@@ -88,8 +90,52 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        rt.timekeeper.shutdown()
+        # graceful: no new work; the sweep in progress and the outbox round in progress
+        # finish (their leases are released as each assignment is done)
+        log.info("finishing the work in progress")
+        rt.close()
+        log.info("stopped")
     return 0
+
+
+#: Seconds ``jitbot reconcile`` waits for its Slack alert to be delivered before exiting.
+RECONCILE_DELIVERY_WAIT = 10.0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Run drift reconciliation once (:mod:`workflows.reconcile`): print one line per
+    finding and a summary. Exit 0, 1 if anything failed, 2 if the config is invalid.
+    The admins' alert goes through the outbox: delivered now when Slack answers within
+    :data:`RECONCILE_DELIVERY_WAIT` seconds, else by the serving bot later."""
+    import time
+
+    from bot.runtime import build_runtime
+    from workflows.assignments import AwsError
+    from workflows.reconcile import Reconciler
+
+    settings = Settings()
+    try:
+        config = load_config(settings.jitbot_config)
+    except ConfigError as exc:
+        print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        rt = build_runtime(settings, config)
+    except AwsError as exc:
+        print(f"jitbot reconcile: AWS IAM Identity Center not reachable: {exc}", file=sys.stderr)
+        return 1
+    try:
+        reconciler = Reconciler(rt.services, report_only=True if args.report_only else None)
+        report = reconciler.run(rt.clock())
+        for line in report.lines():
+            print(line)
+        print(report.summary())
+        deadline = time.monotonic() + RECONCILE_DELIVERY_WAIT
+        while not rt.outbox_idle() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        rt.close()
+    return 1 if report.errors else 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -161,6 +207,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(session_seconds=args.session_seconds)
 
 
+def _benchmarks_main() -> Callable[..., int] | None:
+    """``main`` of ``benchmarks/__main__.py``: importable as is, or from the source
+    checkout this ``bot`` package (or the current directory) is in; None when there is
+    none (a wheel install: the benchmarks are not packaged)."""
+    roots = [None, Path(__file__).resolve().parent.parent, Path.cwd()]
+    for root in roots:
+        if root is not None:
+            if not (root / "benchmarks" / "__main__.py").is_file():
+                continue
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))  # spawned benchmark processes inherit it
+        try:
+            module = importlib.import_module("benchmarks.__main__")
+        except ImportError:
+            continue
+        main = getattr(module, "main", None)
+        if callable(main):
+            return main
+    return None
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``python -m benchmarks`` with the flags given after ``bench``; exit 2 with a
+    hint when the benchmarks are not there (they are not in the wheel)."""
+    main = _benchmarks_main()
+    if main is None:
+        print(
+            "jitbot bench: the benchmarks are not installed with jitbot; run it from a "
+            "source checkout of jitbot (they live in benchmarks/ at the repository root), "
+            "e.g. `python -m benchmarks --quick` there.",
+            file=sys.stderr,
+        )
+        return 2
+    return int(main(list(args.bench_args), prog="jitbot bench") or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jitbot", description="Just-in-time AWS access through IAM Identity Center, in Slack."
@@ -174,6 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     check = sub.add_parser("check-config", help="validate the config against AWS and Slack")
     check.set_defaults(func=cmd_check_config)
+    reconcile = sub.add_parser(
+        "reconcile",
+        help="find access granted or removed outside jitbot, and leftover JIT- permission sets",
+    )
+    reconcile.add_argument(
+        "--report-only",
+        action="store_true",
+        help="remove and delete nothing in AWS, only report (overrides reconcile.mode)",
+    )
+    reconcile.set_defaults(func=cmd_reconcile)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_sub.add_parser("upgrade", help="apply schema migrations (also done at start)")
@@ -193,12 +285,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="length of the demo's short session (default 10)",
     )
     demo.set_defaults(func=cmd_demo)
+    bench = sub.add_parser(
+        "bench",
+        add_help=False,  # --help and every flag go to the benchmarks' own parser
+        help="run the benchmarks (source checkout only): [--quick] [--only NAME] "
+        "[--output FILE]; see jitbot bench --help",
+    )
+    bench.set_defaults(func=cmd_bench, bench_args=[])
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command != "demo":
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":
+        args.bench_args = extra  # its flags are the benchmarks' (python -m benchmarks)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command not in ("demo", "bench"):
         _setup_logging(args.verbose)
     return int(args.func(args) or 0)
 

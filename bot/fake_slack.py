@@ -741,6 +741,7 @@ class FakeSlack:
         self._homes: dict[str, str] = {}
         self._triggers: dict[str, _Trigger] = {}
         self._failures: dict[str, deque[_Failure]] = {}
+        self._down: _Failure | None = None
         self._calls: list[Call] = []
         self._transcript: list[str] = []
         self._listeners: list[Callable[[str], None]] = []
@@ -885,6 +886,19 @@ class FakeSlack:
             queue = self._failures.setdefault(method, deque())
             for _ in range(times):
                 queue.append(_Failure(status, error, retry_after))
+
+    def go_down(self, *, status: int = 503, retry_after: int = 1) -> None:
+        """Slack's API is down: every Web API call answers HTTP ``status`` (429 with
+        ``Retry-After: retry_after``) until :meth:`come_back`."""
+        with self._lock:
+            self._down = _Failure(status, None, retry_after)
+        self.log(f"[slack] the Web API is down (HTTP {status})")
+
+    def come_back(self) -> None:
+        """End an outage started by :meth:`go_down`."""
+        with self._lock:
+            self._down = None
+        self.log("[slack] the Web API is back")
 
     # ---- recording and queries ---------------------------------------------------
 
@@ -1125,6 +1139,8 @@ class FakeSlack:
         with self._lock:
             queue = self._failures.get(method)
             failure = queue.popleft() if queue else None
+            if failure is None and self._down is not None:
+                failure = self._down
         if failure is not None:
             if failure.error:
                 response = {"ok": False, "error": failure.error}

@@ -1,17 +1,27 @@
-"""HTTP mode: Slack's request URL at ``/slack/events`` and ``GET /healthz``, served by
-waitress (a production WSGI server), not Bolt's development server."""
+"""HTTP mode: Slack's request URL at ``/slack/events``, ``GET /healthz`` (the database
+and AWS reachable: 200, else 503 naming what is not; use it for readiness) and
+``GET /metrics`` (Prometheus, see :mod:`bot.metrics`), served by waitress (a production
+WSGI server), not Bolt's development server."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from waitress.server import create_server
 
+from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime
 
 log = logging.getLogger("jitbot.http")
@@ -20,24 +30,154 @@ EVENTS_PATH = "/slack/events"
 StartResponse = Callable[..., Any]
 
 
+#: Seconds an AWS reachability answer is reused: probes every few seconds from several
+#: replicas must not eat into Identity Center's 20 calls a second.
+AWS_CHECK_TTL = 30.0
+
+
+class CachedCheck:
+    """Runs ``check`` (None when fine, else the problem) at most once per ``ttl``
+    seconds and answers from the last run in between."""
+
+    def __init__(self, check: Callable[[], str | None], ttl: float) -> None:
+        self._check = check
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._at = -ttl
+        self._last: str | None = None
+
+    def __call__(self) -> str | None:
+        with self._lock:
+            if time.monotonic() - self._at >= self._ttl:
+                self._last = self._check()
+                self._at = time.monotonic()
+            return self._last
+
+
+class SeenBodies:
+    """Digests of the last ``size`` request bodies, to drop Slack's re-deliveries
+    (``X-Slack-Retry-Num``) of a request this replica already took."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, body: bytes) -> bool:
+        """Remember ``body``; True if it was seen before."""
+        digest = hashlib.sha256(body).digest()
+        with self._lock:
+            if digest in self._seen:
+                return True
+            self._seen[digest] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return False
+
+
+def _respond(
+    start_response: StartResponse,
+    status: str,
+    body: bytes = b"",
+    headers: Sequence[tuple[str, str]] = (),
+) -> list[bytes]:
+    start_response(
+        status,
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *headers],
+    )
+    return [body]
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -> bool:
+    """Slack's signature over ``body`` is right and at most 5 minutes old (Slack's
+    "Verifying requests from Slack"); missing or garbled headers are simply wrong."""
+    try:
+        return verifier.is_valid_request(body, headers)
+    except (ValueError, TypeError):
+        return False
+
+
+def malformed_interaction(body: bytes) -> str | None:
+    """What is wrong with an interaction body (``payload=`` form field) that Bolt would
+    choke on, else None: not JSON, not an object, or ``block_actions`` without an
+    action (Bolt reads ``actions[0]``)."""
+    form = parse_qs(body.decode("utf-8", errors="replace"))
+    if "payload" not in form:
+        return None
+    try:
+        payload = json.loads(form["payload"][0])
+    except ValueError:
+        return "payload is not JSON"
+    if not isinstance(payload, dict):
+        return "payload is not a JSON object"
+    if payload.get("type") == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+            return "block_actions without an action"
+    return None
+
+
 def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """The WSGI app: commands, interactivity, options and events all POST to
-    ``/slack/events``; ``GET /healthz`` answers 200 when the database answers."""
+    ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
+
+    Before Bolt sees a request it is checked here: a bad or old signature is a 401
+    (checked first, so an unauthenticated body is never parsed), a body Bolt could not
+    parse is a 400, and a re-delivery (``X-Slack-Retry-Num``) of a body this replica
+    already took is answered 200 with ``X-Slack-No-Retry: 1`` and dropped (Slack's
+    Events API retries: https://api.slack.com/apis/events-api#retries)."""
     slack = SlackRequestHandler(rt.app)
+    verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
+    seen = SeenBodies()
+
+    def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+            "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+        }
+        if rt.settings.slack_signing_secret and not _signed(verifier, body, headers):
+            return _respond(start_response, "401 Unauthorized")
+        retried = environ.get("HTTP_X_SLACK_RETRY_NUM")
+        if seen.add(body) and retried:
+            log.info("dropped Slack's retry %s of a request already taken", retried)
+            return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
+        problem = malformed_interaction(body)
+        if problem is not None:
+            log.warning("refused a malformed Slack request: %s", problem)
+            return _respond(start_response, "400 Bad Request", problem.encode())
+        environ["wsgi.input"] = io.BytesIO(body)
+        return slack(environ, start_response)
+
+    aws_check = CachedCheck(rt.aws.ping, ttl=AWS_CHECK_TTL)
 
     def health() -> tuple[str, dict[str, Any]]:
+        body: dict[str, Any] = {"status": "ok", "database": "ok", "aws": "ok"}
         try:
             with rt.store.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # any database failure makes the replica unhealthy
-            return "503 Service Unavailable", {"status": "unhealthy", "database": str(exc)}
-        return "200 OK", {"status": "ok", "database": "ok"}
+            body.update(status="unhealthy", database=str(exc))
+        problem = aws_check()
+        if problem is not None:
+            body.update(status="unhealthy", aws=problem)
+        backlog, _oldest = rt.store.outbox_backlog() if body["database"] == "ok" else (0, None)
+        body["outbox_backlog"] = backlog
+        status = "200 OK" if body["status"] == "ok" else "503 Service Unavailable"
+        return status, body
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
-            return slack(environ, start_response)
+            return events(environ, start_response)
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            payload = rt.metrics.render()
+            start_response(
+                "200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(payload)))]
+            )
+            return [payload]
         if path == "/healthz" and method in ("GET", "HEAD"):
             status, body = health()
             payload = json.dumps(body).encode()

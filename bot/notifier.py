@@ -1,79 +1,129 @@
 """Slack side of the lifecycle: posts and updates the roots of a request's threads and
-replies in them. Implements :class:`workflows.ports.Notifier`.
+replies in them, for the outbox (implements :class:`workflows.outbox.DeliveryNotifier`).
 
-Failures to reach Slack are logged, never raised into the lifecycle: a lost notice must
-not undo a grant or a revoke (the outbox of a later release makes them retried).
+Slack's answers become the outbox's two kinds of failure: HTTP 429 (``Retry-After``),
+5xx, Slack-side errors and unreachable Slack are :class:`DeliveryDeferred` (retried
+later, never lost); any other error (``channel_not_found``, ``invalid_blocks``...) is
+:class:`DeliveryRefused` (logged, not retried). Rate limits: Slack's "Rate limits" page,
+https://api.slack.com/apis/rate-limits.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.directory import SlackDirectory
 from bot.render.messages import approval_message, notice_text, requester_message
 from workflows.domain import AccessRequest, MessageRef, Notice, Role
+from workflows.outbox import DeliveryDeferred, DeliveryRefused
 
 log = logging.getLogger("jitbot.slack")
 
+T = TypeVar("T")
+
+# Slack errors that say "not now" rather than "never" (Web API "Errors" sections)
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",
+        "fatal_error",
+        "internal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
+
+
+def slack_call(what: str, call: Callable[[], T]) -> T:
+    """Run one Web API call, turning its failures into the outbox's.
+
+    Raises:
+        DeliveryDeferred: 429 (with ``Retry-After`` seconds), 5xx, a transient Slack
+            error, or no answer (connection refused, timeout).
+        DeliveryRefused: any other Slack error.
+    """
+    try:
+        return call()
+    except SlackApiError as exc:
+        response = exc.response
+        status = getattr(response, "status_code", 200)
+        error = str(response.get("error") or f"HTTP {status}")
+        if status == 429:
+            headers = getattr(response, "headers", {}) or {}
+            retry = headers.get("Retry-After") or headers.get("retry-after") or "1"
+            raise DeliveryDeferred(f"{what}: rate limited", float(retry)) from exc
+        if status >= 500 or error in TRANSIENT_ERRORS:
+            raise DeliveryDeferred(f"{what}: {error}") from exc
+        raise DeliveryRefused(f"{what}: {error}") from exc
+    except (SlackClientError, OSError) as exc:  # URLError, timeouts, refused connections
+        raise DeliveryDeferred(f"{what}: Slack unreachable ({exc})") from exc
+
 
 class SlackNotifier:
-    """Sends a request's messages through ``client``; people found by ``directory``."""
+    """Sends a request's messages through ``client``; people found by ``directory``.
+
+    ``client`` should not retry on its own (the outbox does, without holding a thread).
+    """
 
     def __init__(
         self,
         client: WebClient,
         directory: SlackDirectory,
         *,
-        admins: list[str],
         portal_url: str | None = None,
         slash_command: str = "/jit",
     ) -> None:
         self._client = client
         self._directory = directory
-        self._admins = admins
         self._portal_url = portal_url
         self._slash_command = slash_command
         # called after every re-render, so App Homes showing the request refresh too
         self.on_change: Callable[[AccessRequest], None] = lambda request: None
 
-    def _dm(self, slack_id: str, message: dict[str, Any]) -> tuple[str, str] | None:
-        try:
-            channel = self._client.conversations_open(users=slack_id)["channel"]["id"]
-            response = self._client.chat_postMessage(channel=channel, **message)
-            return response["channel"], response["ts"]
-        except SlackApiError as exc:
-            log.error("DM to %s failed: %s", slack_id, exc.response.get("error"))
-            return None
+    def _dm(self, slack_id: str, message: dict[str, Any]) -> tuple[str, str]:
+        channel = slack_call(
+            f"conversations.open {slack_id}",
+            lambda: self._client.conversations_open(users=slack_id)["channel"]["id"],
+        )
+        response = slack_call(
+            f"chat.postMessage {channel}",
+            lambda: self._client.chat_postMessage(channel=channel, **message),
+        )
+        return response["channel"], response["ts"]
+
+    def _slack_id(self, email: str) -> str | None:
+        return slack_call(
+            f"users.lookupByEmail {email}", lambda: self._directory.slack_id_for(email)
+        )
 
     def post_request_thread(self, request: AccessRequest) -> MessageRef | None:
         """DM the requester the request; that message is the thread root."""
         sent = self._dm(request.requester.slack_id, requester_message(request))
-        if sent is None:
-            return None
         return MessageRef(sent[0], sent[1], Role.REQUESTER, request.requester.slack_id)
 
     def post_approval_request(
         self, request: AccessRequest, email: str, role: Role = Role.APPROVER
     ) -> MessageRef | None:
         """DM one approver (by email) the request with its buttons; ``role`` says which
-        stage the message is for (owner stage / standard, or the admin stage)."""
-        slack_id = self._directory.slack_id_for(email)
+        stage the message is for (owner stage / standard, or the admin stage). None when
+        ``email`` is not a Slack user."""
+        slack_id = self._slack_id(email)
         if slack_id is None:
             log.warning("approver %s of request %s is not in Slack", email, request.id)
             return None
         sent = self._dm(slack_id, approval_message(request, role))
-        if sent is None:
-            return None
         return MessageRef(sent[0], sent[1], role, slack_id)
 
     def refresh(self, request: AccessRequest) -> None:
         """Re-render every root from the request's current state (buttons go after a
-        decision), and have the App Homes that show it re-published in the background."""
+        decision), and have the App Homes that show it re-published in the background.
+        A root Slack refuses to update (deleted, say) is skipped."""
         self.on_change(request)
         for ref in request.messages:
             message = (
@@ -82,34 +132,33 @@ class SlackNotifier:
                 else approval_message(request, ref.role)
             )
             try:
-                self._client.chat_update(channel=ref.channel, ts=ref.ts, **message)
-            except SlackApiError as exc:
-                log.error(
-                    "update of %s/%s failed: %s", ref.channel, ref.ts, exc.response.get("error")
+                slack_call(
+                    f"chat.update {ref.channel}/{ref.ts}",
+                    lambda ref=ref, message=message: self._client.chat_update(
+                        channel=ref.channel, ts=ref.ts, **message
+                    ),
                 )
+            except DeliveryRefused as exc:
+                log.error("%s", exc)
 
-    def announce(self, request: AccessRequest, notice: Notice) -> None:
-        """Reply in each thread with the words for its audience."""
-        for ref in request.messages:
-            text = notice_text(
-                request,
-                notice,
-                for_requester=ref.role == Role.REQUESTER,
-                portal_url=self._portal_url,
-                slash_command=self._slash_command,
-            )
-            if text is None:
-                continue
-            try:
-                self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text)
-            except SlackApiError as exc:
-                log.error(
-                    "reply in %s/%s failed: %s", ref.channel, ref.ts, exc.response.get("error")
-                )
+    def reply(self, request: AccessRequest, ref: MessageRef, notice: Notice) -> None:
+        """Reply in one thread with the words for its audience (nothing if none)."""
+        text = notice_text(
+            request,
+            notice,
+            for_requester=ref.role == Role.REQUESTER,
+            portal_url=self._portal_url,
+            slash_command=self._slash_command,
+        )
+        if text is None:
+            return
+        slack_call(
+            f"chat.postMessage {ref.channel}/{ref.ts}",
+            lambda: self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text),
+        )
 
-    def alert_admins(self, text: str) -> None:
-        """DM every admin ``text`` (used when access could not be removed)."""
-        for email in self._admins:
-            slack_id = self._directory.slack_id_for(email)
-            if slack_id is not None:
-                self._dm(slack_id, {"text": f":rotating_light: {text}"})
+    def alert_admin(self, email: str, text: str) -> None:
+        """DM one admin ``text`` (used when access could not be removed, say)."""
+        slack_id = self._slack_id(email)
+        if slack_id is not None:
+            self._dm(slack_id, {"text": f":rotating_light: {text}"})

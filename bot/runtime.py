@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_bolt import App
@@ -17,7 +18,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.directory import SlackDirectory
 from bot.homes import HomePublisher
+from bot.metrics import Metrics
 from bot.notifier import SlackNotifier
+from bot.outbox_worker import Heartbeat, OutboxWorker
 from bot.scheduler import Timekeeper
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
@@ -28,6 +31,8 @@ from workflows.catalog import Catalog, CatalogAccount, build_catalog
 from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
 from workflows.durations import parse_iso8601_duration
+from workflows.outbox import OutboxDispatcher
+from workflows.reconcile import Reconciler
 from workflows.services import Services
 
 log = logging.getLogger("jitbot")
@@ -51,28 +56,60 @@ class Runtime:
     services: Services
     timekeeper: Timekeeper
     homes: HomePublisher
+    outbox: OutboxWorker
+    heartbeat: Heartbeat
+    metrics: Metrics
     app: App
     clock: Callable[[], datetime]
+    # Bolt runs listeners (and so the ack) in this pool; its default of 5 threads let
+    # five slow grants hold up every other click's ack (benchmarks/results.md)
+    listeners: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt")
+    )
+
+    def outbox_idle(self) -> bool:
+        """Nothing left to send to Slack (tests wait for this before counting messages)."""
+        return self.outbox.idle()
+
+    def close(self) -> None:
+        """A clean exit: let the listeners in progress (a grant after an Approve) finish,
+        stop timed work after the sweep in progress, deliver the outbox round in
+        progress, stop renewing leases."""
+        self.listeners.shutdown(wait=True)
+        self.timekeeper.shutdown(wait=True)
+        self.outbox.stop()
+        self.heartbeat.stop()
+        self.homes.shutdown()
 
 
-def make_web_client(settings: Settings) -> WebClient:
-    """A Web API client at ``SLACK_API_URL`` that waits out 429s (``Retry-After``) and
-    retries connection errors."""
+def make_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
+    """A Web API client at ``SLACK_API_URL``. With ``retries`` it waits out 429s
+    (``Retry-After``) and retries connection errors (for the listeners, which answer a
+    person now); without, it fails at once and leaves retrying to its caller (the
+    outbox, which retries without holding a thread)."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        timeout=10 if not retries else 30,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
-        ],
+        ]
+        if retries
+        else [],
     )
 
 
 def make_identity_center(config: Config) -> IdentityCenter:
+    """The AWS adapter for ``identity_center:``, pacing its calls at
+    ``max_calls_per_second`` (Identity Center's 20 a second when not configured)."""
+    from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
+
     ic = config.identity_center
     return IdentityCenter(
         instance_arn=ic.instance_arn if ic else None,
         identity_store_id=ic.identity_store_id if ic else None,
+        max_calls_per_second=(ic.max_calls_per_second if ic else IDENTITY_CENTER_CALLS_PER_SECOND),
     )
 
 
@@ -127,9 +164,8 @@ def build_runtime(
     directory = SlackDirectory(client)
     portal_url = config.identity_center.portal_url if config.identity_center else None
     notifier = SlackNotifier(
-        client,
+        make_web_client(settings, retries=False),
         directory,
-        admins=list(config.admins),
         portal_url=str(portal_url) if portal_url else None,
         slash_command=config.slash_command,
     )
@@ -143,10 +179,33 @@ def build_runtime(
         portal_url=str(portal_url) if portal_url else None,
     )
     notifier.on_change = homes.request_changed
-    services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
+    services = Services(
+        config=config, catalog=catalog, store=store, aws=aws, lease=config.lease_duration
+    )
+    dispatcher = OutboxDispatcher(
+        store,
+        notifier,
+        admins=list(config.admins),
+        holder=services.holder,
+        clock=utc_now,
+        lease=config.lease_duration,
+    )
+    outbox = OutboxWorker(dispatcher, store, clock=utc_now)
+    heartbeat = Heartbeat(store, services.holder, config.lease_duration, utc_now)
+    metrics = Metrics(store, utc_now)
+    services.on_timing = metrics.observe
+    services.kick = outbox.kick
     if config.custom_permission_sets.enabled:
         services.standard_policies = standard_policies_of(aws, catalog)
-    timekeeper = Timekeeper(services, store, interval=config.sweep_interval, clock=clock)
+    timekeeper = Timekeeper(
+        services,
+        store,
+        interval=config.sweep_interval,
+        clock=clock,
+        # one Reconciler per process: it remembers what it already told the admins
+        reconciler=Reconciler(services),
+        reconcile_interval=config.reconcile.interval,
+    )
     services.wake_at = timekeeper.wake_at
     runtime = Runtime(
         settings=settings,
@@ -159,8 +218,13 @@ def build_runtime(
         services=services,
         timekeeper=timekeeper,
         homes=homes,
+        outbox=outbox,
+        heartbeat=heartbeat,
+        metrics=metrics,
         app=None,  # type: ignore[arg-type]  # set just below
         clock=clock,
     )
     runtime.app = build_app(runtime)
+    heartbeat.start()
+    outbox.start()
     return runtime

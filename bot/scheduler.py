@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from workflows.ports import Store
+from workflows.reconcile import Reconciler
 from workflows.services import Services
 
 log = logging.getLogger("jitbot.scheduler")
@@ -31,18 +32,33 @@ class Timekeeper:
         *,
         interval: timedelta,
         clock: Callable[[], datetime],
+        reconciler: Reconciler | None = None,
+        reconcile_interval: timedelta | None = None,
     ) -> None:
         self._services = services
         self._store = store
         self._clock = clock
         self._interval = interval
         self._lock = threading.Lock()
+        self._reconciler = reconciler
+        self._reconcile_interval = reconcile_interval
         self._scheduler = BackgroundScheduler(timezone=UTC)
 
     def sweep(self) -> None:
         """One sweep now (serialized with any other)."""
         with self._lock:
             self._services.sweep(self._clock())
+
+    def reconcile(self) -> None:
+        """One drift reconciliation now, unless another replica is running one. Not
+        serialized with the sweep: the per-assignment lease covers races between them,
+        and a long reconcile must not delay expiries."""
+        if self._reconciler is None:
+            return
+        try:
+            self._reconciler.run_exclusive(self._clock())
+        except Exception:  # the next run retries
+            log.exception("drift reconciliation failed")
 
     def wake_at(self, when: datetime) -> None:
         """Run a sweep at ``when`` (aware UTC); late wake-ups still run."""
@@ -63,6 +79,17 @@ class Timekeeper:
             coalesce=True,
             misfire_grace_time=None,
         )
+        if self._reconciler is not None and self._reconcile_interval is not None:
+            self._scheduler.add_job(
+                self.reconcile,
+                "interval",
+                seconds=self._reconcile_interval.total_seconds(),
+                next_run_time=now + timedelta(minutes=1),  # after the start-up sweep's grants
+                id="reconcile",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         for when in self._store.upcoming_deadlines(now):
             self.wake_at(when)
         self._scheduler.start()

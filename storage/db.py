@@ -53,6 +53,10 @@ def make_engine(url: str) -> Engine:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+#: PostgreSQL advisory lock key held while migrating ("jitbot" in ASCII).
+MIGRATION_LOCK = 0x6A6974626F74
+
+
 def _alembic_config(connection: Connection) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -64,6 +68,9 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic ``upgrade head``), then make
     sure the append-only guards on ``audit_events`` exist. Safe to run at every start."""
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # replicas starting together: one migrates, the others wait, then find it done
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         command.upgrade(_alembic_config(connection), "head")
     guards = {"sqlite": _SQLITE_AUDIT_GUARDS, "postgresql": _POSTGRES_AUDIT_GUARDS}
     with engine.begin() as conn:

@@ -134,3 +134,43 @@ class AuditEventRow(Base):
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OutboxRow(Base):
+    """A Slack notice waiting to be delivered (design §6). ``state``: pending | sent |
+    dead. ``progress`` lists the targets (thread roots, admins) already done, so a retry
+    never posts twice to one; ``claimed_until``/``claimed_by`` are the delivering replica's
+    lease; ``not_before`` (UTC) defers a retry after a 429 or an outage."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(8), default="pending")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress: Mapped[list[str]] = mapped_column(JSON, default=list)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_outbox_state_id", "state", "id"),
+        Index("ix_outbox_request_state", "request_id", "state", "id"),
+    )
+
+
+class LeaseRow(Base):
+    """Who may change one thing right now, until when (design §5): ``key`` names it (an
+    account assignment), ``holder`` is a replica, ``until`` (UTC) ends the lease unless
+    the holder renews it. A crashed holder's work is taken over once ``until`` passes."""
+
+    __tablename__ = "leases"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -8,13 +8,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, event, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, and_, delete, event, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
+from storage.models import (
+    AuditEventRow,
+    LeaseRow,
+    OutboxRow,
+    RequestRow,
+    ReviewRow,
+    SessionRow,
+    SlackMessageRow,
+)
 from workflows.domain import (
     AccessRequest,
     CustomPermissionSet,
@@ -22,6 +32,8 @@ from workflows.domain import (
     GrantedSession,
     MessageRef,
     NewRequest,
+    Outgoing,
+    OutgoingKind,
     Person,
     Review,
     Role,
@@ -98,6 +110,39 @@ def _to_domain(row: RequestRow) -> AccessRequest:
 
 audit_log = logging.getLogger("jitbot.audit")
 
+_older = aliased(OutboxRow)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One claimed (or listed) outbox entry: what to send and which targets are done."""
+
+    id: int
+    request_id: int | None
+    item: Outgoing
+    state: str
+    attempts: int
+    progress: tuple[str, ...]
+    created_at: datetime
+    last_error: str | None
+
+    @property
+    def kind(self) -> OutgoingKind:
+        return self.item.kind
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        request_id=row.request_id,
+        item=Outgoing(OutgoingKind(row.kind), dict(row.payload or {})),
+        state=row.state,
+        attempts=row.attempts,
+        progress=tuple(row.progress or ()),
+        created_at=row.created_at,
+        last_error=row.last_error,
+    )
+
 
 def audit_dict(event: AuditEventRow) -> dict[str, Any]:
     """An audit event as plain data (``at`` in ISO 8601 UTC)."""
@@ -128,6 +173,21 @@ def _forget_audit(session: Session) -> None:
     session.info.pop("audit", None)
 
 
+def _enqueue(s: Session, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+    s.add_all(
+        OutboxRow(
+            request_id=request_id,
+            kind=item.kind.value,
+            payload=dict(item.payload),
+            created_at=now,
+            state="pending",
+            attempts=0,
+            progress=[],
+        )
+        for item in items
+    )
+
+
 class SqlStore:
     """Requests and their history in a SQL database (see :mod:`storage.models`)."""
 
@@ -141,8 +201,9 @@ class SqlStore:
     def _session(self) -> Session:
         return self._sessions()
 
-    def add_request(self, new: NewRequest) -> AccessRequest:
-        """Store a Pending request and its ``requested`` audit event; return it with its id."""
+    def add_request(self, new: NewRequest, outbox: Sequence[Outgoing] = ()) -> AccessRequest:
+        """Store a Pending request, its ``requested`` audit event and its first Slack
+        notices (``outbox``) in one transaction; return it with its id."""
         with self._session() as s, s.begin():
             row = RequestRow(
                 requester_slack_id=new.requester.slack_id,
@@ -183,6 +244,7 @@ class SqlStore:
                     },
                 )
             )
+            _enqueue(s, row.id, outbox, new.requested_at)
             return _to_domain(row)
 
     def get(self, request_id: int) -> AccessRequest | None:
@@ -202,10 +264,12 @@ class SqlStore:
         detail: dict[str, Any] | None = None,
         review: Review | None = None,
         session: GrantedSession | None = None,
+        outbox: Sequence[Outgoing] = (),
     ) -> bool:
         """Compare-and-set ``status`` (``UPDATE … WHERE id = ? AND status = ?``) and, in the
-        same transaction, write the review, the session and one audit event. Returns
-        False with nothing written when another caller changed the status first."""
+        same transaction, write the review, the session, one audit event and the Slack
+        notices that tell about it (``outbox``). Returns False with nothing written when
+        another caller changed the status first."""
         with self._session() as s, s.begin():
             result = s.execute(
                 update(RequestRow)
@@ -246,6 +310,7 @@ class SqlStore:
                     detail={"from": from_status.value, "to": to_status.value, **(detail or {})},
                 )
             )
+            _enqueue(s, request_id, outbox, now)
             return True
 
     def set_permission_set_arn(self, request_id: int, arn: str) -> None:
@@ -275,13 +340,16 @@ class SqlStore:
         action: str,
         now: datetime,
         detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
     ) -> None:
+        """Write one audit event and the Slack notices about it, in one transaction."""
         with self._session() as s, s.begin():
             s.add(
                 AuditEventRow(
                     at=now, request_id=request_id, actor=actor, action=action, detail=detail
                 )
             )
+            _enqueue(s, request_id, outbox, now)
 
     def audit_between(
         self, since: datetime | None = None, until: datetime | None = None
@@ -498,3 +566,200 @@ class SqlStore:
                 slot = counts.setdefault(account_id, [0, 0])
                 slot[1 if status == Status.ACTIVE.value else 0] += n
         return {k: (v[0], v[1]) for k, v in counts.items()}
+
+    # -- outbox (design §6) -------------------------------------------------------------
+    # A request's entries are delivered one at a time in id order (a reply never comes
+    # before the root it replies to); entries of different requests in parallel.
+
+    def enqueue(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+        """Add Slack notices to the outbox on their own (no state change with them)."""
+        with self._session() as s, s.begin():
+            _enqueue(s, request_id, items, now)
+
+    def claim_outbox(
+        self, holder: str, now: datetime, until: datetime, limit: int
+    ) -> list[OutboxEntry]:
+        """Lease up to ``limit`` deliverable entries to ``holder`` until ``until`` (UTC):
+        pending, not deferred past ``now``, not leased by another live claim, and the
+        oldest pending entry of their request. Each is claimed by compare-and-set, so two
+        replicas never deliver the same entry at once."""
+        older = (
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.request_id == _older.request_id,
+                OutboxRow.state == "pending",
+                OutboxRow.id < _older.id,
+            )
+            .exists()
+        )
+        free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
+        query = (
+            select(_older.id)
+            .where(
+                _older.state == "pending",
+                or_(_older.not_before.is_(None), _older.not_before <= now),
+                or_(_older.claimed_until.is_(None), _older.claimed_until < now),
+                or_(_older.request_id.is_(None), ~older),
+            )
+            .order_by(_older.id)
+            .limit(limit * 2)
+        )
+        claimed: list[OutboxEntry] = []
+        with self._session() as s, s.begin():
+            for entry_id in s.scalars(query).all():
+                if len(claimed) >= limit:
+                    break
+                won = s.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == entry_id, OutboxRow.state == "pending", free)
+                    .values(claimed_by=holder, claimed_until=until)
+                ).rowcount
+                if won == 1:
+                    row = s.get(OutboxRow, entry_id)
+                    assert row is not None
+                    s.refresh(row)
+                    claimed.append(_entry(row))
+        return claimed
+
+    def outbox_progress(self, entry_id: int, holder: str, done: Sequence[str]) -> None:
+        """Record the targets of a claimed entry delivered so far."""
+        with self._session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == entry_id, OutboxRow.claimed_by == holder)
+                .values(progress=list(done))
+            )
+
+    def outbox_finish(
+        self, entry_id: int, holder: str, now: datetime, *, dead: str | None = None
+    ) -> None:
+        """Mark a claimed entry sent (or dead, with the reason, when Slack refused it for
+        good)."""
+        with self._session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == entry_id, OutboxRow.claimed_by == holder)
+                .values(
+                    state="dead" if dead else "sent",
+                    done_at=now,
+                    last_error=dead,
+                    claimed_until=None,
+                )
+            )
+
+    def outbox_defer(self, entry_id: int, holder: str, not_before: datetime, error: str) -> None:
+        """Give a claimed entry back, to be retried at ``not_before`` (UTC)."""
+        with self._session() as s, s.begin():
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == entry_id, OutboxRow.claimed_by == holder)
+                .values(
+                    not_before=not_before,
+                    attempts=OutboxRow.attempts + 1,
+                    last_error=error[:2000],
+                    claimed_until=None,
+                    claimed_by=None,
+                )
+            )
+
+    def outbox_has_later(self, entry: OutboxEntry) -> bool:
+        """Whether a later pending entry of the same kind waits for the same request (a
+        REFRESH then renders the same state, so the earlier one may be skipped)."""
+        with self._session() as s:
+            return bool(
+                s.scalar(
+                    select(func.count())
+                    .select_from(OutboxRow)
+                    .where(
+                        OutboxRow.request_id == entry.request_id,
+                        OutboxRow.kind == entry.kind.value,
+                        OutboxRow.state == "pending",
+                        OutboxRow.id > entry.id,
+                    )
+                )
+            )
+
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """(pending entries, creation time of the oldest) for health and metrics."""
+        with self._session() as s:
+            count, oldest = s.execute(
+                select(func.count(), func.min(OutboxRow.created_at)).where(
+                    OutboxRow.state == "pending"
+                )
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count or 0), oldest
+
+    def outbox_entries(self, request_id: int | None = None) -> list[OutboxEntry]:
+        """Every outbox entry (of one request), oldest first; for tests and operators."""
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if request_id is not None:
+            query = query.where(OutboxRow.request_id == request_id)
+        with self._session() as s:
+            return [_entry(row) for row in s.scalars(query)]
+
+    # -- leases (design §5) ---------------------------------------------------------------
+
+    def claim_lease(self, key: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take or extend the lease on ``key`` for ``holder`` until ``until`` (UTC): it
+        succeeds when nobody holds it, the holder's lease ran out before ``now``, or
+        ``holder`` already holds it. Compare-and-set, safe across replicas."""
+        with self._session() as s, s.begin():
+            taken = s.execute(
+                update(LeaseRow)
+                .where(
+                    LeaseRow.key == key,
+                    or_(LeaseRow.until < now, LeaseRow.holder == holder),
+                )
+                .values(holder=holder, until=until)
+            ).rowcount
+            if taken == 1:
+                return True
+        try:
+            with self._session() as s, s.begin():
+                s.add(LeaseRow(key=key, holder=holder, until=until))
+            return True
+        except IntegrityError:  # someone else holds it (or took it just now)
+            return False
+
+    def release_lease(self, key: str, holder: str) -> None:
+        with self._session() as s, s.begin():
+            s.execute(delete(LeaseRow).where(LeaseRow.key == key, LeaseRow.holder == holder))
+
+    def renew_leases(self, holder: str, until: datetime) -> int:
+        """Extend every lease and outbox claim of ``holder`` to ``until`` (the heartbeat of
+        a live replica); returns how many leases it holds."""
+        with self._session() as s, s.begin():
+            held = s.execute(
+                update(LeaseRow).where(LeaseRow.holder == holder).values(until=until)
+            ).rowcount
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.claimed_by == holder, OutboxRow.state == "pending")
+                .values(claimed_until=until)
+            )
+        return int(held or 0)
+
+    # -- operations -------------------------------------------------------------------
+
+    def status_counts(self) -> dict[Status, int]:
+        """How many requests are in each status."""
+        with self._session() as s:
+            rows = s.execute(
+                select(RequestRow.status, func.count()).group_by(RequestRow.status)
+            ).all()
+        return {Status(status): int(n) for status, n in rows}
+
+    def oldest_overdue_session(self, now: datetime) -> datetime | None:
+        """The earliest ``expires_at`` (UTC) of a session still Active at ``now`` although
+        it should have ended; None when access is ending on time."""
+        with self._session() as s:
+            oldest = s.scalar(
+                select(func.min(SessionRow.expires_at))
+                .join(RequestRow)
+                .where(RequestRow.status == Status.ACTIVE.value, SessionRow.expires_at <= now)
+            )
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return oldest

@@ -237,6 +237,22 @@ class Bot:
 
         return self.fake.wait_for(shown, timeout)[count - 1].text
 
+    def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Wait until the bot has finished what it was doing: no new Slack Web API call
+        for ``quiet`` seconds (and, once there is one, the outbox is empty). Use before
+        asserting that something happened exactly once."""
+        deadline = time.monotonic() + timeout
+        seen, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            count = len(self.fake.calls)
+            idle = getattr(self.rt, "outbox_idle", lambda: True)()
+            if count != seen or not idle:
+                seen, since = count, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"the bot did not settle within {timeout} s")
+
     def snapshot(self) -> dict[str, Any]:
         """Everything a refused action must leave alone: requests (status, reviews,
         session), AWS assignments, messages and threads, modals, homes."""
@@ -387,5 +403,5 @@ def running_bot(world: DemoWorld, tmp_path: Path, config: Config) -> Iterator[Bo
         if rt is not None:
             # Listeners run after the ack in Bolt's thread pool: let the last ones finish
             # while Slack and AWS are still there.
-            rt.app._listener_runner.listener_executor.shutdown(wait=True)
+            rt.close()
         fake.stop()

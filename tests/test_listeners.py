@@ -763,6 +763,7 @@ def test_the_sweep_at_the_end_of_the_session_removes_access_and_tells_every_thre
     assert bot.get(request.id).status == Status.ACTIVE and bot.assigned(active)
 
     bot.rt.services.sweep(ends)
+    bot.settle()
 
     expired = bot.get(request.id)
     assert expired.status == Status.EXPIRED
@@ -780,6 +781,7 @@ def test_the_sweep_at_the_end_of_the_session_removes_access_and_tells_every_thre
         assert action_ids(root) == [ids.ACTION_DETAILS]
 
     bot.rt.services.sweep(ends + timedelta(hours=1))  # nothing more to do
+    bot.settle()
     assert all(len(bot.replies(root)) == 3 for root in roots)
 
 
@@ -789,6 +791,7 @@ def test_a_request_nobody_decides_in_time_expires_and_its_buttons_go(bot: Bot) -
     bot.rt.services.sweep(request.approval_deadline - timedelta(seconds=1))
     assert bot.get(request.id).status == Status.PENDING
     bot.rt.services.sweep(request.approval_deadline)
+    bot.settle()
 
     assert bot.get(request.id).status == Status.TIMED_OUT
     assert bot.replies(bot.root(request, "alice")) == [

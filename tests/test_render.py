@@ -478,6 +478,7 @@ NOTICE_STATE = {
     NoticeKind.CANCELLED: pending(status=Status.CANCELLED),
     NoticeKind.TIMED_OUT: timed_out(),
     NoticeKind.REVOKE_FAILED: active(),
+    NoticeKind.ASSIGNMENT_VANISHED: revoked(),
 }
 
 

@@ -23,6 +23,7 @@ from workflows.errors import (
     NotAuthorized,
     WorkflowError,
 )
+from workflows.outbox import OutboxDispatcher
 from workflows.services import Services
 from workflows.states import Status
 from workflows.validation import RequestForm
@@ -62,11 +63,13 @@ class RecordingNotifier:
     def refresh(self, request: AccessRequest) -> None:
         self.refreshed.append((request.id, request.status))
 
-    def announce(self, request: AccessRequest, notice: Notice) -> None:
-        self.notices.append((request.id, notice.kind, notice.detail))
+    def reply(self, request: AccessRequest, ref: MessageRef, notice: Notice) -> None:
+        if ref.role == Role.REQUESTER:  # one record per notice, not per thread
+            self.notices.append((request.id, notice.kind, notice.detail))
 
-    def alert_admins(self, text: str) -> None:
-        self.alerts.append(text)
+    def alert_admin(self, email: str, text: str) -> None:
+        if not self.alerts or self.alerts[-1] != text:  # one record per alert
+            self.alerts.append(text)
 
     def kinds(self, request_id: int) -> list[NoticeKind]:
         return [k for rid, k, _ in self.notices if rid == request_id]
@@ -139,7 +142,12 @@ def make_harness(world: DemoWorld, store: SqlStore, extra_config: str = "") -> H
     catalog = build_catalog(config, ic.permission_set_arns(), ic.account_names())
     notifier = RecordingNotifier()
     aws = FlakyGranter(ic)
-    services = Services(config=config, catalog=catalog, store=store, aws=aws, notifier=notifier)
+    services = Services(config=config, catalog=catalog, store=store, aws=aws)
+    # the outbox delivered at once, in the caller's thread
+    outbox = OutboxDispatcher(
+        store, notifier, admins=list(config.admins), holder="test", clock=lambda: datetime.now(UTC)
+    )
+    services.kick = outbox.deliver_all
     return Harness(services, store, notifier, aws, world)
 
 
@@ -331,7 +339,7 @@ def test_audit_events_are_append_only(h: Harness):
 
 
 def test_request_no_approver_could_be_reached_for_is_told_to_requester_and_admins(h: Harness):
-    h.notifier.post_approval_request = lambda request, email: None  # nobody is in Slack
+    h.notifier.post_approval_request = lambda request, email, role=None: None  # nobody is in Slack
     request = h.submit()
     assert NoticeKind.APPROVERS_UNREACHABLE in h.notifier.kinds(request.id)
     assert h.notifier.alerts and "oscar@example.com" in h.notifier.alerts[0]

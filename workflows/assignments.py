@@ -4,6 +4,7 @@ use them; :mod:`workflows.aws` raises these."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class AwsError(Exception):
@@ -36,13 +37,35 @@ class AssignmentTimeout(AwsError):
 
 @dataclass(frozen=True)
 class Assignment:
-    """One account assignment: ``principal_id`` (an Identity Center *user* id) gets
-    ``permission_set_arn`` in AWS account ``account_id`` (12 digits)."""
+    """One account assignment: ``principal_id`` gets ``permission_set_arn`` in AWS
+    account ``account_id`` (12 digits). ``principal_type`` is ``"USER"`` (an Identity
+    Center user id: every grant of the bot) or ``"GROUP"`` (a group id: only ever found
+    by the drift reconciler, :mod:`workflows.reconcile`)."""
 
     account_id: str
     permission_set_arn: str
     principal_id: str
+    principal_type: str = "USER"
 
     def __str__(self) -> str:
         permission_set = self.permission_set_arn.rsplit("/", 1)[-1]
-        return f"{self.principal_id}@{self.account_id}/{permission_set}"
+        who = self.principal_id if self.principal_type == "USER" else f"group {self.principal_id}"
+        return f"{who}@{self.account_id}/{permission_set}"
+
+
+@dataclass(frozen=True)
+class JitPermissionSet:
+    """A ``JIT-`` permission set jitbot created for one request, as found in AWS.
+
+    ``created_at`` is its ``CreatedDate`` (aware UTC; None if AWS gave none);
+    ``request_id`` the request it was made for; ``source`` says how that was known:
+    ``"tags"`` (``jitbot:request-id``) or ``"description"`` (the text jitbot writes,
+    "Created by jitbot for request #<id> of <email>", used only where tags cannot be
+    read: moto).
+    """
+
+    arn: str
+    name: str
+    created_at: datetime | None
+    request_id: int
+    source: str = "tags"

@@ -41,7 +41,12 @@ What moto (5.2) does differently from AWS, and how this module copes:
   ``NotImplementedError``; moto's server answers HTTP 500). Tags are still sent and
   stored. Without readable tags only the sets *this process* created are known: they may
   be deleted (for the request they were created for) and are what
-  :meth:`IdentityCenter.custom_permission_sets` returns; any other set is refused;
+  :meth:`IdentityCenter.custom_permission_sets` returns; any other set is refused.
+  The drift reconciler falls back to the description jitbot writes on every set it
+  creates ("Created by jitbot for request #<id> of <email>"), see
+  :meth:`IdentityCenter.jit_permission_sets` and ``trust_description`` of
+  :meth:`IdentityCenter.delete_custom_permission_set`. AWS always implements the call,
+  so there the tags alone decide;
 * ``CreateAccountAssignment`` does not provision the permission set, so
   ``ListAccountsForProvisionedPermissionSet`` does not name the accounts it is assigned
   in. Before deleting a set, the accounts this process assigned it in (and those the
@@ -55,6 +60,7 @@ not leak out of this module.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import re
@@ -62,13 +68,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import botocore.config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workflows.assignments import Assignment, AssignmentFailed, AssignmentTimeout, AwsError
+from workflows import ratelimit
+from workflows.assignments import (
+    Assignment,
+    AssignmentFailed,
+    AssignmentTimeout,
+    AwsError,
+    JitPermissionSet,
+)
 
 __all__ = [
     "Assignment",
@@ -76,6 +90,8 @@ __all__ = [
     "AssignmentTimeout",
     "AwsError",
     "IdentityCenter",
+    "JIT_PREFIX",
+    "JitPermissionSet",
     "MANAGED_TAG",
     "REQUEST_TAG",
     "client_config",
@@ -100,6 +116,16 @@ MAX_PERMISSION_SET_DESCRIPTION = 700
 DEFAULT_SESSION_DURATION = "PT1H"
 #: Highest name suffix tried when a custom permission set name is taken (``-2`` … ``-100``).
 MAX_NAME_SUFFIX = 100
+#: How an assignment change is polled (see :meth:`IdentityCenter._wait`): seconds to
+#: wait before each of the first polls, and whether it is an early one (made only from
+#: spare quota); after them, a poll every :data:`POLL_INTERVAL_MAX` seconds.
+POLL_SCHEDULE: tuple[tuple[float, bool], ...] = (
+    (0.0, True),
+    (0.25, True),
+    (0.25, True),
+    (0.5, False),
+)
+POLL_INTERVAL_MAX = 1.0
 
 # The request syntax of CreatePermissionSet: Name, SessionDuration (ISO 8601) and the
 # characters allowed in Description.
@@ -109,6 +135,11 @@ _DURATION_RE = re.compile(
     r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
 )
 _DESCRIPTION_FORBIDDEN = re.compile(r"[^\t\n\r\x20-\x7e\xa1-\xff]")
+#: Name prefix of every custom permission set jitbot creates.
+JIT_PREFIX = "JIT-"
+# The description jitbot writes on a custom set (workflows.services), whose request id
+# stands in for the tags where ListTagsForResource is not implemented (moto).
+_JITBOT_DESCRIPTION = re.compile(r"Created by jitbot for request #(\d+)(?= of |$)")
 
 _SERVICES = ("sso-admin", "identitystore", "organizations")
 _RETRYABLE_WRITE_ERRORS = frozenset({"ThrottlingException", "ConflictException"})
@@ -211,6 +242,14 @@ def _clean_description(description: str) -> str | None:
     return text or None
 
 
+def _described_request_id(described: Mapping[str, Any]) -> int | None:
+    """The request id in a ``JIT-`` set's jitbot description, else None."""
+    if not str(described.get("Name", "")).startswith(JIT_PREFIX):
+        return None
+    match = _JITBOT_DESCRIPTION.match(str(described.get("Description") or ""))
+    return int(match.group(1)) if match else None
+
+
 def _candidate_names(name: str) -> Iterator[str]:
     """``name``, then ``name-2`` … ``name-100``, each trimmed at the end of ``name`` so
     the whole stays within :data:`MAX_PERMISSION_SET_NAME` characters."""
@@ -244,7 +283,9 @@ class IdentityCenter:
     :param instance_arn: ARN of the Identity Center instance; discovered with
         ``ListInstances`` (first instance) when not given.
     :param identity_store_id: id of its identity store (``d-…``); discovered likewise.
-    :param poll_interval: seconds between two status polls of an assignment request.
+    :param poll_interval: fixed seconds before each status poll of an assignment
+        request; default None: the schedule of :meth:`_wait` (right away, then backing
+        off to :data:`POLL_INTERVAL_MAX`, early polls only from spare quota).
     :param poll_timeout: seconds after which a request still ``IN_PROGRESS`` raises
         :class:`AssignmentTimeout`.
     :param user_cache_ttl: seconds an email -> user id answer is cached (unknown emails:
@@ -263,6 +304,17 @@ class IdentityCenter:
     :param backoff_base: first backoff delay in seconds; it doubles per attempt (capped
         at ``backoff_cap``) and is jittered between half and the full delay.
     :param backoff_cap: longest single backoff delay in seconds.
+    :param max_calls_per_second: client-side limit on the ``sso-admin`` and
+        ``identitystore`` calls together (every attempt, pages and botocore's retries
+        included), Identity Center's collective quota of 20/s by default; None or 0: no
+        limit. See :mod:`workflows.ratelimit`.
+    :param limiter: a prebuilt :class:`~workflows.ratelimit.TokenBucket` to use instead
+        (shared between adapters, or running on a test clock).
+    :param max_outstanding: most assignment changes (``CreateAccountAssignment`` /
+        ``DeleteAccountAssignment`` until their status is final) this adapter has in
+        flight at once, Identity Center's quota of 10 outstanding asynchronous
+        operations by default (IAM Identity Center quotas page); None: no cap. Further
+        :meth:`assign` / :meth:`unassign` calls wait for a slot.
 
     Thread-safe: the boto3 clients are, and the caches are guarded by a lock.
     """
@@ -274,7 +326,7 @@ class IdentityCenter:
         region: str | None = None,
         instance_arn: str | None = None,
         identity_store_id: str | None = None,
-        poll_interval: float = 1.0,
+        poll_interval: float | None = None,
         poll_timeout: float = 300.0,
         user_cache_ttl: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -283,8 +335,11 @@ class IdentityCenter:
         write_attempts: int = 5,
         backoff_base: float = 1.0,
         backoff_cap: float = 20.0,
+        max_calls_per_second: float | None = ratelimit.IDENTITY_CENTER_CALLS_PER_SECOND,
+        limiter: ratelimit.TokenBucket | None = None,
+        max_outstanding: int | None = ratelimit.IDENTITY_CENTER_OUTSTANDING_OPERATIONS,
     ) -> None:
-        if poll_interval < 0 or poll_timeout < 0 or user_cache_ttl < 0:
+        if (poll_interval or 0) < 0 or poll_timeout < 0 or user_cache_ttl < 0:
             raise ValueError("poll_interval, poll_timeout and user_cache_ttl must be >= 0")
         if write_attempts < 1:
             raise ValueError("write_attempts must be >= 1")
@@ -303,7 +358,20 @@ class IdentityCenter:
         self._write_attempts = write_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        #: the client-side limit shared by the sso-admin and identitystore clients (on
+        #: the real clock: ``sleep`` and ``clock`` above are for polls and backoff)
+        self.limiter = limiter or ratelimit.identity_center_limiter(max_calls_per_second)
+        if max_outstanding is not None and max_outstanding < 1:
+            raise ValueError("max_outstanding must be >= 1 (or None)")
+        self._outstanding: threading.BoundedSemaphore | None = (
+            threading.BoundedSemaphore(max_outstanding) if max_outstanding else None
+        )
+        self._max_outstanding = max_outstanding or ratelimit.IDENTITY_CENTER_OUTSTANDING_OPERATIONS
+        self._in_flight = 0  # assignment changes under way (holding a slot or not)
+        self._in_flight_lock = threading.Lock()
         self._clients: dict[str, Any] = dict(clients or {})
+        for service, prebuilt in self._clients.items():
+            self._limit(service, prebuilt)
         self._lock = threading.RLock()
         self._users: dict[str, _Cached] = {}
         self._permission_sets: dict[str, str] | None = None
@@ -337,8 +405,14 @@ class IdentityCenter:
                 client = self._get_session().client(
                     service, region_name=self.region, config=client_config()
                 )
+                self._limit(service, client)
                 self._clients[service] = client
             return client
+
+    def _limit(self, service: str, client: Any) -> None:
+        """Pace ``client`` with :attr:`limiter` if it calls Identity Center."""
+        if self.limiter is not None and service in ratelimit.LIMITED_SERVICES:
+            ratelimit.attach(client, self.limiter)
 
     def _discover_instance(self) -> None:
         """Fill in the instance ARN / identity store id from ``ListInstances``."""
@@ -617,7 +691,8 @@ class IdentityCenter:
         """Whether the user currently has this permission set in this account.
 
         ``ListAccountAssignments(InstanceArn, AccountId, PermissionSetArn)``, paginated,
-        looking for ``PrincipalType == "USER"`` and the ``PrincipalId``.
+        looking for the assignment's ``PrincipalType`` (``USER`` unless it says
+        otherwise) and ``PrincipalId``.
 
         :raises AwsError: the call failed.
         """
@@ -631,7 +706,7 @@ class IdentityCenter:
                 PermissionSetArn=assignment.permission_set_arn,
             ):
                 if (
-                    item.get("PrincipalType") == "USER"
+                    item.get("PrincipalType") == assignment.principal_type
                     and item.get("PrincipalId") == assignment.principal_id
                 ):
                     return True
@@ -639,11 +714,46 @@ class IdentityCenter:
             raise _wrap("sso-admin ListAccountAssignments", exc) from exc
         return False
 
+    def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Assignment]:
+        """Every assignment of ``permission_set_arn`` in account ``account_id``, users and
+        groups alike (``Assignment.principal_type`` ``"USER"`` / ``"GROUP"``), in AWS's
+        order; for the drift reconciler. Not cached.
+
+        ``ListAccountAssignments(InstanceArn, AccountId, PermissionSetArn)``, paginated.
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountAssignments.html
+
+        :raises AwsError: the call failed (the message names the account).
+        """
+        found: list[Assignment] = []
+        try:
+            for item in self._paginate(
+                "sso-admin",
+                "list_account_assignments",
+                "AccountAssignments",
+                InstanceArn=self.instance_arn,
+                AccountId=account_id,
+                PermissionSetArn=permission_set_arn,
+            ):
+                principal_id = item.get("PrincipalId")
+                if not principal_id:
+                    continue
+                found.append(
+                    Assignment(
+                        account_id=item.get("AccountId") or account_id,
+                        permission_set_arn=item.get("PermissionSetArn") or permission_set_arn,
+                        principal_id=principal_id,
+                        principal_type=item.get("PrincipalType") or "USER",
+                    )
+                )
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap(f"sso-admin ListAccountAssignments ({account_id})", exc) from exc
+        return found
+
     def assign(self, assignment: Assignment) -> None:
         """Give the user the permission set in the account, and wait until it is live.
 
         ``CreateAccountAssignment`` (``TargetType=AWS_ACCOUNT``, ``PrincipalType=USER``),
-        then ``DescribeAccountAssignmentCreationStatus`` every ``poll_interval`` seconds.
+        then ``DescribeAccountAssignmentCreationStatus``, polled as :meth:`_wait` says.
         ``ThrottlingException`` and ``ConflictException`` (another change to this
         permission set/account in progress) are retried with backoff. Idempotent: a
         conflict saying the assignment already exists counts as success once
@@ -661,7 +771,8 @@ class IdentityCenter:
         ``DeleteAccountAssignment`` then ``DescribeAccountAssignmentDeletionStatus``,
         polled like :meth:`assign`, with the same retries. An assignment that is already
         gone (``ResourceNotFoundException``, or a ``FAILED`` deletion while
-        :meth:`has_assignment` is False) counts as done.
+        :meth:`has_assignment` is False) counts as done. A ``GROUP`` assignment (found
+        by :meth:`account_assignments`) is removed the same way.
 
         :raises AssignmentFailed: the deletion ended ``FAILED`` and the assignment is
             still there.
@@ -671,6 +782,19 @@ class IdentityCenter:
         self._change(assignment, create=False)
 
     def _change(self, assignment: Assignment, *, create: bool) -> None:
+        """:meth:`_change_now` holding one of the ``max_outstanding`` slots: from before
+        the write until its status is final (or polling gave up), so this adapter never
+        has more asynchronous operations outstanding than Identity Center allows."""
+        with self._outstanding or contextlib.nullcontext():
+            with self._in_flight_lock:
+                self._in_flight += 1
+            try:
+                self._change_now(assignment, create=create)
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight -= 1
+
+    def _change_now(self, assignment: Assignment, *, create: bool) -> None:
         verb = "assign" if create else "unassign"
         operation = "CreateAccountAssignment" if create else "DeleteAccountAssignment"
         client = self._client("sso-admin")
@@ -691,7 +815,7 @@ class IdentityCenter:
             "TargetId": assignment.account_id,
             "TargetType": "AWS_ACCOUNT",
             "PermissionSetArn": assignment.permission_set_arn,
-            "PrincipalType": "USER",
+            "PrincipalType": assignment.principal_type,
             "PrincipalId": assignment.principal_id,
         }
         attempt = 0
@@ -773,8 +897,23 @@ class IdentityCenter:
         )
 
     def _wait(self, status: dict[str, Any], *, create: bool) -> dict[str, Any]:
-        """Poll the request until it leaves IN_PROGRESS or ``poll_timeout`` passes;
-        returns the last status (still IN_PROGRESS on timeout)."""
+        """Poll the request until it leaves IN_PROGRESS or ``poll_timeout`` seconds have
+        passed since the write was answered; returns the last status (still IN_PROGRESS
+        on timeout; a status already final is returned without a call).
+
+        The schedule (``poll_interval`` None, :data:`POLL_SCHEDULE`): the first poll
+        right away, then 0.25, 0.5 and 1 s after the write, then every
+        :data:`POLL_INTERVAL_MAX` (1 s). Each poll is an API call against Identity
+        Center's collective 20 calls/s, and up to 10 operations are outstanding at once
+        (IAM Identity Center quotas page): with operations of about a second, 10 writes
+        and 10 polls a second is exactly the quota, so in a mass expiry any extra poll
+        delays a revocation. The polls before the first second are therefore *early*
+        polls, made only while at most half the outstanding slots are taken and the
+        client-side limiter holds at least half its burst (quota nobody is using: a
+        lone grant then returns as soon as AWS is done), skipped while either is busy. Polls are never more than 1 s apart, so a finished
+        operation gives its outstanding slot back within a second. With
+        ``poll_interval`` set, every poll waits that long instead (no early polls).
+        """
         client = self._client("sso-admin")
         if create:
             describe = client.describe_account_assignment_creation_status
@@ -786,18 +925,42 @@ class IdentityCenter:
             operation = "DescribeAccountAssignmentDeletionStatus"
         request_id = status.get("RequestId")
         started = self._clock()
+        schedule = self._poll_schedule()
         while status.get("Status") not in ("SUCCEEDED", "FAILED"):
             if not request_id:
                 raise AwsError(f"sso-admin {operation}: AWS returned no request id")
             remaining = self.poll_timeout - (self._clock() - started)
             if remaining <= 0:
                 return status
-            self._sleep(min(self.poll_interval, remaining))
+            delay, early = next(schedule)
+            if delay > 0:
+                self._sleep(min(delay, remaining))
+            if early and not self._spare_quota():
+                continue
             try:
                 status = describe(InstanceArn=self.instance_arn, **{id_param: request_id})[key]
             except (ClientError, BotoCoreError) as exc:
                 raise _wrap(f"sso-admin {operation} ({request_id})", exc) from exc
         return status
+
+    def _poll_schedule(self) -> Iterator[tuple[float, bool]]:
+        """``(seconds to wait before the next poll, is it an early poll)``, endless."""
+        if self.poll_interval is not None:
+            while True:
+                yield self.poll_interval, False
+        yield from POLL_SCHEDULE
+        while True:
+            yield POLL_INTERVAL_MAX, False
+
+    def _spare_quota(self) -> bool:
+        """Whether an early status poll may be made now: at most half the outstanding
+        slots are taken (a mass expiry keeps them all busy, and there every early poll
+        would take a token a write or a needed poll waits for) and the client-side
+        limiter, if any, is at least half full (nobody else is using the quota)."""
+        if self._in_flight > self._max_outstanding // 2:
+            return False
+        limiter = self.limiter
+        return limiter is None or limiter.available() >= limiter.burst / 2
 
     def _backoff(self, attempt: int) -> float:
         """Delay before attempt ``attempt + 1``: exponential, capped, jittered into
@@ -981,14 +1144,24 @@ class IdentityCenter:
         return arn
 
     def delete_custom_permission_set(
-        self, permission_set_arn: str, *, request_id: int, account_ids: Iterable[str] = ()
+        self,
+        permission_set_arn: str,
+        *,
+        request_id: int,
+        account_ids: Iterable[str] = (),
+        trust_description: bool = False,
     ) -> None:
         """Delete a permission set jitbot created for request ``request_id``.
 
         1. ``ListTagsForResource``: the set must carry ``jitbot:managed=true`` and
            ``jitbot:request-id=<request_id>``. When the tags cannot be read (moto does
            not implement the call) only a set this process created for this very
-           request passes;
+           request passes, or, with ``trust_description`` and only when the endpoint
+           does not implement the call, a ``JIT-`` set whose description is the one
+           jitbot writes for this request ("Created by jitbot for request
+           #<request_id> of …", ``DescribePermissionSet``): how the drift reconciler
+           deletes, on moto, a set an earlier process left behind. Tags that can be
+           read always decide, and an access error on them never falls back;
         2. no account assignment of it may remain: ``ListAccountsForProvisionedPermissionSet``
            names the accounts it is provisioned to (plus ``account_ids``, and the
            accounts this process assigned it in, which is all moto tells), then
@@ -1028,16 +1201,26 @@ class IdentityCenter:
                 log.info("%s: already gone (%s)", what, _describe(exc))
                 self._forget(arn)
                 return
-            if created_for != request_id:
+            described_for = None
+            if created_for != request_id and trust_description and _not_implemented(exc):
+                try:
+                    described = self._describe_permission_set(instance_arn, arn)
+                except (ClientError, BotoCoreError) as described_exc:
+                    raise _wrap("sso-admin DescribePermissionSet", described_exc) from exc
+                described_for = _described_request_id(described or {})
+            if created_for != request_id and described_for != request_id:
                 raise AwsError(
                     f"{refusal}: {arn} (its tags could not be read: "
                     f"sso-admin ListTagsForResource: {_describe(exc)})",
                     code=_error_code(exc) or None,
                 ) from exc
             log.warning(
-                "%s: tags not readable (%s); this process created it for request %s",
+                "%s: tags not readable (%s); %s request %s",
                 what,
                 _describe(exc),
+                "this process created it for"
+                if created_for == request_id
+                else "its jitbot description names",
                 request_id,
             )
         else:
@@ -1165,6 +1348,82 @@ class IdentityCenter:
                 )
         return result
 
+    def jit_permission_sets(self) -> list[JitPermissionSet]:
+        """The ``JIT-`` permission sets jitbot created, with their creation time and
+        request id, for the drift reconciler (orphan sets). Not cached.
+
+        ``ListPermissionSets``, then for each set ``DescribePermissionSet`` (name,
+        ``CreatedDate``, description) and, for the ``JIT-`` ones, ``ListTagsForResource``:
+        a set is jitbot's when tagged ``jitbot:managed=true`` with a numeric
+        ``jitbot:request-id`` (``source="tags"``). When the endpoint does not implement
+        ``ListTagsForResource`` (moto; never AWS) the description jitbot writes stands
+        in: "Created by jitbot for request #<id> of <email>" (``source="description"``).
+        A ``JIT-`` set with readable tags that are not jitbot's is left out, whatever its
+        description says. Sets deleted meanwhile are skipped.
+
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribePermissionSet.html
+
+        :returns: the sets, in ``ListPermissionSets`` order; ``created_at`` is aware UTC.
+        :raises AwsError: a call failed (other than ``ListTagsForResource`` being
+            unimplemented).
+        """
+        instance_arn = self.instance_arn
+        found: list[JitPermissionSet] = []
+        step = "sso-admin ListPermissionSets"
+        try:
+            arns = list(
+                self._paginate(
+                    "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
+                )
+            )
+            for arn in arns:
+                step = f"sso-admin DescribePermissionSet ({arn})"
+                described = self._describe_permission_set(instance_arn, arn)
+                if described is None or not str(described.get("Name", "")).startswith(JIT_PREFIX):
+                    continue
+                created = described.get("CreatedDate")
+                if isinstance(created, datetime):
+                    created = (
+                        created.replace(tzinfo=UTC)
+                        if created.tzinfo is None
+                        else created.astimezone(UTC)
+                    )
+                else:
+                    created = None
+                step = f"sso-admin ListTagsForResource ({arn})"
+                try:
+                    tags: dict[str, str] | None = self._permission_set_tags(instance_arn, arn)
+                except (ClientError, NotImplementedError) as exc:
+                    if _gone(exc):
+                        continue
+                    if not _not_implemented(exc):
+                        raise
+                    tags = None
+                if tags is not None:
+                    if tags.get(MANAGED_TAG) != "true":
+                        continue
+                    try:
+                        request_id = int(tags.get(REQUEST_TAG, ""))
+                    except ValueError:
+                        log.warning(
+                            "permission set %s is tagged %s=true but %s=%r is not a request id",
+                            arn,
+                            MANAGED_TAG,
+                            REQUEST_TAG,
+                            tags.get(REQUEST_TAG),
+                        )
+                        continue
+                    source = "tags"
+                else:
+                    described_id = _described_request_id(described)
+                    if described_id is None:
+                        continue
+                    request_id, source = described_id, "description"
+                found.append(JitPermissionSet(arn, described["Name"], created, request_id, source))
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap(step, exc) from exc
+        return found
+
     def _permission_set_names(self, instance_arn: str) -> set[str]:
         """Casefolded names of the permission sets now in the instance: a fresh
         ``ListPermissionSets``, ``DescribePermissionSet`` only for ARNs not seen before.
@@ -1282,6 +1541,17 @@ class IdentityCenter:
                 self._sleep(delay)
 
     # ----------------------------------------------------------------- health
+
+    def ping(self) -> str | None:
+        """One cheap call (``sso-admin ListPermissionSets``, one result) to tell whether
+        Identity Center answers, for ``/healthz``: None when it does, else the problem."""
+        try:
+            self._client("sso-admin").list_permission_sets(
+                InstanceArn=self.instance_arn, MaxResults=1
+            )
+        except (ClientError, BotoCoreError, AwsError) as exc:
+            return f"sso-admin ListPermissionSets: {_describe(exc)}"
+        return None
 
     def check(self) -> list[str]:
         """Problems reaching what the bot needs in AWS, for ``jitbot check-config``.

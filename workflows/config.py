@@ -7,6 +7,7 @@ An example with every key (only ``accounts`` is required)::
       instance_arn: arn:aws:sso:::instance/ssoins-0123456789abcdef
       identity_store_id: d-0123456789
       portal_url: https://d-0123456789.awsapps.com/start     # optional
+      max_calls_per_second: 20    # client-side API limit (the quota); 0 or null: none
     admins: [ada@example.com]
     sso_admins: [sam@example.com]
     accounts:
@@ -18,6 +19,11 @@ An example with every key (only ``accounts`` is required)::
     approval_timeout: 24h
     allow_self_approval: false
     sweep_interval: 5s
+    lease_duration: 10s           # a dead replica's claimed work is taken over after this
+    reconcile:                    # drift reconciliation (workflows.reconcile)
+      mode: remove                # remove | report: stray assignments and orphan JIT- sets
+      interval: 10m               # how often it runs (1m to 1d)
+      orphan_grace: 15m           # leave JIT- sets younger than this alone (5m to 1d)
 
 Every problem found is reported at once in a :class:`ConfigError`, one line each, named
 by key path the way a person writes it, e.g.
@@ -32,7 +38,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -49,16 +55,20 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from workflows.durations import duration_code, parse_duration
+from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
 
 __all__ = [
     "DEFAULT_APPROVAL_TIMEOUT",
     "DEFAULT_DURATIONS",
+    "DEFAULT_ORPHAN_GRACE",
+    "DEFAULT_RECONCILE_INTERVAL",
     "DEFAULT_SWEEP_INTERVAL",
     "ROLES",
     "AccountConfig",
     "Config",
     "ConfigError",
     "IdentityCenterConfig",
+    "ReconcileConfig",
     "load_config",
     "parse_config",
 ]
@@ -73,6 +83,17 @@ DEFAULT_APPROVAL_TIMEOUT = timedelta(hours=24)
 DEFAULT_SWEEP_INTERVAL = timedelta(seconds=5)
 SWEEP_INTERVAL_MIN = timedelta(seconds=1)
 SWEEP_INTERVAL_MAX = timedelta(minutes=5)
+#: How often drift reconciliation runs, when not configured, and the range allowed
+#: (each run lists the assignments of every managed account and permission set).
+DEFAULT_RECONCILE_INTERVAL = timedelta(minutes=10)
+RECONCILE_INTERVAL_MIN = timedelta(minutes=1)
+RECONCILE_INTERVAL_MAX = timedelta(days=1)
+#: How old a ``JIT-`` permission set must be before the reconciler may call it an
+#: orphan, and the range allowed: a grant in progress creates its set before assigning
+#: it, and an assignment may take minutes (the AWS adapter waits up to 300 s).
+DEFAULT_ORPHAN_GRACE = timedelta(minutes=15)
+ORPHAN_GRACE_MIN = timedelta(minutes=5)
+ORPHAN_GRACE_MAX = timedelta(days=1)
 
 #: Every role :meth:`Config.role_of` can return.
 ROLES = frozenset({"admin", "sso_admin", "owner"})
@@ -227,6 +248,23 @@ def _check_slash_command(value: object) -> str:
     return text
 
 
+def _check_calls_per_second(value: object) -> float | None:
+    """``max_calls_per_second``: a number >= 0; 0 and null mean no limit (None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _error(
+            "calls_per_second",
+            f"must be a number of calls per second (e.g. 20), or 0 for no limit, got "
+            f"{_kind(value)}",
+        )
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        raise _error(
+            "calls_per_second", f"must be 0 (no limit) or more calls per second, got {value}"
+        )
+    return float(value) or None
+
+
 def _strip_or_none(value: object) -> object:
     if isinstance(value, str):
         return value.strip() or None
@@ -252,6 +290,13 @@ class IdentityCenterConfig(BaseModel):
     ``d-0123456789``; ``portal_url``, the AWS access portal, is an optional http(s) URL.
     Each may be omitted: the instance and its identity store are then found with
     sso-admin ``ListInstances`` (the first instance).
+
+    ``max_calls_per_second`` is jitbot's own limit on its sso-admin and identitystore
+    calls together (:mod:`workflows.ratelimit`): by default Identity Center's collective
+    quota of 20 calls a second (IAM Identity Center quotas page,
+    https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html); set it to
+    the quota if AWS raised yours, or lower when other tools share the quota. ``0`` or
+    ``null`` turns it off (None).
     """
 
     model_config = _MODEL_CONFIG
@@ -277,6 +322,9 @@ class IdentityCenterConfig(BaseModel):
         | None
     ) = None
     portal_url: Annotated[str, BeforeValidator(_check_url)] | None = None
+    max_calls_per_second: Annotated[float | None, BeforeValidator(_check_calls_per_second)] = (
+        IDENTITY_CENTER_CALLS_PER_SECOND
+    )
 
     @model_validator(mode="after")
     def _both_ids_or_neither(self) -> IdentityCenterConfig:
@@ -328,6 +376,64 @@ class CustomSetsConfig(BaseModel):
         return value
 
 
+def _in_range(name: str, value: timedelta, low: timedelta, high: timedelta) -> timedelta:
+    if not low <= value <= high:
+        raise _error(
+            name,
+            f"must be between {duration_code(low)} and {duration_code(high)}, "
+            f"got {duration_code(value)}",
+        )
+    return value
+
+
+class ReconcileConfig(BaseModel):
+    """``reconcile:``: drift reconciliation (:mod:`workflows.reconcile`), run every
+    ``interval`` and by ``jitbot reconcile``.
+
+    ``mode``: ``remove`` (default) deletes account assignments of managed permission
+    sets that no active grant stands behind, and deletes orphan ``JIT-`` permission
+    sets; ``report`` only audits them and tells the admins, changing nothing in AWS.
+    In both modes a grant whose assignment was removed outside jitbot is marked
+    Revoked and its requester and approvers are told (that only records what AWS
+    already did). ``interval``: 1 minute to 1 day, default 10 minutes.
+    ``orphan_grace``: a ``JIT-`` set younger than this (by its AWS creation time) may
+    belong to a grant in progress and is left alone; 5 minutes to 1 day, default 15
+    minutes.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    mode: Literal["remove", "report"] = "remove"
+    interval: Duration = DEFAULT_RECONCILE_INTERVAL
+    orphan_grace: Duration = DEFAULT_ORPHAN_GRACE
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _remove_or_report(cls, value: object) -> str:
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text not in ("remove", "report"):
+            shown = f'"{value}"' if isinstance(value, str) else _kind(value)
+            raise _error("reconcile_mode", f"must be remove or report, got {shown}")
+        return text
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range(
+            "reconcile_interval", value, RECONCILE_INTERVAL_MIN, RECONCILE_INTERVAL_MAX
+        )
+
+    @field_validator("orphan_grace")
+    @classmethod
+    def _grace_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range("orphan_grace", value, ORPHAN_GRACE_MIN, ORPHAN_GRACE_MAX)
+
+    @property
+    def report_only(self) -> bool:
+        """True in ``report`` mode: nothing is changed in AWS."""
+        return self.mode == "report"
+
+
 class Config(BaseModel):
     """The whole configuration file. Durations are :class:`~datetime.timedelta` values.
 
@@ -348,7 +454,11 @@ class Config(BaseModel):
     approval_timeout: Duration = DEFAULT_APPROVAL_TIMEOUT
     allow_self_approval: bool = False
     sweep_interval: Duration = DEFAULT_SWEEP_INTERVAL
+    # how long a replica's claim on work (an account assignment, an outbox entry) holds
+    # without its heartbeat: a dead replica's work is taken over after this (design §5)
+    lease_duration: Duration = timedelta(seconds=10)
     custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
 
     @field_validator("accounts")
     @classmethod
@@ -394,6 +504,11 @@ class Config(BaseModel):
                 f"{duration_code(SWEEP_INTERVAL_MAX)}, got {duration_code(interval)}",
             )
         return interval
+
+    @field_validator("lease_duration")
+    @classmethod
+    def _lease_in_range(cls, lease: timedelta) -> timedelta:
+        return _in_range("lease_duration", lease, timedelta(seconds=3), timedelta(minutes=5))
 
     def account(self, account_id: str) -> AccountConfig | None:
         """The configured account with this 12-digit id, or ``None``."""
@@ -491,6 +606,7 @@ _MODELS_AT: dict[tuple[Any, ...], type[BaseModel]] = {
     (): Config,
     ("identity_center",): IdentityCenterConfig,
     ("accounts", int): AccountConfig,
+    ("reconcile",): ReconcileConfig,
 }
 
 

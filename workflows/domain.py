@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from workflows.states import LABELS, Status
 
@@ -106,6 +107,8 @@ class NoticeKind(StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     REVOKE_FAILED = "revoke_failed"
+    # the assignment was removed outside jitbot before the session's end (reconciler)
+    ASSIGNMENT_VANISHED = "assignment_vanished"
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,71 @@ class Notice:
     kind: NoticeKind
     detail: str | None = None
     by: str | None = None  # the person who caused it, when not the reviewer
+    # an ending whose account assignment stays for another active grant of the same
+    # person, permission set and account (so the access itself did not end)
+    kept: bool = False
+
+
+class OutgoingKind(StrEnum):
+    """What an outbox entry asks the notifier to do (see :mod:`workflows.outbox`)."""
+
+    THREAD = "thread"  # DM the requester the request: the root of their thread
+    APPROVAL = "approval"  # DM one approver the request with its buttons
+    REFRESH = "refresh"  # re-render every root from the request's current state
+    ANNOUNCE = "announce"  # reply in each thread of the request
+    ALERT = "alert"  # DM every admin a text
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Slack notice, written to the outbox in the transaction of the state change
+    it tells about, and delivered afterwards by :mod:`workflows.outbox`.
+
+    ``payload`` is plain JSON data: ``email``/``role``/``last`` for APPROVAL, ``kind``/
+    ``detail``/``by`` (a :class:`Notice`) for ANNOUNCE, ``text`` for ALERT.
+    """
+
+    kind: OutgoingKind
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def thread(cls) -> Outgoing:
+        return cls(OutgoingKind.THREAD)
+
+    @classmethod
+    def approval(cls, email: str, role: Role, *, last: bool) -> Outgoing:
+        """``last``: the last approver of its stage, where "nobody reachable" is judged."""
+        return cls(OutgoingKind.APPROVAL, {"email": email, "role": role.value, "last": last})
+
+    @classmethod
+    def refresh(cls) -> Outgoing:
+        return cls(OutgoingKind.REFRESH)
+
+    @classmethod
+    def announce(cls, notice: Notice) -> Outgoing:
+        payload = {"kind": notice.kind.value, "detail": notice.detail, "by": notice.by}
+        if notice.kept:
+            payload["kept"] = True
+        return cls(OutgoingKind.ANNOUNCE, payload)
+
+    @classmethod
+    def alert(cls, text: str) -> Outgoing:
+        return cls(OutgoingKind.ALERT, {"text": text})
+
+    @property
+    def notice(self) -> Notice:
+        """The notice of an ANNOUNCE entry."""
+        return Notice(
+            NoticeKind(self.payload["kind"]),
+            self.payload.get("detail"),
+            self.payload.get("by"),
+            bool(self.payload.get("kept")),
+        )
+
+
+def changed(notice: Notice) -> list[Outgoing]:
+    """What every status change sends: re-rendered roots, then one reply per thread."""
+    return [Outgoing.refresh(), Outgoing.announce(notice)]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The ports the services talk through: storage, Identity Center and Slack notices.
 
-Real adapters: :class:`storage.store.SqlStore`, :class:`workflows.aws.IdentityCenter`,
-:class:`bot.notifier.SlackNotifier`. Each is a ``Protocol`` so tests can pass fakes.
+Real adapters: :class:`storage.store.SqlStore` and :class:`workflows.aws.IdentityCenter`.
+Slack is not a port of the services: they write notices to the outbox, delivered by
+:mod:`workflows.outbox` through :class:`bot.notifier.SlackNotifier`. Each port is a
+``Protocol`` so tests can pass fakes.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from workflows.domain import (
     GrantedSession,
     MessageRef,
     NewRequest,
-    Notice,
+    Outgoing,
     Review,
-    Role,
 )
 from workflows.states import Status
 
@@ -46,7 +47,7 @@ class Store(Protocol):
     """Requests, reviews, sessions, message roots and audit events. Each method is one
     transaction."""
 
-    def add_request(self, new: NewRequest) -> AccessRequest: ...
+    def add_request(self, new: NewRequest, outbox: Sequence[Outgoing] = ()) -> AccessRequest: ...
 
     def get(self, request_id: int) -> AccessRequest | None: ...
 
@@ -62,6 +63,7 @@ class Store(Protocol):
         detail: dict[str, Any] | None = None,
         review: Review | None = None,
         session: GrantedSession | None = None,
+        outbox: Sequence[Outgoing] = (),
     ) -> bool:
         """Compare-and-set the status; write the review/session and one audit event
         in the same transaction. False (and nothing written) if the status was not
@@ -77,7 +79,20 @@ class Store(Protocol):
         action: str,
         now: datetime,
         detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
     ) -> None: ...
+
+    def enqueue(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+        """Add Slack notices to the outbox (delivered by :mod:`workflows.outbox`)."""
+        ...
+
+    def claim_lease(self, key: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Take ``key`` for ``holder`` until ``until`` unless another live holder has it."""
+        ...
+
+    def release_lease(self, key: str, holder: str) -> None: ...
+
+    def set_permission_set_arn(self, request_id: int, arn: str) -> None: ...
 
     def with_status(self, status: Status) -> list[AccessRequest]: ...
 
@@ -158,27 +173,29 @@ class AccessGranter(Protocol):
     ) -> str: ...
 
     def delete_custom_permission_set(
-        self, permission_set_arn: str, *, request_id: int, account_ids: Sequence[str] = ()
-    ) -> None: ...
-
-
-class Notifier(Protocol):
-    """Slack as the services need it: roots of threads, updates and replies."""
-
-    def post_request_thread(self, request: AccessRequest) -> MessageRef | None: ...
-
-    def post_approval_request(
-        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
-    ) -> MessageRef | None:
-        """DM one approver the request; ``role`` is the stage their message is for."""
+        self,
+        permission_set_arn: str,
+        *,
+        request_id: int,
+        account_ids: Sequence[str] = (),
+        trust_description: bool = False,
+    ) -> None:
+        """``trust_description``: where tags cannot be read (moto), a ``JIT-`` set whose
+        description is jitbot's for ``request_id`` may be deleted (the reconciler)."""
         ...
 
-    def refresh(self, request: AccessRequest) -> None:
-        """Re-render every root message of the request from its current state."""
+    # -- the drift reconciler (workflows.reconcile) --
+
+    def has_assignment(self, assignment: Any) -> bool:
+        """Whether the assignment (an :class:`~workflows.assignments.Assignment`) exists."""
         ...
 
-    def announce(self, request: AccessRequest, notice: Notice) -> None:
-        """Tell the request's threads what happened (the notifier words it)."""
+    def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Any]:
+        """Every assignment (users and groups) of a permission set in an account, as
+        :class:`~workflows.assignments.Assignment` values."""
         ...
 
-    def alert_admins(self, text: str) -> None: ...
+    def jit_permission_sets(self) -> list[Any]:
+        """jitbot's ``JIT-`` permission sets, as
+        :class:`~workflows.assignments.JitPermissionSet` values."""
+        ...

@@ -9,11 +9,16 @@ or by the sweep for work left half-done (APPROVED but not ACTIVE after a crash).
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
-from collections.abc import Callable, Mapping
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from workflows.assignments import Assignment, AssignmentFailed, AwsError
 from workflows.catalog import Catalog, CatalogAccount
@@ -27,10 +32,12 @@ from workflows.domain import (
     NewRequest,
     Notice,
     NoticeKind,
+    Outgoing,
     Person,
     Review,
     Role,
     Stage,
+    changed,
 )
 from workflows.durations import iso8601_duration
 from workflows.errors import (
@@ -41,9 +48,9 @@ from workflows.errors import (
     WorkflowError,
 )
 from workflows.policy import check_can_decide, may_end_own, may_revoke, route_approvers
-from workflows.ports import AccessGranter, Notifier, Store
+from workflows.ports import AccessGranter, Store
 from workflows.states import PENDING_STATUSES, Event, Status, next_status
-from workflows.validation import RequestForm, validate_form
+from workflows.validation import RequestForm, check_reason, validate_form
 
 log = logging.getLogger("jitbot.workflows")
 
@@ -69,7 +76,6 @@ class Services:
     catalog: Catalog
     store: Store
     aws: AccessGranter
-    notifier: Notifier
     wake_at: Callable[[datetime], None] = lambda when: None
     # due sessions ended at once by a sweep (Identity Center: 10 outstanding operations)
     parallel_revokes: int = 10
@@ -77,6 +83,18 @@ class Services:
     standard_policies: Callable[[CatalogAccount], Mapping[str, StandardSetPolicies]] = (
         lambda account: {}
     )
+    # called after notices were written to the outbox, to have them delivered now
+    kick: Callable[[], None] = lambda: None
+    # told how long each AWS grant ("grant") and revoke ("revoke") took, in seconds
+    on_timing: Callable[[str, float], None] = lambda what, seconds: None
+    # this replica's name in leases, how long a lease holds unless renewed, and the
+    # (real, UTC) clock leases are measured by
+    holder: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
+    lease: timedelta = timedelta(seconds=15)
+    lease_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _revoke_alerted: set[int] = field(default_factory=set)
     _locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -133,37 +151,25 @@ class Services:
                 custom=custom,
                 status=Status.PENDING if custom is None else Status.PENDING_OWNER,
                 session_limit=self.catalog.session_limits.get(valid.permission_set_name),
-            )
+            ),
+            # the threads: the requester's root, then one DM per approver (whoever can't
+            # be reached in Slack is found out at delivery; see workflows.outbox)
+            outbox=[
+                Outgoing.thread(),
+                *(
+                    Outgoing.approval(email, Role.APPROVER, last=i == len(routing.emails) - 1)
+                    for i, email in enumerate(routing.emails)
+                ),
+                *(
+                    [Outgoing.announce(Notice(NoticeKind.SENT_TO_ADMINS))]
+                    if routing.fell_back
+                    else []
+                ),
+            ],
         )
-        # each root is stored as soon as it is posted: an approver may click at once
-        root = self.notifier.post_request_thread(request)
-        if root is not None:
-            self.store.add_messages(request.id, [root])
-        sent = []
-        for email in routing.emails:
-            ref = self.notifier.post_approval_request(request, email)
-            if ref is not None:
-                self.store.add_messages(request.id, [ref])
-            sent.append(ref)
-        request = self._reload(request.id)
+        self.kick()
         if routing.fell_back:
             self.store.audit(request.id, "jitbot", "routed_to_admins", now)
-            self.notifier.announce(request, Notice(NoticeKind.SENT_TO_ADMINS))
-        if not any(sent):
-            # Nobody can click Approve: say so now rather than let it sit in Pending.
-            self.store.audit(
-                request.id,
-                "jitbot",
-                "approvers_unreachable",
-                now,
-                {"approvers": list(routing.emails)},
-            )
-            self.notifier.announce(request, Notice(NoticeKind.APPROVERS_UNREACHABLE))
-            self.notifier.alert_admins(
-                f"Request #{request.id} ({requester.email} on {request.account_label}) could "
-                f"not be sent to any approver in Slack: {', '.join(routing.emails)}. Check "
-                "that these people are in the workspace (`jitbot check-config`)."
-            )
         self.wake_at(request.approval_deadline)
         return request
 
@@ -185,40 +191,46 @@ class Services:
         Raises:
             UnknownRequest, NotAuthorized, AlreadyDecided.
         """
+        comment = check_reason(comment)
         request = self._get(request_id)
         check_can_decide(self.config, request, actor)
         event = Event.APPROVE if approve else Event.REJECT
-        comment = (comment or "").strip() or None
         stage = STAGES.get(request.status, Stage.SINGLE)
         decision = Decision.APPROVED if approve else Decision.REJECTED
         review = Review(stage, decision, actor, now, comment)
-        won = request.status in PENDING_STATUSES and self.store.transition(
+        to_status = (
+            next_status(request.status, event) if request.status in PENDING_STATUSES else None
+        )
+        if to_status == Status.PENDING_ADMIN:
+            notices = [
+                *changed(Notice(NoticeKind.OWNER_APPROVED, comment)),
+                *self._admin_stage(request, actor),
+            ]
+        elif approve:
+            notices = changed(Notice(NoticeKind.APPROVED, comment))
+        else:
+            notices = changed(Notice(NoticeKind.REJECTED, comment))
+        won = to_status is not None and self.store.transition(
             request.id,
             request.status,
-            next_status(request.status, event),
+            to_status,
             now=now,
             actor=actor.email,
             action=review.decision.value if stage == Stage.SINGLE else f"{stage}_{decision}",
             detail={"comment": comment} if comment else None,
             review=review,
+            outbox=notices,
         )
         if not won:
-            raise AlreadyDecided(self._already_decided_text(self._reload(request.id)))
-        request = self._reload(request.id)
-        self.notifier.refresh(request)
-        if request.status == Status.PENDING_ADMIN:
-            self.notifier.announce(request, Notice(NoticeKind.OWNER_APPROVED, comment))
-            self._send_to_admin_stage(request, actor, now)
+            raise AlreadyDecided(self._already_decided_text(self._reload(request.id), actor))
+        self.kick()
+        if to_status != Status.APPROVED:
             return self._reload(request.id)
-        if not approve:
-            self.notifier.announce(request, Notice(NoticeKind.REJECTED, comment))
-            return request
-        # the grant goes first; "Approved by" is told once AWS has answered
-        return self.grant(request.id, now, first=Notice(NoticeKind.APPROVED, comment))
+        return self.grant(request.id, now)
 
-    def _send_to_admin_stage(self, request: AccessRequest, owner: Person, now: datetime) -> None:
-        """DM the SSO admins and admins (not the requester, not the owner who approved)
-        the custom request for its final approval."""
+    def _admin_stage(self, request: AccessRequest, owner: Person) -> list[Outgoing]:
+        """The DMs that take a custom request to the SSO admins and admins (not the
+        requester, not the owner who approved) for its final approval."""
         people = {owner.email.lower()}
         if not self.config.allow_self_approval:
             people.add(request.requester.email.lower())
@@ -227,28 +239,24 @@ class Services:
             for e in dict.fromkeys([*self.config.sso_admins, *self.config.admins])
             if e not in people
         ]
-        refs = [
-            self.notifier.post_approval_request(request, email, Role.ADMIN_APPROVER)
-            for email in emails
+        if not emails:
+            return [
+                Outgoing.alert(
+                    f"Custom request #{request.id} ({request.requester.email} on "
+                    f"{request.account_label}) needs an SSO admin's approval, but there is "
+                    "no SSO admin or admin other than its owner approver."
+                )
+            ]
+        return [
+            Outgoing.approval(email, Role.ADMIN_APPROVER, last=i == len(emails) - 1)
+            for i, email in enumerate(emails)
         ]
-        self.store.add_messages(request.id, [r for r in refs if r is not None])
-        if not any(refs):
-            self.store.audit(
-                request.id,
-                "jitbot",
-                "approvers_unreachable",
-                now,
-                {"stage": "admin", "approvers": emails},
-            )
-            self.notifier.alert_admins(
-                f"Custom request #{request.id} ({request.requester.email} on "
-                f"{request.account_label}) needs an SSO admin's approval, but no SSO admin "
-                "or admin other than its owner approver could be reached in Slack."
-            )
 
     @staticmethod
-    def _already_decided_text(request: AccessRequest) -> str:
+    def _already_decided_text(request: AccessRequest, actor: Person | None = None) -> str:
         review = request.decision
+        if review is not None and actor is not None and review.reviewer.email == actor.email:
+            return f"You already {review.decision.value} this request."
         if review is not None:
             return (
                 f"This request was already {review.decision.value} by {review.reviewer.name} "
@@ -258,23 +266,20 @@ class Services:
 
     # -- grant ----------------------------------------------------------------------
 
-    def grant(
-        self, request_id: int, now: datetime, *, first: Notice | None = None
-    ) -> AccessRequest:
+    def grant(self, request_id: int, now: datetime) -> AccessRequest:
         """Create the account assignment of an Approved request and make it Active.
 
-        Safe to call again for the same request (after a crash, from the sweep): the
-        assignment is idempotent and only the caller that moves Approved -> Active
-        announces it. A FAILED status or an AWS error makes the request Failed and is
-        told to the requester and approvers. ``first`` (the approval) is told before the
-        outcome, after the AWS calls, so Slack traffic does not delay the grant.
+        Safe to call again for the same request (after a crash, from the sweep, from
+        another replica): the work is done under the assignment's lease, the assignment
+        is idempotent, and only the caller that moves Approved -> Active tells about it.
+        A FAILED status or an AWS error makes the request Failed, told to the requester
+        and approvers. When another replica holds the lease, nothing is done here and the
+        request is returned as it is (that replica, or a later sweep, finishes it).
         """
         request = self._get(request_id)
-        with self._lock_for(request):
+        with self.assignment_guard(*self._key(request)) as held:
             request = self._reload(request_id)
-            if request.status != Status.APPROVED:
-                if first is not None:
-                    self.notifier.announce(request, first)
+            if not held or request.status != Status.APPROVED:
                 return request
             try:
                 if request.custom is not None and not request.permission_set_arn:
@@ -282,7 +287,9 @@ class Services:
                 # An overlapping active grant of the same assignment already holds it;
                 # creating it again would be a no-op in AWS (and a duplicate in moto).
                 if self.store.other_active_grants(request, now) == 0:
+                    started = time.monotonic()
                     self.aws.assign(assignment_of(request))
+                    self.on_timing("grant", time.monotonic() - started)
             except AwsError as exc:
                 log.warning("grant of request %s failed: %s", request.id, exc)
                 if not isinstance(exc, AssignmentFailed) and request.permission_set_arn:
@@ -291,7 +298,7 @@ class Services:
                     self._undo_uncertain_assignment(request, now)
                 if request.custom is not None and request.permission_set_arn:
                     self._delete_custom_set(request, now)
-                if self.store.transition(
+                self.store.transition(
                     request.id,
                     Status.APPROVED,
                     Status.FAILED,
@@ -299,12 +306,9 @@ class Services:
                     actor="jitbot",
                     action="grant_failed",
                     detail={"reason": str(exc)},
-                ):
-                    request = self._reload(request.id)
-                    self.notifier.refresh(request)
-                    if first is not None:
-                        self.notifier.announce(request, first)
-                    self.notifier.announce(request, Notice(NoticeKind.GRANT_FAILED, str(exc)))
+                    outbox=changed(Notice(NoticeKind.GRANT_FAILED, str(exc))),
+                )
+                self.kick()
                 return self._reload(request.id)
             session = GrantedSession(granted_at=now, expires_at=now + request.duration)
             if self.store.transition(
@@ -315,13 +319,10 @@ class Services:
                 actor="jitbot",
                 action="granted",
                 session=session,
-                detail={"expires_at": session.expires_at.isoformat()},
+                detail={"expires_at": session.expires_at.isoformat(), "replica": self.holder},
+                outbox=changed(Notice(NoticeKind.GRANTED)),
             ):
-                request = self._reload(request.id)
-                self.notifier.refresh(request)
-                if first is not None:
-                    self.notifier.announce(request, first)
-                self.notifier.announce(request, Notice(NoticeKind.GRANTED))
+                self.kick()
                 self.wake_at(session.expires_at)
             return self._reload(request.id)
 
@@ -343,27 +344,39 @@ class Services:
         so a session never shows as ended while its assignment exists. If the same
         principal holds another active grant of the same permission set on the same
         account, the assignment stays for it. A failed delete leaves the request Active
-        (the sweep retries) and alerts the admins.
+        (the sweep retries) and alerts the admins once. The work is done under the
+        assignment's lease: when another replica holds it, nothing is done here and the
+        request is returned still Active (that replica ends it).
         """
         request = self._get(request_id)
-        with self._lock_for(request):
+        with self.assignment_guard(*self._key(request)) as held:
             request = self._reload(request_id)
-            if request.status != Status.ACTIVE:
+            if not held or request.status != Status.ACTIVE:
                 return request
             shared = self.store.other_active_grants(request, now) > 0
             if not shared:
                 try:
+                    started = time.monotonic()
                     self.aws.unassign(assignment_of(request))
+                    self.on_timing("revoke", time.monotonic() - started)
                 except AwsError as exc:
                     log.error("revoke of request %s failed, will retry: %s", request.id, exc)
-                    self.store.audit(
-                        request.id, "jitbot", "revoke_failed", now, {"reason": str(exc)}
-                    )
-                    self.notifier.alert_admins(
+                    first = request.id not in self._revoke_alerted
+                    self._revoke_alerted.add(request.id)
+                    alert = Outgoing.alert(
                         f"Removing the access of request #{request.id} "
                         f"({request.requester.email} on {request.account_label}, "
                         f"{request.permission_set_name}) failed and will be retried: {exc}"
                     )
+                    self.store.audit(
+                        request.id,
+                        "jitbot",
+                        "revoke_failed",
+                        now,
+                        {"reason": str(exc)},
+                        outbox=[alert] if first else [],
+                    )
+                    self.kick()
                     return request
                 if request.custom is not None:
                     self._delete_custom_set(request, now)
@@ -381,11 +394,11 @@ class Services:
                 actor=actor,
                 action=to_status.value,
                 session=ended,
-                detail={"assignment_kept_for_overlapping_grant": shared},
+                detail={"assignment_kept_for_overlapping_grant": shared, "replica": self.holder},
+                outbox=changed(replace(notice or Notice(NoticeKind.EXPIRED), kept=shared)),
             ):
-                request = self._reload(request.id)
-                self.notifier.refresh(request)
-                self.notifier.announce(request, notice or Notice(NoticeKind.EXPIRED))
+                self._revoke_alerted.discard(request.id)
+                self.kick()
             return self._reload(request.id)
 
     def revoke(
@@ -401,7 +414,7 @@ class Services:
         refusal = may_revoke(self.config, request, actor)
         if refusal:
             raise NotAuthorized(f"You can't revoke this session: {refusal}.")
-        reason = (reason or "").strip() or None
+        reason = check_reason(reason)
         end_reason = f"revoked by {actor.name}" + (f": {reason}" if reason else "")
         notice = Notice(NoticeKind.REVOKED, reason, by=actor.name)
         return self._end_early(request, now, actor, end_reason, notice)
@@ -439,8 +452,8 @@ class Services:
         )
         if ended.status == Status.ACTIVE:
             raise WorkflowError(
-                "AWS did not remove the access yet; jitbot keeps retrying and the admins "
-                "have been alerted."
+                "AWS did not remove the access yet; jitbot keeps retrying it and the admins "
+                "have been alerted. The session shows as ended once AWS confirms."
             )
         return ended
 
@@ -461,13 +474,12 @@ class Services:
             now=now,
             actor=actor.email,
             action="cancelled",
+            outbox=changed(Notice(NoticeKind.CANCELLED, by=actor.name)),
         )
         if not won:
             raise AlreadyDecided(self._already_decided_text(self._reload(request.id)))
-        request = self._reload(request.id)
-        self.notifier.refresh(request)
-        self.notifier.announce(request, Notice(NoticeKind.CANCELLED, by=actor.name))
-        return request
+        self.kick()
+        return self._reload(request.id)
 
     def time_out(self, request_id: int, now: datetime) -> AccessRequest:
         """A pending request whose approval window passed becomes Expired (TIMED_OUT)."""
@@ -479,10 +491,9 @@ class Services:
             now=now,
             actor="jitbot",
             action="timed_out",
+            outbox=changed(Notice(NoticeKind.TIMED_OUT)),
         ):
-            request = self._reload(request.id)
-            self.notifier.refresh(request)
-            self.notifier.announce(request, Notice(NoticeKind.TIMED_OUT))
+            self.kick()
         return self._reload(request.id)
 
     # -- sweep ----------------------------------------------------------------------
@@ -548,11 +559,13 @@ class Services:
         try:
             self.aws.unassign(assignment_of(request))
         except AwsError as exc:
-            self.store.audit(request.id, "jitbot", "undo_failed", now, {"reason": str(exc)})
-            self.notifier.alert_admins(
+            alert = Outgoing.alert(
                 f"Request #{request.id} failed and its account assignment could not be "
                 f"confirmed removed ({exc}). Check {request.account_label} for "
                 f"{request.requester.email} / {request.permission_set_name}."
+            )
+            self.store.audit(
+                request.id, "jitbot", "undo_failed", now, {"reason": str(exc)}, outbox=[alert]
             )
 
     def _delete_custom_set(self, request: AccessRequest, now: datetime) -> None:
@@ -573,19 +586,26 @@ class Services:
             )
         except AwsError as exc:
             log.error("deleting the custom set of request %s failed: %s", request.id, exc)
+            alert = Outgoing.alert(
+                f"The permission set {request.custom.name if request.custom else ''} of "
+                f"request #{request.id} could not be deleted and is left over: {exc}"
+            )
             self.store.audit(
                 request.id,
                 "jitbot",
                 "custom_set_delete_failed",
                 now,
                 {"permission_set_arn": request.permission_set_arn, "reason": str(exc)},
-            )
-            self.notifier.alert_admins(
-                f"The permission set {request.custom.name if request.custom else ''} of "
-                f"request #{request.id} could not be deleted and is left over: {exc}"
+                outbox=[alert],
             )
 
     # -- helpers --------------------------------------------------------------------
+
+    def tell(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+        """Queue Slack notices that go with no state change (alerts, say) and have them
+        delivered (see :mod:`workflows.outbox`)."""
+        self.store.enqueue(request_id, items, now)
+        self.kick()
 
     def _get(self, request_id: int) -> AccessRequest:
         request = self.store.get(request_id)
@@ -596,9 +616,28 @@ class Services:
     def _reload(self, request_id: int) -> AccessRequest:
         return self._get(request_id)
 
-    def _lock_for(self, request: AccessRequest) -> threading.Lock:
-        """One lock per (principal, account, permission set): a grant and a revoke of the
-        same assignment never interleave in this process."""
-        key = (request.principal_id, request.account_id, request.permission_set_arn)
+    @contextmanager
+    def assignment_guard(
+        self, principal_id: str, account_id: str, permission_set_arn: str
+    ) -> Iterator[bool]:
+        """Hold the right to change one account assignment (grants, revokes and the
+        reconciler all take it). Yields True when held; False means another replica is
+        working on it, so the caller should leave it alone for now."""
+        key = (principal_id, account_id, permission_set_arn)
         with self._locks_guard:
-            return self._locks.setdefault(key, threading.Lock())
+            lock = self._locks.setdefault(key, threading.Lock())
+        name = "assignment:" + "/".join(key)
+        with lock:
+            now = self.lease_clock()
+            if not self.store.claim_lease(name, self.holder, now, now + self.lease):
+                log.info("%s is leased by another replica; leaving it to them", name)
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                self.store.release_lease(name, self.holder)
+
+    @staticmethod
+    def _key(request: AccessRequest) -> tuple[str, str, str]:
+        return (request.principal_id, request.account_id, request.permission_set_arn)

@@ -14,6 +14,24 @@ from workflows.errors import InvalidRequest
 
 MIN_JUSTIFICATION = 10  # characters; "Justification (minimum 10 characters)" in the docs
 MAX_JUSTIFICATION = 2000
+#: The longest reason a reviewer may give (reject, revoke): the modals' ``max_length``,
+#: checked here too because a forged submission skips Slack's client.
+MAX_REASON = 1000
+
+
+def check_reason(reason: str | None) -> str | None:
+    """A reject or revoke reason, stripped (None when empty).
+
+    Raises:
+        InvalidRequest: ``{"reason": ...}`` when it is longer than :data:`MAX_REASON`.
+    """
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidRequest(
+            {"reason": f"Keep the reason to {MAX_REASON} characters (it has {len(reason)})."}
+        )
+    return reason
+
 
 FIELD_ACCOUNT = "account"
 FIELD_PERMISSION_SET = "permission_set"

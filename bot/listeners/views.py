@@ -12,7 +12,7 @@ from bot import ids
 from bot.listeners.common import guarded, on_form, tell
 from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
-from workflows.validation import RequestForm
+from workflows.validation import RequestForm, check_reason
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -112,8 +112,13 @@ def register(app: App, rt: Runtime) -> None:
     def on_reject_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        ack()
         reason = state_value(view, ids.BLOCK_REJECT_REASON, ids.ACTION_REJECT_REASON)
+        try:
+            check_reason(reason)
+        except InvalidRequest as exc:
+            ack(response_action="errors", errors={ids.BLOCK_REJECT_REASON: exc.errors["reason"]})
+            return
+        ack()
         on_form(
             rt,
             body,

@@ -148,6 +148,17 @@ def requester_message(request: AccessRequest) -> dict[str, Any]:
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
+def _what_happened(request: AccessRequest, notice: Notice) -> str:
+    """The end of a session in words: removed, or kept for an overlapping grant."""
+    access = f"{request.permission_set_name} on {request.account_label}"
+    if notice.kept:
+        return (
+            f"this request's access ended, but {access} stays assigned for another active "
+            "request of the same person, until that one ends."
+        )
+    return f"{access} has been removed."
+
+
 def notice_text(
     request: AccessRequest,
     notice: Notice,
@@ -209,18 +220,18 @@ def notice_text(
             assert session is not None
             return (
                 f":black_circle: Access expired {slack_date(session.ended_at or session.expires_at)}: "
-                f"{request.permission_set_name} on {request.account_label} has been removed."
+                + _what_happened(request, notice)
             )
         case NoticeKind.REVOKED:
             why = f" (“{notice.detail}”)" if notice.detail else ""
             return (
                 f":no_entry: Access revoked by {notice.by or 'an approver'}{why}: "
-                f"{request.permission_set_name} on {request.account_label} has been removed."
+                + _what_happened(request, notice)
             )
         case NoticeKind.RELEASED:
             return (
                 f":black_circle: Access released early by {notice.by or 'the requester'}: "
-                f"{request.permission_set_name} on {request.account_label} has been removed."
+                + _what_happened(request, notice)
             )
         case NoticeKind.CANCELLED:
             return f":heavy_minus_sign: Cancelled by {notice.by or 'the requester'}."
@@ -233,3 +244,15 @@ def notice_text(
             return ":black_circle: Expired without a decision."
         case NoticeKind.REVOKE_FAILED:
             return None
+        case NoticeKind.ASSIGNMENT_VANISHED:
+            what = f"{request.permission_set_name} on {request.account_label}"
+            if for_requester:
+                return (
+                    f":warning: Your access ({what}) was removed outside jitbot, in AWS IAM "
+                    "Identity Center, before its end, so jitbot marked it Revoked. "
+                    f"Use {slash_command} to ask again if you still need access."
+                )
+            return (
+                f":warning: The access ({what}) was removed outside jitbot, in AWS IAM "
+                "Identity Center, before its end; jitbot marked it Revoked."
+            )

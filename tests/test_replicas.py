@@ -1,0 +1,370 @@
+"""Crashes and replicas, with the bot as real ``jitbot serve --http`` processes against
+moto's server (behind a recording proxy, :mod:`tests.awsproxy`) and the fake Slack:
+
+* SIGKILL between the approval and the grant, and between the expiry and the revoke:
+  after a restart the work is finished, once;
+* two replicas on one PostgreSQL share 200 sessions falling due within half a minute:
+  each assignment is removed once, on time, and each requester told once; then the
+  same with one replica SIGKILLed mid-way.
+
+Slow by nature (processes, real time); the replica test needs PostgreSQL
+(``JITBOT_TEST_POSTGRES_URL``) and is skipped with the reason where none is reachable.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import text
+
+from bot import ids
+from bot.demo import PEOPLE
+from bot.demo_aws import DemoWorld, seed_demo_world, start_moto_server
+from bot.fake_slack import FakeSlack
+from storage.db import create_schema, make_engine
+from storage.store import SqlStore
+from tests.awsproxy import AwsProxy
+from tests.conftest import _postgres_url
+from tests.test_e2e_http import SECRET, Env, approval_dm, submit_request, thread_replies
+from workflows.domain import GrantedSession, MessageRef, NewRequest, Person, Role
+from workflows.states import Status
+
+LEASE = 4  # seconds: lease_duration in the bots' config
+SWEEP = 1  # seconds: sweep_interval
+
+
+@dataclass
+class World:
+    world: DemoWorld
+    fake: FakeSlack
+    proxy: AwsProxy
+    moto_url: str
+    tmp: Path
+    env: dict[str, str]
+    store: SqlStore
+
+    def replica(self) -> Env:
+        return Env(self.world, self.fake, self.tmp, self.env)
+
+    def assigned(self, principal_id: str) -> bool:
+        return self.assignments(principal_id) > 0
+
+    def assignments(self, principal_id: str) -> int:
+        sso = boto3.client("sso-admin", endpoint_url=self.moto_url)
+        found = sso.list_account_assignments(
+            InstanceArn=self.world.instance_arn,
+            AccountId=self.world.accounts["Sandbox"],
+            PermissionSetArn=self.world.permission_sets["ReadOnlyAccess"],
+        )["AccountAssignments"]
+        return sum(a["PrincipalId"] == principal_id for a in found)
+
+
+@contextmanager
+def world(tmp: Path, database_url: str) -> Iterator[World]:
+    saved = dict(os.environ)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
+    )
+    moto, endpoint = start_moto_server()
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    proxy = AwsProxy(endpoint)
+    fake = FakeSlack().start()
+    engine = make_engine(database_url)
+    try:
+        demo = seed_demo_world()
+        for email, (user_id, name) in PEOPLE.items():
+            fake.add_user(user_id, email, name)
+        config = tmp / "jitbot.yml"
+        config.write_text(f"""
+admins: [ada@example.com]
+sso_admins: [sam@example.com]
+accounts:
+  - id: "{demo.accounts["Sandbox"]}"
+    owners: [oscar@example.com, olga@example.com]
+    permission_sets: [ReadOnlyAccess, AdministratorAccess]
+durations: [20s, 1m, 1h]
+sweep_interval: {SWEEP}s
+lease_duration: {LEASE}s
+""")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "JITBOT"))}
+        env.update(
+            SLACK_BOT_TOKEN=fake.token,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.url,
+            DATABASE_URL=database_url,
+            JITBOT_CONFIG=str(config),
+            AWS_ENDPOINT_URL=proxy.url,
+            PYTHONUNBUFFERED="1",
+        )
+        create_schema(engine)
+        yield World(demo, fake, proxy, endpoint, tmp, env, SqlStore(engine))
+    finally:
+        engine.dispose()
+        fake.stop()
+        proxy.stop()
+        moto.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Iterator[World]:
+    with world(tmp_path, f"sqlite:///{tmp_path}/jitbot.db") as w:
+        yield w
+
+
+@pytest.fixture
+def postgres_world(tmp_path: Path) -> Iterator[World]:
+    url = _postgres_url()
+    schema = f"jitbot_replicas_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in url else "?"
+    try:
+        with world(tmp_path, f"{url}{sep}options=-csearch_path%3D{schema}") as w:
+            yield w
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def wait_until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+# -- SIGKILL mid-work -------------------------------------------------------------------
+
+
+def test_killed_between_approval_and_grant_the_restarted_bot_grants_once(
+    sqlite_world: World,
+) -> None:
+    w = sqlite_world
+    bot = w.replica()
+    bot.start_bot()
+    try:
+        alice, oscar = bot.user("alice@example.com"), bot.user("oscar@example.com")
+        submit_request(bot, alice, "Sandbox", "ReadOnlyAccess", "1h")
+        message = w.fake.wait_for(lambda: approval_dm(w.fake, oscar, 1))
+        w.proxy.hold("CreateAccountAssignment")
+        oscar.click(message, ids.ACTION_APPROVE)
+        w.proxy.wait_for("CreateAccountAssignment")
+        bot.kill_bot()  # approved in the database, the assignment never made
+        w.proxy.release_all(forward=False)
+        request = w.store.get(1)
+        assert request is not None and request.status == Status.APPROVED
+        assert not w.assigned(request.principal_id)
+
+        bot.start_bot()  # the start-up sweep finds it Approved (after the dead lease)
+        active = wait_until(
+            lambda: (r := w.store.get(1)) and r.status == Status.ACTIVE and r, LEASE + 10, "Active"
+        )
+        assert w.assignments(active.principal_id) == 1
+        root = w.fake.dm_messages(alice.user_id)[-1]
+        wait_until(
+            lambda: any("Access granted" in t for t in thread_replies(w.fake, root)), 10, "told"
+        )
+        time.sleep(1)
+        granted = [t for t in thread_replies(w.fake, root) if "Access granted" in t]
+        assert len(granted) == 1, "told once"
+        events = [e["action"] for e in w.store.audit_events(1)]
+        assert events.count("granted") == 1
+    finally:
+        bot.stop_bot()
+
+
+def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
+    sqlite_world: World,
+) -> None:
+    w = sqlite_world
+    bot = w.replica()
+    bot.start_bot()
+    try:
+        alice, oscar = bot.user("alice@example.com"), bot.user("oscar@example.com")
+        submit_request(bot, alice, "Sandbox", "ReadOnlyAccess", "20s")
+        message = w.fake.wait_for(lambda: approval_dm(w.fake, oscar, 1))
+        oscar.click(message, ids.ACTION_APPROVE)
+        active = wait_until(
+            lambda: (r := w.store.get(1)) and r.status == Status.ACTIVE and r, 10, "Active"
+        )
+        w.proxy.hold("DeleteAccountAssignment")
+        w.proxy.wait_for("DeleteAccountAssignment", timeout=40)  # the session's end
+        bot.kill_bot()  # due, the revoke under way, nothing recorded
+        w.proxy.release_all()  # AWS does remove it; the bot never learnt
+        assert w.store.get(1).status == Status.ACTIVE
+
+        bot.start_bot()
+        wait_until(
+            lambda: (r := w.store.get(1)) and r.status == Status.EXPIRED, LEASE + 10, "Expired"
+        )
+        assert not w.assigned(active.principal_id)
+        root = w.fake.dm_messages(alice.user_id)[-1]
+        wait_until(
+            lambda: any("Access expired" in t for t in thread_replies(w.fake, root)), 10, "told"
+        )
+        time.sleep(1)
+        assert len([t for t in thread_replies(w.fake, root) if "Access expired" in t]) == 1
+        assert [e["action"] for e in w.store.audit_events(1)].count("expired") == 1
+    finally:
+        bot.stop_bot()
+
+
+# -- two replicas -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    request_id: int
+    principal_id: str
+    due: datetime
+    root: tuple[str, str]
+
+
+def seed_sessions(w: World, tag: str, count: int, first_due: datetime, spread: float):
+    """``count`` active sessions of distinct people on Sandbox/ReadOnlyAccess, due evenly
+    from ``first_due`` over ``spread`` seconds, each with its assignment in AWS and its
+    requester's thread root in Slack."""
+    identity = boto3.client("identitystore", endpoint_url=w.moto_url)
+    sso = boto3.client("sso-admin", endpoint_url=w.moto_url)
+    slack = WebClient(token=w.fake.token, base_url=w.fake.url)
+    sandbox = w.world.accounts["Sandbox"]
+    permission_set = w.world.permission_sets["ReadOnlyAccess"]
+    now = datetime.now(UTC)
+    seeded = []
+    for i in range(count):
+        email, slack_id, name = f"{tag}{i}@example.com", f"U{tag.upper()}{i:04d}", f"{tag} {i}"
+        user_id = identity.create_user(
+            IdentityStoreId=w.world.identity_store_id,
+            UserName=email,
+            DisplayName=name,
+            Name={"GivenName": tag, "FamilyName": str(i)},
+            Emails=[{"Value": email, "Primary": True}],
+        )["UserId"]
+        w.fake.add_user(slack_id, email, name)
+        sso.create_account_assignment(
+            InstanceArn=w.world.instance_arn,
+            TargetId=sandbox,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=permission_set,
+            PrincipalType="USER",
+            PrincipalId=user_id,
+        )
+        due = first_due + timedelta(seconds=spread * i / count)
+        request = w.store.add_request(
+            NewRequest(
+                requester=Person(slack_id, email, name),
+                principal_id=user_id,
+                account_id=sandbox,
+                account_name="Sandbox",
+                permission_set_name="ReadOnlyAccess",
+                permission_set_arn=permission_set,
+                duration=due - now,
+                justification="Seeded for the replica test",
+                requested_at=now,
+                approval_deadline=now + timedelta(hours=1),
+                approvers=("oscar@example.com",),
+                status=Status.APPROVED,
+            )
+        )
+        assert w.store.transition(
+            request.id,
+            Status.APPROVED,
+            Status.ACTIVE,
+            now=now,
+            actor="jitbot",
+            action="granted",
+            session=GrantedSession(now, due),
+        )
+        channel = slack.conversations_open(users=slack_id)["channel"]["id"]
+        ts = slack.chat_postMessage(channel=channel, text=f"Your request #{request.id}")["ts"]
+        w.store.add_messages(request.id, [MessageRef(channel, ts, Role.REQUESTER, slack_id)])
+        seeded.append(Seeded(request.id, user_id, due, (channel, ts)))
+    return seeded
+
+
+def all_ended(w: World, seeded: list[Seeded]) -> bool:
+    return all(w.store.get(s.request_id).status == Status.EXPIRED for s in seeded)
+
+
+def check_ended_once_and_told_once(
+    w: World, seeded: list[Seeded], *, max_lag: float, extra_deletes: int
+) -> dict[str, float]:
+    deletes = {}
+    for call in w.proxy.of("DeleteAccountAssignment"):
+        deletes.setdefault(call.principal_id, []).append(call.at)
+    lags = []
+    for s in seeded:
+        times = deletes.get(s.principal_id, [])
+        assert times, f"request {s.request_id} was never removed"
+        assert not w.assigned(s.principal_id), f"request {s.request_id} still assigned"
+        lags.append(min(times) - s.due.timestamp())
+    repeated = sum(len(deletes.get(s.principal_id, [])) - 1 for s in seeded)
+    assert repeated <= extra_deletes, f"{repeated} assignments were removed more than once"
+    assert max(lags) <= max_lag, f"a session stayed {max(lags):.1f}s past its end"
+    wait_until(lambda: w.store.outbox_backlog()[0] == 0, 60, "every notice sent")
+    for s in seeded:
+        replies = [t for t in thread_replies_at(w.fake, *s.root) if "Access expired" in t]
+        assert len(replies) == 1, (s.request_id, replies)
+        events = [e["action"] for e in w.store.audit_events(s.request_id)]
+        assert events.count("expired") == 1
+    return {"max_lag": max(lags), "repeated": repeated}
+
+
+def thread_replies_at(fake: FakeSlack, channel: str, ts: str) -> list[str]:
+    return [m.text for m in fake.thread(channel, ts)[1:]]
+
+
+def test_two_replicas_share_200_sessions_due_together_even_when_one_is_killed(
+    postgres_world: World,
+) -> None:
+    w = postgres_world
+    first, second = w.replica(), w.replica()
+    started = datetime.now(UTC)
+    seeded = seed_sessions(w, "r", 200, started + timedelta(seconds=25), spread=30)
+    first.start_bot()
+    second.start_bot()
+    try:
+        wait_until(lambda: all_ended(w, seeded), 90, "all 200 sessions ended")
+        calm = check_ended_once_and_told_once(w, seeded, max_lag=3.0, extra_deletes=0)
+        holders = {
+            (e["detail"] or {}).get("replica")
+            for s in seeded
+            for e in w.store.audit_events(s.request_id)
+            if e["action"] == "expired"
+        }
+        assert len(holders) == 2, f"both replicas shared the work: {holders}"
+
+        # again, and one replica is SIGKILLed mid-way
+        start = datetime.now(UTC)
+        more = seed_sessions(w, "k", 200, start + timedelta(seconds=15), spread=30)
+        wait_until(
+            lambda: sum(w.store.get(s.request_id).status == Status.EXPIRED for s in more) >= 60,
+            90,
+            "a third ended",
+        )
+        first.kill_bot()
+        wait_until(lambda: all_ended(w, more), 90, "all 200 sessions ended after the kill")
+        killed = check_ended_once_and_told_once(
+            w, more, max_lag=LEASE + SWEEP + 3.0, extra_deletes=10
+        )
+        print(f"\nreplicas: calm {calm}, one killed {killed}")
+    finally:
+        first.stop_bot()
+        second.stop_bot()

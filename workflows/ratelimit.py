@@ -1,0 +1,166 @@
+"""Client-side pacing of IAM Identity Center API calls.
+
+The IAM Identity Center quotas page
+(https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html, "throttle
+limits") says the Identity Center APIs have a *collective* throttle limit of at most 20
+transactions per second, and that ``CreateAccountAssignment`` may have at most 10
+outstanding asynchronous calls. A call over the rate is answered
+``ThrottlingException``; botocore retries it with backoff, which costs time and, when
+many threads retry together, more throttling. So jitbot paces itself below the quota
+instead: one :class:`TokenBucket` is shared by the ``sso-admin`` and ``identitystore``
+clients of :class:`workflows.aws.IdentityCenter` (:func:`attach`), and every HTTP
+attempt of every call waits for a token first - paginated calls once per page,
+botocore's own retries once per retry.
+
+The hook is botocore's ``before-sign.<service>.<operation>`` event, which
+``RequestSigner.sign`` (botocore/signers.py) emits for every attempt, since
+``Endpoint._send_request`` (botocore/endpoint.py) builds and signs a new request for each
+retry. ``before-call`` would fire once per call (retries would go unpaced) and
+``before-send`` comes after signing (a long wait would age the signature). See
+https://docs.aws.amazon.com/botocore/latest/topics/events.html for botocore's events.
+
+Why not a library (PyPI was checked): ``pyrate-limiter`` is a leaky bucket whose
+blocking mode sleeps on its own clock (tests could not move time) and runs a background
+"leaker" thread; ``limits`` only counts hits in fixed or moving windows, with no blocking
+acquire; ``aiolimiter`` is for asyncio; botocore's ``adaptive`` retry mode has a
+client-side bucket, but it only engages after throttling errors and is per client, so
+the two clients would not share it. What is needed here is small: a thread-safe token
+bucket that serves callers in arrival order, with an injectable clock and sleep.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "IDENTITY_CENTER_CALLS_PER_SECOND",
+    "IDENTITY_CENTER_OUTSTANDING_OPERATIONS",
+    "LIMITED_SERVICES",
+    "TokenBucket",
+    "attach",
+    "identity_center_limiter",
+]
+
+#: Identity Center's collective API rate, calls per second (IAM Identity Center quotas,
+#: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html).
+IDENTITY_CENTER_CALLS_PER_SECOND = 20.0
+#: Outstanding asynchronous account assignment operations Identity Center allows (same
+#: page: "CreateAccountAssignment has a maximum rate of 10 outstanding async calls").
+IDENTITY_CENTER_OUTSTANDING_OPERATIONS = 10
+#: boto3 services whose calls count against that collective rate.
+LIMITED_SERVICES = ("sso-admin", "identitystore")
+
+
+class TokenBucket:
+    """Allows ``rate`` calls per second on average and up to ``burst`` at once.
+
+    :meth:`acquire` takes one token, waiting (``sleep``) until there is one. Waiters
+    are served in the order they called :meth:`acquire`: each reserves the next token
+    under a lock (the balance may go negative: that is the queue) and then sleeps
+    until it is due, so no caller is overtaken and nobody polls.
+
+    :param rate: tokens added per second (> 0).
+    :param burst: most tokens held (>= 1); default ``rate`` (one second's worth).
+    :param clock: monotonic clock in seconds (replaced in tests).
+    :param sleep: ``sleep(seconds)`` (replaced in tests; a fake that advances the fake
+        clock makes the bucket run in fake time).
+    :raises ValueError: ``rate`` <= 0 or ``burst`` < 1.
+
+    Thread-safe.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        burst = rate if burst is None else burst
+        if not rate > 0:
+            raise ValueError(f"rate must be > 0 calls per second, got {rate!r}")
+        if not burst >= 1:
+            raise ValueError(f"burst must be >= 1 call, got {burst!r}")
+        self.rate = float(rate)
+        self.burst = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = self.burst
+        self._stamp = clock()
+        #: calls let through / seconds waited in all, for logs and tests
+        self.acquired = 0
+        self.waited = 0.0
+
+    def _refill(self, now: float) -> float:
+        return min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until it is due; returns the seconds waited (0.0
+        when a token was there)."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = self._refill(now) - 1
+            self._stamp = now
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+            self.acquired += 1
+            self.waited += wait
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def available(self) -> float:
+        """Tokens in the bucket now; negative when callers are already waiting (then
+        ``-available() / rate`` seconds is how long a new caller would wait)."""
+        with self._lock:
+            return self._refill(self._clock())
+
+    def __repr__(self) -> str:
+        return f"TokenBucket(rate={self.rate:g}/s, burst={self.burst:g})"
+
+
+def identity_center_limiter(
+    calls_per_second: float | None = IDENTITY_CENTER_CALLS_PER_SECOND,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> TokenBucket | None:
+    """The bucket jitbot shares between its Identity Center clients, or None when
+    ``calls_per_second`` is None or 0 (no client-side limit).
+
+    The rate is the quota itself (default 20 calls/s, see the module doc). The burst is
+    half a second's worth (10 at 20/s): AWS publishes no burst, and a bucket smaller
+    than the server's leaves slack for calls that passed this bucket in one order but
+    reach AWS in another (threads are scheduled unevenly between signing and sending).
+    A sustained run is paced at the full rate either way; interactive bursts (a grant
+    is 2 to 4 calls) never wait.
+
+    :raises ValueError: ``calls_per_second`` < 0.
+    """
+    if calls_per_second is None or calls_per_second == 0:
+        return None
+    if calls_per_second < 0:
+        raise ValueError(f"calls_per_second must be >= 0, got {calls_per_second!r}")
+    return TokenBucket(calls_per_second, max(1.0, calls_per_second / 2), clock=clock, sleep=sleep)
+
+
+def attach(client: Any, limiter: TokenBucket) -> None:
+    """Make every HTTP attempt of ``client`` (a boto3/botocore client) wait for a
+    token of ``limiter`` first, including each page of a paginator and each retry
+    botocore makes. Attaching the same limiter to the same client again does nothing;
+    several clients may share one limiter (that is the point).
+
+    Calls answered without HTTP (botocore ``Stubber``) take no token.
+    """
+    service_id = client.meta.service_model.service_id.hyphenize()
+
+    def before_sign(**_: Any) -> None:
+        limiter.acquire()
+
+    client.meta.events.register(
+        f"before-sign.{service_id}", before_sign, unique_id=f"jitbot-ratelimit-{id(limiter)}"
+    )
