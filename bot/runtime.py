@@ -77,6 +77,7 @@ class Runtime:
         progress, stop renewing leases."""
         self.listeners.shutdown(wait=True)
         self.timekeeper.shutdown(wait=True)
+        self.services.close()
         self.outbox.stop()
         self.heartbeat.stop()
         self.homes.shutdown()

@@ -47,7 +47,9 @@ class Timekeeper:
     def sweep(self) -> None:
         """One sweep now (serialized with any other)."""
         with self._lock:
-            self._services.sweep(self._clock())
+            # due sessions are queued to the services' revocation pool, not waited for:
+            # the next sweep (or wake-up) keeps feeding it in due order
+            self._services.sweep(self._clock(), wait=False)
 
     def reconcile(self) -> None:
         """One drift reconciliation now, unless another replica is running one. Not

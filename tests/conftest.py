@@ -3,9 +3,11 @@ a SQLite store."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,24 +83,33 @@ def _postgres_url() -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    """A fresh store on SQLite, and on PostgreSQL where one is configured."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path}/jitbot.db")
-    else:
-        # a schema of its own, so concurrent runs on the shared database never meet
-        url = _postgres_url()
-        schema = f"jitbot_test_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        sep = "&" if "?" in url else "?"
-        engine = make_engine(f"{url}{sep}options=-csearch_path%3D{schema}")
-    create_schema(engine)
-    yield SqlStore(engine)
-    engine.dispose()
-    if request.param == "postgresql":
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A database URL of a fresh PostgreSQL schema of its own (so concurrent runs on the
+    shared database never meet), dropped afterwards; skips where none is reachable."""
+    url = _postgres_url()
+    schema = f"jitbot_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A fresh store on SQLite, and on PostgreSQL where one is configured."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path}/jitbot.db"
+        else:
+            url = stack.enter_context(postgres_schema())
+        engine = make_engine(url)
+        create_schema(engine)
+        yield SqlStore(engine)
+        engine.dispose()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,16 +24,16 @@ from pathlib import Path
 import boto3
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import text
 
 from bot import ids
 from bot.demo import PEOPLE
 from bot.demo_aws import DemoWorld, seed_demo_world, start_moto_server
-from bot.fake_slack import FakeSlack
+from bot.fake_slack import FakeSlack, Message
+from bot.slack_client_sim import SlackUser
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from tests.awsproxy import AwsProxy
-from tests.conftest import _postgres_url
+from tests.conftest import postgres_schema
 from tests.test_e2e_http import SECRET, Env, approval_dm, submit_request, thread_replies
 from workflows.domain import GrantedSession, MessageRef, NewRequest, Person, Role
 from workflows.states import Status
@@ -125,19 +124,8 @@ def sqlite_world(tmp_path: Path) -> Iterator[World]:
 
 @pytest.fixture
 def postgres_world(tmp_path: Path) -> Iterator[World]:
-    url = _postgres_url()
-    schema = f"jitbot_replicas_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in url else "?"
-    try:
-        with world(tmp_path, f"{url}{sep}options=-csearch_path%3D{schema}") as w:
-            yield w
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema() as url, world(tmp_path, url) as w:
+        yield w
 
 
 def wait_until(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
@@ -153,6 +141,13 @@ def wait_until(check, timeout: float, what: str):  # type: ignore[no-untyped-def
 # -- SIGKILL mid-work -------------------------------------------------------------------
 
 
+def ask(bot: Env, duration: str) -> tuple[SlackUser, SlackUser, Message]:
+    """Alice asks for ReadOnlyAccess on Sandbox; returns Alice, Oscar and his DM."""
+    alice, oscar = bot.user("alice@example.com"), bot.user("oscar@example.com")
+    submit_request(bot, alice, "Sandbox", "ReadOnlyAccess", duration)
+    return alice, oscar, bot.fake.wait_for(lambda: approval_dm(bot.fake, oscar, 1))
+
+
 def test_killed_between_approval_and_grant_the_restarted_bot_grants_once(
     sqlite_world: World,
 ) -> None:
@@ -160,9 +155,7 @@ def test_killed_between_approval_and_grant_the_restarted_bot_grants_once(
     bot = w.replica()
     bot.start_bot()
     try:
-        alice, oscar = bot.user("alice@example.com"), bot.user("oscar@example.com")
-        submit_request(bot, alice, "Sandbox", "ReadOnlyAccess", "1h")
-        message = w.fake.wait_for(lambda: approval_dm(w.fake, oscar, 1))
+        alice, oscar, message = ask(bot, "1h")
         w.proxy.hold("CreateAccountAssignment")
         oscar.click(message, ids.ACTION_APPROVE)
         w.proxy.wait_for("CreateAccountAssignment")
@@ -197,9 +190,7 @@ def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
     bot = w.replica()
     bot.start_bot()
     try:
-        alice, oscar = bot.user("alice@example.com"), bot.user("oscar@example.com")
-        submit_request(bot, alice, "Sandbox", "ReadOnlyAccess", "20s")
-        message = w.fake.wait_for(lambda: approval_dm(w.fake, oscar, 1))
+        alice, oscar, message = ask(bot, "20s")
         oscar.click(message, ids.ACTION_APPROVE)
         active = wait_until(
             lambda: (r := w.store.get(1)) and r.status == Status.ACTIVE and r, 10, "Active"

@@ -43,6 +43,7 @@ from workflows.domain import (
     OutgoingKind,
     Role,
 )
+from workflows.ports import Store
 
 log = logging.getLogger("jitbot.outbox")
 
@@ -87,22 +88,9 @@ class DeliveryNotifier(Protocol):
         ...
 
 
-class OutboxStore(Protocol):
-    """The storage the dispatcher needs (:class:`storage.store.SqlStore`)."""
-
-    def get(self, request_id: int) -> AccessRequest | None: ...
-
-    def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None: ...
-
-    def audit(
-        self,
-        request_id: int | None,
-        actor: str,
-        action: str,
-        now: datetime,
-        detail: dict[str, Any] | None = None,
-        outbox: Sequence[Outgoing] = (),
-    ) -> None: ...
+class OutboxStore(Store, Protocol):
+    """The storage the dispatcher needs: the :class:`~workflows.ports.Store` plus the
+    outbox's own queries (:class:`storage.store.SqlStore` has them)."""
 
     def claim_outbox(
         self, holder: str, now: datetime, until: datetime, limit: int

@@ -95,6 +95,8 @@ class Services:
     lease: timedelta = timedelta(seconds=15)
     lease_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _revoke_alerted: set[int] = field(default_factory=set)
+    _ending: set[int] = field(default_factory=set)  # queued or being ended by the pool
+    _revokers: ThreadPoolExecutor | None = None
     _locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -498,31 +500,58 @@ class Services:
 
     # -- sweep ----------------------------------------------------------------------
 
-    def sweep(self, now: datetime) -> None:
+    def sweep(self, now: datetime, *, wait: bool = True) -> None:
         """Do everything due at ``now``: grants left half-done, sessions past their end,
         pending requests past their approval deadline. Errors of one request are logged
         and do not stop the others.
 
-        Due sessions are ended up to :attr:`parallel_revokes` at a time, started in due
-        order: each removal waits on an asynchronous AWS operation, and Identity Center
-        allows 10 outstanding assignment operations (IAM Identity Center quotas), so one
-        at a time would leave access up to ten times longer than needed when many fall
-        due together.
+        Due sessions are ended by a standing pool of :attr:`parallel_revokes` workers,
+        fed in due order: each removal waits on an asynchronous AWS operation, and
+        Identity Center allows 10 outstanding assignment operations (IAM Identity Center
+        quotas), so one at a time would leave access up to ten times longer than needed
+        when many fall due together. A session already queued or being ended is not
+        queued again. ``wait=False`` (the scheduler) returns once the due sessions are
+        queued, so the next sweep can feed the pool while it works; ``wait=True`` (the
+        default) returns once those this sweep queued are done.
         """
         for request in self.store.with_status(Status.APPROVED):
             self._run_logged(self.grant, request, now)
-        due = self.store.active_ending_before(now)
-        if len(due) > 1 and self.parallel_revokes > 1:
-            with ThreadPoolExecutor(
-                max_workers=min(self.parallel_revokes, len(due)), thread_name_prefix="revoke"
-            ) as pool:
-                for request in due:  # submitted, and so started, in due order
-                    pool.submit(self._run_logged, self.end_session, request, now)
-        else:
-            for request in due:
-                self._run_logged(self.end_session, request, now)
+        queued = []
+        for request in self.store.active_ending_before(now):  # soonest first
+            with self._locks_guard:
+                if request.id in self._ending:
+                    continue
+                self._ending.add(request.id)
+            queued.append(self._revoker().submit(self._end_due, request.id, now))
         for request in self.store.pending_past_deadline(now):
             self._run_logged(self.time_out, request, now)
+        if wait:
+            for future in queued:
+                future.result()
+
+    def _revoker(self) -> ThreadPoolExecutor:
+        with self._locks_guard:
+            if self._revokers is None:
+                self._revokers = ThreadPoolExecutor(
+                    max_workers=max(1, self.parallel_revokes), thread_name_prefix="revoke"
+                )
+            return self._revokers
+
+    def _end_due(self, request_id: int, now: datetime) -> None:
+        try:
+            self.end_session(request_id, now)
+        except Exception:  # keep going; the next sweep retries this one
+            log.exception("sweep: ending request %s failed", request_id)
+        finally:
+            with self._locks_guard:
+                self._ending.discard(request_id)
+
+    def close(self) -> None:
+        """Finish the sessions being ended (a clean stop), then stop the pool."""
+        with self._locks_guard:
+            revokers, self._revokers = self._revokers, None
+        if revokers is not None:
+            revokers.shutdown(wait=True)
 
     @staticmethod
     def _run_logged(

@@ -10,8 +10,8 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import guarded, load_request, on_button
-from bot.listeners.views import form_kind, state_value
+from bot.listeners.common import guarded, load_request, on_button, state_value
+from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.domain import Person
 from workflows.errors import NotAuthorized

@@ -8,11 +8,13 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from workflows.domain import AccessRequest, Person
-from workflows.errors import NotAuthorized, WorkflowError
+from workflows.errors import InvalidRequest, NotAuthorized, WorkflowError
+from workflows.validation import check_reason
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -146,3 +148,32 @@ def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
             return None
 
     return wrapper
+
+
+def state_value(view: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    """The submitted value of one input (a select's option value or a text input)."""
+    element = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
+    option = element.get("selected_option")
+    if option:
+        return option.get("value")
+    return element.get("value")
+
+
+def state_values(view: dict[str, Any], block_id: str, action_id: str) -> tuple[str, ...]:
+    """The values chosen in a multi-select input."""
+    element = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
+    return tuple(str(o.get("value")) for o in element.get("selected_options") or [])
+
+
+def checked_reason(ack: Ack, view: dict[str, Any], block_id: str, action_id: str) -> str | None:
+    """The reason typed in a reject or revoke modal, acked; or, when it breaks
+    :func:`workflows.validation.check_reason`, the modal is answered with the error
+    inline and None is returned (nothing is to be done)."""
+    reason = state_value(view, block_id, action_id)
+    try:
+        check_reason(reason)
+    except InvalidRequest as exc:
+        ack(response_action="errors", errors={block_id: exc.errors["reason"]})
+        return None
+    ack()
+    return reason or ""

@@ -9,14 +9,12 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import guarded, load_request, on_button, on_form
-from bot.listeners.views import state_value
+from bot.listeners.common import checked_reason, guarded, load_request, on_button, on_form
 from bot.render.modals import revoke_modal
 from workflows.domain import Person
-from workflows.errors import InvalidRequest, NotAuthorized
+from workflows.errors import NotAuthorized
 from workflows.home import LISTS, HomeState
 from workflows.policy import may_revoke
-from workflows.validation import check_reason
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -98,13 +96,9 @@ def register(app: App, rt: Runtime) -> None:
     def on_revoke_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        reason = state_value(view, ids.BLOCK_REVOKE_REASON, ids.ACTION_REVOKE_REASON)
-        try:
-            check_reason(reason)
-        except InvalidRequest as exc:
-            ack(response_action="errors", errors={ids.BLOCK_REVOKE_REASON: exc.errors["reason"]})
+        reason = checked_reason(ack, view, ids.BLOCK_REVOKE_REASON, ids.ACTION_REVOKE_REASON)
+        if reason is None:
             return
-        ack()
         on_form(
             rt,
             body,

@@ -9,10 +9,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import guarded, on_form, tell
+from bot.listeners.common import checked_reason, guarded, on_form, state_value, state_values, tell
 from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
-from workflows.validation import RequestForm, check_reason
+from workflows.validation import RequestForm
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -28,21 +28,6 @@ FIELD_BLOCKS = {
     custom_sets.FIELD_MANAGED: ids.BLOCK_CUSTOM_MANAGED,
     custom_sets.FIELD_INLINE: ids.BLOCK_CUSTOM_INLINE,
 }
-
-
-def state_value(view: dict[str, Any], block_id: str, action_id: str) -> str | None:
-    """The submitted value of one input (a select's option value or a text input)."""
-    element = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
-    option = element.get("selected_option")
-    if option:
-        return option.get("value")
-    return element.get("value")
-
-
-def state_values(view: dict[str, Any], block_id: str, action_id: str) -> tuple[str, ...]:
-    """The values chosen in a multi-select input."""
-    element = view.get("state", {}).get("values", {}).get(block_id, {}).get(action_id) or {}
-    return tuple(str(o.get("value")) for o in element.get("selected_options") or [])
 
 
 def form_kind(view: dict[str, Any]) -> str:
@@ -112,13 +97,9 @@ def register(app: App, rt: Runtime) -> None:
     def on_reject_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        reason = state_value(view, ids.BLOCK_REJECT_REASON, ids.ACTION_REJECT_REASON)
-        try:
-            check_reason(reason)
-        except InvalidRequest as exc:
-            ack(response_action="errors", errors={ids.BLOCK_REJECT_REASON: exc.errors["reason"]})
+        reason = checked_reason(ack, view, ids.BLOCK_REJECT_REASON, ids.ACTION_REJECT_REASON)
+        if reason is None:
             return
-        ack()
         on_form(
             rt,
             body,
