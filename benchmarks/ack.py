@@ -19,8 +19,10 @@ from benchmarks.common import (
     Row,
     Sample,
     closed_loop,
+    shows_active,
     start_world,
     summary_ms,
+    wait_until,
 )
 from benchmarks.host import BotHost, spec_for
 
@@ -40,6 +42,20 @@ def approval_messages(fake: Any, approver: str) -> dict[int, Any]:
                 if element.get("action_id") == ids.ACTION_APPROVE:
                     found[int(element["value"])] = message
     return found
+
+
+def delivered_approvals(
+    fake: Any, approvers: tuple[str, ...], request_ids: list[int], timeout: float = 180.0
+) -> dict[str, dict[int, Any]]:
+    """Each approver's approval DMs (request id -> message), once every one of
+    ``request_ids`` has been delivered (the bot sends them through its outbox)."""
+    wanted = set(request_ids)
+
+    def all_there() -> dict[str, dict[int, Any]] | None:
+        found = {a: approval_messages(fake, a) for a in approvers}
+        return found if all(wanted <= set(m) for m in found.values()) else None
+
+    return wait_until(all_there, timeout, interval=0.1, what="the approval DMs")
 
 
 def _jit(fake: Any, user: Any) -> Sample:
@@ -66,8 +82,7 @@ def _approve(fake: Any, user: Any, message: Any) -> Sample:
     done = None
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        live = fake.message(message.channel, message.ts)
-        if live is not None and len(live.updates) >= 2:
+        if shows_active(fake, message):
             done = time.monotonic() - started
             break
         time.sleep(0.005)
@@ -130,14 +145,14 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
         with BotHost(spec_for(world, NAME)) as host:
             people = [(p.slack_id, p.email, p.name) for p in world.requesters]
             opts.log(f"  ack: creating {approvals} pending requests")
-            host.call(
+            submitted = host.call(
                 "benchmarks.host:submit_pending",
                 people=people,
                 count=approvals,
                 account=world.aws.accounts["Sandbox"],
             )
             fake = world.fake
-            by_approver = {a: approval_messages(fake, a) for a in (OSCAR, OLGA)}
+            by_approver = delivered_approvals(fake, (OSCAR, OLGA), submitted)
             request_ids = iter(sorted(by_approver[OSCAR]))
             take = threading.Lock()
 

@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from benchmarks.ack import OSCAR, approval_messages
-from benchmarks.common import Options, Row, start_world, wait_until
+from benchmarks.common import Options, Row, shows_active, start_world, wait_until
 from benchmarks.host import BotHost, spec_for
 
 NAME = "aws-calls"
@@ -84,7 +84,7 @@ def _lifecycle(world: Any, host: Any, user: Any) -> None:
     oscar = world.user(OSCAR, host.url)
     assert oscar.click(message, ids.ACTION_APPROVE).status == 200
     wait_until(
-        lambda: len(fake.message(message.channel, message.ts).updates) >= 2,
+        lambda: shows_active(fake, message),
         10,
         what="the grant",
     )

@@ -319,3 +319,12 @@ def closed_loop(
     if errors:
         raise errors[0]
     return results
+
+
+def shows_active(fake: Any, message: Any) -> bool:
+    """Whether the approver's DM ``message`` now shows the request Active (the grant is
+    done and the DM re-rendered; re-renders are coalesced, so count none)."""
+    from bot.fake_slack import blocks_to_text
+
+    live = fake.message(message.channel, message.ts)
+    return live is not None and "Active" in f"{live.text}\n{blocks_to_text(live.blocks)}"

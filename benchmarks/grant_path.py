@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchmarks.ack import OSCAR, approval_messages
-from benchmarks.common import Options, Row, percentile, start_world, wait_until
+from benchmarks.ack import OSCAR, delivered_approvals
+from benchmarks.common import Options, Row, percentile, shows_active, start_world, wait_until
 from benchmarks.host import BotHost, spec_for
 
 NAME = "grant"
@@ -84,7 +84,7 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
                 count=len(people),
                 account=world.aws.accounts["Sandbox"],
             )
-            messages = approval_messages(world.fake, OSCAR)
+            messages = delivered_approvals(world.fake, (OSCAR,), request_ids)[OSCAR]
             oscar = world.user(OSCAR, host.url)
             from bot import ids as slack_ids
 
@@ -103,7 +103,7 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
                 elapsed = time.perf_counter() - started
                 assert response.status == 200, response.body
                 wait_until(
-                    lambda m=message: len(world.fake.message(m.channel, m.ts).updates) >= 2,
+                    lambda m=message: shows_active(world.fake, m),
                     15,
                     what="the grant's DM update",
                 )

@@ -25,12 +25,11 @@ def build_app(rt: Runtime) -> App:
         client=rt.client,
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=bool(settings.slack_signing_secret),
-        process_before_response=False,
+        # Bolt answers when a listener returns; bot.listeners.common.guarded returns
+        # at the listener's ack() and leaves the rest of its work to rt.listeners
+        process_before_response=True,
         # a request no listener matches reaches on_error below (not a 404 for Slack)
         raise_error_for_unhandled_request=True,
-        # Bolt runs listeners (and so the ack) in this pool; its default of 5 threads
-        # let five slow grants hold up every other click's ack (benchmarks/results.md)
-        listener_executor=rt.listeners,
     )
 
     @app.error

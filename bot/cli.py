@@ -47,6 +47,10 @@ def _setup_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class _Stop(BaseException):
+    """Raised by the SIGTERM handler to leave the serving loop (not an error)."""
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
 
@@ -64,12 +68,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     rt = build_runtime(settings, config)
     rt.timekeeper.start()
-    stopping: list[Any] = []
+    closers: list[Any] = []
 
     def stop(signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signum)
-        for closer in stopping:
-            closer()
+        raise _Stop  # ends server.run() / handler.start() in the main thread
 
     signal.signal(signal.SIGTERM, stop)
     try:
@@ -77,21 +80,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             from bot.http import make_server
 
             server = make_server(rt, args.host, args.port)
-            stopping.append(server.close)
+            closers.append(server.close)
             log.info("serving Slack at http://%s:%s/slack/events", args.host, server.effective_port)
             server.run()
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(rt.app, settings.slack_app_token, web_client=rt.client)
-            stopping.append(handler.close)
+            closers.append(handler.close)
             log.info("connecting to Slack in Socket Mode")
             handler.start()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stop):
         pass
     finally:
-        # graceful: no new work; the sweep in progress and the outbox round in progress
-        # finish (their leases are released as each assignment is done)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for close in closers:  # no new requests
+            close()
+        # graceful: the listeners, the sweep and the outbox round in progress finish
+        # (their leases are released as each assignment is done)
         log.info("finishing the work in progress")
         rt.close()
         log.info("stopped")

@@ -61,8 +61,8 @@ class Runtime:
     metrics: Metrics
     app: App
     clock: Callable[[], datetime]
-    # Bolt runs listeners (and so the ack) in this pool; its default of 5 threads let
-    # five slow grants hold up every other click's ack (benchmarks/results.md)
+    # listeners run here (bot.listeners.common.guarded): Slack is answered at their
+    # ack() while their work goes on, so slow grants never hold up another click's ack
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt")
     )

@@ -247,6 +247,12 @@ class SqlStore:
             _enqueue(s, row.id, outbox, new.requested_at)
             return _to_domain(row)
 
+    def status_of(self, request_id: int) -> Status | None:
+        """Just the request's status (one query), or None when there is no such request."""
+        with self._session() as s:
+            status = s.scalar(select(RequestRow.status).where(RequestRow.id == request_id))
+        return None if status is None else Status(status)
+
     def get(self, request_id: int) -> AccessRequest | None:
         with self._session() as s:
             row = s.get(RequestRow, request_id)

@@ -164,8 +164,15 @@ def submit_request(
     e2e: Env, who: SlackUser, account: str, permission_set: str, duration: str
 ) -> None:
     who.slash("/jit")
-    view = e2e.fake.wait_for(
-        lambda: (v := who.latest_view()) and v.get("callback_id") == ids.CALLBACK_REQUEST and v
+    view = e2e.fake.wait_for(  # the new modal: it opens just after the ack
+        lambda: next(
+            (
+                v
+                for v in e2e.fake.open_modals(who.user_id)
+                if v.get("callback_id") == ids.CALLBACK_REQUEST
+            ),
+            None,
+        )
     )
     who.select_in_view(view, ids.ACTION_ACCOUNT, e2e.world.accounts[account])
     view = e2e.fake.wait_for(

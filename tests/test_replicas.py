@@ -217,6 +217,29 @@ def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
         bot.stop_bot()
 
 
+def test_sigterm_finishes_the_grant_in_progress_before_exiting(sqlite_world: World) -> None:
+    w = sqlite_world
+    bot = w.replica()
+    bot.start_bot()
+    try:
+        _alice, oscar, message = ask(bot, "1h")
+        w.proxy.hold("CreateAccountAssignment")
+        oscar.click(message, ids.ACTION_APPROVE)
+        w.proxy.wait_for("CreateAccountAssignment")
+        assert bot.proc is not None
+        bot.proc.terminate()  # SIGTERM while the grant waits on AWS
+        time.sleep(1)
+        assert bot.proc.poll() is None, "it waits for the grant in progress"
+        w.proxy.release_all()  # AWS answers
+        assert bot.proc.wait(20) == 0
+        request = w.store.get(1)
+        assert request is not None and request.status == Status.ACTIVE
+        assert w.assignments(request.principal_id) == 1
+        assert "finishing the work in progress" in bot.logs()
+    finally:
+        bot.stop_bot()
+
+
 # -- two replicas -----------------------------------------------------------------------
 
 

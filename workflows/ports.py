@@ -51,6 +51,8 @@ class Store(Protocol):
 
     def get(self, request_id: int) -> AccessRequest | None: ...
 
+    def status_of(self, request_id: int) -> Status | None: ...
+
     def transition(
         self,
         request_id: int,

@@ -225,10 +225,12 @@ class Services:
         )
         if not won:
             raise AlreadyDecided(self._already_decided_text(self._reload(request.id), actor))
-        self.kick()
         if to_status != Status.APPROVED:
+            self.kick()
             return self._reload(request.id)
-        return self.grant(request.id, now)
+        # the approval's notices go out with the grant's (grant kicks the outbox), so
+        # Slack traffic does not compete with the AWS call
+        return self.grant(request.id, now, loaded=request)
 
     def _admin_stage(self, request: AccessRequest, owner: Person) -> list[Outgoing]:
         """The DMs that take a custom request to the SSO admins and admins (not the
@@ -268,7 +270,9 @@ class Services:
 
     # -- grant ----------------------------------------------------------------------
 
-    def grant(self, request_id: int, now: datetime) -> AccessRequest:
+    def grant(
+        self, request_id: int, now: datetime, *, loaded: AccessRequest | None = None
+    ) -> AccessRequest:
         """Create the account assignment of an Approved request and make it Active.
 
         Safe to call again for the same request (after a crash, from the sweep, from
@@ -277,12 +281,22 @@ class Services:
         A FAILED status or an AWS error makes the request Failed, told to the requester
         and approvers. When another replica holds the lease, nothing is done here and the
         request is returned as it is (that replica, or a later sweep, finishes it).
+        ``loaded`` is the request as its caller just read it (its status aside): it
+        spares reading the whole request again on the way to AWS.
         """
-        request = self._get(request_id)
+        request = loaded or self._get(request_id)
         with self.assignment_guard(*self._key(request)) as held:
-            request = self._reload(request_id)
-            if not held or request.status != Status.APPROVED:
+            if not held:
+                self.kick()
                 return request
+            if loaded is None:
+                request = self._reload(request_id)
+                status = request.status
+            else:
+                status = self.store.status_of(request_id)
+            if status != Status.APPROVED:
+                self.kick()
+                return self._reload(request_id)
             try:
                 if request.custom is not None and not request.permission_set_arn:
                     request = self._create_custom_set(request)

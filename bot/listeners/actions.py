@@ -40,7 +40,7 @@ def _update_form(
 
 def register(app: App, rt: Runtime) -> None:
     @app.action(ids.ACTION_ACCOUNT)
-    @guarded
+    @guarded(rt.listeners)
     def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Re-render the modal with the permission sets allowed on the chosen account."""
         ack()
@@ -49,7 +49,7 @@ def register(app: App, rt: Runtime) -> None:
         _update_form(rt, client, view, option.get("value", ""), form_kind(view))
 
     @app.action(ids.ACTION_KIND)
-    @guarded
+    @guarded(rt.listeners)
     def on_kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Standard or Custom: show the permission set select or the custom inputs."""
         ack()
@@ -62,12 +62,12 @@ def register(app: App, rt: Runtime) -> None:
     @app.action(ids.ACTION_DURATION)
     @app.action(ids.ACTION_CUSTOM_SESSION)
     @app.action(ids.ACTION_CUSTOM_MANAGED)
-    @guarded
+    @guarded(rt.listeners)
     def on_select_in_form(ack: Ack) -> None:
         ack()
 
     @app.action(ids.ACTION_APPROVE)
-    @guarded
+    @guarded(rt.listeners)
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         on_button(
@@ -75,7 +75,7 @@ def register(app: App, rt: Runtime) -> None:
         )
 
     @app.action(ids.ACTION_REJECT)
-    @guarded
+    @guarded(rt.listeners)
     def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Open the reject modal, if this person may decide this request."""
         ack()
@@ -88,7 +88,7 @@ def register(app: App, rt: Runtime) -> None:
         on_button(rt, body, client, open_modal)
 
     @app.action(ids.ACTION_DETAILS)
-    @guarded
+    @guarded(rt.listeners)
     def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
 
@@ -102,7 +102,7 @@ def register(app: App, rt: Runtime) -> None:
         on_button(rt, body, client, open_modal, refusal="You can't see that request.")
 
     @app.action(ids.ACTION_HOME_REQUEST)
-    @guarded
+    @guarded(rt.listeners)
     def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)

@@ -67,7 +67,7 @@ def open_request_modal(
 
 def register(app: App, rt: Runtime) -> None:
     @app.command(rt.config.slash_command)
-    @guarded
+    @guarded(rt.listeners)
     def on_jit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         open_request_modal(

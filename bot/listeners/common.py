@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack
@@ -116,38 +118,73 @@ def load_request(rt: Runtime, request_id: int) -> AccessRequest:
     return request
 
 
-def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
-    """Keep an unexpected error inside the listener: log it and tell the person.
+#: Seconds a Slack request waits for its listener's ack (Slack allows 3).
+ACK_WAIT = 2.5
 
-    Bolt resets an already-sent ack when a listener raises after ``ack()`` (the HTTP
-    answer can turn into a 404 after its 3 s timeout), so no error may escape. Domain
-    errors are handled in each listener; this is for the rest. Bolt reads the wrapped
-    function's parameters (it unwraps), so keyword injection is unchanged.
+
+def guarded(pool: Executor) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run a listener in ``pool`` and answer Slack as soon as it calls ``ack()``; keep an
+    unexpected error inside it (logged, and the person told).
+
+    The app runs with ``process_before_response=True``, so Bolt answers Slack when the
+    wrapped function returns: it returns right after the listener's ``ack()`` (an
+    event, not a poll: Bolt's own runner checks every 10 ms), while the work after the
+    ack (AWS, the database) goes on in ``pool``. A listener without ``ack`` (an event)
+    is answered at once. Bolt reads the wrapped function's parameters (it unwraps), so
+    keyword injection is unchanged. No error may escape after the ack: Bolt would turn
+    the answer into an error.
     """
 
-    @functools.wraps(listener)
-    def wrapper(**kwargs: Any) -> Any:
-        try:
-            return listener(**kwargs)
-        except Exception:
-            log.exception("listener %s failed", listener.__name__)
-            body = kwargs.get("body") or {}
-            client = kwargs.get("client")
-            user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-            if client is not None and user_id:
+    def decorate(listener: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(listener)
+        def wrapper(**kwargs: Any) -> Any:
+            ack = kwargs.get("ack")
+            acked = threading.Event()
+            if ack is not None:
+
+                def acking(*args: Any, **options: Any) -> Any:
+                    try:
+                        return ack(*args, **options)
+                    finally:
+                        acked.set()
+
+                kwargs["ack"] = acking
+
+            def work() -> None:
                 try:
-                    tell(
-                        client,
-                        user_id,
-                        ":warning: Something went wrong on jitbot's side and it has been "
-                        "logged. The request's thread shows where it stands; try again in "
-                        "a minute.",
-                    )
-                except Exception:
-                    log.exception("could not tell %s about the failure", user_id)
+                    _run_guarded(listener, kwargs)
+                finally:
+                    acked.set()
+
+            pool.submit(work)
+            if ack is not None and not acked.wait(ACK_WAIT):
+                log.error("listener %s did not ack within %ss", listener.__name__, ACK_WAIT)
             return None
 
-    return wrapper
+        return wrapper
+
+    return decorate
+
+
+def _run_guarded(listener: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    try:
+        listener(**kwargs)
+    except Exception:
+        log.exception("listener %s failed", listener.__name__)
+        body = kwargs.get("body") or {}
+        client = kwargs.get("client")
+        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        if client is not None and user_id:
+            try:
+                tell(
+                    client,
+                    user_id,
+                    ":warning: Something went wrong on jitbot's side and it has been "
+                    "logged. The request's thread shows where it stands; try again in "
+                    "a minute.",
+                )
+            except Exception:
+                log.exception("could not tell %s about the failure", user_id)
 
 
 def state_value(view: dict[str, Any], block_id: str, action_id: str) -> str | None:

@@ -28,14 +28,14 @@ def register(app: App, rt: Runtime) -> None:
     homes = rt.homes
 
     @app.event("app_home_opened")
-    @guarded
+    @guarded(rt.listeners)
     def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
             homes.publish(event["user"])
 
     @app.action(ids.ACTION_HOME_NEWER)
     @app.action(ids.ACTION_HOME_OLDER)
-    @guarded
+    @guarded(rt.listeners)
     def on_page(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         name, _, offset = str(body["actions"][0].get("value", "")).partition(":")
@@ -43,7 +43,7 @@ def register(app: App, rt: Runtime) -> None:
             homes.publish(body["user"]["id"], _state(body).paged(name, int(offset)))
 
     @app.action(ids.ACTION_HOME_FILTER)
-    @guarded
+    @guarded(rt.listeners)
     def on_filter(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         option = body["actions"][0].get("selected_option") or {}
@@ -51,7 +51,7 @@ def register(app: App, rt: Runtime) -> None:
         homes.publish(body["user"]["id"], _state(body).filtered("" if value == "all" else value))
 
     @app.action(ids.ACTION_HOME_SEARCH)
-    @guarded
+    @guarded(rt.listeners)
     def on_search(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         homes.publish(
@@ -59,24 +59,24 @@ def register(app: App, rt: Runtime) -> None:
         )
 
     @app.action(ids.ACTION_OPEN_AWS)
-    @guarded
+    @guarded(rt.listeners)
     def on_open_aws(ack: Ack) -> None:
         ack()  # a link button: Slack opens the URL
 
     @app.action(ids.ACTION_CANCEL)
-    @guarded
+    @guarded(rt.listeners)
     def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         on_button(rt, body, client, lambda rid, actor: rt.services.cancel(rid, actor, rt.clock()))
 
     @app.action(ids.ACTION_RELEASE)
-    @guarded
+    @guarded(rt.listeners)
     def on_release(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         on_button(rt, body, client, lambda rid, actor: rt.services.release(rid, actor, rt.clock()))
 
     @app.action(ids.ACTION_REVOKE)
-    @guarded
+    @guarded(rt.listeners)
     def on_revoke(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """Open the confirmation modal, if this person may revoke this session."""
         ack()
@@ -92,7 +92,7 @@ def register(app: App, rt: Runtime) -> None:
         on_button(rt, body, client, open_modal)
 
     @app.view(ids.CALLBACK_REVOKE)
-    @guarded
+    @guarded(rt.listeners)
     def on_revoke_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:

@@ -16,6 +16,6 @@ if TYPE_CHECKING:
 
 def register(app: App, rt: Runtime) -> None:
     @app.options(ids.ACTION_ACCOUNT)
-    @guarded
+    @guarded(rt.listeners)
     def on_account_options(ack: Ack, body: dict[str, Any]) -> None:
         ack(options=account_options(rt.catalog, body.get("value", "")))

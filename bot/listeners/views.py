@@ -63,7 +63,7 @@ def _metadata(view: dict[str, Any]) -> dict[str, Any]:
 
 def register(app: App, rt: Runtime) -> None:
     @app.view(ids.CALLBACK_REQUEST)
-    @guarded
+    @guarded(rt.listeners)
     def on_request_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
@@ -93,7 +93,7 @@ def register(app: App, rt: Runtime) -> None:
             tell(client, user_id, f":warning: {exc}", channel if isinstance(channel, str) else None)
 
     @app.view(ids.CALLBACK_REJECT)
-    @guarded
+    @guarded(rt.listeners)
     def on_reject_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
