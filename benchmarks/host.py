@@ -33,7 +33,7 @@ class HostSpec:
     http: bool = True
     scheduler: bool = False
     drop_tables: bool = False  # PostgreSQL: start from empty tables
-    http_threads: int = 8
+    http_threads: int = 32  # as `jitbot serve --http` (bot.http.make_server)
 
 
 @dataclass

@@ -632,6 +632,9 @@ class _SlackError(Exception):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # the listen backlog: socketserver's default of 5 drops connections under a burst
+    # (the client's TCP then retries after a second), which Slack's servers never do
+    request_queue_size = 128
     fake: FakeSlack
 
 

@@ -192,7 +192,7 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
     return app
 
 
-def make_server(rt: Runtime, host: str, port: int, threads: int = 8) -> Any:
+def make_server(rt: Runtime, host: str, port: int, threads: int = 32) -> Any:
     """A waitress server bound to ``host:port`` (port 0 picks a free one; see
     ``server.effective_port``). Call ``run()`` to serve, ``close()`` to stop."""
     return create_server(make_wsgi_app(rt), host=host, port=port, threads=threads, ident="jitbot")
