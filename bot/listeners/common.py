@@ -214,3 +214,20 @@ def checked_reason(ack: Ack, view: dict[str, Any], block_id: str, action_id: str
         return None
     ack()
     return reason or ""
+
+
+def on_reason_form(
+    rt: Runtime,
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    block_id: str,
+    action_id: str,
+    act: Callable[[int, Person, str], object],
+) -> None:
+    """A submitted reject or revoke modal: the reason checked (an inline error when it
+    is too long), then ``act(request_id, person, reason)`` as :func:`on_form` does."""
+    reason = checked_reason(ack, view, block_id, action_id)
+    if reason is not None:
+        on_form(rt, body, view, client, lambda rid, actor: act(rid, actor, reason))

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import checked_reason, guarded, load_request, on_button, on_form
+from bot.listeners.common import guarded, load_request, on_button, on_reason_form
 from bot.render.modals import revoke_modal
 from workflows.domain import Person
 from workflows.errors import NotAuthorized
@@ -96,13 +96,13 @@ def register(app: App, rt: Runtime) -> None:
     def on_revoke_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        reason = checked_reason(ack, view, ids.BLOCK_REVOKE_REASON, ids.ACTION_REVOKE_REASON)
-        if reason is None:
-            return
-        on_form(
+        on_reason_form(
             rt,
+            ack,
             body,
             view,
             client,
-            lambda rid, actor: rt.services.revoke(rid, actor, rt.clock(), reason),
+            ids.BLOCK_REVOKE_REASON,
+            ids.ACTION_REVOKE_REASON,
+            lambda rid, actor, reason: rt.services.revoke(rid, actor, rt.clock(), reason),
         )

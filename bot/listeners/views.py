@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import checked_reason, guarded, on_form, state_value, state_values, tell
+from bot.listeners.common import guarded, on_reason_form, state_value, state_values, tell
 from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
 from workflows.validation import RequestForm
@@ -97,13 +97,15 @@ def register(app: App, rt: Runtime) -> None:
     def on_reject_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        reason = checked_reason(ack, view, ids.BLOCK_REJECT_REASON, ids.ACTION_REJECT_REASON)
-        if reason is None:
-            return
-        on_form(
+        on_reason_form(
             rt,
+            ack,
             body,
             view,
             client,
-            lambda rid, actor: rt.services.decide(rid, actor, False, rt.clock(), comment=reason),
+            ids.BLOCK_REJECT_REASON,
+            ids.ACTION_REJECT_REASON,
+            lambda rid, actor, reason: rt.services.decide(
+                rid, actor, False, rt.clock(), comment=reason
+            ),
         )
