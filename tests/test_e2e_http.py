@@ -102,6 +102,22 @@ class Env:
         return assignments(self.world)
 
 
+def bot_env(fake: FakeSlack, database_url: str, config: Path, aws_endpoint: str) -> dict[str, str]:
+    """The environment of a ``jitbot serve --http`` process: this process's AWS variables,
+    Slack at ``fake``, the database and config given, AWS at ``aws_endpoint``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "JITBOT"))}
+    env.update(
+        SLACK_BOT_TOKEN=fake.token,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.url,
+        DATABASE_URL=database_url,
+        JITBOT_CONFIG=str(config),
+        AWS_ENDPOINT_URL=aws_endpoint,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("e2e")
@@ -130,16 +146,7 @@ accounts:
 durations: [20s, 1m, 1h]
 sweep_interval: 1s
 """)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "JITBOT"))}
-        env.update(
-            SLACK_BOT_TOKEN=fake.token,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake.url,
-            DATABASE_URL=f"sqlite:///{tmp}/jitbot.db",
-            JITBOT_CONFIG=str(config),
-            AWS_ENDPOINT_URL=endpoint,
-            PYTHONUNBUFFERED="1",
-        )
+        env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
         environment = Env(world, fake, tmp, env)
         environment.start_bot()
         yield environment

@@ -34,8 +34,8 @@ from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from tests.awsproxy import AwsProxy
 from tests.conftest import postgres_schema
-from tests.test_e2e_http import SECRET, Env, approval_dm, submit_request, thread_replies
-from workflows.domain import GrantedSession, MessageRef, NewRequest, Person, Role
+from tests.test_e2e_http import Env, approval_dm, bot_env, submit_request, thread_replies
+from workflows.domain import AccessRequest, GrantedSession, MessageRef, NewRequest, Person, Role
 from workflows.states import Status
 
 LEASE = 4  # seconds: lease_duration in the bots' config
@@ -95,16 +95,7 @@ durations: [20s, 1m, 1h]
 sweep_interval: {SWEEP}s
 lease_duration: {LEASE}s
 """)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "JITBOT"))}
-        env.update(
-            SLACK_BOT_TOKEN=fake.token,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake.url,
-            DATABASE_URL=database_url,
-            JITBOT_CONFIG=str(config),
-            AWS_ENDPOINT_URL=proxy.url,
-            PYTHONUNBUFFERED="1",
-        )
+        env = bot_env(fake, database_url, config, proxy.url)
         create_schema(engine)
         yield World(demo, fake, proxy, endpoint, tmp, env, SqlStore(engine))
     finally:
@@ -141,6 +132,21 @@ def wait_until(check, timeout: float, what: str):  # type: ignore[no-untyped-def
 # -- SIGKILL mid-work -------------------------------------------------------------------
 
 
+def reached(w: World, status: Status, timeout: float) -> AccessRequest:
+    """Request #1 once it is ``status``."""
+    return wait_until(
+        lambda: (r := w.store.get(1)) and r.status == status and r, timeout, status.value
+    )
+
+
+def told_once(w: World, who: SlackUser, words: str) -> None:
+    """``who``'s latest thread gets a reply with ``words``, and (a second later) only one."""
+    root = w.fake.dm_messages(who.user_id)[-1]
+    wait_until(lambda: any(words in t for t in thread_replies(w.fake, root)), 10, words)
+    time.sleep(1)
+    assert len([t for t in thread_replies(w.fake, root) if words in t]) == 1, "told once"
+
+
 def ask(bot: Env, duration: str) -> tuple[SlackUser, SlackUser, Message]:
     """Alice asks for ReadOnlyAccess on Sandbox; returns Alice, Oscar and his DM."""
     alice, oscar = bot.user("alice@example.com"), bot.user("oscar@example.com")
@@ -166,19 +172,10 @@ def test_killed_between_approval_and_grant_the_restarted_bot_grants_once(
         assert not w.assigned(request.principal_id)
 
         bot.start_bot()  # the start-up sweep finds it Approved (after the dead lease)
-        active = wait_until(
-            lambda: (r := w.store.get(1)) and r.status == Status.ACTIVE and r, LEASE + 10, "Active"
-        )
+        active = reached(w, Status.ACTIVE, LEASE + 10)
         assert w.assignments(active.principal_id) == 1
-        root = w.fake.dm_messages(alice.user_id)[-1]
-        wait_until(
-            lambda: any("Access granted" in t for t in thread_replies(w.fake, root)), 10, "told"
-        )
-        time.sleep(1)
-        granted = [t for t in thread_replies(w.fake, root) if "Access granted" in t]
-        assert len(granted) == 1, "told once"
-        events = [e["action"] for e in w.store.audit_events(1)]
-        assert events.count("granted") == 1
+        told_once(w, alice, "Access granted")
+        assert [e["action"] for e in w.store.audit_events(1)].count("granted") == 1
     finally:
         bot.stop_bot()
 
@@ -192,9 +189,7 @@ def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
     try:
         alice, oscar, message = ask(bot, "20s")
         oscar.click(message, ids.ACTION_APPROVE)
-        active = wait_until(
-            lambda: (r := w.store.get(1)) and r.status == Status.ACTIVE and r, 10, "Active"
-        )
+        active = reached(w, Status.ACTIVE, 10)
         w.proxy.hold("DeleteAccountAssignment")
         w.proxy.wait_for("DeleteAccountAssignment", timeout=40)  # the session's end
         bot.kill_bot()  # due, the revoke under way, nothing recorded
@@ -202,16 +197,9 @@ def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
         assert w.store.get(1).status == Status.ACTIVE
 
         bot.start_bot()
-        wait_until(
-            lambda: (r := w.store.get(1)) and r.status == Status.EXPIRED, LEASE + 10, "Expired"
-        )
+        reached(w, Status.EXPIRED, LEASE + 10)
         assert not w.assigned(active.principal_id)
-        root = w.fake.dm_messages(alice.user_id)[-1]
-        wait_until(
-            lambda: any("Access expired" in t for t in thread_replies(w.fake, root)), 10, "told"
-        )
-        time.sleep(1)
-        assert len([t for t in thread_replies(w.fake, root) if "Access expired" in t]) == 1
+        told_once(w, alice, "Access expired")
         assert [e["action"] for e in w.store.audit_events(1)].count("expired") == 1
     finally:
         bot.stop_bot()
