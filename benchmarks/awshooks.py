@@ -22,7 +22,10 @@ retries see it. Every throttled attempt is counted.
 
 moto finishes assignment changes at once. ``op_latency`` > 0 makes them look
 asynchronous like AWS: the create/delete answers ``IN_PROGRESS`` and the status calls
-keep answering ``IN_PROGRESS`` until ``op_latency`` seconds have passed.
+keep answering ``IN_PROGRESS`` until ``op_latency`` seconds have passed. moto does not
+implement ``ListAccountAssignment{Creation,Deletion}Status``; with ``op_latency`` > 0
+the hook answers it (after the throttle, so it costs quota like any call) from the
+operations it made asynchronous.
 """
 
 from __future__ import annotations
@@ -44,6 +47,17 @@ WRITES = {
 STATUS_CALLS = {
     "DescribeAccountAssignmentCreationStatus": "AccountAssignmentCreationStatus",
     "DescribeAccountAssignmentDeletionStatus": "AccountAssignmentDeletionStatus",
+}
+#: list call -> (the write whose operations it lists, the answer's key)
+LIST_CALLS = {
+    "ListAccountAssignmentCreationStatus": (
+        "CreateAccountAssignment",
+        "AccountAssignmentsCreationStatus",
+    ),
+    "ListAccountAssignmentDeletionStatus": (
+        "DeleteAccountAssignment",
+        "AccountAssignmentsDeletionStatus",
+    ),
 }
 
 
@@ -81,6 +95,8 @@ class Probe:
         self._tokens = burst
         self._refilled = clock()
         self._pending: dict[str, float] = {}  # request id -> monotonic time it completes
+        #: write name -> request id -> (monotonic time it completes, wall time issued)
+        self._operations: dict[str, dict[str, tuple[float, float]]] = {}
 
     # ---- wiring ----------------------------------------------------------------
 
@@ -143,7 +159,37 @@ class Probe:
                 issued.setdefault(_assignment_key(request.body), time.time())
         if refuse is not None:
             return _throttle_response(request.url, refuse)
+        if name in LIST_CALLS and self.op_latency > 0:
+            return self._list_response(request, name)
         return None
+
+    def _list_response(self, request: Any, name: str) -> AWSResponse:
+        """``ListAccountAssignment{Creation,Deletion}Status`` as AWS answers it, from
+        the operations this probe made asynchronous (moto does not implement the call):
+        ``Filter.Status`` IN_PROGRESS / SUCCEEDED / FAILED (none fail here), newest
+        first, ``MaxResults`` (default and most 100) a page; NextToken is the offset."""
+        write, key = LIST_CALLS[name]
+        try:
+            params = json.loads(request.body or b"{}")
+        except (TypeError, ValueError):
+            params = {}
+        wanted = (params.get("Filter") or {}).get("Status")
+        page = min(int(params.get("MaxResults") or 100), 100)
+        start = int(params.get("NextToken") or 0)
+        now = self.clock()
+        with self._lock:
+            operations = sorted(
+                self._operations.get(write, {}).items(), key=lambda item: -item[1][1]
+            )
+        rows = []
+        for request_id, (until, issued) in operations:
+            status = "IN_PROGRESS" if until > now else "SUCCEEDED"
+            if wanted in (None, status):
+                rows.append({"RequestId": request_id, "Status": status, "CreatedDate": issued})
+        answer: dict[str, Any] = {key: rows[start : start + page]}
+        if start + page < len(rows):
+            answer["NextToken"] = str(start + page)
+        return _json_response(request.url, 200, answer)
 
     def _after(self, model: Any, http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
         if getattr(http_response, "status_code", 500) >= 300:
@@ -162,7 +208,10 @@ class Probe:
             with self._lock:
                 (self.created if name == "CreateAccountAssignment" else self.deleted)[key] = done
                 if self.op_latency > 0 and status.get("RequestId"):
-                    self._pending[status["RequestId"]] = self.clock() + self.op_latency
+                    until = self.clock() + self.op_latency
+                    self._pending[status["RequestId"]] = until
+                    operations = self._operations.setdefault(name, {})
+                    operations[status["RequestId"]] = (until, time.time())
                     status["Status"] = "IN_PROGRESS"
         elif name in STATUS_CALLS and self.op_latency > 0:
             status = parsed.get(STATUS_CALLS[name]) or {}
@@ -196,15 +245,20 @@ class _Body:
         yield self._data
 
 
-def _throttle_response(url: str, message: str) -> AWSResponse:
-    """HTTP 400 ``ThrottlingException`` as the Identity Center JSON APIs answer it."""
-    body = json.dumps({"__type": "ThrottlingException", "message": message}).encode()
+def _json_response(url: str, status: int, answer: dict[str, Any]) -> AWSResponse:
+    """An Identity Center JSON API answer (``application/x-amz-json-1.1``)."""
+    body = json.dumps(answer).encode()
     headers = {
         "Content-Type": "application/x-amz-json-1.1",
         "x-amzn-RequestId": str(uuid.uuid4()),
         "Content-Length": str(len(body)),
     }
-    return AWSResponse(url, 400, headers, _Body(body))
+    return AWSResponse(url, status, headers, _Body(body))
+
+
+def _throttle_response(url: str, message: str) -> AWSResponse:
+    """HTTP 400 ``ThrottlingException`` as the Identity Center JSON APIs answer it."""
+    return _json_response(url, 400, {"__type": "ThrottlingException", "message": message})
 
 
 def install_on(aws: Any, probe: Probe) -> None:

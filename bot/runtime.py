@@ -25,6 +25,7 @@ from bot.scheduler import Timekeeper
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
+from workflows import ratelimit
 from workflows.assignments import AwsError
 from workflows.aws import IdentityCenter
 from workflows.catalog import Catalog, CatalogAccount, build_catalog
@@ -36,6 +37,12 @@ from workflows.reconcile import Reconciler
 from workflows.services import Services
 
 log = logging.getLogger("jitbot")
+
+#: Due sessions the sweep ends at once: twice Identity Center's 10 outstanding
+#: assignment operations, because a deletion gives its outstanding slot back as soon as
+#: AWS stopped running it, a little before its outcome is confirmed
+#: (:mod:`workflows.operations`); meanwhile the next deletion already takes the slot.
+PARALLEL_REVOKES = 2 * ratelimit.IDENTITY_CENTER_OUTSTANDING_OPERATIONS
 
 
 def utc_now() -> datetime:
@@ -181,7 +188,12 @@ def build_runtime(
     )
     notifier.on_change = homes.request_changed
     services = Services(
-        config=config, catalog=catalog, store=store, aws=aws, lease=config.lease_duration
+        config=config,
+        catalog=catalog,
+        store=store,
+        aws=aws,
+        lease=config.lease_duration,
+        parallel_revokes=PARALLEL_REVOKES,
     )
     dispatcher = OutboxDispatcher(
         store,

@@ -398,7 +398,7 @@ def test_assignment_changes_wait_for_one_of_the_outstanding_slots() -> None:
     lock = threading.Condition()
     state = {"active": 0, "most": 0, "done": 0}
 
-    def change_now(assignment: Assignment, *, create: bool) -> None:
+    def change_now(assignment: Assignment, *, create: bool, **_: object) -> None:
         with lock:
             state["active"] += 1
             state["most"] = max(state["most"], state["active"])
@@ -487,3 +487,34 @@ def test_order_stats_tell_overtaking_depth() -> None:
     assert order_stats(made, {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == (0, 0)
     # e went first, ahead of all four due before it; c overtook b
     assert order_stats(made, {"a": 2, "b": 4, "c": 3, "d": 5, "e": 1}) == (2, 4)
+
+
+def test_slots_go_to_the_waiters_in_the_order_they_asked() -> None:
+    slots = ratelimit.Slots(1)
+    slots.acquire()
+    order: list[int] = []
+
+    def take(n: int) -> None:
+        slots.acquire()
+        order.append(n)
+        slots.release()
+
+    threads = []
+    for n in range(5):
+        thread = threading.Thread(target=take, args=(n,))
+        thread.start()
+        threads.append(thread)
+        while len(slots._waiters) < n + 1:  # queued before the next one asks
+            threading.Event().wait(0.001)
+    # a newcomer arriving as the slot is given back does not jump the queue
+    slots.release()
+    slots.acquire()
+    order.append(99)
+    slots.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == [0, 1, 2, 3, 4, 99]
+    with pytest.raises(ValueError):
+        slots.release()
+    with pytest.raises(ValueError):
+        ratelimit.Slots(0)

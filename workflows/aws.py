@@ -60,7 +60,6 @@ not leak out of this module.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import re
@@ -83,6 +82,7 @@ from workflows.assignments import (
     AwsError,
     JitPermissionSet,
 )
+from workflows.operations import ListUnavailable, OperationBoard
 
 __all__ = [
     "Assignment",
@@ -202,6 +202,12 @@ def _already_exists(exc: BaseException) -> bool:
     )
 
 
+#: Error codes that mean this caller cannot use ``ListAccountAssignment*Status``.
+_LIST_UNAVAILABLE = frozenset(
+    {"AccessDeniedException", "UnknownOperationException", "InvalidAction", "ValidationException"}
+)
+
+
 def _not_implemented(exc: BaseException) -> bool:
     """The endpoint does not implement the operation: in-process moto raises
     ``NotImplementedError``; moto's server answers a bare HTTP 500 page, which botocore
@@ -315,6 +321,11 @@ class IdentityCenter:
         flight at once, Identity Center's quota of 10 outstanding asynchronous
         operations by default (IAM Identity Center quotas page); None: no cap. Further
         :meth:`assign` / :meth:`unassign` calls wait for a slot.
+    :param batch_polls: while two or more creations (or deletions) are outstanding,
+        poll them together with ``ListAccountAssignment{Creation,Deletion}Status``
+        (one call for all, from spare quota) instead of one ``Describe...`` call each,
+        and give an outstanding slot back as soon as its operation left the running
+        list (:mod:`workflows.operations`). False: every operation polls alone.
 
     Thread-safe: the boto3 clients are, and the caches are guarded by a lock.
     """
@@ -338,6 +349,7 @@ class IdentityCenter:
         max_calls_per_second: float | None = ratelimit.IDENTITY_CENTER_CALLS_PER_SECOND,
         limiter: ratelimit.TokenBucket | None = None,
         max_outstanding: int | None = ratelimit.IDENTITY_CENTER_OUTSTANDING_OPERATIONS,
+        batch_polls: bool = True,
     ) -> None:
         if (poll_interval or 0) < 0 or poll_timeout < 0 or user_cache_ttl < 0:
             raise ValueError("poll_interval, poll_timeout and user_cache_ttl must be >= 0")
@@ -363,12 +375,18 @@ class IdentityCenter:
         self.limiter = limiter or ratelimit.identity_center_limiter(max_calls_per_second)
         if max_outstanding is not None and max_outstanding < 1:
             raise ValueError("max_outstanding must be >= 1 (or None)")
-        self._outstanding: threading.BoundedSemaphore | None = (
-            threading.BoundedSemaphore(max_outstanding) if max_outstanding else None
+        self._outstanding: ratelimit.Slots | None = (
+            ratelimit.Slots(max_outstanding) if max_outstanding else None
         )
         self._max_outstanding = max_outstanding or ratelimit.IDENTITY_CENTER_OUTSTANDING_OPERATIONS
         self._in_flight = 0  # assignment changes under way (holding a slot or not)
+        self._kind_in_flight = {True: 0, False: 0}  # the same, creations / deletions
         self._in_flight_lock = threading.Lock()
+        #: creations (True) and deletions (False) waited on together while several
+        #: are outstanding (see :mod:`workflows.operations`); None: each polls alone
+        self._boards: dict[bool, OperationBoard] | None = (
+            {create: self._board(create) for create in (True, False)} if batch_polls else None
+        )
         self._clients: dict[str, Any] = dict(clients or {})
         for service, prebuilt in self._clients.items():
             self._limit(service, prebuilt)
@@ -785,16 +803,32 @@ class IdentityCenter:
         """:meth:`_change_now` holding one of the ``max_outstanding`` slots: from before
         the write until its status is final (or polling gave up), so this adapter never
         has more asynchronous operations outstanding than Identity Center allows."""
-        with self._outstanding or contextlib.nullcontext():
-            with self._in_flight_lock:
-                self._in_flight += 1
-            try:
-                self._change_now(assignment, create=create)
-            finally:
-                with self._in_flight_lock:
-                    self._in_flight -= 1
+        slot = self._outstanding
+        if slot is not None:
+            slot.acquire()
+        released = threading.Event()
 
-    def _change_now(self, assignment: Assignment, *, create: bool) -> None:
+        def release() -> None:  # once: the status poller may give it back first
+            with self._in_flight_lock:
+                if released.is_set():
+                    return
+                released.set()
+                self._in_flight -= 1
+                self._kind_in_flight[create] -= 1
+            if slot is not None:
+                slot.release()
+
+        with self._in_flight_lock:
+            self._in_flight += 1
+            self._kind_in_flight[create] += 1
+        try:
+            self._change_now(assignment, create=create, release=release)
+        finally:
+            release()
+
+    def _change_now(
+        self, assignment: Assignment, *, create: bool, release: Callable[[], None]
+    ) -> None:
         verb = "assign" if create else "unassign"
         operation = "CreateAccountAssignment" if create else "DeleteAccountAssignment"
         client = self._client("sso-admin")
@@ -860,7 +894,7 @@ class IdentityCenter:
         log.info(
             "%s %s: request %s started (%s)", verb, assignment, request_id, status.get("Status")
         )
-        status = self._wait(status, create=create)
+        status = self._wait(status, create=create, release=release)
         state = status.get("Status")
         if state == "SUCCEEDED":
             log.info("%s %s: request %s SUCCEEDED", verb, assignment, request_id)
@@ -896,7 +930,66 @@ class IdentityCenter:
             request_id=request_id,
         )
 
-    def _wait(self, status: dict[str, Any], *, create: bool) -> dict[str, Any]:
+    def _board(self, create: bool) -> OperationBoard:
+        """The :class:`~workflows.operations.OperationBoard` for creations or deletions,
+        calling ``ListAccountAssignment{Creation,Deletion}Status`` on this adapter."""
+        kind = "Creation" if create else "Deletion"
+        method = f"list_account_assignment_{kind.lower()}_status"
+        key = f"AccountAssignments{kind}Status"
+        operation = f"sso-admin ListAccountAssignment{kind}Status"
+
+        def listed(status: str, every_page: bool) -> set[str] | None:
+            params = {"InstanceArn": self.instance_arn, "Filter": {"Status": status}}
+            try:
+                if every_page:
+                    return {
+                        s["RequestId"] for s in self._paginate("sso-admin", method, key, **params)
+                    }
+                page = getattr(self._client("sso-admin"), method)(MaxResults=100, **params)
+            except (ClientError, BotoCoreError, NotImplementedError) as exc:
+                if _not_implemented(exc) or _error_code(exc) in _LIST_UNAVAILABLE:
+                    raise ListUnavailable(f"{operation}: {_describe(exc)}") from exc
+                raise _wrap(operation, exc) from exc
+            if page.get("NextToken"):
+                return None
+            return {s["RequestId"] for s in page.get(key, [])}
+
+        def describe(request_id: str) -> dict[str, Any]:
+            client = self._client("sso-admin")
+            call = getattr(client, f"describe_account_assignment_{kind.lower()}_status")
+            id_param = f"AccountAssignment{kind}RequestId"
+            try:
+                answer = call(InstanceArn=self.instance_arn, **{id_param: request_id})
+            except (ClientError, BotoCoreError) as exc:
+                raise _wrap(f"sso-admin DescribeAccountAssignment{kind}Status", exc) from exc
+            return answer[f"AccountAssignment{kind}Status"]
+
+        def running() -> set[str]:
+            ids = listed("IN_PROGRESS", True)
+            assert ids is not None
+            return ids
+
+        return OperationBoard(
+            kind=kind.lower(),
+            list_running=running,
+            list_failed=lambda: listed("FAILED", False),
+            describe=describe,
+            spare=self._spare_for_lists,
+        )
+
+    def _spare_for_lists(self) -> bool:
+        """Whether a batched status list may be made now: the client-side limiter, if
+        any, holds at least half its burst (writes waiting for a slot find a token)."""
+        limiter = self.limiter
+        return limiter is None or limiter.available() >= limiter.burst / 2
+
+    def _wait(
+        self,
+        status: dict[str, Any],
+        *,
+        create: bool,
+        release: Callable[[], None] = lambda: None,
+    ) -> dict[str, Any]:
         """Poll the request until it leaves IN_PROGRESS or ``poll_timeout`` seconds have
         passed since the write was answered; returns the last status (still IN_PROGRESS
         on timeout; a status already final is returned without a call).
@@ -925,6 +1018,17 @@ class IdentityCenter:
             operation = "DescribeAccountAssignmentDeletionStatus"
         request_id = status.get("RequestId")
         started = self._clock()
+        boards = self._boards
+        if (
+            boards is not None
+            and request_id
+            and status.get("Status") not in ("SUCCEEDED", "FAILED")
+            and self._kind_in_flight[create] >= 2
+            and boards[create].available
+        ):
+            together = boards[create].wait(request_id, release, self.poll_timeout)
+            if together is not None:
+                return together
         schedule = self._poll_schedule()
         while status.get("Status") not in ("SUCCEEDED", "FAILED"):
             if not request_id:

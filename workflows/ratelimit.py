@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "IDENTITY_CENTER_CALLS_PER_SECOND",
     "IDENTITY_CENTER_OUTSTANDING_OPERATIONS",
     "LIMITED_SERVICES",
+    "Slots",
     "TokenBucket",
     "attach",
     "identity_center_limiter",
@@ -121,6 +123,49 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate:g}/s, burst={self.burst:g})"
+
+
+class Slots:
+    """At most ``size`` holders at once, granted in the order they asked.
+
+    A first-in, first-out semaphore: a slot given back goes straight to the longest
+    waiter. ``threading.Semaphore`` lets a thread arriving just then take it before the
+    woken waiter runs, so with more callers than slots (the sweep's revocation workers)
+    a revocation due later could start before one due earlier.
+
+    :param size: number of slots (>= 1).
+    :raises ValueError: ``size`` < 1; :meth:`release` of a slot nobody holds.
+
+    Thread-safe.
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size!r}")
+        self.size = size
+        self._free = size
+        self._waiters: deque[threading.Event] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Take a slot, waiting behind everyone who asked before."""
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()
+
+    def release(self) -> None:
+        """Give a slot back (to the longest waiter, if any)."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            elif self._free >= self.size:
+                raise ValueError("release of a slot nobody holds")
+            else:
+                self._free += 1
 
 
 def identity_center_limiter(
