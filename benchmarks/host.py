@@ -57,7 +57,7 @@ def _serve(conn: Any, spec: HostSpec) -> None:
         from benchmarks.awshooks import Probe, install_on
         from benchmarks.common import rss_mb
         from bot.http import make_server
-        from bot.runtime import build_runtime, make_identity_center
+        from bot.runtime import build_runtime, make_identity_center, settle_heap
         from bot.settings import Settings
         from workflows.config import parse_config
 
@@ -89,6 +89,7 @@ def _serve(conn: Any, spec: HostSpec) -> None:
         started = time.perf_counter()
         rt = build_runtime(settings, config, aws=aws)
         build_seconds = time.perf_counter() - started
+        settle_heap()  # as `jitbot serve` does
         url = None
         if spec.http:
             server = make_server(rt, "127.0.0.1", 0, threads=spec.http_threads)

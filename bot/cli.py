@@ -52,7 +52,7 @@ class _Stop(BaseException):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, settle_heap
 
     settings = Settings()
     mode = "http" if args.http else "socket"
@@ -67,6 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
         return 2
     rt = build_runtime(settings, config)
+    settle_heap()
     rt.timekeeper.start()
     closers: list[Any] = []
 

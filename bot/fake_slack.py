@@ -728,6 +728,8 @@ class FakeSlack:
         self.clock = clock
         self._required = _load_required_args()
         self._lock = threading.RLock()
+        #: notified whenever a user's latest modal changes (see :meth:`wait_for_modal`)
+        self._modal_changed = threading.Condition(self._lock)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._ids = itertools.count(1)
@@ -987,6 +989,21 @@ class FakeSlack:
         with self._lock:
             view_id = self._latest_modal.get(user_id)
             return self.view(view_id) if view_id else None
+
+    def latest_view_id(self, user_id: str) -> str | None:
+        """Id of the view :meth:`latest_view` would return (no copy), or None."""
+        with self._lock:
+            return self._latest_modal.get(user_id)
+
+    def wait_for_modal(self, user_id: str, other_than: str | None, timeout: float) -> str | None:
+        """Block until ``user_id``'s latest modal (opened, pushed or updated) is a view
+        other than ``other_than``; its id, or None after ``timeout`` seconds. Woken by
+        each change instead of polling, so many waiters cost the server nothing."""
+        with self._modal_changed:
+            found = self._modal_changed.wait_for(
+                lambda: self._latest_modal.get(user_id) not in (None, other_than), timeout
+            )
+            return self._latest_modal.get(user_id) if found else None
 
     def open_modals(self, user_id: str) -> list[dict[str, Any]]:
         """The user's open modal stack, root first (empty when no modal is open)."""
@@ -1488,7 +1505,9 @@ class FakeSlack:
         stack.append(record["id"])
         self._views[record["id"]] = record
         if user_id:
-            self._latest_modal[user_id] = record["id"]
+            with self._modal_changed:
+                self._latest_modal[user_id] = record["id"]
+                self._modal_changed.notify_all()
         return record
 
     def _replace_view(self, current: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
@@ -1501,7 +1520,9 @@ class FakeSlack:
         record["state"] = {"values": _prune_state(current.get("state"), record["blocks"])}
         self._views[current["id"]] = record
         if record["type"] == "modal" and record["user_id"]:
-            self._latest_modal[record["user_id"]] = record["id"]
+            with self._modal_changed:
+                self._latest_modal[record["user_id"]] = record["id"]
+                self._modal_changed.notify_all()
         return record
 
     def _close(self, user_id: str, view_ids: list[str]) -> None:
