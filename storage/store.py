@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, event, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, event, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -67,8 +69,25 @@ def _custom_from_json(data: dict[str, Any] | None) -> CustomPermissionSet | None
     )
 
 
-def _to_domain(row: RequestRow) -> AccessRequest:
-    session = row.session
+_FROM_ROW: Any = object()  # _to_domain: take this part from the row's relationship
+
+
+def _to_domain(
+    row: Any,
+    *,
+    session: Any = _FROM_ROW,
+    reviews: Any = _FROM_ROW,
+    messages: Any = _FROM_ROW,
+) -> AccessRequest:
+    """A request row as the domain's :class:`AccessRequest`. ``row`` is a
+    :class:`RequestRow`, or any row with its columns (a Core row) when ``session``,
+    ``reviews`` and ``messages`` are given (rows with those tables' columns)."""
+    if session is _FROM_ROW:
+        session = row.session
+    if reviews is _FROM_ROW:
+        reviews = row.reviews
+    if messages is _FROM_ROW:
+        messages = row.messages
     return AccessRequest(
         id=row.id,
         requester=Person(row.requester_slack_id, row.requester_email, row.requester_name),
@@ -91,7 +110,7 @@ def _to_domain(row: RequestRow) -> AccessRequest:
                 r.decided_at,
                 r.comment,
             )
-            for r in row.reviews
+            for r in reviews
         ),
         session=None
         if session is None
@@ -99,7 +118,7 @@ def _to_domain(row: RequestRow) -> AccessRequest:
             session.granted_at, session.expires_at, session.ended_at, session.end_reason
         ),
         messages=tuple(
-            MessageRef(m.channel, m.ts, Role(m.role), m.slack_user_id) for m in row.messages
+            MessageRef(m.channel, m.ts, Role(m.role), m.slack_user_id) for m in messages
         ),
         custom=_custom_from_json(row.custom),
         stored_session_limit=None
@@ -165,27 +184,227 @@ def _collect_audit(session: Session, _context: Any, _instances: Any) -> None:
 def _log_audit(session: Session) -> None:
     """Each committed audit event is also one JSON line on the ``jitbot.audit`` logger,
     for a SIEM; events of a rolled-back transaction are never logged."""
-    for row in session.info.pop("audit", []):
-        audit_log.info(json.dumps(audit_dict(row), default=str, sort_keys=True))
+    events = session.info.pop("audit", [])
+    if events and audit_log.isEnabledFor(logging.INFO):
+        for row in events:
+            audit_log.info(json.dumps(audit_dict(row), default=str, sort_keys=True))
 
 
 def _forget_audit(session: Session) -> None:
     session.info.pop("audit", None)
 
 
-def _enqueue(s: Session, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
-    s.add_all(
-        OutboxRow(
-            request_id=request_id,
-            kind=item.kind.value,
-            payload=dict(item.payload),
-            created_at=now,
-            state="pending",
-            attempts=0,
-            progress=[],
-        )
-        for item in items
+# Prepared Core statements for the hot path (decision -> AWS): built once, and run
+# without the ORM's unit of work.
+_requests_t = RequestRow.__table__
+_sessions_t = SessionRow.__table__
+_reviews_t = ReviewRow.__table__
+_messages_t = SlackMessageRow.__table__
+_leases_t = LeaseRow.__table__
+_CAS_STATUS = (
+    update(_requests_t)
+    .where(_requests_t.c.id == bindparam("id_"), _requests_t.c.status == bindparam("from_"))
+    .values(status=bindparam("to_"))
+)
+_INSERT_REVIEW = insert(_reviews_t)
+_INSERT_AUDIT = insert(AuditEventRow.__table__).returning(AuditEventRow.__table__.c.id)
+_INSERT_OUTBOX = insert(OutboxRow.__table__)
+_TAKE_LEASE = (
+    update(_leases_t)
+    .where(
+        _leases_t.c.key == bindparam("key_"),
+        or_(_leases_t.c.until < bindparam("now_"), _leases_t.c.holder == bindparam("holder_")),
     )
+    .values(holder=bindparam("holder_"), until=bindparam("until_"))
+)
+_INSERT_LEASE = {
+    name: dialect_insert(_leases_t)
+    .values(key=bindparam("key_"), holder=bindparam("holder_"), until=bindparam("until_"))
+    .on_conflict_do_nothing(index_elements=[_leases_t.c.key])
+    .returning(_leases_t.c.key)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+_OTHER_ACTIVE_GRANTS = (
+    select(func.count())
+    .select_from(_requests_t.join(_sessions_t))
+    .where(
+        _requests_t.c.id != bindparam("id_"),
+        _requests_t.c.principal_id == bindparam("principal_"),
+        _requests_t.c.account_id == bindparam("account_"),
+        _requests_t.c.permission_set_arn == bindparam("arn_"),
+        _requests_t.c.status == Status.ACTIVE.value,
+        _sessions_t.c.expires_at > bindparam("now_"),
+    )
+)
+_RELEASE_LEASE = delete(_leases_t).where(
+    _leases_t.c.key == bindparam("key_"), _leases_t.c.holder == bindparam("holder_")
+)
+_GET_REQUEST = (
+    select(
+        _requests_t,
+        _sessions_t.c.request_id.label("session_request_id"),
+        _sessions_t.c.granted_at,
+        _sessions_t.c.expires_at,
+        _sessions_t.c.ended_at,
+        _sessions_t.c.end_reason,
+    )
+    .select_from(_requests_t.outerjoin(_sessions_t))
+    .where(_requests_t.c.id == bindparam("id_"))
+)
+_GET_REVIEWS = (
+    select(_reviews_t).where(_reviews_t.c.request_id == bindparam("id_")).order_by(_reviews_t.c.id)
+)
+_GET_MESSAGES = (
+    select(_messages_t)
+    .where(_messages_t.c.request_id == bindparam("id_"))
+    .order_by(_messages_t.c.id)
+)
+
+
+def _enqueue(s: Session, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+    if items:
+        s.execute(
+            _INSERT_OUTBOX,
+            [
+                {
+                    "request_id": request_id,
+                    "kind": item.kind.value,
+                    "payload": dict(item.payload),
+                    "created_at": now,
+                    "state": "pending",
+                    "attempts": 0,
+                    "progress": [],
+                }
+                for item in items
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class LeaseClaim:
+    """A lease to take: ``key`` for ``holder`` until ``until``, if free at ``now`` (UTC)."""
+
+    key: str
+    holder: str
+    now: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Leased:
+    """What :meth:`SqlStore.transition_leasing` did: ``won`` the status changed,
+    ``leased`` the lease is held, ``others`` the other active grants of the same
+    assignment (None when not counted)."""
+
+    won: bool
+    leased: bool
+    others: int | None = None
+
+
+def _transition(
+    s: Session,
+    request_id: int,
+    from_status: Status,
+    to_status: Status,
+    *,
+    now: datetime,
+    actor: str,
+    action: str,
+    detail: dict[str, Any] | None = None,
+    review: Review | None = None,
+    session: GrantedSession | None = None,
+    outbox: Sequence[Outgoing] = (),
+) -> bool:
+    """The body of :meth:`SqlStore.transition`, in the caller's transaction.
+
+    Written with prepared Core statements (no ORM unit of work: this is on the way to
+    every AWS call); the audit event is handed to :func:`_log_audit` by hand."""
+    result = s.execute(
+        _CAS_STATUS, {"id_": request_id, "from_": from_status.value, "to_": to_status.value}
+    )
+    if result.rowcount != 1:
+        return False
+    if review is not None:
+        s.execute(
+            _INSERT_REVIEW,
+            {
+                "request_id": request_id,
+                "stage": review.stage.value,
+                "decision": review.decision.value,
+                "reviewer_slack_id": review.reviewer.slack_id,
+                "reviewer_email": review.reviewer.email,
+                "reviewer_name": review.reviewer.name,
+                "decided_at": review.decided_at,
+                "comment": review.comment,
+            },
+        )
+    if session is not None:
+        s.merge(
+            SessionRow(
+                request_id=request_id,
+                granted_at=session.granted_at,
+                expires_at=session.expires_at,
+                ended_at=session.ended_at,
+                end_reason=session.end_reason,
+            )
+        )
+    _add_audit(
+        s,
+        AuditEventRow(
+            at=now,
+            request_id=request_id,
+            actor=actor,
+            action=action,
+            detail={"from": from_status.value, "to": to_status.value, **(detail or {})},
+        ),
+    )
+    _enqueue(s, request_id, outbox, now)
+    return True
+
+
+def _add_audit(s: Session, event: AuditEventRow) -> None:
+    """Insert ``event`` (a transient row) with a Core statement and have it logged on
+    commit like the events the ORM flushes (see :func:`_collect_audit`)."""
+    event.id = s.execute(
+        _INSERT_AUDIT,
+        {
+            "at": event.at,
+            "request_id": event.request_id,
+            "actor": event.actor,
+            "action": event.action,
+            "detail": event.detail,
+        },
+    ).scalar_one()
+    s.info.setdefault("audit", []).append(event)
+
+
+def _claim_lease(s: Session, claim: LeaseClaim) -> bool:
+    """Take or extend a lease in the caller's transaction (see
+    :meth:`SqlStore.claim_lease`): an update of a free, run-out or own lease, else an
+    insert that does nothing when someone else's row is there."""
+    values = {"key_": claim.key, "holder_": claim.holder, "now_": claim.now, "until_": claim.until}
+    if s.execute(_TAKE_LEASE, values).rowcount == 1:
+        return True
+    insert = _INSERT_LEASE.get(s.get_bind().dialect.name)
+    if insert is None:  # another dialect: a savepoint catches the duplicate key
+        try:
+            with s.begin_nested():
+                s.add(LeaseRow(key=claim.key, holder=claim.holder, until=claim.until))
+            return True
+        except IntegrityError:
+            return False
+    return s.execute(insert, values).scalar() is not None
+
+
+def _other_active_grants(s: Session, request: AccessRequest, now: datetime) -> int:
+    params = {
+        "id_": request.id,
+        "principal_": request.principal_id,
+        "account_": request.account_id,
+        "arn_": request.permission_set_arn,
+        "now_": now,
+    }
+    return s.execute(_OTHER_ACTIVE_GRANTS, params).scalar() or 0
 
 
 class SqlStore:
@@ -254,9 +473,17 @@ class SqlStore:
         return None if status is None else Status(status)
 
     def get(self, request_id: int) -> AccessRequest | None:
+        """The request with its reviews, session and message roots, or None (three
+        prepared Core queries in one read)."""
+        params = {"id_": request_id}
         with self._session() as s:
-            row = s.get(RequestRow, request_id)
-            return None if row is None else _to_domain(row)
+            row = s.execute(_GET_REQUEST, params).one_or_none()
+            if row is None:
+                return None
+            reviews = s.execute(_GET_REVIEWS, params).all()
+            messages = s.execute(_GET_MESSAGES, params).all()
+        session = None if row.session_request_id is None else row
+        return _to_domain(row, session=session, reviews=reviews, messages=messages)
 
     def transition(
         self,
@@ -277,47 +504,68 @@ class SqlStore:
         notices that tell about it (``outbox``). Returns False with nothing written when
         another caller changed the status first."""
         with self._session() as s, s.begin():
-            result = s.execute(
-                update(RequestRow)
-                .where(RequestRow.id == request_id, RequestRow.status == from_status.value)
-                .values(status=to_status.value)
+            return _transition(
+                s,
+                request_id,
+                from_status,
+                to_status,
+                now=now,
+                actor=actor,
+                action=action,
+                detail=detail,
+                review=review,
+                session=session,
+                outbox=outbox,
             )
-            if result.rowcount != 1:
-                return False
-            if review is not None:
-                s.add(
-                    ReviewRow(
-                        request_id=request_id,
-                        stage=review.stage.value,
-                        decision=review.decision.value,
-                        reviewer_slack_id=review.reviewer.slack_id,
-                        reviewer_email=review.reviewer.email,
-                        reviewer_name=review.reviewer.name,
-                        decided_at=review.decided_at,
-                        comment=review.comment,
-                    )
-                )
-            if session is not None:
-                s.merge(
-                    SessionRow(
-                        request_id=request_id,
-                        granted_at=session.granted_at,
-                        expires_at=session.expires_at,
-                        ended_at=session.ended_at,
-                        end_reason=session.end_reason,
-                    )
-                )
-            s.add(
-                AuditEventRow(
-                    at=now,
-                    request_id=request_id,
-                    actor=actor,
-                    action=action,
-                    detail={"from": from_status.value, "to": to_status.value, **(detail or {})},
-                )
+
+    def transition_leasing(
+        self,
+        request_id: int,
+        from_status: Status,
+        to_status: Status,
+        *,
+        lease_key: str,
+        holder: str,
+        lease_now: datetime,
+        lease_until: datetime,
+        grants_of: AccessRequest | None = None,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        review: Review | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> Leased:
+        """:meth:`transition` and, in the same transaction when it won, :meth:`claim_lease`
+        of ``lease_key`` for ``holder`` until ``lease_until`` (UTC; taken when free, run
+        out before ``lease_now`` or already ``holder``'s) and, when ``grants_of`` is given
+        and the lease was taken, :meth:`other_active_grants` of ``grants_of`` at ``now``:
+        a final approval records the decision and takes the assignment's lease in one
+        commit.
+
+        Returns :class:`Leased`: ``won=False`` with nothing written when the status was
+        not ``from_status``; ``leased=False`` (the status change written all the same)
+        when another holder has the lease.
+        """
+        with self._session() as s, s.begin():
+            won = _transition(
+                s,
+                request_id,
+                from_status,
+                to_status,
+                now=now,
+                actor=actor,
+                action=action,
+                detail=detail,
+                review=review,
+                outbox=outbox,
             )
-            _enqueue(s, request_id, outbox, now)
-            return True
+            if not won:
+                return Leased(False, False)
+            if not _claim_lease(s, LeaseClaim(lease_key, holder, lease_now, lease_until)):
+                return Leased(True, False)
+            others = None if grants_of is None else _other_active_grants(s, grants_of, now)
+            return Leased(True, True, others)
 
     def set_permission_set_arn(self, request_id: int, arn: str) -> None:
         """Record the ARN of the permission set created for a custom request."""
@@ -417,23 +665,10 @@ class SqlStore:
         )
 
     def other_active_grants(self, request: AccessRequest, now: datetime) -> int:
+        """Active requests, other than ``request``, of the same principal, account and
+        permission set whose session ends after ``now``."""
         with self._session() as s:
-            return (
-                s.scalar(
-                    select(func.count())
-                    .select_from(RequestRow)
-                    .join(SessionRow)
-                    .where(
-                        RequestRow.id != request.id,
-                        RequestRow.principal_id == request.principal_id,
-                        RequestRow.account_id == request.account_id,
-                        RequestRow.permission_set_arn == request.permission_set_arn,
-                        RequestRow.status == Status.ACTIVE.value,
-                        SessionRow.expires_at > now,
-                    )
-                )
-                or 0
-            )
+            return _other_active_grants(s, request, now)
 
     def upcoming_deadlines(self, now: datetime) -> list[datetime]:
         with self._session() as s:
@@ -712,26 +947,11 @@ class SqlStore:
         succeeds when nobody holds it, the holder's lease ran out before ``now``, or
         ``holder`` already holds it. Compare-and-set, safe across replicas."""
         with self._session() as s, s.begin():
-            taken = s.execute(
-                update(LeaseRow)
-                .where(
-                    LeaseRow.key == key,
-                    or_(LeaseRow.until < now, LeaseRow.holder == holder),
-                )
-                .values(holder=holder, until=until)
-            ).rowcount
-            if taken == 1:
-                return True
-        try:
-            with self._session() as s, s.begin():
-                s.add(LeaseRow(key=key, holder=holder, until=until))
-            return True
-        except IntegrityError:  # someone else holds it (or took it just now)
-            return False
+            return _claim_lease(s, LeaseClaim(key, holder, now, until))
 
     def release_lease(self, key: str, holder: str) -> None:
         with self._session() as s, s.begin():
-            s.execute(delete(LeaseRow).where(LeaseRow.key == key, LeaseRow.holder == holder))
+            s.execute(_RELEASE_LEASE, {"key_": key, "holder_": holder})
 
     def renew_leases(self, holder: str, until: datetime) -> int:
         """Extend every lease and outbox claim of ``holder`` to ``until`` (the heartbeat of

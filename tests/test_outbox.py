@@ -18,7 +18,7 @@ import pytest
 from bot.demo_aws import DemoWorld
 from storage.store import SqlStore
 from tests.conftest import REGION
-from tests.test_services import ALICE, BOB, OSCAR, T0, Harness, make_harness
+from tests.test_services import ALICE, BOB, OLGA, OSCAR, T0, Harness, make_harness
 from workflows.domain import (
     AccessRequest,
     MessageRef,
@@ -28,6 +28,7 @@ from workflows.domain import (
     Person,
     Role,
 )
+from workflows.errors import AlreadyDecided
 from workflows.outbox import DeliveryDeferred, DeliveryRefused, OutboxDispatcher
 from workflows.states import Status
 
@@ -275,6 +276,91 @@ def test_a_replica_leaves_an_assignment_leased_by_another_alone(h: Harness):
     h.services.lease_clock = lambda: now + timedelta(seconds=16)  # its lease ran out
     assert h.services.end_session(request.id, ends).status == Status.EXPIRED
     assert not h.assigned(active)
+
+
+def _lease_key(request: AccessRequest) -> str:
+    return "assignment:" + "/".join(
+        (request.principal_id, request.account_id, request.permission_set_arn)
+    )
+
+
+def test_an_approval_takes_the_assignment_lease_with_the_decision_and_gives_it_back(
+    h: Harness,
+):
+    request = h.submit()
+    key = _lease_key(request)
+    seen: list[bool] = []
+    assign = h.aws.assign
+
+    def assign_and_look(assignment):  # while AWS is called, the lease is this replica's
+        now = datetime.now(UTC)
+        seen.append(not h.store.claim_lease(key, "other-replica", now, now))
+        assign(assignment)
+
+    h.aws.assign = assign_and_look
+    assert h.services.decide(request.id, OSCAR, True, T0).status == Status.ACTIVE
+    assert seen == [True]
+    now = datetime.now(UTC)
+    assert h.store.claim_lease(key, "other-replica", now, now), "released after the grant"
+
+
+def test_an_approval_of_an_assignment_leased_by_another_replica_is_recorded_not_granted(
+    h: Harness,
+):
+    request = h.submit()
+    key = _lease_key(request)
+    now = datetime.now(UTC)
+    assert h.store.claim_lease(key, "other-replica", now, now + timedelta(seconds=15))
+
+    approved = h.services.decide(request.id, OSCAR, True, T0)
+    assert approved.status == Status.APPROVED, "the decision is durable all the same"
+    assert approved.decision is not None and approved.decision.reviewer == OSCAR
+    assert h.aws.assign_calls == 0 and not h.assigned(approved)
+    with pytest.raises(AlreadyDecided):
+        h.services.decide(request.id, OLGA, True, T0)
+
+    h.services.lease_clock = lambda: now + timedelta(seconds=16)  # its lease ran out
+    h.services.sweep(T0 + timedelta(seconds=30))
+    assert h.store.get(request.id).status == Status.ACTIVE
+    assert h.aws.assign_calls == 1 and h.assigned(approved)
+
+
+def test_a_lost_decision_takes_no_lease(h: Harness):
+    request = h.submit()
+    later = T0 + timedelta(seconds=1)
+    now = datetime.now(UTC)
+    outcome = h.store.transition_leasing(
+        request.id,
+        Status.APPROVED,  # it is Pending: the compare-and-set fails
+        Status.ACTIVE,
+        lease_key="k",
+        holder="a",
+        lease_now=now,
+        lease_until=now + timedelta(seconds=15),
+        grants_of=request,
+        now=later,
+        actor="x",
+        action="y",
+    )
+    assert (outcome.won, outcome.leased, outcome.others) == (False, False, None)
+    assert h.store.claim_lease("k", "b", now, now), "no lease was written"
+    assert h.store.get(request.id).status == Status.PENDING
+
+
+def test_each_committed_status_change_logs_its_audit_event_once(
+    h: Harness, caplog: pytest.LogCaptureFixture
+):
+    import json
+
+    request = h.submit()
+    with caplog.at_level("INFO", logger="jitbot.audit"):
+        h.services.decide(request.id, OSCAR, True, T0)
+        with pytest.raises(AlreadyDecided):  # lost: nothing written, nothing logged
+            h.services.decide(request.id, OLGA, True, T0)
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "jitbot.audit"]
+    stored = [e for e in h.store.audit_between() if e["request_id"] == request.id]
+    assert [e["action"] for e in logged] == ["approved", "granted"]
+    assert logged == stored[1:], "the same events as stored (after 'requested'), ids too"
 
 
 def test_leases_are_compare_and_set(store: SqlStore):

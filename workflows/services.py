@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from workflows.assignments import Assignment, AssignmentFailed, AwsError
 from workflows.catalog import Catalog, CatalogAccount
@@ -212,16 +213,20 @@ class Services:
             notices = changed(Notice(NoticeKind.APPROVED, comment))
         else:
             notices = changed(Notice(NoticeKind.REJECTED, comment))
-        won = to_status is not None and self.store.transition(
-            request.id,
-            request.status,
-            to_status,
+        change: dict[str, Any] = dict(
             now=now,
             actor=actor.email,
             action=review.decision.value if stage == Stage.SINGLE else f"{stage}_{decision}",
             detail={"comment": comment} if comment else None,
             review=review,
             outbox=notices,
+        )
+        if to_status == Status.APPROVED and self._leasing_store():
+            # the final approval: the decision and the assignment's lease in one commit,
+            # then straight to AWS (the approval's notices go out with the grant's)
+            return self._approve_and_grant(request, now, change)
+        won = to_status is not None and self.store.transition(
+            request.id, request.status, to_status, **change
         )
         if not won:
             raise AlreadyDecided(self._already_decided_text(self._reload(request.id), actor))
@@ -231,6 +236,51 @@ class Services:
         # the approval's notices go out with the grant's (grant kicks the outbox), so
         # Slack traffic does not compete with the AWS call
         return self.grant(request.id, now, loaded=request)
+
+    def _leasing_store(self) -> bool:
+        return callable(getattr(self.store, "transition_leasing", None))
+
+    def _approve_and_grant(
+        self, request: AccessRequest, now: datetime, change: dict[str, Any]
+    ) -> AccessRequest:
+        """Record the final approval and take the assignment's lease in one transaction
+        (:meth:`storage.store.SqlStore.transition_leasing`), then grant under that lease.
+
+        Holding the lease from the decision's own commit is what :meth:`grant` would do
+        in a second transaction: the same per-assignment lock of this process is held
+        first, and another replica holding the lease leaves the grant to it (or to a
+        later sweep) exactly as :meth:`grant` does. Raises :class:`AlreadyDecided` when
+        another decision won.
+        """
+        key = self._key(request)
+        name = self._lease_name(key)
+        with self._local_lock(key):
+            at = self.lease_clock()
+            outcome = self.store.transition_leasing(  # type: ignore[attr-defined]
+                request.id,
+                request.status,
+                Status.APPROVED,
+                lease_key=name,
+                holder=self.holder,
+                lease_now=at,
+                lease_until=at + self.lease,
+                # a custom request's set (so its ARN) may not exist yet: counted later
+                grants_of=request if request.custom is None else None,
+                **change,
+            )
+            if outcome.won and outcome.leased:
+                try:
+                    # nobody moves an Approved request without this lease, so it is
+                    # still Approved: no need to read its status again
+                    return self._grant_leased(request, now, others=outcome.others)
+                finally:
+                    self.store.release_lease(name, self.holder)
+        if not outcome.won:
+            actor = change["review"].reviewer
+            raise AlreadyDecided(self._already_decided_text(self._reload(request.id), actor))
+        log.info("%s is leased by another replica; leaving it to them", name)
+        self.kick()
+        return self._reload(request.id)
 
     def _admin_stage(self, request: AccessRequest, owner: Person) -> list[Outgoing]:
         """The DMs that take a custom request to the SSO admins and admins (not the
@@ -297,50 +347,61 @@ class Services:
             if status != Status.APPROVED:
                 self.kick()
                 return self._reload(request_id)
-            try:
-                if request.custom is not None and not request.permission_set_arn:
-                    request = self._create_custom_set(request)
-                # An overlapping active grant of the same assignment already holds it;
-                # creating it again would be a no-op in AWS (and a duplicate in moto).
-                if self.store.other_active_grants(request, now) == 0:
-                    started = time.monotonic()
-                    self.aws.assign(assignment_of(request))
-                    self.on_timing("grant", time.monotonic() - started)
-            except AwsError as exc:
-                log.warning("grant of request %s failed: %s", request.id, exc)
-                if not isinstance(exc, AssignmentFailed) and request.permission_set_arn:
-                    # AWS may still finish what it did not confirm (a timeout, retries
-                    # used up): remove it so no access outlives the Failed request.
-                    self._undo_uncertain_assignment(request, now)
-                if request.custom is not None and request.permission_set_arn:
-                    self._delete_custom_set(request, now)
-                self.store.transition(
-                    request.id,
-                    Status.APPROVED,
-                    Status.FAILED,
-                    now=now,
-                    actor="jitbot",
-                    action="grant_failed",
-                    detail={"reason": str(exc)},
-                    outbox=changed(Notice(NoticeKind.GRANT_FAILED, str(exc))),
-                )
-                self.kick()
-                return self._reload(request.id)
-            session = GrantedSession(granted_at=now, expires_at=now + request.duration)
-            if self.store.transition(
+            return self._grant_leased(request, now)
+
+    def _grant_leased(
+        self, request: AccessRequest, now: datetime, *, others: int | None = None
+    ) -> AccessRequest:
+        """The work of :meth:`grant` once the assignment's lease is held and the request
+        is known to be Approved. ``others`` is :meth:`Store.other_active_grants` when the
+        caller already counted it under the lease (None: counted here)."""
+        try:
+            if request.custom is not None and not request.permission_set_arn:
+                request = self._create_custom_set(request)
+                others = None
+            # An overlapping active grant of the same assignment already holds it;
+            # creating it again would be a no-op in AWS (and a duplicate in moto).
+            if others is None:
+                others = self.store.other_active_grants(request, now)
+            if others == 0:
+                started = time.monotonic()
+                self.aws.assign(assignment_of(request))
+                self.on_timing("grant", time.monotonic() - started)
+        except AwsError as exc:
+            log.warning("grant of request %s failed: %s", request.id, exc)
+            if not isinstance(exc, AssignmentFailed) and request.permission_set_arn:
+                # AWS may still finish what it did not confirm (a timeout, retries
+                # used up): remove it so no access outlives the Failed request.
+                self._undo_uncertain_assignment(request, now)
+            if request.custom is not None and request.permission_set_arn:
+                self._delete_custom_set(request, now)
+            self.store.transition(
                 request.id,
                 Status.APPROVED,
-                Status.ACTIVE,
+                Status.FAILED,
                 now=now,
                 actor="jitbot",
-                action="granted",
-                session=session,
-                detail={"expires_at": session.expires_at.isoformat(), "replica": self.holder},
-                outbox=changed(Notice(NoticeKind.GRANTED)),
-            ):
-                self.kick()
-                self.wake_at(session.expires_at)
+                action="grant_failed",
+                detail={"reason": str(exc)},
+                outbox=changed(Notice(NoticeKind.GRANT_FAILED, str(exc))),
+            )
+            self.kick()
             return self._reload(request.id)
+        session = GrantedSession(granted_at=now, expires_at=now + request.duration)
+        if self.store.transition(
+            request.id,
+            Status.APPROVED,
+            Status.ACTIVE,
+            now=now,
+            actor="jitbot",
+            action="granted",
+            session=session,
+            detail={"expires_at": session.expires_at.isoformat(), "replica": self.holder},
+            outbox=changed(Notice(NoticeKind.GRANTED)),
+        ):
+            self.kick()
+            self.wake_at(session.expires_at)
+        return self._reload(request.id)
 
     # -- end ------------------------------------------------------------------------
 
@@ -667,10 +728,8 @@ class Services:
         reconciler all take it). Yields True when held; False means another replica is
         working on it, so the caller should leave it alone for now."""
         key = (principal_id, account_id, permission_set_arn)
-        with self._locks_guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        name = "assignment:" + "/".join(key)
-        with lock:
+        name = self._lease_name(key)
+        with self._local_lock(key):
             now = self.lease_clock()
             if not self.store.claim_lease(name, self.holder, now, now + self.lease):
                 log.info("%s is leased by another replica; leaving it to them", name)
@@ -680,6 +739,16 @@ class Services:
                 yield True
             finally:
                 self.store.release_lease(name, self.holder)
+
+    def _local_lock(self, key: tuple[str, str, str]) -> threading.Lock:
+        """This process's lock on one assignment (the lease is per replica: threads of
+        one replica are kept apart by this lock)."""
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    @staticmethod
+    def _lease_name(key: tuple[str, str, str]) -> str:
+        return "assignment:" + "/".join(key)
 
     @staticmethod
     def _key(request: AccessRequest) -> tuple[str, str, str]:

@@ -39,6 +39,29 @@ def _update_form(
 
 
 def register(app: App, rt: Runtime) -> None:
+    # Bolt tries listeners in the order they are registered: Approve and Reject first,
+    # so a decision (on the way to an AWS call) is matched without trying the others
+    @app.action(ids.ACTION_APPROVE)
+    @guarded(rt.listeners)
+    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        on_button(
+            rt, body, client, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
+        )
+
+    @app.action(ids.ACTION_REJECT)
+    @guarded(rt.listeners)
+    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Open the reject modal, if this person may decide this request."""
+        ack()
+
+        def open_modal(request_id: int, actor: Person) -> None:
+            request = load_request(rt, request_id)
+            check_can_decide(rt.config, request, actor)
+            client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
+
+        on_button(rt, body, client, open_modal)
+
     @app.action(ids.ACTION_ACCOUNT)
     @guarded(rt.listeners)
     def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -65,27 +88,6 @@ def register(app: App, rt: Runtime) -> None:
     @guarded(rt.listeners)
     def on_select_in_form(ack: Ack) -> None:
         ack()
-
-    @app.action(ids.ACTION_APPROVE)
-    @guarded(rt.listeners)
-    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        on_button(
-            rt, body, client, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
-        )
-
-    @app.action(ids.ACTION_REJECT)
-    @guarded(rt.listeners)
-    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """Open the reject modal, if this person may decide this request."""
-        ack()
-
-        def open_modal(request_id: int, actor: Person) -> None:
-            request = load_request(rt, request_id)
-            check_can_decide(rt.config, request, actor)
-            client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
-
-        on_button(rt, body, client, open_modal)
 
     @app.action(ids.ACTION_DETAILS)
     @guarded(rt.listeners)
