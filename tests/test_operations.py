@@ -319,3 +319,22 @@ def test_board_gives_up_after_the_timeout() -> None:
     ops = FakeOps({"slow": 60.0})
     got = _wait_all(_board(ops), ["slow"], timeout=0.1)
     assert got["slow"] == {"RequestId": "slow", "Status": "IN_PROGRESS"}
+
+
+def test_board_hands_everyone_back_when_the_list_keeps_failing() -> None:
+    ops = FakeOps({"a": 0.05, "b": 0.05})
+
+    def broken() -> set[str]:
+        raise RuntimeError("InternalServerException")
+
+    board = OperationBoard(
+        kind="deletion",
+        list_running=broken,
+        list_failed=ops.failed_list,
+        describe=ops.describe,
+        min_interval=0.01,
+        tick=0.005,
+    )
+    got = _wait_all(board, ["a", "b"])
+    assert got["a"] is None and got["b"] is None  # each polls itself with Describe
+    assert board.available  # a later batch tries the list again

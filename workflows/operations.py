@@ -92,7 +92,8 @@ class OperationBoard:
     :param tick: seconds the poller sleeps between looks.
 
     Thread-safe. Errors of the list calls other than :class:`ListUnavailable` are
-    logged and the round is tried again later.
+    logged and the round is tried again later; after ``unlisted_after`` failed running
+    lists in a row, the operations waited on are handed back to their own threads.
     """
 
     def __init__(
@@ -129,6 +130,7 @@ class OperationBoard:
         self._watches: dict[str, _Watch] = {}
         self._thread: threading.Thread | None = None
         self._listed_at = -float("inf")
+        self._failures = 0  # running lists that failed in a row
         self._confirmed_at = -float("inf")
         #: False once the list call turned out unavailable: waiters poll themselves
         self.available = True
@@ -223,8 +225,13 @@ class OperationBoard:
             return
         except Exception as exc:
             self._listed_at = sent
+            self._failures += 1
             log.warning("listing running %s operations failed: %s", self.kind, exc)
+            if self._failures >= self.unlisted_after:
+                # do not leave them waiting on a call that keeps failing
+                self._give_back(running)
             return
+        self._failures = 0
         self._listed_at = sent
         self.lists += 1
         for watch in running:
