@@ -20,14 +20,14 @@ log = logging.getLogger("jitbot.bolt")
 def build_app(rt: Runtime) -> App:
     """A Bolt app on ``rt.client``. In HTTP mode every request is verified with
     ``SLACK_SIGNING_SECRET`` by :func:`bot.http.make_wsgi_app` before Bolt sees it (a bad
-    or old signature is a 401 there), so Bolt does not check it a second time; Socket
-    Mode needs no signing secret. Serve it only through :mod:`bot.http` or Socket Mode."""
+    or old signature is a 401 there), and Bolt checks it again (tens of microseconds),
+    so the app stays safe behind any other adapter; Socket Mode needs no signing
+    secret."""
     settings = rt.settings
     app = App(
         client=rt.client,
         signing_secret=settings.slack_signing_secret,
-        # bot.http verified the signature already (before parsing the body)
-        request_verification_enabled=False,
+        request_verification_enabled=bool(settings.slack_signing_secret),
         # Bolt answers when a listener returns; bot.listeners.common.guarded returns
         # at the listener's ack() and leaves the rest of its work to rt.listeners
         process_before_response=True,
