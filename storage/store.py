@@ -41,7 +41,7 @@ from workflows.domain import (
     Role,
     Stage,
 )
-from workflows.ports import Page
+from workflows.ports import Leased, Page
 from workflows.states import PENDING_STATUSES, Status
 
 
@@ -288,17 +288,6 @@ class LeaseClaim:
     holder: str
     now: datetime
     until: datetime
-
-
-@dataclass(frozen=True)
-class Leased:
-    """What :meth:`SqlStore.transition_leasing` did: ``won`` the status changed,
-    ``leased`` the lease is held, ``others`` the other active grants of the same
-    assignment (None when not counted)."""
-
-    won: bool
-    leased: bool
-    others: int | None = None
 
 
 def _transition(

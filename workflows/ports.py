@@ -43,6 +43,17 @@ class Page(Generic[T]):
         return self.offset + len(self.items) < self.total
 
 
+@dataclass(frozen=True)
+class Leased:
+    """What :meth:`SqlStore.transition_leasing` did: ``won`` the status changed,
+    ``leased`` the lease is held, ``others`` the other active grants of the same
+    assignment (None when not counted)."""
+
+    won: bool
+    leased: bool
+    others: int | None = None
+
+
 class Store(Protocol):
     """Requests, reviews, sessions, message roots and audit events. Each method is one
     transaction."""
@@ -70,6 +81,30 @@ class Store(Protocol):
         """Compare-and-set the status; write the review/session and one audit event
         in the same transaction. False (and nothing written) if the status was not
         ``from_status``."""
+        ...
+
+    def transition_leasing(
+        self,
+        request_id: int,
+        from_status: Status,
+        to_status: Status,
+        *,
+        lease_key: str,
+        holder: str,
+        lease_now: datetime,
+        lease_until: datetime,
+        grants_of: AccessRequest | None = None,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        review: Review | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> Leased:
+        """:meth:`transition` and, in the same transaction when it won, the lease
+        ``lease_key`` for ``holder`` until ``lease_until`` (UTC), and, when the lease was
+        taken and ``grants_of`` given, the other active grants of its assignment: a
+        final approval and its assignment's lease in one commit."""
         ...
 
     def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None: ...

@@ -221,24 +221,18 @@ class Services:
             review=review,
             outbox=notices,
         )
-        if to_status == Status.APPROVED and self._leasing_store():
+        if to_status == Status.APPROVED:
             # the final approval: the decision and the assignment's lease in one commit,
-            # then straight to AWS (the approval's notices go out with the grant's)
+            # then straight to AWS (the approval's notices go out with the grant's, so
+            # Slack traffic does not compete with the AWS call)
             return self._approve_and_grant(request, now, change)
         won = to_status is not None and self.store.transition(
             request.id, request.status, to_status, **change
         )
         if not won:
             raise AlreadyDecided(self._already_decided_text(self._reload(request.id), actor))
-        if to_status != Status.APPROVED:
-            self.kick()
-            return self._reload(request.id)
-        # the approval's notices go out with the grant's (grant kicks the outbox), so
-        # Slack traffic does not compete with the AWS call
-        return self.grant(request.id, now, loaded=request)
-
-    def _leasing_store(self) -> bool:
-        return callable(getattr(self.store, "transition_leasing", None))
+        self.kick()
+        return self._reload(request.id)
 
     def _approve_and_grant(
         self, request: AccessRequest, now: datetime, change: dict[str, Any]
@@ -256,7 +250,7 @@ class Services:
         name = self._lease_name(key)
         with self._local_lock(key):
             at = self.lease_clock()
-            outcome = self.store.transition_leasing(  # type: ignore[attr-defined]
+            outcome = self.store.transition_leasing(
                 request.id,
                 request.status,
                 Status.APPROVED,
@@ -320,9 +314,7 @@ class Services:
 
     # -- grant ----------------------------------------------------------------------
 
-    def grant(
-        self, request_id: int, now: datetime, *, loaded: AccessRequest | None = None
-    ) -> AccessRequest:
+    def grant(self, request_id: int, now: datetime) -> AccessRequest:
         """Create the account assignment of an Approved request and make it Active.
 
         Safe to call again for the same request (after a crash, from the sweep, from
@@ -330,23 +322,18 @@ class Services:
         is idempotent, and only the caller that moves Approved -> Active tells about it.
         A FAILED status or an AWS error makes the request Failed, told to the requester
         and approvers. When another replica holds the lease, nothing is done here and the
-        request is returned as it is (that replica, or a later sweep, finishes it).
-        ``loaded`` is the request as its caller just read it (its status aside): it
-        spares reading the whole request again on the way to AWS.
+        request is returned as it is (that replica, or a later sweep, finishes it). A
+        final approval in :meth:`decide` takes the lease with the decision instead.
         """
-        request = loaded or self._get(request_id)
+        request = self._get(request_id)
         with self.assignment_guard(*self._key(request)) as held:
             if not held:
                 self.kick()
                 return request
-            if loaded is None:
-                request = self._reload(request_id)
-                status = request.status
-            else:
-                status = self.store.status_of(request_id)
-            if status != Status.APPROVED:
+            request = self._reload(request_id)
+            if request.status != Status.APPROVED:
                 self.kick()
-                return self._reload(request_id)
+                return request
             return self._grant_leased(request, now)
 
     def _grant_leased(
