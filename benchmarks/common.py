@@ -3,6 +3,7 @@ bot runs against (moto's server, the fake Slack, the people in both)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import math
@@ -150,6 +151,47 @@ def aws_env(endpoint: str | None = None) -> None:
 # --------------------------------------------------------------------------- world
 
 
+def _serve_moto(conn: Any) -> None:
+    """In the moto process: serve on a free port, send the port, wait to be stopped."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    from bot.demo_aws import start_moto_server
+
+    server, endpoint = start_moto_server()
+    gc.collect()
+    gc.freeze()  # moto's start-up objects: no full collection walks them again
+    conn.send(endpoint)
+    conn.recv()  # anything, or the pipe closing, stops it
+    server.stop()
+
+
+class MotoProcess:
+    """moto's server in a process of its own (spawned), as AWS is not in the load
+    generator's process: the parent's fake Slack and its polling threads would share a
+    GIL with moto, and a grant's Slack traffic would slow the next AWS call it times.
+    ``endpoint`` is its URL; :meth:`stop` ends it."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve_moto, args=(child,), name="moto", daemon=True)
+        self._process.start()
+        child.close()
+        if not self._conn.poll(timeout):
+            self._process.kill()
+            raise TimeoutError("moto's server did not start")
+        self.endpoint: str = self._conn.recv()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+
+
 @dataclass
 class Person:
     slack_id: str
@@ -202,23 +244,21 @@ def requester(i: int) -> Person:
 
 
 def start_world(requesters: int, workdir: Path) -> World:
-    """Start moto's server and the fake Slack, seed both. Quiet: moto's access log off."""
+    """Start moto's server (in its own process: :class:`MotoProcess`) and the fake
+    Slack, seed both."""
     import secrets
 
     import boto3
 
     from bot.demo import PEOPLE
-    from bot.demo_aws import seed_demo_world, start_moto_server
+    from bot.demo_aws import seed_demo_world
     from bot.fake_slack import FakeSlack
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     aws_env()
-    moto, endpoint = start_moto_server()
+    moto = MotoProcess()
+    endpoint = moto.endpoint
     aws_env(endpoint)
-    # moto keeps its state per process, across servers: start each world from nothing
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
     fake = FakeSlack().start()
     world = seed_demo_world(region=REGION)
     for email, (user_id, name) in PEOPLE.items():
