@@ -25,6 +25,14 @@ answering the bot's notices after a grant does not share a GIL with moto. The di
 client carries the same botocore hooks as the bot's (a :class:`~benchmarks.awshooks.Probe`
 counting calls), so neither side's calls cost more for being watched.
 
+Two diagnostic rows (no goal) say where the rest goes. Each round also approves one
+more request by calling ``Services.decide`` inside the bot process (no HTTP, waitress,
+Bolt or listener pool; :func:`decide_in_process`), timed to the assignment listed the
+same way: the difference from the click is the web stack's share. And the bot's
+``store.get`` is timed back to back and after 0.1 s asleep (:func:`store_get_hot_and_idle`):
+on this 2-core virtual machine a call after a pause, as every paced click is, takes
+several times as long as the same call in a hot loop.
+
 Clicks are at least :data:`SPACING` apart (a tenth of a second, half the Identity
 Center quota the bot's client-side limiter enforces): back to back they came faster
 than 20 a second once the bot got quicker, and the limiter then made each grant wait
@@ -43,6 +51,7 @@ comparable with later ones.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from typing import Any
 
@@ -105,6 +114,38 @@ def signal_assigned(ctx: Any, port: int) -> None:
     aws.assign = assign_and_signal
 
 
+def decide_in_process(ctx: Any, request_id: int, approver: str) -> float:
+    """In the bot process: Oscar's approval of ``request_id`` by calling
+    ``Services.decide`` directly (no HTTP, no waitress, no Bolt, no listener pool), as the
+    Approve listener would after its ack. Returns the wall time (``time.time()``) it was
+    called at."""
+    rt = ctx.rt
+    person = rt.directory.person(approver)  # cached, as the listener's lookup would be
+    started = time.time()
+    rt.services.decide(request_id, person, True, rt.clock())
+    return started
+
+
+def store_get_hot_and_idle(ctx: Any, request_id: int, rounds: int = 30) -> tuple[float, float]:
+    """In the bot process: seconds one ``store.get`` of ``request_id`` takes, p50, (hot:
+    200 calls back to back; after idle: each after 0.1 s asleep, as a click comes). On a
+    small virtual machine the second is several times the first (caches and CPU state
+    are cold after the pause), and every step of a grant pays it."""
+    get = ctx.rt.store.get
+    hot = []
+    for _ in range(200):
+        started = time.perf_counter()
+        get(request_id)
+        hot.append(time.perf_counter() - started)
+    idle = []
+    for _ in range(rounds):
+        time.sleep(SPACING)
+        started = time.perf_counter()
+        get(request_id)
+        idle.append(time.perf_counter() - started)
+    return percentile(hot, 50), percentile(idle, 50)
+
+
 def limiter_waited(ctx: Any) -> float:
     """In the bot process: seconds its Identity Center rate limiter has made callers
     wait since start (0.0 without a limiter)."""
@@ -134,6 +175,39 @@ def _wait_signal(signals: socket.socket, principal: str, timeout: float = 15.0) 
             raise TimeoutError(f"the bot never assigned {principal}") from None
 
 
+def _in_process(
+    host: BotHost,
+    signals: socket.socket,
+    world: Any,
+    sso: Any,
+    request_id: int,
+    principal: str,
+    after: float,
+) -> float:
+    """Seconds from the bot calling ``Services.decide`` on ``request_id`` in its own
+    process (:func:`decide_in_process`) to the assignment listed, polled as for a click
+    once the bot's datagram is in. Waits until :data:`SPACING` after ``after``
+    (monotonic) first. Wall clocks of the two processes are compared: same machine."""
+    _drain(signals)
+    time.sleep(max(0.0, after + SPACING - time.monotonic()))
+    started: list[float] = []
+    call = threading.Thread(
+        target=lambda: started.append(
+            host.call(
+                "benchmarks.grant_path:decide_in_process",
+                request_id=request_id,
+                approver=OSCAR,
+            )
+        )
+    )
+    call.start()
+    _wait_signal(signals, principal)
+    _poll_listed(world, sso, principal)
+    listed = time.time()
+    call.join()
+    return listed - started[0]
+
+
 def created_at(ctx: Any) -> dict[str, float]:
     """principal id -> wall time the bot's CreateAccountAssignment was answered."""
     return {key[0]: when for key, when in ctx.probe.created.items()}
@@ -143,7 +217,7 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
     import boto3
 
     samples = 12 if opts.quick else 60
-    world = start_world(requesters=samples + 1, workdir=opts.workdir)
+    world = start_world(requesters=2 * (samples + 1), workdir=opts.workdir)
     try:
         ids = boto3.client("identitystore", region_name="us-east-1")
         principal_of = {
@@ -184,12 +258,16 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             to_create: list[float] = []
             direct_done: list[float] = []  # direct: create (and status polls) answered
             signalled: list[float] = []  # app: the bot's assign returned (datagram in)
+            in_process: list[float] = []  # Services.decide called in the bot: -> listed
             waited = 0.0
             clicked = time.monotonic()
-            for n, (request_id, person) in enumerate(zip(request_ids, people, strict=True)):
+            pairs = list(
+                zip(request_ids[0::2], people[0::2], request_ids[1::2], people[1::2], strict=True)
+            )
+            for n, (request_id, person, inner_id, inner_person) in enumerate(pairs):
                 principal = principal_of[person[0]]
                 message = messages[request_id]
-                if n > 0:  # the first pair warms both paths up
+                if n > 0:  # the first round warms every path up
                     listed, answered = _direct(world, sso, bob)
                     direct.append(listed)
                     direct_done.append(answered)
@@ -210,20 +288,36 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
                     15,
                     what="the grant's DM update",
                 )
+                inner = _in_process(
+                    host, signals, world, sso, inner_id, principal_of[inner_person[0]], clicked
+                )
+                clicked = time.monotonic()
+                wait_until(
+                    lambda m=messages[inner_id]: shows_active(world.fake, m),
+                    15,
+                    what="the in-process grant's DM update",
+                )
                 if n == 0:
                     continue
                 app.append(elapsed)
+                in_process.append(inner)
                 signalled.append(assigned)
                 created = host.call("benchmarks.grant_path:created_at")
                 if principal in created:
                     to_create.append(created[principal] - sent)
             waited = host.call("benchmarks.grant_path:limiter_waited") - waited
+            hot, idle = host.call(
+                "benchmarks.grant_path:store_get_hot_and_idle",
+                request_id=request_ids[0],
+                rounds=10 if opts.quick else 30,
+            )
         signals.close()
     finally:
         world.stop()
     a50, d50 = percentile(app, 50), percentile(direct, 50)
     a95, d95 = percentile(app, 95), percentile(direct, 95)
     ratio = a50 / d50
+    i50 = percentile(in_process, 50)
     return [
         Row(NAME, "app: click -> assignment listed, p50", a50 * 1000, "ms", note=f"n={len(app)}"),
         Row(NAME, "app: click -> assignment listed, p95", a95 * 1000, "ms"),
@@ -249,5 +343,19 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
         Row(NAME, "direct boto3: create -> listed, p95", d95 * 1000, "ms"),
         Row(NAME, "overhead ratio app/direct (p50)", ratio, "x", f"< {GOAL}", ratio < GOAL),
         Row(NAME, "overhead ratio app/direct (p95)", a95 / d95, "x"),
+        Row(
+            NAME,
+            "diagnostic: Services.decide called in the bot (no HTTP, no Bolt) -> listed, p50",
+            i50 * 1000,
+            "ms",
+            note=f"n={len(in_process)}",
+        ),
+        Row(NAME, "diagnostic: ratio in-process decide/direct (p50)", i50 / d50, "x"),
+        Row(
+            NAME,
+            "diagnostic: the bot's store.get, p50 back to back / after 0.1 s idle",
+            f"{hot * 1e6:.0f} / {idle * 1e6:.0f}",
+            "us",
+        ),
         Row(NAME, "app: bot's AWS rate limiter waited, over the samples", waited * 1000, "ms"),
     ]
