@@ -6,7 +6,6 @@ WSGI server), not Bolt's development server."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import threading
@@ -14,9 +13,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qs
 
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from waitress.server import create_server
@@ -97,24 +97,39 @@ def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -
         return False
 
 
-def malformed_interaction(body: bytes) -> str | None:
-    """What is wrong with an interaction body (``payload=`` form field) that Bolt would
-    choke on, else None: not JSON, not an object, or ``block_actions`` without an
-    action (Bolt reads ``actions[0]``)."""
-    form = parse_qs(body.decode("utf-8", errors="replace"))
-    if "payload" not in form:
-        return None
-    try:
-        payload = json.loads(form["payload"][0])
-    except ValueError:
-        return "payload is not JSON"
-    if not isinstance(payload, dict):
+def malformed_payload(body: object) -> str | None:
+    """What is wrong with a parsed request body (``BoltRequest.body``) that Bolt's
+    listeners would choke on, else None: not a JSON object, or ``block_actions`` without
+    an action (Bolt reads ``actions[0]``)."""
+    if not isinstance(body, dict):
         return "payload is not a JSON object"
-    if payload.get("type") == "block_actions":
-        actions = payload.get("actions")
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
         if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
             return "block_actions without an action"
     return None
+
+
+def bolt_request(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
+    """The request as Bolt's WSGI adapter would build it (its ``WsgiHttpRequest``
+    headers, the body parsed once, by Bolt), or what is wrong with it: not UTF-8, a
+    ``payload`` that is not JSON, or a body that is not a JSON object (see
+    :func:`malformed_payload`)."""
+    try:
+        text = body.decode("utf-8")  # slack_bolt.request.internals.ENCODING
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    try:
+        request = BoltRequest(
+            body=text,
+            query=environ.get("QUERY_STRING", ""),
+            headers=WsgiHttpRequest(environ).get_headers(),
+        )
+    except ValueError:  # json.JSONDecodeError
+        return "payload is not JSON"
+    except (AttributeError, TypeError):  # Bolt reads fields of a body that is no object
+        return "payload is not a JSON object"
+    return malformed_payload(request.body) or request
 
 
 def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
@@ -126,7 +141,6 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
     parse is a 400, and a re-delivery (``X-Slack-Retry-Num``) of a body this replica
     already took is answered 200 with ``X-Slack-No-Retry: 1`` and dropped (Slack's
     Events API retries: https://api.slack.com/apis/events-api#retries)."""
-    slack = SlackRequestHandler(rt.app)
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
     seen = SeenBodies()
 
@@ -143,12 +157,14 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
         if seen.add(body) and retried:
             log.info("dropped Slack's retry %s of a request already taken", retried)
             return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
-        problem = malformed_interaction(body)
-        if problem is not None:
-            log.warning("refused a malformed Slack request: %s", problem)
-            return _respond(start_response, "400 Bad Request", problem.encode())
-        environ["wsgi.input"] = io.BytesIO(body)
-        return slack(environ, start_response)
+        request = bolt_request(body, environ)
+        if isinstance(request, str):
+            log.warning("refused a malformed Slack request: %s", request)
+            return _respond(start_response, "400 Bad Request", request.encode())
+        answer = rt.app.dispatch(request)
+        response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
 
     aws_check = CachedCheck(rt.aws.ping, ttl=AWS_CHECK_TTL)
 
