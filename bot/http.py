@@ -138,7 +138,8 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
 
     Before Bolt sees a request it is checked here: a bad or old signature is a 401
     (checked first, so an unauthenticated body is never parsed), a body Bolt could not
-    parse is a 400, and a re-delivery (``X-Slack-Retry-Num``) of a body this replica
+    parse or route is a 400 (:func:`bolt_request`: the body is parsed once, into the
+    ``BoltRequest`` that Bolt then dispatches), and a re-delivery (``X-Slack-Retry-Num``) of a body this replica
     already took is answered 200 with ``X-Slack-No-Retry: 1`` and dropped (Slack's
     Events API retries: https://api.slack.com/apis/events-api#retries)."""
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
