@@ -137,11 +137,12 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
     ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
 
     Before Bolt sees a request it is checked here: a bad or old signature is a 401
-    (checked first, so an unauthenticated body is never parsed), a body Bolt could not
-    parse or route is a 400 (:func:`bolt_request`: the body is parsed once, into the
-    ``BoltRequest`` that Bolt then dispatches), and a re-delivery (``X-Slack-Retry-Num``) of a body this replica
-    already took is answered 200 with ``X-Slack-No-Retry: 1`` and dropped (Slack's
-    Events API retries: https://api.slack.com/apis/events-api#retries)."""
+    (checked first, so an unauthenticated body is never parsed), a re-delivery
+    (``X-Slack-Retry-Num``) of a body this replica already took is answered 200 with
+    ``X-Slack-No-Retry: 1`` and dropped (Slack's Events API retries:
+    https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
+    route is a 400. The body is parsed once (:func:`bolt_request`), into the
+    ``BoltRequest`` that Bolt then dispatches."""
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
     seen = SeenBodies()
 
