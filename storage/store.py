@@ -217,12 +217,28 @@ _TAKE_LEASE = (
     )
     .values(holder=bindparam("holder_"), until=bindparam("until_"))
 )
-_INSERT_LEASE = {
-    name: dialect_insert(_leases_t)
-    .values(key=bindparam("key_"), holder=bindparam("holder_"), until=bindparam("until_"))
-    .on_conflict_do_nothing(index_elements=[_leases_t.c.key])
-    .returning(_leases_t.c.key)
-    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+
+
+def _upsert_lease(dialect_insert: Any) -> Any:
+    """One statement that takes a lease: insert it, or on the key's conflict take it over
+    when it ran out or is already ours; ``RETURNING`` gives a row only when it was taken
+    (SQLite 3.35+ and PostgreSQL both skip a conflicting row whose ``WHERE`` is false:
+    https://sqlite.org/lang_upsert.html, https://www.postgresql.org/docs/current/sql-insert.html)."""
+    stmt = dialect_insert(_leases_t).values(
+        key=bindparam("key_"), holder=bindparam("holder_"), until=bindparam("until_")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_leases_t.c.key],
+        set_={"holder": stmt.excluded.holder, "until": stmt.excluded.until},
+        where=or_(
+            _leases_t.c.until < bindparam("now_"), _leases_t.c.holder == bindparam("holder_")
+        ),
+    ).returning(_leases_t.c.key)
+
+
+_UPSERT_LEASE = {
+    "sqlite": _upsert_lease(sqlite_insert),
+    "postgresql": _upsert_lease(postgresql_insert),
 }
 _OTHER_ACTIVE_GRANTS = (
     select(func.count())
@@ -369,20 +385,21 @@ def _add_audit(s: Session, event: AuditEventRow) -> None:
 
 def _claim_lease(s: Session, claim: LeaseClaim) -> bool:
     """Take or extend a lease in the caller's transaction (see
-    :meth:`SqlStore.claim_lease`): an update of a free, run-out or own lease, else an
-    insert that does nothing when someone else's row is there."""
+    :meth:`SqlStore.claim_lease`): one upsert on SQLite and PostgreSQL; elsewhere an
+    update of a free, run-out or own lease, else an insert in a savepoint that a
+    duplicate key undoes."""
     values = {"key_": claim.key, "holder_": claim.holder, "now_": claim.now, "until_": claim.until}
+    upsert = _UPSERT_LEASE.get(s.get_bind().dialect.name)
+    if upsert is not None:
+        return s.execute(upsert, values).scalar() is not None
     if s.execute(_TAKE_LEASE, values).rowcount == 1:
         return True
-    insert = _INSERT_LEASE.get(s.get_bind().dialect.name)
-    if insert is None:  # another dialect: a savepoint catches the duplicate key
-        try:
-            with s.begin_nested():
-                s.add(LeaseRow(key=claim.key, holder=claim.holder, until=claim.until))
-            return True
-        except IntegrityError:
-            return False
-    return s.execute(insert, values).scalar() is not None
+    try:
+        with s.begin_nested():
+            s.add(LeaseRow(key=claim.key, holder=claim.holder, until=claim.until))
+        return True
+    except IntegrityError:
+        return False
 
 
 def _other_active_grants(s: Session, request: AccessRequest, now: datetime) -> int:
