@@ -9,7 +9,6 @@ import logging
 import math
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
@@ -103,18 +102,28 @@ def machine() -> dict[str, str]:
     }
 
 
-def rss_mb() -> float:
-    """Resident set size now (``VmRSS``), MiB."""
+def _status_mb(field: str) -> float:
+    """A ``/proc/self/status`` size field (``VmRSS``, ``VmHWM``; KiB there), MiB."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return math.nan
 
 
+def rss_mb() -> float:
+    """Resident set size now (``VmRSS``), MiB."""
+    return _status_mb("VmRSS")
+
+
 def peak_rss_mb() -> float:
-    """Highest resident set size so far (``ru_maxrss``, KiB on Linux), MiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Highest resident set size of this process's own memory so far (``VmHWM``), MiB.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that over ``execve``, so a process
+    started with multiprocessing's spawn reported the size of the process it was forked
+    from (703 MiB for a 101 MiB idle bot until 2026-11-29); ``VmHWM`` belongs to the
+    address space, which ``execve`` replaces (proc(5))."""
+    return _status_mb("VmHWM")
 
 
 def wait_until(

@@ -1,5 +1,5 @@
 """6. Memory: resident set size of the bot process (``VmRSS`` from /proc/self/status;
-peak from ``resource.getrusage``'s ``ru_maxrss``).
+peak from its ``VmHWM``: see :func:`benchmarks.common.peak_rss_mb`).
 
 Idle: a fresh bot process (runtime built, waitress listening, scheduler started) after
 3 s without traffic. After the mass expiry: the bot process of the mass-expiry run, idle
