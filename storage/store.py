@@ -472,12 +472,6 @@ class SqlStore:
             _enqueue(s, row.id, outbox, new.requested_at)
             return _to_domain(row)
 
-    def status_of(self, request_id: int) -> Status | None:
-        """Just the request's status (one query), or None when there is no such request."""
-        with self._session() as s:
-            status = s.scalar(select(RequestRow.status).where(RequestRow.id == request_id))
-        return None if status is None else Status(status)
-
     def get(self, request_id: int) -> AccessRequest | None:
         """The request with its reviews, session and message roots, or None (three
         prepared Core queries in one read)."""

@@ -62,8 +62,6 @@ class Store(Protocol):
 
     def get(self, request_id: int) -> AccessRequest | None: ...
 
-    def status_of(self, request_id: int) -> Status | None: ...
-
     def transition(
         self,
         request_id: int,
