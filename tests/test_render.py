@@ -574,6 +574,41 @@ def test_justification_input_matches_the_validation_rules():
     assert "at least 10 characters" in block["hint"]["text"]
 
 
+def test_request_modal_is_rendered_once_and_each_caller_gets_its_own_copy(monkeypatch):
+    from slack_sdk.models.views import View
+
+    renders = []
+    to_dict = View.to_dict
+    monkeypatch.setattr(View, "to_dict", lambda self, *a: renders.append(1) or to_dict(self, *a))
+    durations = list(DURATIONS)  # a new object: not rendered before
+    first = request_modal(CATALOG, durations, private_metadata='{"channel_id": "C1"}')
+    first["blocks"].clear()
+    first["title"]["text"] = "changed by a caller"
+    second = request_modal(CATALOG, durations)
+    assert len(renders) == 1, "the second form came from the first rendering"
+    assert second["title"]["text"] == "Request AWS access"
+    assert list(inputs(second)) == ["AWS account", "Duration", "Justification"]
+    assert "private_metadata" not in second
+    assert_view_ok(second)
+
+
+def test_request_modal_follows_new_settings_and_accounts():
+    shorter = [parse_duration("1h"), parse_duration("1d")]
+    form = inputs(request_modal(CATALOG, shorter))
+    assert option_labels(form["Duration"]["element"]) == ["1 hour", "1 day"]
+    form = inputs(request_modal(CATALOG, shorter, account=PROD))
+    assert option_labels(form["Permission set"]["element"]) == ["ReadOnlyAccess"]
+    assert option_labels(form["Duration"]["element"]) == ["1 hour", "1 day"]
+
+
+def test_request_modal_refuses_private_metadata_longer_than_slack_allows():
+    from slack_sdk.errors import SlackObjectFormationError
+
+    assert request_modal(CATALOG, DURATIONS, private_metadata="x" * 3000)["private_metadata"]
+    with pytest.raises(SlackObjectFormationError, match="3000"):
+        request_modal(CATALOG, DURATIONS, private_metadata="x" * 3001)
+
+
 def test_no_accounts_explanation_is_a_valid_modal():
     view = message_modal("No accounts available to request", NO_ACCOUNTS_TEXT)
     assert_view_ok(view)
