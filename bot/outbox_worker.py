@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from storage.store import SqlStore
+from storage.store import REPLICA_LEASE_PREFIX, SqlStore
 from workflows.outbox import OutboxDispatcher, Outcome
 
 log = logging.getLogger("jitbot.outbox")
@@ -97,7 +97,15 @@ class OutboxWorker:
 
 class Heartbeat:
     """A thread renewing ``holder``'s leases and outbox claims every third of ``lease``
-    (seconds, on its own thread so a slow AWS or Slack call never lets a lease lapse)."""
+    (seconds, on its own thread so a slow AWS or Slack call never lets a lease lapse).
+
+    It also keeps this replica's presence lease (``replica:<holder>``) and, after each
+    beat, tells ``on_replicas`` how many replicas are alive
+    (:meth:`storage.store.SqlStore.live_replicas`), so they can share quotas that AWS
+    counts for all of them together (:meth:`workflows.aws.IdentityCenter.share_quota`).
+    A replica that starts is counted by the others within a third of ``lease``; one
+    that stops cleanly, at their next beat; one that dies, once its lease runs out.
+    """
 
     def __init__(
         self,
@@ -105,31 +113,54 @@ class Heartbeat:
         holder: str,
         lease: timedelta,
         clock: Callable[[], datetime],
+        on_replicas: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
         self._holder = holder
         self._lease = lease
         self._clock = clock
+        self._on_replicas = on_replicas
+        self._presence = REPLICA_LEASE_PREFIX + holder
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Beat once now (so the other replicas count this one at once), then every
+        third of the lease on a thread of its own."""
         if self._thread is None:
+            self._beat_logged()
             self._thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
+        """Stop beating and give the presence lease back (the others count one fewer at
+        their next beat)."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(5)
+        try:
+            self._store.release_lease(self._presence, self._holder)
+        except Exception:  # the database is away: the lease runs out by itself
+            log.exception("could not give the presence lease back")
 
     def beat(self) -> int:
-        """Renew now; returns how many assignment leases this replica holds."""
-        return self._store.renew_leases(self._holder, self._clock() + self._lease)
+        """Renew now; returns how many leases this replica holds (its presence lease
+        included)."""
+        now = self._clock()
+        until = now + self._lease
+        held = self._store.renew_leases(self._holder, until)
+        if not self._store.claim_lease(self._presence, self._holder, now, until):
+            log.error("presence lease %s is held by someone else", self._presence)
+        if self._on_replicas is not None:
+            self._on_replicas(max(1, self._store.live_replicas(now)))
+        return held
+
+    def _beat_logged(self) -> None:
+        try:
+            self.beat()
+        except Exception:  # the database is away: the next beat tries again
+            log.exception("lease heartbeat failed")
 
     def _loop(self) -> None:
         while not self._stopping.wait(self._lease.total_seconds() / 3):
-            try:
-                self.beat()
-            except Exception:  # the database is away: the next beat tries again
-                log.exception("lease heartbeat failed")
+            self._beat_logged()

@@ -222,7 +222,9 @@ def build_runtime(
         lease=config.lease_duration,
     )
     outbox = OutboxWorker(dispatcher, store, clock=utc_now)
-    heartbeat = Heartbeat(store, services.holder, config.lease_duration, utc_now)
+    heartbeat = Heartbeat(
+        store, services.holder, config.lease_duration, utc_now, on_replicas=aws.share_quota
+    )
     metrics = Metrics(store, utc_now)
     services.on_timing = metrics.observe
     services.kick = outbox.kick

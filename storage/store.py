@@ -129,6 +129,10 @@ def _to_domain(
 
 audit_log = logging.getLogger("jitbot.audit")
 
+#: Key prefix of the lease each live replica holds on itself (see
+#: :meth:`SqlStore.live_replicas`); the holder's name follows it.
+REPLICA_LEASE_PREFIX = "replica:"
+
 _older = aliased(OutboxRow)
 
 
@@ -952,6 +956,18 @@ class SqlStore:
     def release_lease(self, key: str, holder: str) -> None:
         with self._session() as s, s.begin():
             s.execute(_RELEASE_LEASE, {"key_": key, "holder_": holder})
+
+    def live_replicas(self, now: datetime) -> int:
+        """How many replicas are alive at ``now`` (UTC): the presence leases
+        (:data:`REPLICA_LEASE_PREFIX` + holder, taken and renewed by each replica's
+        heartbeat) that have not run out."""
+        with self._session() as s:
+            count = s.scalar(
+                select(func.count())
+                .select_from(LeaseRow)
+                .where(LeaseRow.key.startswith(REPLICA_LEASE_PREFIX), LeaseRow.until > now)
+            )
+        return int(count or 0)
 
     def renew_leases(self, holder: str, until: datetime) -> int:
         """Extend every lease and outbox claim of ``holder`` to ``until`` (the heartbeat of

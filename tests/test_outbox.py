@@ -439,3 +439,34 @@ def test_two_replicas_sweeping_the_same_due_sessions_end_each_once(
         AccountId=moto_world.accounts["Sandbox"],
         PermissionSetArn=moto_world.permission_sets["ReadOnlyAccess"],
     )["AccountAssignments"]
+
+
+def test_replicas_share_the_identity_center_quota_while_their_heartbeats_run(store: SqlStore):
+    from bot.outbox_worker import Heartbeat
+    from workflows.aws import IdentityCenter
+
+    now = [datetime.now(UTC)]
+    lease = timedelta(seconds=15)
+    a_aws, b_aws = IdentityCenter(region=REGION), IdentityCenter(region=REGION)
+    a = Heartbeat(store, "replica-a", lease, lambda: now[0], on_replicas=a_aws.share_quota)
+    b = Heartbeat(store, "replica-b", lease, lambda: now[0], on_replicas=b_aws.share_quota)
+
+    def quota(aws: IdentityCenter) -> tuple[float, int]:
+        return aws.limiter.rate, aws._outstanding.size
+
+    a.beat()
+    assert quota(a_aws) == (20, 10), "alone: the whole quota"
+    b.beat()
+    assert quota(b_aws) == (10, 5), "a replica starting counts the live ones at once"
+    a.beat()
+    assert quota(a_aws) == (10, 5), "the others count it at their next beat"
+    b.stop()
+    a.beat()
+    assert quota(a_aws) == (20, 10), "a clean stop gives the share back"
+    b.beat()
+    a.beat()
+    assert quota(a_aws) == (10, 5)
+    now[0] += lease + timedelta(seconds=1)  # b dies without a word: its lease runs out
+    a.beat()
+    assert quota(a_aws) == (20, 10)
+    assert store.live_replicas(now[0]) == 1

@@ -518,3 +518,68 @@ def test_slots_go_to_the_waiters_in_the_order_they_asked() -> None:
         slots.release()
     with pytest.raises(ValueError):
         ratelimit.Slots(0)
+
+
+# --------------------------------------------------------------------------- sharing the quota
+
+
+def test_a_bucket_can_change_its_rate_without_losing_or_minting_tokens() -> None:
+    clock = Clock()
+    bucket = TokenBucket(20, 10, clock=clock, sleep=clock.sleep)
+    assert bucket.acquire() == 0.0  # 9 left
+    bucket.set_rate(10, 5)  # fuller than the new burst: cut down to it
+    assert bucket.available() == 5
+    for _ in range(5):
+        bucket.acquire()
+    assert bucket.acquire() == pytest.approx(0.1), "one token per 1/10 s now"
+    with pytest.raises(ValueError, match="rate"):
+        bucket.set_rate(0)
+    with pytest.raises(ValueError, match="burst"):
+        bucket.set_rate(5, 0.5)
+
+
+def test_slots_grow_to_let_waiters_in_and_shrink_as_holders_leave() -> None:
+    slots = ratelimit.Slots(2)
+    slots.acquire()
+    slots.acquire()
+    waiter = threading.Thread(target=slots.acquire)
+    waiter.start()
+    while not slots._waiters:
+        threading.Event().wait(0.001)
+    slots.resize(3)  # the waiter gets the new slot at once
+    waiter.join(10)
+    assert not waiter.is_alive()
+    slots.resize(1)  # three held, one allowed: the next two releases retire slots
+    late = threading.Thread(target=slots.acquire)
+    late.start()
+    while not slots._waiters:
+        threading.Event().wait(0.001)
+    slots.release()
+    slots.release()
+    assert late.is_alive(), "still two too many were held"
+    slots.release()  # now none held: the one slot goes to the waiter
+    late.join(10)
+    assert not late.is_alive()
+    slots.release()
+    with pytest.raises(ValueError):
+        slots.release()
+    with pytest.raises(ValueError):
+        slots.resize(0)
+
+
+def test_adapter_takes_its_share_of_the_quota_per_live_replica() -> None:
+    ic = IdentityCenter(region=REGION)
+    assert (ic.limiter.rate, ic.limiter.burst, ic._outstanding.size) == (20, 10, 10)
+    ic.share_quota(2)
+    assert (ic.limiter.rate, ic.limiter.burst, ic._outstanding.size) == (10, 5, 5)
+    ic.share_quota(3)
+    assert (ic.limiter.rate, ic._outstanding.size) == (pytest.approx(20 / 3), 3)
+    ic.share_quota(40)  # more replicas than slots: each keeps one, and one call's burst
+    assert (ic.limiter.burst, ic._outstanding.size) == (1, 1)
+    ic.share_quota(1)
+    assert (ic.limiter.rate, ic.limiter.burst, ic._outstanding.size) == (20, 10, 10)
+    with pytest.raises(ValueError):
+        ic.share_quota(0)
+    unlimited = IdentityCenter(region=REGION, max_calls_per_second=None, max_outstanding=None)
+    unlimited.share_quota(2)
+    assert unlimited.limiter is None and unlimited._outstanding is None

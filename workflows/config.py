@@ -7,7 +7,7 @@ An example with every key (only ``accounts`` is required)::
       instance_arn: arn:aws:sso:::instance/ssoins-0123456789abcdef
       identity_store_id: d-0123456789
       portal_url: https://d-0123456789.awsapps.com/start     # optional
-      max_calls_per_second: 20    # client-side API limit (the quota); 0 or null: none
+      max_calls_per_second: 20    # client-side API limit of all replicas (the quota); 0/null: none
     admins: [ada@example.com]
     sso_admins: [sam@example.com]
     accounts:
@@ -296,7 +296,8 @@ class IdentityCenterConfig(BaseModel):
     quota of 20 calls a second (IAM Identity Center quotas page,
     https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html); set it to
     the quota if AWS raised yours, or lower when other tools share the quota. ``0`` or
-    ``null`` turns it off (None).
+    ``null`` turns it off (None). It is the limit of all replicas together: each live
+    replica paces itself at its share (:meth:`workflows.aws.IdentityCenter.share_quota`).
     """
 
     model_config = _MODEL_CONFIG

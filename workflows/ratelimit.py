@@ -115,6 +115,26 @@ class TokenBucket:
             self._sleep(wait)
         return wait
 
+    def set_rate(self, rate: float, burst: float | None = None) -> None:
+        """Change the rate (tokens per second, > 0) and burst (>= 1; default ``rate``)
+        from now on: tokens earned so far count at the old rate, and a bucket fuller
+        than the new burst is cut down to it. Callers already waiting keep the wait
+        they were given.
+
+        :raises ValueError: ``rate`` <= 0 or ``burst`` < 1.
+        """
+        burst = rate if burst is None else burst
+        if not rate > 0:
+            raise ValueError(f"rate must be > 0 calls per second, got {rate!r}")
+        if not burst >= 1:
+            raise ValueError(f"burst must be >= 1 call, got {burst!r}")
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(burst), self._refill(now))
+            self._stamp = now
+            self.rate = float(rate)
+            self.burst = float(burst)
+
     def available(self) -> float:
         """Tokens in the bucket now; negative when callers are already waiting (then
         ``-available() / rate`` seconds is how long a new caller would wait)."""
@@ -157,10 +177,29 @@ class Slots:
             self._waiters.append(turn)
         turn.wait()
 
-    def release(self) -> None:
-        """Give a slot back (to the longest waiter, if any)."""
+    def resize(self, size: int) -> None:
+        """Allow ``size`` holders from now on. Growing lets waiters in at once;
+        shrinking below the slots held takes none back: the next releases retire slots
+        until the holders fit.
+
+        :raises ValueError: ``size`` < 1.
+        """
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size!r}")
         with self._lock:
-            if self._waiters:
+            self._free += size - self.size
+            self.size = size
+            while self._free > 0 and self._waiters:
+                self._free -= 1
+                self._waiters.popleft().set()
+
+    def release(self) -> None:
+        """Give a slot back (to the longest waiter, if any; retired instead while more
+        are held than :meth:`resize` allows)."""
+        with self._lock:
+            if self._free < 0:
+                self._free += 1
+            elif self._waiters:
                 self._waiters.popleft().set()
             elif self._free >= self.size:
                 raise ValueError("release of a slot nobody holds")
