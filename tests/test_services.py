@@ -15,7 +15,15 @@ from tests.conftest import REGION, world_config
 from workflows.assignments import Assignment, AssignmentFailed, AwsError
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
-from workflows.domain import AccessRequest, MessageRef, Notice, NoticeKind, Person, Role
+from workflows.domain import (
+    AccessRequest,
+    MessageRef,
+    Notice,
+    NoticeKind,
+    OutgoingKind,
+    Person,
+    Role,
+)
 from workflows.errors import (
     AlreadyDecided,
     InvalidRequest,
@@ -288,6 +296,23 @@ def test_failed_revoke_keeps_the_session_active_alerts_admins_and_is_retried(h: 
     h.services.sweep(T0 + timedelta(hours=1, seconds=5))
     assert h.store.get(request.id).status == Status.EXPIRED
     assert not h.assigned(request)
+
+
+def test_a_revoke_that_keeps_failing_alerts_the_admins_once_across_restarts(
+    h: Harness, moto_world: DemoWorld, store: SqlStore
+):
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    h.aws.fail_unassign = AwsError("DeleteAccountAssignment: ThrottlingException")
+    h.services.sweep(T0 + timedelta(hours=1))
+    h.services.sweep(T0 + timedelta(hours=1, seconds=5))
+    restarted = make_harness(moto_world, store)  # the bot restarted, or another replica
+    restarted.aws.fail_unassign = h.aws.fail_unassign
+    restarted.services.sweep(T0 + timedelta(hours=1, seconds=10))
+    actions = [e["action"] for e in store.audit_events(request.id)]
+    assert actions.count("revoke_failed") == 3, "every failure is audited"
+    alerts = [e for e in store.outbox_entries(request.id) if e.kind == OutgoingKind.ALERT]
+    assert len(alerts) == 1, "the admins were told once"
+    assert store.get(request.id).status == Status.ACTIVE
 
 
 def test_pending_request_past_the_approval_window_expires(h: Harness):

@@ -117,6 +117,11 @@ class Store(Protocol):
         outbox: Sequence[Outgoing] = (),
     ) -> None: ...
 
+    def audit_events(self, request_id: int | None = None) -> list[dict[str, Any]]:
+        """Audit events (of ``request_id``, or all) in order, as dicts with ``at``,
+        ``request_id``, ``actor``, ``action`` and ``detail``."""
+        ...
+
     def enqueue(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
         """Add Slack notices to the outbox (delivered by :mod:`workflows.outbox`)."""
         ...

@@ -95,7 +95,6 @@ class Services:
     )
     lease: timedelta = timedelta(seconds=15)
     lease_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    _revoke_alerted: set[int] = field(default_factory=set)
     _ending: set[int] = field(default_factory=set)  # queued or being ended by the pool
     _revokers: ThreadPoolExecutor | None = None
     _locks: dict[tuple[str, str, str], threading.Lock] = field(default_factory=dict)
@@ -408,7 +407,8 @@ class Services:
         so a session never shows as ended while its assignment exists. If the same
         principal holds another active grant of the same permission set on the same
         account, the assignment stays for it. A failed delete leaves the request Active
-        (the sweep retries) and alerts the admins once. The work is done under the
+        (the sweep retries) and alerts the admins once for the session, across replicas
+        and restarts (from the audit trail). The work is done under the
         assignment's lease: when another replica holds it, nothing is done here and the
         request is returned still Active (that replica ends it).
         """
@@ -425,8 +425,12 @@ class Services:
                     self.on_timing("revoke", time.monotonic() - started)
                 except AwsError as exc:
                     log.error("revoke of request %s failed, will retry: %s", request.id, exc)
-                    first = request.id not in self._revoke_alerted
-                    self._revoke_alerted.add(request.id)
+                    # once per session, whichever replica (or restart) fails: the
+                    # audit trail remembers what a process would forget
+                    first = not any(
+                        event["action"] == "revoke_failed"
+                        for event in self.store.audit_events(request.id)
+                    )
                     alert = Outgoing.alert(
                         f"Removing the access of request #{request.id} "
                         f"({request.requester.email} on {request.account_label}, "
@@ -461,7 +465,6 @@ class Services:
                 detail={"assignment_kept_for_overlapping_grant": shared, "replica": self.holder},
                 outbox=changed(replace(notice or Notice(NoticeKind.EXPIRED), kept=shared)),
             ):
-                self._revoke_alerted.discard(request.id)
                 self.kick()
             return self._reload(request.id)
 
