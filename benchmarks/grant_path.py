@@ -33,6 +33,11 @@ same way: the difference from the click is the web stack's share. And the bot's
 on this 2-core virtual machine a call after a pause, as every paced click is, takes
 several times as long as the same call in a hot loop.
 
+A last diagnostic round (no goal) adds :data:`AWS_LIKE_LATENCY` to every AWS call of
+both sides (the bot's clients and the direct one) and measures the ratio again, with the
+same pairing: what the bot's few milliseconds weigh once a call costs what it does
+against AWS rather than against moto on the same machine.
+
 Clicks are at least :data:`SPACING` apart (a tenth of a second, half the Identity
 Center quota the bot's client-side limiter enforces): back to back they came faster
 than 20 a second once the bot got quicker, and the limiter then made each grant wait
@@ -66,6 +71,25 @@ GOAL = 1.3
 #: Identity Center's 20 calls a second, and clicks faster than that would measure its
 #: queue rather than a grant (the limiter's waits over the samples are reported)
 SPACING = 0.1
+#: seconds added to every AWS call on both sides in the latency diagnostic: an in-region
+#: API round trip is of this order (Identity Center's own calls often take longer)
+AWS_LIKE_LATENCY = 0.020
+
+
+def add_latency(client: Any, seconds: float) -> None:
+    """Make every HTTP attempt of ``client`` wait ``seconds`` before it is sent (a
+    botocore ``before-send`` hook that sleeps and lets the request go on)."""
+
+    def wait(**_: Any) -> None:
+        time.sleep(seconds)
+
+    client.meta.events.register("before-send", wait, unique_id=f"bench-latency-{id(client)}")
+
+
+def add_bot_latency(ctx: Any, seconds: float) -> None:
+    """In the bot process: :func:`add_latency` on its Identity Center clients."""
+    for service in ("sso-admin", "identitystore"):
+        add_latency(ctx.rt.aws._client(service), seconds)
 
 
 def _poll_listed(world: Any, sso: Any, principal: str, timeout: float = 15.0) -> None:
@@ -217,7 +241,8 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
     import boto3
 
     samples = 12 if opts.quick else 60
-    world = start_world(requesters=2 * (samples + 1), workdir=opts.workdir)
+    slow_samples = 5 if opts.quick else 20
+    world = start_world(requesters=2 * (samples + 1) + slow_samples, workdir=opts.workdir)
     try:
         ids = boto3.client("identitystore", region_name="us-east-1")
         principal_of = {
@@ -261,8 +286,15 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             in_process: list[float] = []  # Services.decide called in the bot: -> listed
             waited = 0.0
             clicked = time.monotonic()
+            paired = 2 * (samples + 1)
             pairs = list(
-                zip(request_ids[0::2], people[0::2], request_ids[1::2], people[1::2], strict=True)
+                zip(
+                    request_ids[0:paired:2],
+                    people[0:paired:2],
+                    request_ids[1:paired:2],
+                    people[1:paired:2],
+                    strict=True,
+                )
             )
             for n, (request_id, person, inner_id, inner_person) in enumerate(pairs):
                 principal = principal_of[person[0]]
@@ -311,6 +343,28 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
                 request_id=request_ids[0],
                 rounds=10 if opts.quick else 30,
             )
+            # the latency diagnostic: both sides' AWS calls each AWS_LIKE_LATENCY slower
+            host.call("benchmarks.grant_path:add_bot_latency", seconds=AWS_LIKE_LATENCY)
+            add_latency(sso, AWS_LIKE_LATENCY)
+            slow_app: list[float] = []
+            slow_direct: list[float] = []
+            for request_id, person in zip(request_ids[paired:], people[paired:], strict=True):
+                slow_direct.append(_direct(world, sso, bob)[0])
+                principal = principal_of[person[0]]
+                message = messages[request_id]
+                _drain(signals)
+                time.sleep(max(0.0, clicked + SPACING - time.monotonic()))
+                clicked = time.monotonic()
+                response = oscar.click(message, slack_ids.ACTION_APPROVE)
+                _wait_signal(signals, principal)
+                _poll_listed(world, sso, principal)
+                slow_app.append(time.perf_counter() - send_clock[1])
+                assert response.status == 200, response.body
+                wait_until(
+                    lambda m=message: shows_active(world.fake, m),
+                    15,
+                    what="the grant's DM update",
+                )
         signals.close()
     finally:
         world.stop()
@@ -358,4 +412,18 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             "us",
         ),
         Row(NAME, "app: bot's AWS rate limiter waited, over the samples", waited * 1000, "ms"),
+        Row(
+            NAME,
+            f"diagnostic: {AWS_LIKE_LATENCY * 1000:.0f} ms added to every AWS call, both sides: "
+            "app / direct p50",
+            f"{percentile(slow_app, 50) * 1000:.1f} / {percentile(slow_direct, 50) * 1000:.1f}",
+            "ms",
+            note=f"n={len(slow_app)}",
+        ),
+        Row(
+            NAME,
+            f"diagnostic: ratio with {AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call (p50)",
+            percentile(slow_app, 50) / percentile(slow_direct, 50),
+            "x",
+        ),
     ]
