@@ -278,6 +278,28 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             oscar.on_send = start_clock
             from bot import ids as slack_ids
 
+            def click(
+                request_id: int, principal: str, after: float
+            ) -> tuple[float, float, float, float]:
+                """Oscar's Approve of ``request_id``, at least :data:`SPACING` after
+                ``after`` (monotonic), timed from its send: (monotonic time clicked,
+                seconds to the bot's datagram, seconds to the assignment listed, wall
+                time sent). Returns once the DM shows the grant."""
+                message = messages[request_id]
+                _drain(signals)
+                time.sleep(max(0.0, after + SPACING - time.monotonic()))
+                clicked = time.monotonic()
+                response = oscar.click(message, slack_ids.ACTION_APPROVE)
+                _wait_signal(signals, principal)
+                assigned = time.perf_counter() - send_clock[1]
+                _poll_listed(world, sso, principal)
+                elapsed = time.perf_counter() - send_clock[1]
+                assert response.status == 200, response.body
+                wait_until(
+                    lambda: shows_active(world.fake, message), 15, what="the grant's DM update"
+                )
+                return clicked, assigned, elapsed, send_clock[0]
+
             app: list[float] = []
             direct: list[float] = []
             to_create: list[float] = []
@@ -298,28 +320,13 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             )
             for n, (request_id, person, inner_id, inner_person) in enumerate(pairs):
                 principal = principal_of[person[0]]
-                message = messages[request_id]
                 if n > 0:  # the first round warms every path up
                     listed, answered = _direct(world, sso, bob)
                     direct.append(listed)
                     direct_done.append(answered)
                 if n == 1:
                     waited = host.call("benchmarks.grant_path:limiter_waited")
-                _drain(signals)
-                time.sleep(max(0.0, clicked + SPACING - time.monotonic()))
-                clicked = time.monotonic()
-                response = oscar.click(message, slack_ids.ACTION_APPROVE)
-                _wait_signal(signals, principal)
-                assigned = time.perf_counter() - send_clock[1]
-                _poll_listed(world, sso, principal)
-                elapsed = time.perf_counter() - send_clock[1]
-                sent = send_clock[0]
-                assert response.status == 200, response.body
-                wait_until(
-                    lambda m=message: shows_active(world.fake, m),
-                    15,
-                    what="the grant's DM update",
-                )
+                clicked, assigned, elapsed, sent = click(request_id, principal, clicked)
                 inner = _in_process(
                     host, signals, world, sso, inner_id, principal_of[inner_person[0]], clicked
                 )
@@ -350,21 +357,8 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             slow_direct: list[float] = []
             for request_id, person in zip(request_ids[paired:], people[paired:], strict=True):
                 slow_direct.append(_direct(world, sso, bob)[0])
-                principal = principal_of[person[0]]
-                message = messages[request_id]
-                _drain(signals)
-                time.sleep(max(0.0, clicked + SPACING - time.monotonic()))
-                clicked = time.monotonic()
-                response = oscar.click(message, slack_ids.ACTION_APPROVE)
-                _wait_signal(signals, principal)
-                _poll_listed(world, sso, principal)
-                slow_app.append(time.perf_counter() - send_clock[1])
-                assert response.status == 200, response.body
-                wait_until(
-                    lambda m=message: shows_active(world.fake, m),
-                    15,
-                    what="the grant's DM update",
-                )
+                clicked, _, elapsed, _ = click(request_id, principal_of[person[0]], clicked)
+                slow_app.append(elapsed)
         signals.close()
     finally:
         world.stop()
