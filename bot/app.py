@@ -28,8 +28,8 @@ def build_app(rt: Runtime) -> App:
         client=rt.client,
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=bool(settings.slack_signing_secret),
-        # Bolt answers when a listener returns; bot.listeners.common.guarded returns
-        # at the listener's ack() and leaves the rest of its work to rt.listeners
+        # Bolt answers when a listener returns; with bot.listeners.common.guarded a
+        # listener acks in the request's thread and leaves its work to rt.listeners
         process_before_response=True,
         # a request no listener matches reaches on_error below (not a 404 for Slack)
         raise_error_for_unhandled_request=True,

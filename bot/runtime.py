@@ -86,8 +86,8 @@ class Runtime:
     metrics: Metrics
     app: App
     clock: Callable[[], datetime]
-    # listeners run here (bot.listeners.common.guarded): Slack is answered at their
-    # ack() while their work goes on, so slow grants never hold up another click's ack
+    # the listeners' work after their ack runs here (bot.listeners.common.guarded):
+    # Slack is answered from the request's thread, so a busy pool delays work, not acks
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt")
     )

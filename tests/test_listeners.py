@@ -331,6 +331,88 @@ accounts:
     assert bot.unexpected_refusals() == []
 
 
+def _occupy_every_listener_worker(bot: Bot) -> threading.Event:
+    """Hold every worker of the bot's listener pool until the returned event is set, as
+    grants waiting on Identity Center's rate limit would."""
+    pool = bot.rt.listeners
+    release = threading.Event()
+    started = threading.Barrier(pool._max_workers + 1)
+
+    def hold() -> None:
+        started.wait()
+        release.wait(30)
+
+    for _ in range(pool._max_workers):
+        pool.submit(hold)
+    started.wait(10)
+    return release
+
+
+def test_answers_do_not_wait_for_a_free_listener_worker(bot: Bot) -> None:
+    alice = bot.user("alice")
+    view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+    form_id = view["id"]
+    release = _occupy_every_listener_worker(bot)
+    try:
+        # the inline errors are worked out and answered in the request's own thread
+        response = alice.submit(view, {**valid_values(), ids.ACTION_JUSTIFICATION: "too short"})
+        assert response.status == 200
+        assert response.json()["response_action"] == "errors"
+        assert set(response.json()["errors"]) == {ids.BLOCK_JUSTIFICATION}
+        # /jit is answered at once; its work (opening the modal) waits for a worker
+        response = alice.slash("/jit")
+        assert response.status == 200 and response.body == ""
+        assert alice.latest_view()["id"] == form_id
+    finally:
+        release.set()
+    opened = bot.fake.wait_for(lambda: (alice.latest_view() or {})["id"] != form_id)
+    assert opened
+    assert alice.latest_view()["title"]["text"] == "Request AWS access"
+    bot.settle()
+    nothing_requested(bot)
+
+
+def test_a_listener_that_fails_after_its_ack_tells_the_person(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = bot.request_access()
+    oscar = bot.user("oscar")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bot.rt.services, "decide", broken)
+    response = oscar.click(bot.root(request, "oscar"), ids.ACTION_APPROVE)
+    assert response.status == 200
+    told = bot.fake.wait_for(
+        lambda: [m for m in bot.fake.dm_messages(oscar.user_id) if "went wrong" in m.text]
+    )
+    assert told[0].text.startswith(":warning: Something went wrong on jitbot's side")
+    assert bot.get(request.id).status == Status.PENDING
+    assert assignments(bot.world) == []
+
+
+def test_a_listener_that_fails_before_its_ack_is_answered_and_tells_the_person(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows import validation
+
+    alice = bot.user("alice")
+    view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(validation, "validate_form", broken)
+    response = alice.submit(view, valid_values())
+    assert response.status == 200 and response.body == ""  # no timeout shown in Slack
+    told = bot.fake.wait_for(
+        lambda: [m for m in bot.fake.dm_messages(alice.user_id) if "went wrong" in m.text]
+    )
+    assert told[0].text.startswith(":warning: Something went wrong on jitbot's side")
+    assert bot.all_requests() == []
+
+
 # ----------------------------------------------------------------------------------
 # The request's messages
 # ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import guarded, load_request, on_button, state_value
+from bot.listeners.common import Work, guarded, load_request, on_button, state_value
 from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.domain import Person
@@ -43,15 +43,15 @@ def register(app: App, rt: Runtime) -> None:
     # so a decision (on the way to an AWS call) is matched without trying the others
     @app.action(ids.ACTION_APPROVE)
     @guarded(rt.listeners)
-    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
-        on_button(
+        return lambda: on_button(
             rt, body, client, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
         )
 
     @app.action(ids.ACTION_REJECT)
     @guarded(rt.listeners)
-    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Open the reject modal, if this person may decide this request."""
         ack()
 
@@ -60,26 +60,26 @@ def register(app: App, rt: Runtime) -> None:
             check_can_decide(rt.config, request, actor)
             client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
 
-        on_button(rt, body, client, open_modal)
+        return lambda: on_button(rt, body, client, open_modal)
 
     @app.action(ids.ACTION_ACCOUNT)
     @guarded(rt.listeners)
-    def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Re-render the modal with the permission sets allowed on the chosen account."""
         ack()
         view = body["view"]
         option = body["actions"][0].get("selected_option") or {}
-        _update_form(rt, client, view, option.get("value", ""), form_kind(view))
+        return lambda: _update_form(rt, client, view, option.get("value", ""), form_kind(view))
 
     @app.action(ids.ACTION_KIND)
     @guarded(rt.listeners)
-    def on_kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Standard or Custom: show the permission set select or the custom inputs."""
         ack()
         view = body["view"]
         option = body["actions"][0].get("selected_option") or {}
         account_id = state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT) or ""
-        _update_form(rt, client, view, account_id, option.get("value", ""))
+        return lambda: _update_form(rt, client, view, account_id, option.get("value", ""))
 
     @app.action(ids.ACTION_PERMISSION_SET)
     @app.action(ids.ACTION_DURATION)
@@ -91,7 +91,7 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(ids.ACTION_DETAILS)
     @guarded(rt.listeners)
-    def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
 
         def open_modal(request_id: int, actor: Person) -> None:
@@ -101,10 +101,12 @@ def register(app: App, rt: Runtime) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=details_modal(request))
 
         # unknown and forbidden read the same, so an id says nothing about existence
-        on_button(rt, body, client, open_modal, refusal="You can't see that request.")
+        return lambda: on_button(
+            rt, body, client, open_modal, refusal="You can't see that request."
+        )
 
     @app.action(ids.ACTION_HOME_REQUEST)
     @guarded(rt.listeners)
-    def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
-        open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)
+        return lambda: open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)

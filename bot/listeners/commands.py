@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.listeners.common import guarded
+from bot.listeners.common import Work, guarded
 from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
 from workflows.errors import WorkflowError
 
@@ -68,9 +68,9 @@ def open_request_modal(
 def register(app: App, rt: Runtime) -> None:
     @app.command(rt.config.slash_command)
     @guarded(rt.listeners)
-    def on_jit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_jit(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
-        open_request_modal(
+        return lambda: open_request_modal(
             rt,
             client,
             body["trigger_id"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -118,73 +117,90 @@ def load_request(rt: Runtime, request_id: int) -> AccessRequest:
     return request
 
 
-#: Seconds a Slack request waits for its listener's ack (Slack allows 3).
-ACK_WAIT = 2.5
+#: What a listener leaves to do after its ack: a callable of no arguments, run in the pool.
+Work = Callable[[], object]
 
 
 def guarded(pool: Executor) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Run a listener in ``pool`` and answer Slack as soon as it calls ``ack()``; keep an
-    unexpected error inside it (logged, and the person told).
+    """Answer Slack from the request's own thread, then do the listener's work in
+    ``pool``; keep an unexpected error inside either part (logged, and the person told).
 
-    The app runs with ``process_before_response=True``, so Bolt answers Slack when the
-    wrapped function returns: it returns right after the listener's ``ack()`` (an
-    event, not a poll: Bolt's own runner checks every 10 ms), while the work after the
-    ack (AWS, the database) goes on in ``pool``. A listener without ``ack`` (an event)
-    is answered at once. Bolt reads the wrapped function's parameters (it unwraps), so
-    keyword injection is unchanged. No error may escape after the ack: Bolt would turn
-    the answer into an error.
+    The decorated listener runs in the thread that serves the HTTP request (the app has
+    ``process_before_response=True``, so Bolt answers Slack when it returns). It must
+    call ``ack()`` without network or database calls (a validation error is an ack with
+    ``response_action="errors"``) and return the rest of its work as a :data:`Work`
+    (or None when nothing is left), which is submitted to ``pool``. So the answer never
+    waits for a pool worker: with every worker busy (grants waiting on Identity Center's
+    rate limit, say) a click is still answered at once and its work queues. Until
+    2026-11-29 the whole listener ran in the pool and the request thread waited for its
+    ``ack()``; the benchmark's 20 concurrent ``/jit`` senders, whose workers were waiting
+    on the AWS rate limiter, saw acks of up to a second.
+
+    A listener without ``ack`` (an event) is answered by Bolt. A listener that raises or
+    forgets to ack is acked with an empty 200 here (and the error logged), so Slack shows
+    no timeout. Bolt reads the wrapped function's parameters (it unwraps), so keyword
+    injection is unchanged. No error may escape: Bolt would turn the answer into one.
     """
 
     def decorate(listener: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(listener)
-        def wrapper(**kwargs: Any) -> Any:
+        def wrapper(**kwargs: Any) -> None:
             ack = kwargs.get("ack")
-            acked = threading.Event()
+            acked = False
             if ack is not None:
 
                 def acking(*args: Any, **options: Any) -> Any:
-                    try:
-                        return ack(*args, **options)
-                    finally:
-                        acked.set()
+                    nonlocal acked
+                    acked = True
+                    return ack(*args, **options)
 
                 kwargs["ack"] = acking
-
-            def work() -> None:
-                try:
-                    _run_guarded(listener, kwargs)
-                finally:
-                    acked.set()
-
-            pool.submit(work)
-            if ack is not None and not acked.wait(ACK_WAIT):
-                log.error("listener %s did not ack within %ss", listener.__name__, ACK_WAIT)
-            return None
+            work: Work | None = None
+            failed = False
+            try:
+                work = listener(**kwargs)
+            except Exception:
+                log.exception("listener %s failed before its work", listener.__name__)
+                failed = True
+            if ack is not None and not acked:
+                if not failed:
+                    log.error("listener %s returned without ack(); acked", listener.__name__)
+                ack()
+            if failed:
+                pool.submit(_tell_failure, kwargs)
+            elif work is not None:
+                pool.submit(_run_guarded, listener.__name__, work, kwargs)
 
         return wrapper
 
     return decorate
 
 
-def _run_guarded(listener: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+def _run_guarded(name: str, work: Work, kwargs: dict[str, Any]) -> None:
     try:
-        listener(**kwargs)
+        work()
     except Exception:
-        log.exception("listener %s failed", listener.__name__)
-        body = kwargs.get("body") or {}
-        client = kwargs.get("client")
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        if client is not None and user_id:
-            try:
-                tell(
-                    client,
-                    user_id,
-                    ":warning: Something went wrong on jitbot's side and it has been "
-                    "logged. The request's thread shows where it stands; try again in "
-                    "a minute.",
-                )
-            except Exception:
-                log.exception("could not tell %s about the failure", user_id)
+        log.exception("listener %s failed", name)
+        _tell_failure(kwargs)
+
+
+def _tell_failure(kwargs: dict[str, Any]) -> None:
+    """Tell the person whose request a listener failed on that it failed (best effort)."""
+    body = kwargs.get("body") or {}
+    client = kwargs.get("client")
+    user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+    if client is None or not user_id:
+        return
+    try:
+        tell(
+            client,
+            user_id,
+            ":warning: Something went wrong on jitbot's side and it has been "
+            "logged. The request's thread shows where it stands; try again in "
+            "a minute.",
+        )
+    except Exception:
+        log.exception("could not tell %s about the failure", user_id)
 
 
 def state_value(view: dict[str, Any], block_id: str, action_id: str) -> str | None:
@@ -225,9 +241,11 @@ def on_reason_form(
     block_id: str,
     action_id: str,
     act: Callable[[int, Person, str], object],
-) -> None:
-    """A submitted reject or revoke modal: the reason checked (an inline error when it
-    is too long), then ``act(request_id, person, reason)`` as :func:`on_form` does."""
+) -> Work | None:
+    """A submitted reject or revoke modal: the reason checked and acked (an inline error
+    when it is too long: then None, nothing to do), and the work after the ack:
+    ``act(request_id, person, reason)`` as :func:`on_form` does."""
     reason = checked_reason(ack, view, block_id, action_id)
-    if reason is not None:
-        on_form(rt, body, view, client, lambda rid, actor: act(rid, actor, reason))
+    if reason is None:
+        return None
+    return lambda: on_form(rt, body, view, client, lambda rid, actor: act(rid, actor, reason))

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import guarded, load_request, on_button, on_reason_form
+from bot.listeners.common import Work, guarded, load_request, on_button, on_reason_form
 from bot.render.modals import revoke_modal
 from workflows.domain import Person
 from workflows.errors import NotAuthorized
@@ -29,34 +29,36 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.event("app_home_opened")
     @guarded(rt.listeners)
-    def on_home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab") == "home":
-            homes.publish(event["user"])
+    def on_home_opened(event: dict[str, Any]) -> Work | None:
+        if event.get("tab") != "home":
+            return None
+        return lambda: homes.publish(event["user"])
 
     @app.action(ids.ACTION_HOME_NEWER)
     @app.action(ids.ACTION_HOME_OLDER)
     @guarded(rt.listeners)
-    def on_page(ack: Ack, body: dict[str, Any]) -> None:
+    def on_page(ack: Ack, body: dict[str, Any]) -> Work | None:
         ack()
         name, _, offset = str(body["actions"][0].get("value", "")).partition(":")
-        if name in LISTS and offset.isascii() and offset.isdigit():
-            homes.publish(body["user"]["id"], _state(body).paged(name, int(offset)))
+        if not (name in LISTS and offset.isascii() and offset.isdigit()):
+            return None
+        return lambda: homes.publish(body["user"]["id"], _state(body).paged(name, int(offset)))
 
     @app.action(ids.ACTION_HOME_FILTER)
     @guarded(rt.listeners)
-    def on_filter(ack: Ack, body: dict[str, Any]) -> None:
+    def on_filter(ack: Ack, body: dict[str, Any]) -> Work:
         ack()
         option = body["actions"][0].get("selected_option") or {}
         value = option.get("value", "")
-        homes.publish(body["user"]["id"], _state(body).filtered("" if value == "all" else value))
+        state = _state(body).filtered("" if value == "all" else value)
+        return lambda: homes.publish(body["user"]["id"], state)
 
     @app.action(ids.ACTION_HOME_SEARCH)
     @guarded(rt.listeners)
-    def on_search(ack: Ack, body: dict[str, Any]) -> None:
+    def on_search(ack: Ack, body: dict[str, Any]) -> Work:
         ack()
-        homes.publish(
-            body["user"]["id"], _state(body).searched(body["actions"][0].get("value") or "")
-        )
+        state = _state(body).searched(body["actions"][0].get("value") or "")
+        return lambda: homes.publish(body["user"]["id"], state)
 
     @app.action(ids.ACTION_OPEN_AWS)
     @guarded(rt.listeners)
@@ -65,19 +67,23 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(ids.ACTION_CANCEL)
     @guarded(rt.listeners)
-    def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
-        on_button(rt, body, client, lambda rid, actor: rt.services.cancel(rid, actor, rt.clock()))
+        return lambda: on_button(
+            rt, body, client, lambda rid, actor: rt.services.cancel(rid, actor, rt.clock())
+        )
 
     @app.action(ids.ACTION_RELEASE)
     @guarded(rt.listeners)
-    def on_release(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_release(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
-        on_button(rt, body, client, lambda rid, actor: rt.services.release(rid, actor, rt.clock()))
+        return lambda: on_button(
+            rt, body, client, lambda rid, actor: rt.services.release(rid, actor, rt.clock())
+        )
 
     @app.action(ids.ACTION_REVOKE)
     @guarded(rt.listeners)
-    def on_revoke(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_revoke(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Open the confirmation modal, if this person may revoke this session."""
         ack()
 
@@ -89,14 +95,14 @@ def register(app: App, rt: Runtime) -> None:
             view = revoke_modal(request, rt.clock())
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
-        on_button(rt, body, client, open_modal)
+        return lambda: on_button(rt, body, client, open_modal)
 
     @app.view(ids.CALLBACK_REVOKE)
     @guarded(rt.listeners)
     def on_revoke_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        on_reason_form(
+    ) -> Work | None:
+        return on_reason_form(
             rt,
             ack,
             body,

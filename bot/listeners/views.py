@@ -9,7 +9,14 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import guarded, on_reason_form, state_value, state_values, tell
+from bot.listeners.common import (
+    Work,
+    guarded,
+    on_reason_form,
+    state_value,
+    state_values,
+    tell,
+)
 from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
 from workflows.validation import RequestForm
@@ -66,7 +73,7 @@ def register(app: App, rt: Runtime) -> None:
     @guarded(rt.listeners)
     def on_request_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
+    ) -> Work | None:
         form = request_form(view)
         try:
             validation.validate_form(rt.config, rt.catalog, form)
@@ -82,22 +89,27 @@ def register(app: App, rt: Runtime) -> None:
                 errors.pop(ids.BLOCK_PERMISSION_SET, None)
                 errors.setdefault(ids.BLOCK_ACCOUNT, "Choose an account, then a permission set.")
             ack(response_action="errors", errors=errors)
-            return
+            return None
         ack()
         user_id = body["user"]["id"]
         channel = _metadata(view).get("channel_id")
-        try:
-            requester = rt.directory.person(user_id)
-            rt.services.submit_request(requester, form, rt.clock())
-        except WorkflowError as exc:
-            tell(client, user_id, f":warning: {exc}", channel if isinstance(channel, str) else None)
+
+        def submit() -> None:
+            try:
+                requester = rt.directory.person(user_id)
+                rt.services.submit_request(requester, form, rt.clock())
+            except WorkflowError as exc:
+                where = channel if isinstance(channel, str) else None
+                tell(client, user_id, f":warning: {exc}", where)
+
+        return submit
 
     @app.view(ids.CALLBACK_REJECT)
     @guarded(rt.listeners)
     def on_reject_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        on_reason_form(
+    ) -> Work | None:
+        return on_reason_form(
             rt,
             ack,
             body,
