@@ -6,6 +6,15 @@ connection each time, as Slack's servers make). Each person waits until they see
 effect (the modal opened; the approval DM updated with the grant) before acting again:
 one person at a time, then 20 at once. Approvals go to requests created beforehand with
 ``Services.submit_request`` (so the DMs exist); Oscar and Olga click.
+
+Until 2026-11-29 a diagnostic round widened Bolt's own listener pool (5 -> 32 workers);
+the listeners have run in the runtime's pool since session 2, so it measured nothing
+and was removed. The same day the listeners started to ack from the request's thread
+(:func:`bot.listeners.common.guarded`). Before, an ack waited for a free worker of that
+pool. In the 20-sender round, each new sender's ``/jit`` left a worker waiting on the
+AWS rate limiter for its Identity Center user lookup (two ``GetUserId`` calls), each
+sender's next ``/jit`` started another lookup before the first was cached, and once all
+32 workers waited, so did the acks: up to a second in a probe of that round.
 """
 
 from __future__ import annotations
@@ -120,22 +129,11 @@ def _rows(what: str, senders: int, samples: list[Sample], effect: str) -> list[R
     return rows
 
 
-def widen_listener_pool(ctx: Any, workers: int) -> int:
-    """Diagnostic only: give Bolt's listener runner a bigger thread pool in the bot
-    process (the app keeps Bolt's default of 5). Returns the old size."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    runner = ctx.rt.app._listener_runner
-    old = runner.listener_executor._max_workers
-    runner.listener_executor = ThreadPoolExecutor(max_workers=workers)
-    return old
-
-
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
     single = 60 if opts.quick else 200
     per_sender = 4 if opts.quick else 12
     senders = 20
-    approvals = single + 2 * senders * per_sender + 10
+    approvals = single + senders * per_sender + 10
     world = start_world(requesters=60, workdir=opts.workdir)
     rows: list[Row] = []
     try:
@@ -180,17 +178,6 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             rows += _rows(
                 "Approve", senders, closed_loop(senders, per_sender, approve), "grant done"
             )
-            old = host.call("benchmarks.ack:widen_listener_pool", workers=32)
-            opts.log(f"  ack: diagnostic, Bolt's listener pool {old} -> 32 workers")
-            diagnostic = _rows(
-                f"Approve (pool {old}->32, diagnostic)",
-                senders,
-                closed_loop(senders, per_sender, approve),
-                "grant done",
-            )
-            for row in diagnostic:
-                row.goal, row.ok = "", None
-            rows += diagnostic
     finally:
         world.stop()
     return rows
