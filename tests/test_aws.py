@@ -8,6 +8,7 @@ polling, failure and retry paths use botocore's ``Stubber``.
 from __future__ import annotations
 
 import logging
+import threading
 
 import boto3
 import botocore.config
@@ -149,6 +150,36 @@ def test_find_user_id_by_email_username_and_cached(moto_world: DemoWorld) -> Non
     now[0] += 300
     assert ic.find_user_id("alice@example.com") == moto_world.users["alice@example.com"]
     assert len(calls) == 9
+
+
+def test_one_lookup_per_email_while_it_is_under_way(moto_world: DemoWorld) -> None:
+    ic = _ic()
+    calls = _count_calls(ic, "identitystore", "GetUserId")
+    in_aws, let_go = threading.Event(), threading.Event()
+
+    def hold_first_call(**_: object) -> None:
+        if not in_aws.is_set():
+            in_aws.set()
+            let_go.wait(10)
+
+    ic._client("identitystore").meta.events.register(
+        "before-send.identitystore.GetUserId", hold_first_call
+    )
+    answers: list[str | None] = []
+    first = threading.Thread(target=lambda: answers.append(ic.find_user_id("alice@example.com")))
+    first.start()
+    assert in_aws.wait(10)
+    # a second /jit of the same person while the first lookup waits on AWS
+    second = threading.Thread(target=lambda: answers.append(ic.find_user_id("Alice@example.com")))
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()  # waiting for the first lookup, not calling AWS
+    let_go.set()
+    first.join(10)
+    second.join(10)
+    assert answers == [moto_world.users["alice@example.com"]] * 2
+    assert len(calls) == 1
+    assert ic._user_lookups == {}
 
 
 def test_catalog(moto_world: DemoWorld) -> None:

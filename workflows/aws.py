@@ -398,6 +398,8 @@ class IdentityCenter:
             self._limit(service, prebuilt)
         self._lock = threading.RLock()
         self._users: dict[str, _Cached] = {}
+        #: email key -> the lock of its lookup under way (one lookup per email at a time)
+        self._user_lookups: dict[str, threading.Lock] = {}
         self._permission_sets: dict[str, str] | None = None
         self._session_durations: dict[str, str] | None = None
         self._account_names: dict[str, str] | None = None
@@ -523,6 +525,8 @@ class IdentityCenter:
 
         Answers are cached per email, case-insensitively: found ids for
         ``user_cache_ttl`` seconds, unknown emails for :data:`MISS_CACHE_TTL` seconds.
+        Callers asking for the same email while its lookup is under way wait for that
+        lookup's answer instead of calling AWS again.
 
         :raises AwsError: any other failure (access denied, no instance, network...).
         """
@@ -530,11 +534,29 @@ class IdentityCenter:
         if not value:
             return None
         key = value.casefold()
-        now = self._clock()
+        cached = self._cached_user(key)
+        if cached is not None:
+            return cached.value
+        with self._lock:
+            lookup = self._user_lookups.setdefault(key, threading.Lock())
+        with lookup:
+            cached = self._cached_user(key)  # the lookup this caller waited for
+            if cached is not None:
+                return cached.value
+            try:
+                return self._look_up_user(value, key)
+            finally:
+                with self._lock:
+                    self._user_lookups.pop(key, None)
+
+    def _cached_user(self, key: str) -> _Cached | None:
         with self._lock:
             cached = self._users.get(key)
-            if cached is not None and cached.expires_at > now:
-                return cached.value
+        return cached if cached is not None and cached.expires_at > self._clock() else None
+
+    def _look_up_user(self, value: str, key: str) -> str | None:
+        """:meth:`find_user_id`'s calls to AWS for ``value``; the answer cached under
+        ``key``."""
         store_id = self.identity_store_id
         user_id: str | None = None
         for path in ("emails.value", "userName"):
