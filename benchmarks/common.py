@@ -79,6 +79,35 @@ def percentile(values: Sequence[float], p: float) -> float:
     return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
 
 
+def paired_ratio_interval(
+    numerators: Sequence[float],
+    denominators: Sequence[float],
+    rounds: int = 2000,
+    level: float = 95.0,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """A ``level``% bootstrap interval of ``p50(numerators) / p50(denominators)`` where
+    the i-th values of both were measured together (a round): rounds are resampled with
+    replacement, keeping each pair, ``rounds`` times (a fixed ``seed``, so a result can
+    be recomputed). Says how far the ratio could move on another run of as many samples
+    on an equally noisy machine, not how far the machine's speed can move it."""
+    import random
+
+    if len(numerators) != len(denominators) or not numerators:
+        raise ValueError("need as many numerators as denominators, at least one")
+    pick = random.Random(seed)
+    n = len(numerators)
+    ratios = []
+    for _ in range(rounds):
+        chosen = [pick.randrange(n) for _ in range(n)]
+        ratios.append(
+            percentile([numerators[i] for i in chosen], 50)
+            / percentile([denominators[i] for i in chosen], 50)
+        )
+    tail = (100.0 - level) / 2
+    return percentile(ratios, tail), percentile(ratios, 100.0 - tail)
+
+
 def summary_ms(values: Sequence[float]) -> dict[str, float]:
     """p50/p95/p99/max of durations in seconds, as milliseconds."""
     return {

@@ -933,6 +933,11 @@ class FakeSlack:
         with self._lock:
             return list(self._calls)
 
+    def last_call_at(self) -> float | None:
+        """``time.time()`` when the latest Web API call was answered (None: no call yet)."""
+        with self._lock:
+            return self._calls[-1].at if self._calls else None
+
     def calls_to(self, method: str) -> list[Call]:
         """The calls made to one method."""
         with self._lock:
