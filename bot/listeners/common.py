@@ -151,8 +151,9 @@ def guarded(pool: Executor) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
                 def acking(*args: Any, **options: Any) -> Any:
                     nonlocal acked
-                    acked = True
-                    return ack(*args, **options)
+                    answer = ack(*args, **options)
+                    acked = True  # an ack that raised is redone below as a plain one
+                    return answer
 
                 kwargs["ack"] = acking
             work: Work | None = None
@@ -167,13 +168,23 @@ def guarded(pool: Executor) -> Callable[[Callable[..., Any]], Callable[..., Any]
                     log.error("listener %s returned without ack(); acked", listener.__name__)
                 ack()
             if failed:
-                pool.submit(_tell_failure, kwargs)
+                _submit(pool, _tell_failure, kwargs)
             elif work is not None:
-                pool.submit(_run_guarded, listener.__name__, work, kwargs)
+                _submit(pool, _run_guarded, listener.__name__, work, kwargs)
 
         return wrapper
 
     return decorate
+
+
+def _submit(pool: Executor, task: Callable[..., None], *args: Any) -> None:
+    """``task(*args)`` in ``pool``; in this thread when the pool is shut down (jitbot is
+    stopping and a request got in under the wire: its work is done, not dropped)."""
+    try:
+        pool.submit(task, *args)
+    except RuntimeError:
+        log.warning("the listener pool is shut down: doing the work in the request's thread")
+        task(*args)
 
 
 def _run_guarded(name: str, work: Work, kwargs: dict[str, Any]) -> None:
