@@ -3,7 +3,7 @@ receives signed payloads from simulated people (:class:`~bot.slack_client_sim.Sl
 and talks to a fake Slack Web API; AWS is moto (in-process ``mock_aws``), the store
 SQLite. Each test asserts what people see in Slack and what AWS holds.
 
-Listener work runs after the ack in Bolt's thread pool, so effects are awaited with
+Listener work runs after the ack in the runtime's listener pool, so effects are awaited with
 ``fake.wait_for``. Time is moved by calling ``rt.services.sweep(now)``; the scheduler is
 never started. After every test, no Web API call may have been refused (Block Kit
 checks, expired triggers, bad arguments) unless the test said it expected it.
