@@ -50,15 +50,17 @@ def register(app: App, rt: Runtime) -> None:
         ack()
         option = body["actions"][0].get("selected_option") or {}
         value = option.get("value", "")
-        state = _state(body).filtered("" if value == "all" else value)
-        return lambda: homes.publish(body["user"]["id"], state)
+        return lambda: homes.publish(
+            body["user"]["id"], _state(body).filtered("" if value == "all" else value)
+        )
 
     @app.action(ids.ACTION_HOME_SEARCH)
     @guarded(rt.listeners)
     def on_search(ack: Ack, body: dict[str, Any]) -> Work:
         ack()
-        state = _state(body).searched(body["actions"][0].get("value") or "")
-        return lambda: homes.publish(body["user"]["id"], state)
+        return lambda: homes.publish(
+            body["user"]["id"], _state(body).searched(body["actions"][0].get("value") or "")
+        )
 
     @app.action(ids.ACTION_OPEN_AWS)
     @guarded(rt.listeners)

@@ -92,9 +92,9 @@ def register(app: App, rt: Runtime) -> None:
             return None
         ack()
         user_id = body["user"]["id"]
-        channel = _metadata(view).get("channel_id")
 
         def submit() -> None:
+            channel = _metadata(view).get("channel_id")
             try:
                 requester = rt.directory.person(user_id)
                 rt.services.submit_request(requester, form, rt.clock())
