@@ -186,7 +186,10 @@ def run_demo(session_seconds: int = 10, out: Any = sys.stdout) -> int:
         wait_for("Olga's approval DM", lambda: _root_with_buttons(fake, olga))
         p.aws(world)
 
-        p.step("5. Bob (not an owner) forges an Approve click: refused, nothing changes")
+        p.step(
+            "5. Bob (not an owner) forges an Approve click: refused as if there were no "
+            "such request, nothing changes"
+        )
         bob.forge_click(ids.ACTION_APPROVE, _request_id(oscar_msg))
         wait_for("Bob's refusal", lambda: fake.ephemerals(bob.user_id))
         p.aws(world)

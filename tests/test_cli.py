@@ -104,7 +104,7 @@ def test_demo_prints_the_whole_lifecycle(monkeypatch: pytest.MonkeyPatch) -> Non
         "[modal for @alice] opened",
         "Justification must be at least 10 characters",
         "[DM @oscar] jitbot:",
-        "[ephemeral to @bob] :warning: You can't approve this request",
+        "[ephemeral to @bob] :warning: There is no request #1 that you can see.",
         "account assignment: alice@example.com → ReadOnlyAccess on Sandbox",
         "Access expired",
         "Rejected by Olga Owner",

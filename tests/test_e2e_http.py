@@ -284,7 +284,7 @@ def test_lifecycle_of_a_one_minute_session_and_a_rejection(e2e: Env) -> None:
     # an outsider's forged Approve changes nothing
     bob.forge_click(ids.ACTION_APPROVE, "1")
     refusal = fake.wait_for(lambda: fake.ephemerals(bob.user_id))
-    assert "You can't approve this request" in refusal[0].text
+    assert refusal[0].text == ":warning: There is no request #1 that you can see."
     time.sleep(0.5)
     assert e2e.granted() == []
     assert "[Approve]" in str(oscar_msg.blocks) or "approve_request" in str(oscar_msg.blocks)

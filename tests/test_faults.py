@@ -443,11 +443,14 @@ def envelope_with(**fields: Any) -> Callable[[World], bytes]:
     return body
 
 
-def not_owner(request: str) -> Callable[[World], str]:
-    return lambda w: (
-        f":warning: You can't approve this request: you are not an owner of "
-        f"{getattr(w, request).account_label}, an SSO admin or an admin."
-    )
+def unseen(request_id: int | str) -> str:
+    """The refusal for an id that names no request the person may see: the same words
+    whether it exists or not, so a forged id tells an outsider nothing."""
+    return f":warning: There is no request #{request_id} that you can see."
+
+
+def someone_elses(request: str) -> Callable[[World], str]:
+    return lambda w: unseen(getattr(w, request).id)
 
 
 def already_approved_by_olga(w: World) -> str:
@@ -466,13 +469,13 @@ def id_cases() -> list[Case]:
     """Every button that names a request, carrying ids that name none: one unknown but
     well-formed, one not a number, one negative, one too long to be an id."""
     cases = []
-    for action, who, home, unknown in [
-        # (action, who clicks, in their App Home, the words for the unknown id)
-        (ids.ACTION_APPROVE, "oscar", False, f":warning: There is no request #{UNKNOWN}."),
-        (ids.ACTION_REJECT, "oscar", False, NO_REQUEST),
-        (ids.ACTION_REVOKE, "oscar", True, NO_REQUEST),
-        (ids.ACTION_RELEASE, "alice", True, f":warning: There is no request #{UNKNOWN}."),
-        (ids.ACTION_CANCEL, "alice", True, f":warning: There is no request #{UNKNOWN}."),
+    for action, who, home in [
+        # (action, who clicks, in their App Home)
+        (ids.ACTION_APPROVE, "oscar", False),
+        (ids.ACTION_REJECT, "oscar", False),
+        (ids.ACTION_REVOKE, "oscar", True),
+        (ids.ACTION_RELEASE, "alice", True),
+        (ids.ACTION_CANCEL, "alice", True),
     ]:
 
         def clicks(w: World, action: str = action, who: str = who, home: bool = home) -> list:
@@ -484,7 +487,7 @@ def id_cases() -> list[Case]:
                 f"{action}: unknown, non-numeric, negative and huge ids",
                 clicks,
                 who=who,
-                words=lambda w, unknown=unknown: [unknown, NO_REQUEST, NO_REQUEST, NO_REQUEST],
+                words=lambda w: [unseen(UNKNOWN), NO_REQUEST, NO_REQUEST, NO_REQUEST],
             )
         )
     return cases
@@ -535,33 +538,52 @@ CASES: list[Any] = [
         "an owner of Sandbox approves a Production request",
         button("oscar", ids.ACTION_APPROVE, lambda w: str(w.production.id)),
         who="oscar",
-        words=not_owner("production"),
+        words=someone_elses("production"),
     ),
     Case(
         "an owner of Sandbox rejects a Production request (no modal)",
         button("oscar", ids.ACTION_REJECT, lambda w: str(w.production.id)),
         who="oscar",
-        words=not_owner("production"),
+        words=someone_elses("production"),
     ),
     Case(
         "an owner of Sandbox revokes a Production session from his App Home",
         button("oscar", ids.ACTION_REVOKE, lambda w: str(w.active_production.id), home=True),
         who="oscar",
-        words=lambda w: (
-            ":warning: You can't revoke this session: only an owner of "
-            f"{w.active_production.account_label} or an admin can revoke this session."
-        ),
+        words=someone_elses("active_production"),
     ),
     Case(
         "Alice releases Bob's session",
         button("alice", ids.ACTION_RELEASE, lambda w: str(w.active.id), home=True),
         who="alice",
-        words=lambda w: ":warning: You can't release this session: only the requester can do that.",
+        words=someone_elses("active"),
     ),
     Case(
         "Bob cancels Alice's request",
         button("bob", ids.ACTION_CANCEL, lambda w: str(w.pending.id), home=True),
         who="bob",
+        words=someone_elses("pending"),
+    ),
+    # -- a request the person may see, an action that is not theirs: told why -------
+    Case(
+        "Bob revokes his own session from his App Home",
+        button("bob", ids.ACTION_REVOKE, lambda w: str(w.active.id), home=True),
+        who="bob",
+        words=lambda w: (
+            ":warning: You can't revoke this session: only an owner of "
+            f"{w.active.account_label} or an admin can revoke this session."
+        ),
+    ),
+    Case(
+        "an owner of Sandbox releases Bob's Sandbox session",
+        button("oscar", ids.ACTION_RELEASE, lambda w: str(w.active.id), home=True),
+        who="oscar",
+        words=lambda w: ":warning: You can't release this session: only the requester can do that.",
+    ),
+    Case(
+        "an owner of Sandbox cancels Alice's Sandbox request",
+        button("oscar", ids.ACTION_CANCEL, lambda w: str(w.pending.id), home=True),
+        who="oscar",
         words=lambda w: ":warning: You can't cancel this request: only the requester can do that.",
     ),
     Case(
@@ -577,13 +599,13 @@ CASES: list[Any] = [
         "Approve on Oscar's Sandbox message, value changed to a Production request",
         button("oscar", ids.ACTION_APPROVE, lambda w: str(w.production.id), on=lambda w: w.pending),
         who="oscar",
-        words=not_owner("production"),
+        words=someone_elses("production"),
     ),
     Case(
         "Reject on Oscar's Sandbox message, value changed to a Production request",
         button("oscar", ids.ACTION_REJECT, lambda w: str(w.production.id), on=lambda w: w.pending),
         who="oscar",
-        words=not_owner("production"),
+        words=someone_elses("production"),
     ),
     Case(
         "Approve on Oscar's message, value changed to a request already approved",
@@ -596,7 +618,7 @@ CASES: list[Any] = [
         "reject modal pointed at a Production request",
         reject_submission("oscar", lambda w: json.dumps({"request_id": w.production.id})),
         who="oscar",
-        words=not_owner("production"),
+        words=someone_elses("production"),
     ),
     Case(
         "reject modal pointed at a request already approved",
@@ -608,7 +630,7 @@ CASES: list[Any] = [
         "reject modal pointed at an unknown request",
         reject_submission("oscar", lambda w: json.dumps({"request_id": int(UNKNOWN)})),
         who="oscar",
-        words=lambda w: f":warning: There is no request #{UNKNOWN}.",
+        words=lambda w: unseen(UNKNOWN),
     ),
     Case(
         "reject modal with its metadata not JSON",
@@ -626,19 +648,13 @@ CASES: list[Any] = [
         "reject modal submitted by someone it was not opened for (Bob)",
         reject_submission("bob", lambda w: json.dumps({"request_id": w.pending.id})),
         who="bob",
-        words=lambda w: (
-            ":warning: You can't approve this request: you are not an owner of "
-            f"{w.pending.account_label}, an SSO admin or an admin."
-        ),
+        words=someone_elses("pending"),
     ),
     Case(
         "revoke modal pointed at a Production session",
         revoke_submission(lambda w: json.dumps({"request_id": w.active_production.id})),
         who="oscar",
-        words=lambda w: (
-            ":warning: You can't revoke this session: only an owner of "
-            f"{w.active_production.account_label} or an admin can revoke this session."
-        ),
+        words=someone_elses("active_production"),
     ),
     # -- oversize fields -------------------------------------------------------------
     Case(

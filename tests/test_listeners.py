@@ -530,25 +530,24 @@ accounts:
 
 def test_an_outsiders_forged_clicks_are_refused_and_nothing_changes(bot: Bot) -> None:
     """Bob owns nothing: Approve, Reject (no modal for him) and View details are refused
-    with an ephemeral in his DM with the bot."""
+    with an ephemeral in his DM with the bot, in the words an id that names no request
+    gets: nothing in the answer says the request exists or which account it is on."""
     request = bot.request_access()
     bob = bot.user("bob")
-    not_owner = (
-        f":warning: You can't approve this request: you are not an owner of "
-        f"Sandbox ({bot.sandbox}), an SSO admin or an admin."
-    )
+    unknown = request.id + 1000
     before = bot.snapshot()
 
-    for count, (action, told) in enumerate(
-        [
-            (ids.ACTION_APPROVE, not_owner),
-            (ids.ACTION_REJECT, not_owner),
-            (ids.ACTION_DETAILS, ":warning: You can't see that request."),
-        ],
-        start=1,
-    ):
-        assert bob.forge_click(action, str(request.id)).status == 200
-        assert bot.wait_ephemeral(bob, count) == told, action
+    count = 0
+    for action in (ids.ACTION_APPROVE, ids.ACTION_REJECT, ids.ACTION_DETAILS):
+        answers = []
+        for request_id in (request.id, unknown):
+            assert bob.forge_click(action, str(request_id)).status == 200
+            count += 1
+            answers.append(bot.wait_ephemeral(bob, count))
+        real, made_up = answers
+        assert real == f":warning: There is no request #{request.id} that you can see.", action
+        assert made_up == real.replace(f"#{request.id} ", f"#{unknown} "), action
+        assert "Sandbox" not in real and bot.sandbox not in real
 
     shown = bot.fake.ephemerals(bob.user_id)
     assert {e.channel for e in shown} == {bot.fake.dm_channel(bob.user_id)}
@@ -572,7 +571,7 @@ def test_an_outsiders_forged_clicks_are_refused_and_nothing_changes(bot: Bot) ->
     )
     assert response.status == 200 and response.body == ""
     told = bot.fake.wait_for(lambda: bot.fake.dm_messages(bob.user_id))
-    assert told[0].text == not_owner
+    assert told[0].text == f":warning: There is no request #{request.id} that you can see."
     after = bot.snapshot()
     assert (after["requests"], after["aws"]) == (before["requests"], before["aws"])
 
@@ -611,11 +610,11 @@ def test_forged_request_ids_are_refused_and_nothing_changes(bot: Bot) -> None:
         # str.isdigit() but not int(): must be refused, not crash the listener
         (ids.ACTION_APPROVE, "\u00b2", no_request),
         (ids.ACTION_REJECT, "\u00b2", no_request),
-        (ids.ACTION_APPROVE, "999", "There is no request #999."),
+        (ids.ACTION_APPROVE, "999", "There is no request #999 that you can see."),
         (ids.ACTION_REJECT, "abc", no_request),
-        (ids.ACTION_REJECT, "999", no_request),
+        (ids.ACTION_REJECT, "999", "There is no request #999 that you can see."),
         (ids.ACTION_DETAILS, "abc", "You can't see that request."),
-        (ids.ACTION_DETAILS, "999", "You can't see that request."),
+        (ids.ACTION_DETAILS, "999", "There is no request #999 that you can see."),
     ]
     before = bot.snapshot()
 

@@ -29,6 +29,7 @@ from workflows.errors import (
     InvalidRequest,
     NoIdentityCenterUser,
     NotAuthorized,
+    UnknownRequest,
     WorkflowError,
 )
 from workflows.outbox import OutboxDispatcher
@@ -220,9 +221,14 @@ def test_owner_approval_creates_the_assignment_and_makes_the_request_active(h: H
 
 
 def test_outsider_cannot_approve_and_nothing_changes(h: Harness):
+    """Bob may not see the request: he is told what an unknown id gets, nothing more."""
     request = h.submit()
-    with pytest.raises(NotAuthorized, match="You can't approve this request"):
+    with pytest.raises(UnknownRequest) as refused:
         h.services.decide(request.id, BOB, True, T0)
+    with pytest.raises(UnknownRequest) as unknown:
+        h.services.decide(request.id + 1, BOB, True, T0)
+    assert str(refused.value) == f"There is no request #{request.id} that you can see."
+    assert str(unknown.value) == f"There is no request #{request.id + 1} that you can see."
     assert h.store.get(request.id).status == Status.PENDING
     assert not h.assigned(request)
 
@@ -386,9 +392,11 @@ def test_owner_revokes_with_a_reason_and_the_access_ends_at_once(h: Harness):
 def test_only_owners_and_admins_revoke(h: Harness):
     request = h.services.decide(h.submit().id, OSCAR, True, T0)
     sam = Person("U04SAM", "sam@example.com", "Sam SsoAdmin")
-    for outsider in (BOB, ALICE, sam):
+    with pytest.raises(UnknownRequest, match="no request #"):
+        h.services.revoke(request.id, BOB, T0)  # may not even see it
+    for viewer in (ALICE, sam):  # may see it, may not revoke it
         with pytest.raises(NotAuthorized, match="can't revoke"):
-            h.services.revoke(request.id, outsider, T0)
+            h.services.revoke(request.id, viewer, T0)
     assert h.assigned(request)
     ada = Person("U05ADA", "ada@example.com", "Ada Admin")
     assert h.services.revoke(request.id, ada, T0).status == Status.REVOKED

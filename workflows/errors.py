@@ -25,7 +25,8 @@ class NoApprover(WorkflowError):
 
 
 class UnknownRequest(WorkflowError):
-    """A payload named a request id that does not exist."""
+    """A payload named a request id that does not exist, or one the person may not see:
+    the two read the same (:meth:`workflows.services.Services.visible`)."""
 
 
 class NotAuthorized(WorkflowError):

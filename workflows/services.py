@@ -48,7 +48,13 @@ from workflows.errors import (
     UnknownRequest,
     WorkflowError,
 )
-from workflows.policy import check_can_decide, may_end_own, may_revoke, route_approvers
+from workflows.policy import (
+    check_can_decide,
+    may_end_own,
+    may_revoke,
+    may_view,
+    route_approvers,
+)
 from workflows.ports import AccessGranter, Store
 from workflows.states import PENDING_STATUSES, Event, Status, next_status
 from workflows.validation import RequestForm, check_reason, validate_form
@@ -194,8 +200,7 @@ class Services:
             UnknownRequest, NotAuthorized, AlreadyDecided.
         """
         comment = check_reason(comment)
-        request = self._get(request_id)
-        check_can_decide(self.config, request, actor)
+        request = self.decidable(request_id, actor)
         event = Event.APPROVE if approve else Event.REJECT
         stage = STAGES.get(request.status, Stage.SINGLE)
         decision = Decision.APPROVED if approve else Decision.REJECTED
@@ -477,10 +482,7 @@ class Services:
             UnknownRequest, NotAuthorized, AlreadyDecided (the session is not active),
             WorkflowError (AWS did not remove the access yet; it is retried).
         """
-        request = self._get(request_id)
-        refusal = may_revoke(self.config, request, actor)
-        if refusal:
-            raise NotAuthorized(f"You can't revoke this session: {refusal}.")
+        request = self.revocable(request_id, actor)
         reason = check_reason(reason)
         end_reason = f"revoked by {actor.name}" + (f": {reason}" if reason else "")
         notice = Notice(NoticeKind.REVOKED, reason, by=actor.name)
@@ -492,7 +494,7 @@ class Services:
         Raises:
             UnknownRequest, NotAuthorized, AlreadyDecided, WorkflowError (as :meth:`revoke`).
         """
-        request = self._get(request_id)
+        request = self.visible(request_id, actor)
         refusal = may_end_own(request, actor)
         if refusal:
             raise NotAuthorized(f"You can't release this session: {refusal}.")
@@ -530,7 +532,7 @@ class Services:
         Raises:
             UnknownRequest, NotAuthorized, AlreadyDecided (no longer pending).
         """
-        request = self._get(request_id)
+        request = self.visible(request_id, actor)
         refusal = may_end_own(request, actor)
         if refusal:
             raise NotAuthorized(f"You can't cancel this request: {refusal}.")
@@ -700,6 +702,42 @@ class Services:
         delivered (see :mod:`workflows.outbox`)."""
         self.store.enqueue(request_id, items, now)
         self.kick()
+
+    # -- who may act on a request ---------------------------------------------------
+
+    def visible(self, request_id: int, actor: Person) -> AccessRequest:
+        """The stored request ``request_id``, if ``actor`` may see it: its requester, an
+        owner of its account, an SSO admin or an admin (:func:`~workflows.policy.may_view`).
+
+        An unknown id and someone else's request read the same, so an id forged into a
+        button or a form tells an outsider nothing: not whether the request exists, not
+        its account. Those who may see it get the precise refusal of each action.
+
+        Raises:
+            UnknownRequest: no such request, or ``actor`` may not see it.
+        """
+        request = self.store.get(request_id)
+        if request is None or not may_view(self.config, request, actor):
+            raise UnknownRequest(f"There is no request #{request_id} that you can see.")
+        return request
+
+    def decidable(self, request_id: int, actor: Person) -> AccessRequest:
+        """:meth:`visible`, and ``actor`` may approve or reject it at its stage
+        (:func:`~workflows.policy.check_can_decide`; the status is :meth:`decide`'s to
+        check). Raises UnknownRequest, NotAuthorized."""
+        request = self.visible(request_id, actor)
+        check_can_decide(self.config, request, actor)
+        return request
+
+    def revocable(self, request_id: int, actor: Person) -> AccessRequest:
+        """:meth:`visible`, and ``actor`` may revoke its session
+        (:func:`~workflows.policy.may_revoke`; that it is Active is :meth:`revoke`'s to
+        check). Raises UnknownRequest, NotAuthorized."""
+        request = self.visible(request_id, actor)
+        refusal = may_revoke(self.config, request, actor)
+        if refusal:
+            raise NotAuthorized(f"You can't revoke this session: {refusal}.")
+        return request
 
     def _get(self, request_id: int) -> AccessRequest:
         request = self.store.get(request_id)

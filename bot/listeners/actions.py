@@ -10,12 +10,10 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import Work, guarded, load_request, on_button, state_value
+from bot.listeners.common import Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.domain import Person
-from workflows.errors import NotAuthorized
-from workflows.policy import check_can_decide, may_view
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -56,8 +54,7 @@ def register(app: App, rt: Runtime) -> None:
         ack()
 
         def open_modal(request_id: int, actor: Person) -> None:
-            request = load_request(rt, request_id)
-            check_can_decide(rt.config, request, actor)
+            request = rt.services.decidable(request_id, actor)
             client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
 
         return lambda: on_button(rt, body, client, open_modal)
@@ -95,12 +92,9 @@ def register(app: App, rt: Runtime) -> None:
         ack()
 
         def open_modal(request_id: int, actor: Person) -> None:
-            request = rt.store.get(request_id)
-            if request is None or not may_view(rt.config, request, actor):
-                raise NotAuthorized("You can't see that request.")
+            request = rt.services.visible(request_id, actor)
             client.views_open(trigger_id=body["trigger_id"], view=details_modal(request))
 
-        # unknown and forbidden read the same, so an id says nothing about existence
         return lambda: on_button(
             rt, body, client, open_modal, refusal="You can't see that request."
         )

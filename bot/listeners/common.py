@@ -13,7 +13,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from workflows.domain import AccessRequest, Person
+from workflows.domain import Person
 from workflows.errors import InvalidRequest, NotAuthorized, WorkflowError
 from workflows.validation import check_reason
 
@@ -107,14 +107,6 @@ def on_form(
         metadata = {}
     raw_id = metadata.get("request_id") if isinstance(metadata, dict) else None
     run_for_request(rt, body["user"]["id"], raw_id, client, act, source="That form")
-
-
-def load_request(rt: Runtime, request_id: int) -> AccessRequest:
-    """The stored request, or :class:`NotAuthorized` (an unknown id changes nothing)."""
-    request = rt.store.get(request_id)
-    if request is None:
-        raise NotAuthorized("That button doesn't name a request; nothing changed.")
-    return request
 
 
 #: What a listener leaves to do after its ack: a callable of no arguments, run in the pool.

@@ -9,12 +9,10 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import Work, guarded, load_request, on_button, on_reason_form
+from bot.listeners.common import Work, guarded, on_button, on_reason_form
 from bot.render.modals import revoke_modal
 from workflows.domain import Person
-from workflows.errors import NotAuthorized
 from workflows.home import LISTS, HomeState
-from workflows.policy import may_revoke
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -90,10 +88,7 @@ def register(app: App, rt: Runtime) -> None:
         ack()
 
         def open_modal(request_id: int, actor: Person) -> None:
-            request = load_request(rt, request_id)
-            refusal = may_revoke(rt.config, request, actor)
-            if refusal:
-                raise NotAuthorized(f"You can't revoke this session: {refusal}.")
+            request = rt.services.revocable(request_id, actor)
             view = revoke_modal(request, rt.clock())
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
