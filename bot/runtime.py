@@ -91,6 +91,12 @@ class Runtime:
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt")
     )
+    # work that opens or redraws a modal (a trigger_id lives 3 s; a person watches the
+    # form) runs here instead: database reads and Slack calls only, never AWS, so grants
+    # waiting on Identity Center's rate limit in ``listeners`` never hold a modal back
+    modals: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="modal")
+    )
 
     def outbox_idle(self) -> bool:
         """Nothing left to send to Slack (tests wait for this before counting messages)."""
@@ -100,6 +106,7 @@ class Runtime:
         """A clean exit: let the listeners in progress (a grant after an Approve) finish,
         stop timed work after the sweep in progress, deliver the outbox round in
         progress, stop renewing leases."""
+        self.modals.shutdown(wait=True)  # first: its work may hand some to ``listeners``
         self.listeners.shutdown(wait=True)
         self.timekeeper.shutdown(wait=True)
         self.services.close()

@@ -348,10 +348,12 @@ def _occupy_every_listener_worker(bot: Bot) -> threading.Event:
     return release
 
 
-def test_answers_do_not_wait_for_a_free_listener_worker(bot: Bot) -> None:
+def test_answers_and_modals_do_not_wait_for_a_free_listener_worker(bot: Bot) -> None:
+    """With every worker of the listener pool held (grants waiting on Identity Center's
+    rate limit, say), a form's inline errors are answered and ``/jit`` opens its modal
+    at once (modal work has a pool of its own); a submission is answered and waits."""
     alice = bot.user("alice")
     view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
-    form_id = view["id"]
     release = _occupy_every_listener_worker(bot)
     try:
         # the inline errors are worked out and answered in the request's own thread
@@ -359,15 +361,39 @@ def test_answers_do_not_wait_for_a_free_listener_worker(bot: Bot) -> None:
         assert response.status == 200
         assert response.json()["response_action"] == "errors"
         assert set(response.json()["errors"]) == {ids.BLOCK_JUSTIFICATION}
-        # /jit is answered at once; its work (opening the modal) waits for a worker
-        response = alice.slash("/jit")
+        # /jit opens the form now, within its trigger_id's 3 seconds
+        form = bot.open_form(alice)
+        view = bot.choose_account(alice, form, bot.sandbox)
+        # a valid submission is answered (the modal closes); the request waits
+        response = alice.submit(view, valid_values())
         assert response.status == 200 and response.body == ""
-        assert alice.latest_view()["id"] == form_id
+        time.sleep(0.3)
+        assert bot.all_requests() == []
     finally:
         release.set()
-    opened = bot.fake.wait_for(lambda: (alice.latest_view() or {})["id"] != form_id)
-    assert opened
-    assert alice.latest_view()["title"]["text"] == "Request AWS access"
+    bot.fake.wait_for(lambda: bot.all_requests())
+    bot.settle()
+    assert [r.requester.email for r in bot.all_requests()] == ["alice@example.com"]
+
+
+def test_a_missing_identity_center_user_is_told_once_a_listener_worker_is_free(
+    bot: Bot,
+) -> None:
+    """The form opens while the listener pool is held; the identity check, which may
+    call AWS, runs there and turns the form into the explanation once a worker is free."""
+    zed = bot.user("zed")
+    release = _occupy_every_listener_worker(bot)
+    try:
+        form = bot.open_form(zed)  # the request form, not yet the explanation
+        assert "submit" in form
+        time.sleep(0.3)
+        assert zed.latest_view()["title"]["text"] == "Request AWS access"
+    finally:
+        release.set()
+    explanation = bot.fake.wait_for(
+        lambda: (v := zed.latest_view()) and v["title"]["text"] == "Can't request access" and v
+    )
+    assert "doesn't match a user in AWS IAM Identity Center" in view_text(explanation)
     bot.settle()
     nothing_requested(bot)
 

@@ -48,7 +48,7 @@ def register(app: App, rt: Runtime) -> None:
         )
 
     @app.action(ids.ACTION_REJECT)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Open the reject modal, if this person may decide this request."""
         ack()
@@ -60,7 +60,7 @@ def register(app: App, rt: Runtime) -> None:
         return lambda: on_button(rt, body, client, open_modal)
 
     @app.action(ids.ACTION_ACCOUNT)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Re-render the modal with the permission sets allowed on the chosen account."""
         ack()
@@ -69,7 +69,7 @@ def register(app: App, rt: Runtime) -> None:
         return lambda: _update_form(rt, client, view, option.get("value", ""), form_kind(view))
 
     @app.action(ids.ACTION_KIND)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Standard or Custom: show the permission set select or the custom inputs."""
         ack()
@@ -87,7 +87,7 @@ def register(app: App, rt: Runtime) -> None:
         ack()
 
     @app.action(ids.ACTION_DETAILS)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
 
@@ -100,7 +100,7 @@ def register(app: App, rt: Runtime) -> None:
         )
 
     @app.action(ids.ACTION_HOME_REQUEST)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)

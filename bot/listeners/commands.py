@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.listeners.common import Work, guarded
+from bot.listeners.common import Work, guarded, submit
 from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
 from workflows.errors import WorkflowError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+
+log = logging.getLogger("jitbot.listeners")
 
 
 def open_request_modal(
@@ -24,8 +27,13 @@ def open_request_modal(
     channel_id: str | None,
     query: str = "",
 ) -> None:
-    """Open the request form (or say why nothing can be requested), then check that the
-    person has an Identity Center user and, if not, turn the modal into the explanation.
+    """Open the request form (or say why nothing can be requested), then leave it to
+    ``rt.listeners`` to check that the person has an Identity Center user and, if not,
+    to turn the modal into the explanation (:func:`check_requester`).
+
+    Run in ``rt.modals``: the form opens within the trigger_id's 3 seconds even while
+    every worker of ``rt.listeners`` waits on AWS, and the check, which may call
+    identitystore ``GetUserId`` and so wait on the rate limit, never holds a modal back.
 
     ``query`` (the text after ``/jit``) preselects the account it names, by id or name,
     when exactly one matches."""
@@ -45,6 +53,13 @@ def open_request_modal(
             custom=rt.config.custom_permission_sets,
         ),
     )
+    submit(rt.listeners, check_requester, rt, client, user_id, opened["view"])
+
+
+def check_requester(rt: Runtime, client: WebClient, user_id: str, view: dict[str, Any]) -> None:
+    """Turn the open request ``view`` into the explanation when the person's Slack email
+    matches no Identity Center user (or the lookup fails with a reason to show). An
+    unexpected error is logged and the form left open: submitting it checks again."""
     problem = None
     try:
         person = rt.directory.person(user_id)
@@ -56,8 +71,10 @@ def open_request_modal(
             )
     except WorkflowError as exc:
         problem = str(exc)
+    except Exception:
+        log.exception("could not check the Identity Center user of %s", user_id)
+        return
     if problem:
-        view = opened["view"]
         client.views_update(
             view_id=view["id"],
             hash=view.get("hash"),
@@ -67,7 +84,7 @@ def open_request_modal(
 
 def register(app: App, rt: Runtime) -> None:
     @app.command(rt.config.slash_command)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_jit(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: open_request_modal(

@@ -160,16 +160,16 @@ def guarded(pool: Executor) -> Callable[[Callable[..., Any]], Callable[..., Any]
                     log.error("listener %s returned without ack(); acked", listener.__name__)
                 ack()
             if failed:
-                _submit(pool, _tell_failure, kwargs)
+                submit(pool, _tell_failure, kwargs)
             elif work is not None:
-                _submit(pool, _run_guarded, listener.__name__, work, kwargs)
+                submit(pool, _run_guarded, listener.__name__, work, kwargs)
 
         return wrapper
 
     return decorate
 
 
-def _submit(pool: Executor, task: Callable[..., None], *args: Any) -> None:
+def submit(pool: Executor, task: Callable[..., None], *args: Any) -> None:
     """``task(*args)`` in ``pool``; in this thread when the pool is shut down (jitbot is
     stopping and a request got in under the wire: its work is done, not dropped)."""
     try:

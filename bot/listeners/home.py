@@ -82,7 +82,7 @@ def register(app: App, rt: Runtime) -> None:
         )
 
     @app.action(ids.ACTION_REVOKE)
-    @guarded(rt.listeners)
+    @guarded(rt.modals)
     def on_revoke(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Open the confirmation modal, if this person may revoke this session."""
         ack()
