@@ -29,7 +29,8 @@ def build_app(rt: Runtime) -> App:
         signing_secret=settings.slack_signing_secret,
         request_verification_enabled=bool(settings.slack_signing_secret),
         # Bolt answers when a listener returns; with bot.listeners.common.guarded a
-        # listener acks in the request's thread and leaves its work to rt.listeners
+        # listener acks in the request's thread and leaves its work to a pool
+        # (rt.modals for opening modals, rt.listeners for the rest)
         process_before_response=True,
         # a request no listener matches reaches on_error below (not a 404 for Slack)
         raise_error_for_unhandled_request=True,
