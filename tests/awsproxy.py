@@ -1,7 +1,9 @@
 """A recording HTTP proxy in front of moto's server, for tests that run the bot as a
 separate process: it notes every AWS call (operation from ``X-Amz-Target``, the
 ``PrincipalId`` of the body, when it arrived) and can hold an operation back, so a
-test can kill the bot while a call is under way."""
+test can kill the bot while a call is under way. It can also throttle the Identity
+Center (``sso-admin``) calls of all its clients together, as AWS's collective limit
+does (:meth:`AwsProxy.throttle`), which a botocore hook inside one bot cannot."""
 
 from __future__ import annotations
 
@@ -20,6 +22,11 @@ class AwsCall:
     at: float  # time.time() when it arrived
     operation: str  # e.g. "DeleteAccountAssignment"
     principal_id: str | None
+    throttled: bool = False  # answered ThrottlingException, not forwarded
+
+
+#: X-Amz-Target prefix of the sso-admin (Identity Center) API
+SSO_ADMIN_TARGET = "SWBExternalService."
 
 
 class AwsProxy:
@@ -32,6 +39,7 @@ class AwsProxy:
         self.calls: list[AwsCall] = []
         self._held: dict[str, threading.Event] = {}
         self._drop = False
+        self._bucket: tuple[float, float, float, float] | None = None  # rate, burst, tokens, at
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,6 +78,31 @@ class AwsProxy:
         for event in held.values():
             event.set()
 
+    def throttle(self, rate: float, burst: float) -> None:
+        """From now on, answer ``sso-admin`` calls that find a token bucket of ``rate``
+        calls a second and ``burst`` calls empty with HTTP 400 ``ThrottlingException``
+        (not forwarded), counting every client of the proxy together, as Identity
+        Center's collective limit of 20 calls a second would (IAM Identity Center
+        quotas page: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html).
+        The benchmark's throttle (``benchmarks.awshooks``) has the same shape."""
+        with self._lock:
+            self._bucket = (rate, burst, burst, time.monotonic())
+
+    def throttled(self) -> list[AwsCall]:
+        with self._lock:
+            return [c for c in self.calls if c.throttled]
+
+    def _take_token(self) -> bool:
+        """With the lock held: False when the throttle says no."""
+        if self._bucket is None:
+            return True
+        rate, burst, tokens, at = self._bucket
+        now = time.monotonic()
+        tokens = min(burst, tokens + (now - at) * rate)
+        allowed = tokens >= 1
+        self._bucket = (rate, burst, tokens - 1 if allowed else tokens, now)
+        return allowed
+
     def of(self, operation: str) -> list[AwsCall]:
         with self._lock:
             return [c for c in self.calls if c.operation == operation]
@@ -95,8 +128,18 @@ class AwsProxy:
             except ValueError:
                 principal = None
         with self._lock:
-            self.calls.append(AwsCall(time.time(), operation, principal))
+            allowed = not target.startswith(SSO_ADMIN_TARGET) or self._take_token()
+            self.calls.append(AwsCall(time.time(), operation, principal, not allowed))
             held = self._held.get(operation)
+        if not allowed:
+            answer = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
+            handler.send_response(400)
+            handler.send_header("Content-Type", "application/x-amz-json-1.1")
+            handler.send_header("x-amzn-ErrorType", "ThrottlingException")
+            handler.send_header("Content-Length", str(len(answer)))
+            handler.end_headers()
+            handler.wfile.write(answer.encode())
+            return
         if held is not None:
             held.wait(120)
             if self._drop:

@@ -310,7 +310,8 @@ def check_ended_once_and_told_once(
 ) -> dict[str, float]:
     deletes = {}
     for call in w.proxy.of("DeleteAccountAssignment"):
-        deletes.setdefault(call.principal_id, []).append(call.at)
+        if not call.throttled:  # a throttled call never reached AWS
+            deletes.setdefault(call.principal_id, []).append(call.at)
     lags = []
     for s in seeded:
         times = deletes.get(s.principal_id, [])
@@ -367,6 +368,51 @@ def test_two_replicas_share_200_sessions_due_together_even_when_one_is_killed(
             w, more, max_lag=LEASE + SWEEP + 3.0, extra_deletes=10
         )
         print(f"\nreplicas: calm {calm}, one killed {killed}")
+    finally:
+        first.stop_bot()
+        second.stop_bot()
+
+
+#: Identity Center's collective limit on its sso-admin APIs (IAM Identity Center quotas
+#: page), the throttle's burst as in ``benchmarks.awshooks``, and the bots' own limit
+QUOTA, QUOTA_BURST = 20.0, 20.0
+
+
+def test_two_replicas_share_identity_centers_quota_and_are_never_throttled(
+    postgres_world: World,
+) -> None:
+    """200 sessions fall due within 2 s, two replicas end them, and one throttle counts
+    both replicas' sso-admin calls together (:meth:`tests.awsproxy.AwsProxy.throttle`).
+    Each replica paces itself at its share of ``max_calls_per_second`` (20 by default,
+    so 10 a second each), so AWS never answers ThrottlingException and the two together
+    still use the quota: the last removal lands near the 10 s the quota allows."""
+    w = postgres_world
+    w.proxy.throttle(QUOTA, QUOTA_BURST)
+    first, second = w.replica(), w.replica()
+    started = datetime.now(UTC)
+    count = 200
+    seeded = seed_sessions(w, "q", count, started + timedelta(seconds=20), spread=2)
+    first.start_bot()
+    second.start_bot()
+    try:
+        wait_until(lambda: all_ended(w, seeded), 90, "all 200 sessions ended")
+        bound = count / QUOTA  # seconds: one DeleteAccountAssignment per session
+        throttled = w.proxy.throttled()
+        assert throttled == [], f"{len(throttled)} calls throttled, first {throttled[0]}"
+        ended = check_ended_once_and_told_once(w, seeded, max_lag=1.5 * bound, extra_deletes=0)
+        deletes = sorted(c.at for c in w.proxy.of("DeleteAccountAssignment"))  # none throttled
+        took = deletes[-1] - seeded[0].due.timestamp()
+        # the quota, not the bots, bounds the time: at most 1.3x the minimum (a small
+        # burst each, and no replica left idle while the other works)
+        assert took <= 1.3 * bound, f"the last removal took {took:.1f} s, bound {bound:.0f} s"
+        holders = {
+            (e["detail"] or {}).get("replica")
+            for s in seeded
+            for e in w.store.audit_events(s.request_id)
+            if e["action"] == "expired"
+        }
+        assert len(holders) == 2, f"both replicas shared the work: {holders}"
+        print(f"\nquota shared: last removal {took:.1f} s after the first due, {ended}")
     finally:
         first.stop_bot()
         second.stop_bot()
