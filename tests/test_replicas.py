@@ -330,6 +330,16 @@ def check_ended_once_and_told_once(
     return {"max_lag": max(lags), "repeated": repeated}
 
 
+def assert_both_replicas_worked(w: World, seeded: list[Seeded]) -> None:
+    holders = {
+        (e["detail"] or {}).get("replica")
+        for s in seeded
+        for e in w.store.audit_events(s.request_id)
+        if e["action"] == "expired"
+    }
+    assert len(holders) == 2, f"both replicas shared the work: {holders}"
+
+
 def thread_replies_at(fake: FakeSlack, channel: str, ts: str) -> list[str]:
     return [m.text for m in fake.thread(channel, ts)[1:]]
 
@@ -346,13 +356,7 @@ def test_two_replicas_share_200_sessions_due_together_even_when_one_is_killed(
     try:
         wait_until(lambda: all_ended(w, seeded), 90, "all 200 sessions ended")
         calm = check_ended_once_and_told_once(w, seeded, max_lag=3.0, extra_deletes=0)
-        holders = {
-            (e["detail"] or {}).get("replica")
-            for s in seeded
-            for e in w.store.audit_events(s.request_id)
-            if e["action"] == "expired"
-        }
-        assert len(holders) == 2, f"both replicas shared the work: {holders}"
+        assert_both_replicas_worked(w, seeded)
 
         # again, and one replica is SIGKILLed mid-way
         start = datetime.now(UTC)
@@ -405,13 +409,7 @@ def test_two_replicas_share_identity_centers_quota_and_are_never_throttled(
         # the quota, not the bots, bounds the time: at most 1.3x the minimum (a small
         # burst each, and no replica left idle while the other works)
         assert took <= 1.3 * bound, f"the last removal took {took:.1f} s, bound {bound:.0f} s"
-        holders = {
-            (e["detail"] or {}).get("replica")
-            for s in seeded
-            for e in w.store.audit_events(s.request_id)
-            if e["action"] == "expired"
-        }
-        assert len(holders) == 2, f"both replicas shared the work: {holders}"
+        assert_both_replicas_worked(w, seeded)
         print(f"\nquota shared: last removal {took:.1f} s after the first due, {ended}")
     finally:
         first.stop_bot()
