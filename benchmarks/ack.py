@@ -14,7 +14,10 @@ and was removed. The same day the listeners started to ack from the request's th
 pool. In the 20-sender round, each new sender's ``/jit`` left a worker waiting on the
 AWS rate limiter for its Identity Center user lookup (two ``GetUserId`` calls), each
 sender's next ``/jit`` started another lookup before the first was cached, and once all
-32 workers waited, so did the acks: up to a second in a probe of that round.
+32 workers waited, so did the acks: up to a second in a probe of that round. Since
+session 7 the work that opens a modal (the ``views.open`` behind "modal opened") runs in
+a pool of its own that never calls AWS (``rt.modals``), and the Identity Center lookup
+after it in the listener pool, so a modal no longer waits behind AWS-bound work either.
 """
 
 from __future__ import annotations
