@@ -108,6 +108,16 @@ class Services:
 
     # -- submit ---------------------------------------------------------------------
 
+    def principal_of(self, person: Person) -> str | None:
+        """The Identity Center user id matching ``person``'s Slack email (identitystore
+        ``GetUserId`` on the email, then the user name; cached by the adapter with a
+        TTL), or None when there is none.
+
+        Raises:
+            AwsError: Identity Center did not answer.
+        """
+        return self.aws.find_user_id(person.email)
+
     def submit_request(self, requester: Person, form: RequestForm, now: datetime) -> AccessRequest:
         """Validate and store a new standard request as Pending, then DM its threads.
 
@@ -118,7 +128,7 @@ class Services:
         """
         valid = validate_form(self.config, self.catalog, form)
         try:
-            principal_id = self.aws.find_user_id(requester.email)
+            principal_id = self.principal_of(requester)
         except AwsError as exc:
             log.warning("identity lookup for %s failed: %s", requester.email, exc)
             raise WorkflowError(

@@ -63,7 +63,7 @@ def check_requester(rt: Runtime, client: WebClient, user_id: str, view: dict[str
     problem = None
     try:
         person = rt.directory.person(user_id)
-        if rt.aws.find_user_id(person.email) is None:
+        if rt.services.principal_of(person) is None:
             problem = (
                 f"Your Slack email *{person.email}* doesn't match a user in AWS IAM Identity "
                 "Center, so you can't request access yet. Ask your AWS administrator to "
