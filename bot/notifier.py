@@ -69,6 +69,7 @@ class SlackNotifier:
     """Sends a request's messages through ``client``; people found by ``directory``.
 
     ``client`` should not retry on its own (the outbox does, without holding a thread).
+    ``on_change(request)`` is called after every re-render (the App Homes showing it).
     """
 
     def __init__(
@@ -78,13 +79,14 @@ class SlackNotifier:
         *,
         portal_url: str | None = None,
         slash_command: str = "/jit",
+        on_change: Callable[[AccessRequest], None] = lambda request: None,
     ) -> None:
         self._client = client
         self._directory = directory
         self._portal_url = portal_url
         self._slash_command = slash_command
         # called after every re-render, so App Homes showing the request refresh too
-        self.on_change: Callable[[AccessRequest], None] = lambda request: None
+        self.on_change = on_change
 
     def _dm(self, slack_id: str, message: dict[str, Any]) -> tuple[str, str]:
         channel = slack_call(

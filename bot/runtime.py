@@ -12,30 +12,32 @@ from datetime import UTC, datetime
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 
+from bot.adapters import (  # make_identity_center, make_web_client: also from here
+    make_catalog,
+    make_identity_center,
+    make_slack,
+    make_web_client,
+    standard_policies_of,
+)
 from bot.directory import SlackDirectory
 from bot.homes import HomePublisher
 from bot.metrics import Metrics
-from bot.notifier import SlackNotifier
 from bot.outbox_worker import Heartbeat, OutboxWorker
-from bot.scheduler import Timekeeper
+from bot.scheduler import Timekeeper, Wakeups
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from workflows import ratelimit
-from workflows.assignments import AwsError
 from workflows.aws import IdentityCenter
-from workflows.catalog import Catalog, CatalogAccount, build_catalog
+from workflows.catalog import Catalog
 from workflows.config import Config
-from workflows.custom_sets import StandardSetPolicies
-from workflows.durations import parse_iso8601_duration
 from workflows.outbox import OutboxDispatcher
 from workflows.reconcile import Reconciler
-from workflows.services import Services
+from workflows.services import Hooks, Leases, Services
+from workflows.services.submit import no_standard_policies
+
+__all__ = ["Runtime", "build_runtime", "make_identity_center", "make_web_client", "settle_heap"]
 
 log = logging.getLogger("jitbot")
 
@@ -69,7 +71,8 @@ def settle_heap() -> None:
 
 @dataclass
 class Runtime:
-    """Everything the listeners and the CLI need, wired once."""
+    """Everything the listeners and the CLI need, wired once. The Bolt ``app`` is built
+    from the rest at construction (its listeners are registered on this runtime)."""
 
     settings: Settings
     config: Config
@@ -84,7 +87,6 @@ class Runtime:
     outbox: OutboxWorker
     heartbeat: Heartbeat
     metrics: Metrics
-    app: App
     clock: Callable[[], datetime]
     # the listeners' work after their ack runs here (bot.listeners.common.guarded):
     # Slack is answered from the request's thread, so a busy pool delays work, not acks
@@ -97,6 +99,12 @@ class Runtime:
     modals: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="modal")
     )
+    app: App = field(init=False)
+
+    def __post_init__(self) -> None:
+        from bot.app import build_app  # the listeners import this module's Runtime
+
+        self.app = build_app(self)
 
     def outbox_idle(self) -> bool:
         """Nothing left to send to Slack (tests wait for this before counting messages)."""
@@ -115,57 +123,29 @@ class Runtime:
         self.homes.shutdown()
 
 
-def make_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
-    """A Web API client at ``SLACK_API_URL``. With ``retries`` it waits out 429s
-    (``Retry-After``) and retries connection errors (for the listeners, which answer a
-    person now); without, it fails at once and leaves retrying to its caller (the
-    outbox, which retries without holding a thread)."""
-    return WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=10 if not retries else 30,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-        ]
-        if retries
-        else [],
+def make_services(
+    config: Config,
+    catalog: Catalog,
+    store: SqlStore,
+    aws: IdentityCenter,
+    hooks: Hooks,
+    leases: Leases,
+) -> Services:
+    """The services, the standard sets' policies read from AWS when custom sets are on."""
+    return Services(
+        config,
+        catalog,
+        store,
+        aws,
+        hooks=hooks,
+        leases=leases,
+        standard_policies=(
+            standard_policies_of(aws, catalog)
+            if config.custom_permission_sets.enabled
+            else no_standard_policies
+        ),
+        parallel_revokes=PARALLEL_REVOKES,
     )
-
-
-def make_identity_center(config: Config) -> IdentityCenter:
-    """The AWS adapter for ``identity_center:``, pacing its calls at
-    ``max_calls_per_second`` (Identity Center's 20 a second when not configured)."""
-    from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
-
-    ic = config.identity_center
-    return IdentityCenter(
-        instance_arn=ic.instance_arn if ic else None,
-        identity_store_id=ic.identity_store_id if ic else None,
-        max_calls_per_second=(ic.max_calls_per_second if ic else IDENTITY_CENTER_CALLS_PER_SECOND),
-    )
-
-
-def standard_policies_of(
-    aws: IdentityCenter, catalog: Catalog
-) -> Callable[[CatalogAccount], dict[str, StandardSetPolicies]]:
-    """For "a standard set covers this": the policies of each standard set, read once
-    from Identity Center at start-up."""
-    names = {name for account in catalog.accounts for name in account.permission_sets}
-    try:
-        policies = aws.permission_set_policies(sorted(names))
-    except AwsError as exc:
-        log.warning("could not read the standard sets' policies: %s", exc)
-        policies = {}
-
-    def of(account: CatalogAccount) -> dict[str, StandardSetPolicies]:
-        return {
-            name: StandardSetPolicies(*policies[name])
-            for name in account.permission_sets
-            if name in policies
-        }
-
-    return of
 
 
 def build_runtime(
@@ -177,94 +157,72 @@ def build_runtime(
 ) -> Runtime:
     """Wire the bot. Resolves permission set names and account names in AWS now.
 
+    Each object gets its collaborators in its constructor. The one cycle, the services
+    asking for a sweep at a moment and the timekeeper sweeping them, goes through
+    :class:`~bot.scheduler.Wakeups`, built before both.
+
     Raises:
         workflows.aws.AwsError: AWS could not be reached to build the catalog.
     """
-    from bot.app import build_app  # the listeners import this module's Runtime
-
     engine = make_engine(settings.database_url)
     create_schema(engine)
     store = SqlStore(engine)
     aws = aws or make_identity_center(config)
-    catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
-    for name, iso in aws.session_durations().items():
-        limit = parse_iso8601_duration(iso)
-        if limit is not None:
-            catalog.session_limits[name] = limit
-    for problem in catalog.problems:
-        log.error("config: %s (left out; run `jitbot check-config`)", problem)
-    client = make_web_client(settings)
-    directory = SlackDirectory(client)
-    portal_url = config.identity_center.portal_url if config.identity_center else None
-    notifier = SlackNotifier(
-        make_web_client(settings, retries=False),
-        directory,
-        portal_url=str(portal_url) if portal_url else None,
-        slash_command=config.slash_command,
-    )
-    homes = HomePublisher(
-        client,
-        store,
-        config,
-        catalog,
-        directory,
-        clock,
-        portal_url=str(portal_url) if portal_url else None,
-    )
-    notifier.on_change = homes.request_changed
-    services = Services(
-        config=config,
-        catalog=catalog,
-        store=store,
-        aws=aws,
-        lease=config.lease_duration,
-        parallel_revokes=PARALLEL_REVOKES,
-    )
+    catalog = make_catalog(config, aws)
+    slack = make_slack(settings, config, store, catalog, clock)
+    leases = Leases(store, lease=config.lease_duration)
     dispatcher = OutboxDispatcher(
         store,
-        notifier,
+        slack.notifier,
         admins=list(config.admins),
-        holder=services.holder,
+        holder=leases.holder,
         clock=utc_now,
         lease=config.lease_duration,
     )
     outbox = OutboxWorker(dispatcher, store, clock=utc_now)
-    heartbeat = Heartbeat(
-        store, services.holder, config.lease_duration, utc_now, on_replicas=aws.share_quota
-    )
     metrics = Metrics(store, utc_now)
-    services.on_timing = metrics.observe
-    services.kick = outbox.kick
-    if config.custom_permission_sets.enabled:
-        services.standard_policies = standard_policies_of(aws, catalog)
-    timekeeper = Timekeeper(
-        services,
-        store,
-        interval=config.sweep_interval,
-        clock=clock,
-        # one Reconciler per process: it remembers what it already told the admins
-        reconciler=Reconciler(services),
-        reconcile_interval=config.reconcile.interval,
-    )
-    services.wake_at = timekeeper.wake_at
+    wakeups = Wakeups()
+    hooks = Hooks(kick=outbox.kick, wake_at=wakeups.wake_at, on_timing=metrics.observe)
+    services = make_services(config, catalog, store, aws, hooks, leases)
     runtime = Runtime(
         settings=settings,
         config=config,
         catalog=catalog,
         store=store,
         aws=aws,
-        client=client,
-        directory=directory,
+        client=slack.client,
+        directory=slack.directory,
         services=services,
-        timekeeper=timekeeper,
-        homes=homes,
+        timekeeper=make_timekeeper(config, services, store, wakeups, clock),
+        homes=slack.homes,
         outbox=outbox,
-        heartbeat=heartbeat,
+        heartbeat=Heartbeat(
+            store, leases.holder, config.lease_duration, utc_now, on_replicas=aws.share_quota
+        ),
         metrics=metrics,
-        app=None,  # type: ignore[arg-type]  # set just below
         clock=clock,
     )
-    runtime.app = build_app(runtime)
-    heartbeat.start()
+    runtime.heartbeat.start()
     outbox.start()
     return runtime
+
+
+def make_timekeeper(
+    config: Config,
+    services: Services,
+    store: SqlStore,
+    wakeups: Wakeups,
+    clock: Callable[[], datetime],
+) -> Timekeeper:
+    """The sweep every ``sweep_interval`` and the reconciler every ``reconcile.interval``
+    on ``wakeups``' scheduler (started by the caller: :meth:`Timekeeper.start`)."""
+    return Timekeeper(
+        services,
+        store,
+        wakeups,
+        interval=config.sweep_interval,
+        clock=clock,
+        # one Reconciler per process: it remembers what it already told the admins
+        reconciler=Reconciler(services),
+        reconcile_interval=config.reconcile.interval,
+    )

@@ -21,6 +21,33 @@ from workflows.services import Services
 
 log = logging.getLogger("jitbot.scheduler")
 
+#: The id of the interval sweep job; a wake-up runs that job's function.
+SWEEP_JOB = "sweep"
+
+
+class Wakeups:
+    """The APScheduler both sides use, built before either: the services ask it for a
+    sweep at a moment (:meth:`wake_at`, given to them as ``Hooks.wake_at``), and the
+    :class:`Timekeeper` registers the sweep on it (the job ``SWEEP_JOB``). A wake-up runs
+    whatever sweep is registered when it fires, so the services need not know the
+    Timekeeper, nor the Timekeeper be built before the services it sweeps."""
+
+    def __init__(self) -> None:
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+
+    def wake_at(self, when: datetime) -> None:
+        """Run a sweep at ``when`` (aware UTC); late wake-ups still run."""
+        self.scheduler.add_job(
+            self._sweep, "date", run_date=when, misfire_grace_time=None, coalesce=True
+        )
+
+    def _sweep(self) -> None:
+        job = self.scheduler.get_job(SWEEP_JOB)
+        if job is None:  # not started (or stopped): the start-up sweep covers it
+            log.info("wake-up with no sweep registered; skipped")
+            return
+        job.func()
+
 
 class Timekeeper:
     """Runs :meth:`Services.sweep` on time. Sweeps never overlap."""
@@ -29,6 +56,7 @@ class Timekeeper:
         self,
         services: Services,
         store: Store,
+        wakeups: Wakeups,
         *,
         interval: timedelta,
         clock: Callable[[], datetime],
@@ -42,7 +70,8 @@ class Timekeeper:
         self._lock = threading.Lock()
         self._reconciler = reconciler
         self._reconcile_interval = reconcile_interval
-        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._wakeups = wakeups
+        self._scheduler = wakeups.scheduler
 
     def sweep(self) -> None:
         """One sweep now (serialized with any other)."""
@@ -64,9 +93,7 @@ class Timekeeper:
 
     def wake_at(self, when: datetime) -> None:
         """Run a sweep at ``when`` (aware UTC); late wake-ups still run."""
-        self._scheduler.add_job(
-            self.sweep, "date", run_date=when, misfire_grace_time=None, coalesce=True
-        )
+        self._wakeups.wake_at(when)
 
     def start(self) -> None:
         """Start the scheduler: sweep now, then every interval and at each known deadline."""
@@ -76,7 +103,7 @@ class Timekeeper:
             "interval",
             seconds=self._interval.total_seconds(),
             next_run_time=now,
-            id="sweep",
+            id=SWEEP_JOB,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,

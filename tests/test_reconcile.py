@@ -30,7 +30,7 @@ from workflows.catalog import build_catalog
 from workflows.domain import AccessRequest, MessageRef, Notice, Person, Role
 from workflows.outbox import OutboxDispatcher
 from workflows.reconcile import VANISHED_REASON, Reconciler
-from workflows.services import Services
+from workflows.services import Hooks, Services
 from workflows.states import Status
 from workflows.validation import KIND_CUSTOM, RequestForm
 
@@ -123,12 +123,11 @@ def make_world(world: DemoWorld, store: SqlStore, extra: str = "", sso_client: A
         clients={"sso-admin": sso_client} if sso_client is not None else None,
     )
     catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
-    services = Services(config=config, catalog=catalog, store=store, aws=aws)
     slack = RecordingSlack()
     outbox = OutboxDispatcher(
         store, slack, admins=list(config.admins), holder="test", clock=lambda: datetime.now(UTC)
     )
-    services.kick = outbox.deliver_all
+    services = Services(config, catalog, store, aws, hooks=Hooks(kick=outbox.deliver_all))
     return World(services, store, slack, world)
 
 

@@ -33,7 +33,7 @@ from workflows.errors import (
     WorkflowError,
 )
 from workflows.outbox import OutboxDispatcher
-from workflows.services import Services
+from workflows.services import Hooks, Services
 from workflows.states import Status
 from workflows.validation import RequestForm
 
@@ -151,12 +151,11 @@ def make_harness(world: DemoWorld, store: SqlStore, extra_config: str = "") -> H
     catalog = build_catalog(config, ic.permission_set_arns(), ic.account_names())
     notifier = RecordingNotifier()
     aws = FlakyGranter(ic)
-    services = Services(config=config, catalog=catalog, store=store, aws=aws)
     # the outbox delivered at once, in the caller's thread
     outbox = OutboxDispatcher(
         store, notifier, admins=list(config.admins), holder="test", clock=lambda: datetime.now(UTC)
     )
-    services.kick = outbox.deliver_all
+    services = Services(config, catalog, store, aws, hooks=Hooks(kick=outbox.deliver_all))
     return Harness(services, store, notifier, aws, world)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from workflows.errors import WorkflowError
 from workflows.states import (
     EMOJI,
     FINAL,
@@ -17,12 +18,14 @@ from workflows.states import (
     next_status,
 )
 
-ALLOWED = sorted(TRANSITIONS.items(), key=lambda item: (item[0][0].value, item[0][1].value))
+ALLOWED = sorted(TRANSITIONS.items(), key=lambda item: (str(item[0][0] or ""), item[0][1].value))
 FORBIDDEN = [(s, e) for s in Status for e in Event if (s, e) not in TRANSITIONS]
+#: the entries from a stored status (the others start a request: from None)
+FROM_STATUS = [pair for pair in TRANSITIONS if pair[0] is not None]
 
 
-def _pair_id(pair: tuple[Status, Event]) -> str:
-    return f"{pair[0].value}-{pair[1].value}"
+def _pair_id(pair: tuple[Status | None, Event]) -> str:
+    return f"{pair[0].value if pair[0] else 'new'}-{pair[1].value}"
 
 
 # --------------------------------------------------------------------------- allowed
@@ -53,8 +56,35 @@ def test_lifecycle_of_the_product_docs(status, event, target):
 
 
 def test_table_has_exactly_the_documented_transitions():
-    assert len(TRANSITIONS) == 16  # 8 standard + 8 for the custom approval stages
+    assert len(FROM_STATUS) == 16  # 8 standard + 8 for the custom approval stages
+    assert len(TRANSITIONS) == 18  # and the two that start a request
     assert len(FORBIDDEN) == len(Status) * len(Event) - 16
+
+
+@pytest.mark.parametrize(
+    ("event", "target"),
+    [(Event.SUBMIT, Status.PENDING), (Event.SUBMIT_CUSTOM, Status.PENDING_OWNER)],
+)
+def test_a_request_starts_from_no_status_by_a_submit(event, target):
+    assert next_status(None, event) is target
+    assert allowed_events(None) == [Event.SUBMIT, Event.SUBMIT_CUSTOM]
+
+
+def test_a_stored_request_cannot_be_submitted_again():
+    with pytest.raises(TransitionNotAllowed, match="^Can't submit a request that is Pending$"):
+        next_status(Status.PENDING, Event.SUBMIT)
+
+
+def test_a_new_request_cannot_be_approved_before_it_is_submitted():
+    with pytest.raises(
+        TransitionNotAllowed, match="^Can't approve a request that is not submitted yet$"
+    ):
+        next_status(None, Event.APPROVE)
+
+
+def test_a_refusal_is_a_workflow_error_a_person_reads():
+    """The edge turns every WorkflowError into its sentence (bot.listeners.common)."""
+    assert issubclass(TransitionNotAllowed, WorkflowError)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,31 @@ from workflows.states import Event, Status, allowed_events
 
 
 @dataclass(frozen=True)
+class Roles:
+    """A person's roles in the config (:meth:`Config.role_of`): ``admin``,
+    ``sso_admin``, and ``owner`` of the account asked about (of any account when
+    :func:`roles_of` was given none)."""
+
+    admin: bool
+    sso_admin: bool
+    owner: bool
+
+    @property
+    def oversees_all(self) -> bool:
+        """An admin or an SSO admin: every account's requests are theirs to see."""
+        return self.admin or self.sso_admin
+
+
+def roles_of(config: Config, person: Person | str, account_id: str | None = None) -> Roles:
+    """The roles of ``person`` (or an email, any case), owner meaning of ``account_id``
+    (of any account when None): the one notion of roles every rule here uses."""
+    email = (person.email if isinstance(person, Person) else person).strip().lower()
+    roles = config.role_of(email)
+    owner = "owner" in roles if account_id is None else email in config.owners_of(account_id)
+    return Roles(admin="admin" in roles, sso_admin="sso_admin" in roles, owner=owner)
+
+
+@dataclass(frozen=True)
 class ApproverRouting:
     """Who a new request is sent to. ``fell_back`` is True when the account has no
     owner who may approve, so the admins and SSO admins got it instead."""
@@ -68,25 +93,50 @@ def may_decide(config: Config, request: AccessRequest, actor: Person) -> str | N
     email = actor.email.lower()
     if email == request.requester.email.lower() and not config.allow_self_approval:
         return "you can't approve your own request"
-    owner = email in config.owners_of(request.account_id)
-    admin = email in config.admins or email in config.sso_admins
+    roles = roles_of(config, actor, request.account_id)
     if request.status == Status.PENDING_OWNER:
-        if owner:
+        if roles.owner:
             return None
         routing = route_approvers(config, request.account_id, request.requester.email)
-        if admin and routing.fell_back:
+        if roles.oversees_all and routing.fell_back:
             return None
         return f"the first approval is for an owner of {request.account_label}"
     if request.status == Status.PENDING_ADMIN:
         first = request.review_of(Stage.OWNER)
-        if first is not None and first.reviewer.email.lower() == email:
-            return "you approved the owner stage; another person must give the final approval"
-        if admin:
-            return None
-        return "the final approval is for an SSO admin or an admin"
-    if owner or admin:
+        owner = first.reviewer if first is not None else None
+        return may_give_final_approval(config, actor, owner)
+    if roles.owner or roles.oversees_all:
         return None
     return f"you are not an owner of {request.account_label}, an SSO admin or an admin"
+
+
+def may_give_final_approval(
+    config: Config, actor: Person | str, owner: Person | None
+) -> str | None:
+    """Why ``actor`` may not give a custom request's final (admin stage) approval, or
+    None if they may: an SSO admin or an admin who is not ``owner``, the person who
+    approved the owner stage (troubleshooting doc, "Cannot Approve Request"). ``actor``
+    may be given as an email. The requester is refused by :func:`may_decide` first."""
+    email = (actor.email if isinstance(actor, Person) else actor).lower()
+    if owner is not None and owner.email.lower() == email:
+        return "you approved the owner stage; another person must give the final approval"
+    if roles_of(config, actor).oversees_all:
+        return None
+    return "the final approval is for an SSO admin or an admin"
+
+
+def admin_stage_approvers(config: Config, request: AccessRequest, owner: Person) -> list[str]:
+    """The emails a custom request goes to for its final approval once ``owner``
+    approved its owner stage: the SSO admins, then the admins, each once, who
+    :func:`may_give_final_approval` (and not the requester unless
+    ``allow_self_approval``). Empty when nobody is left."""
+    requester = request.requester.email.lower()
+    return [
+        email
+        for email in dict.fromkeys([*config.sso_admins, *config.admins])
+        if may_give_final_approval(config, email, owner) is None
+        and (config.allow_self_approval or email != requester)
+    ]
 
 
 def check_can_decide(config: Config, request: AccessRequest, actor: Person) -> None:
@@ -102,13 +152,8 @@ def check_can_decide(config: Config, request: AccessRequest, actor: Person) -> N
 
 def may_view(config: Config, request: AccessRequest, actor: Person) -> bool:
     """The requester, the account's owners, SSO admins and admins may see a request."""
-    email = actor.email.lower()
-    return (
-        actor.slack_id == request.requester.slack_id
-        or email in config.owners_of(request.account_id)
-        or email in config.admins
-        or email in config.sso_admins
-    )
+    roles = roles_of(config, actor, request.account_id)
+    return actor.slack_id == request.requester.slack_id or roles.owner or roles.oversees_all
 
 
 def decision_buttons_shown(request: AccessRequest) -> bool:
@@ -118,17 +163,16 @@ def decision_buttons_shown(request: AccessRequest) -> bool:
 
 def is_approver(config: Config, actor: Person) -> bool:
     """Owners of any account, SSO admins and admins see the approver section."""
-    email = actor.email.lower()
-    return bool(config.role_of(email))
+    roles = roles_of(config, actor)
+    return roles.owner or roles.oversees_all
 
 
 def approver_scope(config: Config, actor: Person) -> list[str] | None:
     """The accounts whose requests ``actor`` oversees: None means every account (SSO
     admins and admins), a list the accounts they own (possibly empty)."""
-    email = actor.email.lower()
-    if email in config.admins or email in config.sso_admins:
+    if roles_of(config, actor).oversees_all:
         return None
-    return config.owned_account_ids(email)
+    return config.owned_account_ids(actor.email.lower())
 
 
 def may_revoke(config: Config, request: AccessRequest, actor: Person) -> str | None:
@@ -137,8 +181,8 @@ def may_revoke(config: Config, request: AccessRequest, actor: Person) -> str | N
     Owners revoke sessions on the accounts they own, admins any session (design §3);
     the requester ends their own with Release instead.
     """
-    email = actor.email.lower()
-    if email in config.owners_of(request.account_id) or email in config.admins:
+    roles = roles_of(config, actor, request.account_id)
+    if roles.owner or roles.admin:
         return None
     return f"only an owner of {request.account_label} or an admin can revoke this session"
 

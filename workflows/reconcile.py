@@ -49,10 +49,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from workflows import lifecycle
 from workflows.assignments import Assignment, AwsError, JitPermissionSet
 from workflows.domain import AccessRequest, GrantedSession, Notice, NoticeKind, Outgoing, changed
 from workflows.services import Services, assignment_of
-from workflows.states import LABELS, Status
+from workflows.states import LABELS, Event, Status
 
 log = logging.getLogger("jitbot.reconcile")
 
@@ -394,10 +395,10 @@ class Reconciler:
             ended = GrantedSession(
                 fresh.session.granted_at, fresh.session.expires_at, now, VANISHED_REASON
             )
-            if self.services.store.transition(
-                fresh.id,
-                Status.ACTIVE,
-                Status.REVOKED,
+            if lifecycle.apply(
+                self.services.store,
+                fresh,
+                Event.REVOKE,
                 now=now,
                 actor=ACTOR,
                 action="assignment_vanished",
@@ -484,15 +485,8 @@ class Reconciler:
     def _lease(self, key: str) -> Iterator[bool]:
         """Hold ``key`` (a store lease, like :meth:`Services.assignment_guard`) so two
         replicas never act on one permission set at once."""
-        services = self.services
-        start = services.lease_clock()
-        if not services.store.claim_lease(key, services.holder, start, start + services.lease):
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            services.store.release_lease(key, services.holder)
+        with self.services.leases.hold(key) as held:
+            yield held
 
     # -- telling ------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from workflows.errors import WorkflowError
+
 
 class Status(StrEnum):
     """Where a request is in its lifecycle (stored as the value)."""
@@ -29,8 +31,12 @@ class Status(StrEnum):
 
 
 class Event(StrEnum):
-    """What can happen to a request."""
+    """What can happen to a request. ``SUBMIT`` (a standard request) and
+    ``SUBMIT_CUSTOM`` (a custom permission set) lead from no status yet (``None``) to the
+    first one."""
 
+    SUBMIT = "submit"
+    SUBMIT_CUSTOM = "submit_custom"
     APPROVE = "approve"
     REJECT = "reject"
     TIME_OUT = "time_out"
@@ -70,6 +76,8 @@ EMOJI: dict[Status, str] = {
 }
 
 VERBS: dict[Event, str] = {
+    Event.SUBMIT: "submit",
+    Event.SUBMIT_CUSTOM: "submit as a custom request",
     Event.APPROVE: "approve",
     Event.REJECT: "reject",
     Event.TIME_OUT: "time out",
@@ -80,7 +88,10 @@ VERBS: dict[Event, str] = {
     Event.REVOKE: "revoke",
 }
 
-TRANSITIONS: dict[tuple[Status, Event], Status] = {
+#: ``(status, event) -> status``; a ``None`` status is a request not stored yet.
+TRANSITIONS: dict[tuple[Status | None, Event], Status] = {
+    (None, Event.SUBMIT): Status.PENDING,
+    (None, Event.SUBMIT_CUSTOM): Status.PENDING_OWNER,
     (Status.PENDING, Event.APPROVE): Status.APPROVED,
     (Status.PENDING, Event.REJECT): Status.REJECTED,
     (Status.PENDING, Event.TIME_OUT): Status.TIMED_OUT,
@@ -104,11 +115,17 @@ FINAL: frozenset[Status] = frozenset(
 )
 
 
-class TransitionNotAllowed(Exception):
-    """Raised when an event is not allowed in a request's current status."""
+#: How a request with no status yet reads in a refusal.
+UNSUBMITTED = "not submitted yet"
 
-    def __init__(self, status: Status, event: Event) -> None:
-        super().__init__(f"Can't {VERBS[event]} a request that is {LABELS[status]}")
+
+class TransitionNotAllowed(WorkflowError):
+    """Raised when an event is not allowed in a request's current status; ``str()`` is
+    the sentence a person reads (``Can't approve a request that is Expired``)."""
+
+    def __init__(self, status: Status | None, event: Event) -> None:
+        label = LABELS[status] if status is not None else UNSUBMITTED
+        super().__init__(f"Can't {VERBS[event]} a request that is {label}")
         self.status = status
         self.event = event
 
@@ -118,8 +135,8 @@ PENDING_STATUSES: frozenset[Status] = frozenset(
 )
 
 
-def next_status(status: Status, event: Event) -> Status:
-    """Return the status ``event`` leads to from ``status``.
+def next_status(status: Status | None, event: Event) -> Status:
+    """Return the status ``event`` leads to from ``status`` (None: not stored yet).
 
     Raises:
         TransitionNotAllowed: the pair is not in :data:`TRANSITIONS`.
@@ -130,6 +147,6 @@ def next_status(status: Status, event: Event) -> Status:
         raise TransitionNotAllowed(status, event) from None
 
 
-def allowed_events(status: Status) -> list[Event]:
+def allowed_events(status: Status | None) -> list[Event]:
     """Events allowed from ``status``, in table order (decides which buttons show)."""
     return [event for (src, event) in TRANSITIONS if src == status]

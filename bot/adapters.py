@@ -1,0 +1,130 @@
+"""The adapters the composition root builds: the Slack Web API clients, the Slack side
+(directory, App Homes, notifier), the Identity Center adapter and the catalog resolved
+in it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.directory import SlackDirectory
+from bot.homes import HomePublisher
+from bot.notifier import SlackNotifier
+from bot.settings import Settings
+from storage.store import SqlStore
+from workflows.assignments import AwsError
+from workflows.aws import IdentityCenter
+from workflows.catalog import Catalog, CatalogAccount, build_catalog
+from workflows.config import Config
+from workflows.custom_sets import StandardSetPolicies
+from workflows.durations import parse_iso8601_duration
+
+log = logging.getLogger("jitbot")
+
+
+def make_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
+    """A Web API client at ``SLACK_API_URL``. With ``retries`` it waits out 429s
+    (``Retry-After``) and retries connection errors (for the listeners, which answer a
+    person now); without, it fails at once and leaves retrying to its caller (the
+    outbox, which retries without holding a thread)."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10 if not retries else 30,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ]
+        if retries
+        else [],
+    )
+
+
+def make_identity_center(config: Config) -> IdentityCenter:
+    """The AWS adapter for ``identity_center:``, pacing its calls at
+    ``max_calls_per_second`` (Identity Center's 20 a second when not configured)."""
+    from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
+
+    ic = config.identity_center
+    return IdentityCenter(
+        instance_arn=ic.instance_arn if ic else None,
+        identity_store_id=ic.identity_store_id if ic else None,
+        max_calls_per_second=(ic.max_calls_per_second if ic else IDENTITY_CENTER_CALLS_PER_SECOND),
+    )
+
+
+def standard_policies_of(
+    aws: IdentityCenter, catalog: Catalog
+) -> Callable[[CatalogAccount], dict[str, StandardSetPolicies]]:
+    """For "a standard set covers this": the policies of each standard set, read once
+    from Identity Center at start-up."""
+    names = {name for account in catalog.accounts for name in account.permission_sets}
+    try:
+        policies = aws.permission_set_policies(sorted(names))
+    except AwsError as exc:
+        log.warning("could not read the standard sets' policies: %s", exc)
+        policies = {}
+
+    def of(account: CatalogAccount) -> dict[str, StandardSetPolicies]:
+        return {
+            name: StandardSetPolicies(*policies[name])
+            for name in account.permission_sets
+            if name in policies
+        }
+
+    return of
+
+
+def make_catalog(config: Config, aws: IdentityCenter) -> Catalog:
+    """The catalog of ``config`` resolved in AWS: permission set ARNs, account names and
+    each set's ``SessionDuration``. Problems are logged (and left out)."""
+    catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
+    for name, iso in aws.session_durations().items():
+        limit = parse_iso8601_duration(iso)
+        if limit is not None:
+            catalog.session_limits[name] = limit
+    for problem in catalog.problems:
+        log.error("config: %s (left out; run `jitbot check-config`)", problem)
+    return catalog
+
+
+@dataclass(frozen=True)
+class Slack:
+    """The Slack side: the listeners' client, the people directory, the App Homes and
+    the notifier the outbox delivers through (which re-publishes those homes)."""
+
+    client: WebClient
+    directory: SlackDirectory
+    homes: HomePublisher
+    notifier: SlackNotifier
+
+
+def make_slack(
+    settings: Settings,
+    config: Config,
+    store: SqlStore,
+    catalog: Catalog,
+    clock: Callable[[], datetime],
+) -> Slack:
+    """Build the Slack side, homes before the notifier that tells them of changes."""
+    client = make_web_client(settings)
+    directory = SlackDirectory(client)
+    portal = config.identity_center.portal_url if config.identity_center else None
+    portal_url = str(portal) if portal else None
+    homes = HomePublisher(client, store, config, catalog, directory, clock, portal_url=portal_url)
+    notifier = SlackNotifier(
+        make_web_client(settings, retries=False),
+        directory,
+        portal_url=portal_url,
+        slash_command=config.slash_command,
+        on_change=homes.request_changed,
+    )
+    return Slack(client, directory, homes, notifier)

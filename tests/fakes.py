@@ -1,0 +1,307 @@
+"""Hand-written fakes of the services' ports, for service tests that need neither SQL nor
+moto: :class:`FakeStore` (the Store port in memory, compare-and-set included) and
+:class:`FakeGranter` (the AccessGranter port: records what it was asked, fails when
+told to)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from workflows.assignments import Assignment, AwsError
+from workflows.catalog import build_catalog
+from workflows.config import parse_config
+from workflows.domain import (
+    AccessRequest,
+    GrantedSession,
+    MessageRef,
+    NewRequest,
+    Outgoing,
+    Person,
+    Review,
+)
+from workflows.ports import Leased
+from workflows.services import Hooks, Leases, Services
+from workflows.states import PENDING_STATUSES, Status
+from workflows.validation import RequestForm
+
+
+@dataclass
+class FakeStore:
+    """The Store port over dicts. ``outbox`` holds every notice enqueued, as
+    ``(request_id, Outgoing)``; ``leases`` maps a key to ``(holder, until)``."""
+
+    requests: dict[int, AccessRequest] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[tuple[int | None, Outgoing]] = field(default_factory=list)
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def add_request(self, new: NewRequest, outbox: Sequence[Outgoing] = ()) -> AccessRequest:
+        fields = {k: v for k, v in vars(new).items() if k != "session_limit"}
+        request = AccessRequest(
+            id=next(self._ids), stored_session_limit=new.session_limit, **fields
+        )
+        self.requests[request.id] = request
+        self.audit(request.id, new.requester.email, "requested", new.requested_at)
+        self.enqueue(request.id, outbox, new.requested_at)
+        return request
+
+    def get(self, request_id: int) -> AccessRequest | None:
+        return self.requests.get(request_id)
+
+    def transition(
+        self,
+        request_id: int,
+        from_status: Status,
+        to_status: Status,
+        *,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        review: Review | None = None,
+        session: GrantedSession | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        request = self.requests.get(request_id)
+        if request is None or request.status != from_status:
+            return False
+        self.requests[request_id] = replace(
+            request,
+            status=to_status,
+            reviews=request.reviews + ((review,) if review is not None else ()),
+            session=session if session is not None else request.session,
+        )
+        change = {"from": from_status.value, "to": to_status.value, **(detail or {})}
+        self.audit(request_id, actor, action, now, change)
+        self.enqueue(request_id, outbox, now)
+        return True
+
+    def transition_leasing(
+        self,
+        request_id: int,
+        from_status: Status,
+        to_status: Status,
+        *,
+        lease_key: str,
+        holder: str,
+        lease_now: datetime,
+        lease_until: datetime,
+        grants_of: AccessRequest | None = None,
+        **change: Any,
+    ) -> Leased:
+        if not self.transition(request_id, from_status, to_status, **change):
+            return Leased(won=False, leased=False)
+        if not self.claim_lease(lease_key, holder, lease_now, lease_until):
+            return Leased(won=True, leased=False)
+        others = None if grants_of is None else self.other_active_grants(grants_of, change["now"])
+        return Leased(won=True, leased=True, others=others)
+
+    def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None:
+        request = self.requests[request_id]
+        self.requests[request_id] = replace(request, messages=request.messages + tuple(refs))
+
+    def audit(
+        self,
+        request_id: int | None,
+        actor: str,
+        action: str,
+        now: datetime,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> None:
+        event = {"at": now, "request_id": request_id, "actor": actor, "action": action}
+        self.events.append({**event, "detail": detail})
+        self.enqueue(request_id, outbox, now)
+
+    def audit_events(self, request_id: int | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.events if request_id is None or e["request_id"] == request_id]
+
+    def enqueue(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+        self.outbox.extend((request_id, item) for item in items)
+
+    def claim_lease(self, key: str, holder: str, now: datetime, until: datetime) -> bool:
+        current = self.leases.get(key)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self.leases[key] = (holder, until)
+        return True
+
+    def release_lease(self, key: str, holder: str) -> None:
+        if self.leases.get(key, ("", None))[0] == holder:
+            del self.leases[key]
+
+    def set_permission_set_arn(self, request_id: int, arn: str) -> None:
+        self.requests[request_id] = replace(self.requests[request_id], permission_set_arn=arn)
+
+    def with_status(self, status: Status) -> list[AccessRequest]:
+        return [r for r in self.requests.values() if r.status == status]
+
+    def active_ending_before(self, when: datetime) -> list[AccessRequest]:
+        ending = [
+            r
+            for r in self.with_status(Status.ACTIVE)
+            if r.session is not None and r.session.expires_at <= when
+        ]
+        return sorted(ending, key=lambda r: r.session.expires_at)  # type: ignore[union-attr]
+
+    def pending_past_deadline(self, when: datetime) -> list[AccessRequest]:
+        due = [
+            r
+            for r in self.requests.values()
+            if r.status in PENDING_STATUSES and r.approval_deadline <= when
+        ]
+        return sorted(due, key=lambda r: r.approval_deadline)
+
+    def other_active_grants(self, request: AccessRequest, now: datetime) -> int:
+        return sum(
+            1
+            for r in self.with_status(Status.ACTIVE)
+            if r.id != request.id
+            and (r.principal_id, r.account_id, r.permission_set_arn)
+            == (request.principal_id, request.account_id, request.permission_set_arn)
+            and r.session is not None
+            and r.session.expires_at > now
+        )
+
+    def upcoming_deadlines(self, now: datetime) -> list[datetime]:
+        ends = [
+            r.session.expires_at
+            for r in self.with_status(Status.ACTIVE)
+            if r.session is not None and r.session.expires_at > now
+        ]
+        deadlines = [
+            r.approval_deadline
+            for r in self.requests.values()
+            if r.status in PENDING_STATUSES and r.approval_deadline > now
+        ]
+        return sorted([*ends, *deadlines])
+
+    def requests_of(self, slack_id: str, limit: int = 10) -> list[AccessRequest]:
+        mine = [r for r in self.requests.values() if r.requester.slack_id == slack_id]
+        return sorted(mine, key=lambda r: r.requested_at, reverse=True)[:limit]
+
+    # -- for tests --
+
+    def actions(self, request_id: int | None = None) -> list[str]:
+        """The audit actions written (of ``request_id``, or all), in order."""
+        return [e["action"] for e in self.audit_events(request_id)]
+
+
+@dataclass
+class FakeGranter:
+    """The AccessGranter port: ``assignments`` is what exists; ``assigned`` /
+    ``unassigned`` record every call; ``fail_assign`` / ``fail_unassign`` are raised
+    (once each call) when set. ``users`` maps an email to its Identity Center user id."""
+
+    users: dict[str, str] = field(default_factory=dict)
+    assignments: set[Assignment] = field(default_factory=set)
+    assigned: list[Assignment] = field(default_factory=list)
+    unassigned: list[Assignment] = field(default_factory=list)
+    fail_assign: AwsError | None = None
+    fail_unassign: AwsError | None = None
+    sets: dict[str, str] = field(default_factory=dict)  # ARN -> name of created JIT- sets
+
+    def find_user_id(self, email: str) -> str | None:
+        return self.users.get(email.lower())
+
+    def assign(self, assignment: Assignment) -> None:
+        self.assigned.append(assignment)
+        if self.fail_assign is not None:
+            raise self.fail_assign
+        self.assignments.add(assignment)
+
+    def unassign(self, assignment: Assignment) -> None:
+        self.unassigned.append(assignment)
+        if self.fail_unassign is not None:
+            raise self.fail_unassign
+        self.assignments.discard(assignment)
+
+    def create_custom_permission_set(
+        self,
+        *,
+        name: str,
+        session_duration: str,
+        description: str,
+        request_id: int,
+        managed_policy_arns: Sequence[str],
+        inline_policy: str | None,
+    ) -> str:
+        arn = f"arn:aws:sso:::permissionSet/ssoins-fake/ps-jit{request_id}"
+        self.sets[arn] = name
+        return arn
+
+    def delete_custom_permission_set(
+        self,
+        permission_set_arn: str,
+        *,
+        request_id: int,
+        account_ids: Sequence[str] = (),
+        trust_description: bool = False,
+    ) -> None:
+        self.sets.pop(permission_set_arn, None)
+
+    def has_assignment(self, assignment: Assignment) -> bool:
+        return assignment in self.assignments
+
+    def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Assignment]:
+        return [
+            a
+            for a in self.assignments
+            if (a.account_id, a.permission_set_arn) == (account_id, permission_set_arn)
+        ]
+
+    def jit_permission_sets(self) -> list[Any]:
+        return []
+
+
+# --------------------------------------------------------------------------- a world
+
+SANDBOX = "111111111111"
+READ_ONLY_ARN = "arn:aws:sso:::permissionSet/ssoins-fake/ps-readonly"
+
+FAKE_CONFIG = f"""\
+admins: [ada@example.com]
+sso_admins: [sam@example.com]
+accounts:
+  - id: "{SANDBOX}"
+    name: Sandbox
+    owners: [oscar@example.com]
+    permission_sets: [ReadOnlyAccess]
+durations: [1h, 4h]
+approval_timeout: 24h
+"""
+
+
+@dataclass
+class FakeWorld:
+    """Services over :class:`FakeStore` and :class:`FakeGranter`; ``kicks`` counts
+    outbox kicks, ``wakes`` the sweeps asked for."""
+
+    services: Services
+    store: FakeStore
+    aws: FakeGranter
+    kicks: list[None] = field(default_factory=list)
+    wakes: list[datetime] = field(default_factory=list)
+
+    def submit(self, who: Person, now: datetime, duration: str = "1h") -> AccessRequest:
+        form = RequestForm(SANDBOX, "ReadOnlyAccess", duration, "Investigating OPS-1")
+        return self.services.submit_request(who, form, now)
+
+
+def fake_world(extra: str = "", users: dict[str, str] | None = None) -> FakeWorld:
+    """A world of one account, Sandbox (owner Oscar; Ada admin, Sam SSO admin), whose
+    Identity Center knows ``users`` (email -> user id; Alice by default)."""
+    config = parse_config(FAKE_CONFIG + extra)
+    catalog = build_catalog(config, {"ReadOnlyAccess": READ_ONLY_ARN}, {SANDBOX: "Sandbox"})
+    store = FakeStore()
+    aws = FakeGranter(users=users if users is not None else {"alice@example.com": "u-alice"})
+    kicks: list[None] = []
+    wakes: list[datetime] = []
+    hooks = Hooks(kick=lambda: kicks.append(None), wake_at=wakes.append)
+    services = Services(config, catalog, store, aws, hooks=hooks, leases=Leases(store))
+    return FakeWorld(services, store, aws, kicks, wakes)

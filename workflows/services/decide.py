@@ -1,0 +1,187 @@
+"""Decide: approve or reject a pending request at its stage; a final approval grants."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from workflows import lifecycle
+from workflows.config import Config
+from workflows.domain import (
+    AccessRequest,
+    Decision,
+    Notice,
+    NoticeKind,
+    Outgoing,
+    Person,
+    Review,
+    Role,
+    Stage,
+    changed,
+)
+from workflows.errors import AlreadyDecided
+from workflows.policy import admin_stage_approvers
+from workflows.ports import Store
+from workflows.services.authority import Authority
+from workflows.services.grant import Granting
+from workflows.services.hooks import Hooks
+from workflows.services.leases import Leases, key_of, lease_name
+from workflows.states import PENDING_STATUSES, Event, Status, next_status
+from workflows.validation import check_reason
+
+log = logging.getLogger("jitbot.workflows")
+
+#: The review stage each pending status decides (a standard request's is SINGLE).
+STAGES = {Status.PENDING_OWNER: Stage.OWNER, Status.PENDING_ADMIN: Stage.ADMIN}
+
+
+def already_decided_text(request: AccessRequest, actor: Person | None = None) -> str:
+    """Why ``request`` (as stored now) can't be decided or cancelled any more, naming
+    who decided it when someone did."""
+    review = request.decision
+    if review is not None and actor is not None and review.reviewer.email == actor.email:
+        return f"You already {review.decision.value} this request."
+    if review is not None:
+        return (
+            f"This request was already {review.decision.value} by {review.reviewer.name} "
+            f"({review.reviewer.email})."
+        )
+    return f"This request can't be decided any more: it is {request.status_label}."
+
+
+def admin_stage_messages(config: Config, request: AccessRequest, owner: Person) -> list[Outgoing]:
+    """The DMs that take a custom request to the SSO admins and admins who may give its
+    final approval (:func:`~workflows.policy.admin_stage_approvers`), or an alert to the
+    admins when nobody may."""
+    emails = admin_stage_approvers(config, request, owner)
+    if not emails:
+        return [
+            Outgoing.alert(
+                f"Custom request #{request.id} ({request.requester.email} on "
+                f"{request.account_label}) needs an SSO admin's approval, but there is "
+                "no SSO admin or admin other than its owner approver."
+            )
+        ]
+    return [
+        Outgoing.approval(email, Role.ADMIN_APPROVER, last=i == len(emails) - 1)
+        for i, email in enumerate(emails)
+    ]
+
+
+@dataclass(frozen=True)
+class Deciding:
+    """Records decisions in ``store``; a final approval hands over to ``granting``."""
+
+    config: Config
+    store: Store
+    authority: Authority
+    leases: Leases
+    granting: Granting
+    hooks: Hooks
+
+    def decide(
+        self,
+        request_id: int,
+        actor: Person,
+        approve: bool,
+        now: datetime,
+        comment: str | None = None,
+    ) -> AccessRequest:
+        """Approve or reject a pending request; on approval, grant it.
+
+        Authority is checked from the config and the stored request. The first decision
+        wins (compare-and-set); later ones raise :class:`AlreadyDecided` naming who decided.
+
+        Raises:
+            UnknownRequest, NotAuthorized, AlreadyDecided, InvalidRequest (the comment),
+            TransitionNotAllowed (the table does not allow the decision from a pending
+            status).
+        """
+        comment = check_reason(comment)
+        request = self.authority.decidable(request_id, actor)
+        if request.status not in PENDING_STATUSES:  # someone acted first
+            raise AlreadyDecided(already_decided_text(self.authority.get(request.id), actor))
+        event = Event.APPROVE if approve else Event.REJECT
+        stage = STAGES.get(request.status, Stage.SINGLE)
+        decision = Decision.APPROVED if approve else Decision.REJECTED
+        review = Review(stage, decision, actor, now, comment)
+        to_status = next_status(request.status, event)
+        change: dict[str, Any] = dict(
+            now=now,
+            actor=actor.email,
+            action=review.decision.value if stage == Stage.SINGLE else f"{stage}_{decision}",
+            detail={"comment": comment} if comment else None,
+            review=review,
+            outbox=self._notices(request, actor, to_status, approve, comment),
+        )
+        if to_status == Status.APPROVED:
+            # the final approval: the decision and the assignment's lease in one commit,
+            # then straight to AWS (the approval's notices go out with the grant's, so
+            # Slack traffic does not compete with the AWS call)
+            return self._approve_and_grant(request, event, now, change)
+        if not lifecycle.apply(self.store, request, event, **change):
+            raise AlreadyDecided(already_decided_text(self.authority.get(request.id), actor))
+        self.hooks.kick()
+        return self.authority.get(request.id)
+
+    def _notices(
+        self,
+        request: AccessRequest,
+        actor: Person,
+        to_status: Status,
+        approve: bool,
+        comment: str | None,
+    ) -> list[Outgoing]:
+        if to_status == Status.PENDING_ADMIN:
+            return [
+                *changed(Notice(NoticeKind.OWNER_APPROVED, comment)),
+                *admin_stage_messages(self.config, request, actor),
+            ]
+        kind = NoticeKind.APPROVED if approve else NoticeKind.REJECTED
+        return changed(Notice(kind, comment))
+
+    def _approve_and_grant(
+        self, request: AccessRequest, event: Event, now: datetime, change: dict[str, Any]
+    ) -> AccessRequest:
+        """Record the final approval and take the assignment's lease in one transaction
+        (:meth:`Store.transition_leasing`), then grant under that lease.
+
+        Holding the lease from the decision's own commit is what :meth:`Granting.grant`
+        would do in a second transaction: the same per-assignment lock of this process
+        is held first, and another replica holding the lease leaves the grant to it (or
+        to a later sweep) exactly as a grant does. Raises :class:`AlreadyDecided` when
+        another decision won.
+        """
+        key = key_of(request)
+        name = lease_name(key)
+        leases = self.leases
+        with leases.local_lock(key):
+            at = leases.clock()
+            outcome = lifecycle.apply_leasing(
+                self.store,
+                request,
+                event,
+                lease_key=name,
+                holder=leases.holder,
+                lease_now=at,
+                lease_until=at + leases.lease,
+                # a custom request's set (so its ARN) may not exist yet: counted later
+                grants_of=request if request.custom is None else None,
+                **change,
+            )
+            if outcome.won and outcome.leased:
+                try:
+                    # nobody moves an Approved request without this lease, so it is
+                    # still Approved: no need to read its status again
+                    approved = lifecycle.moved(request, event)
+                    return self.granting.grant_leased(approved, now, others=outcome.others)
+                finally:
+                    self.store.release_lease(name, leases.holder)
+        if not outcome.won:
+            actor = change["review"].reviewer
+            raise AlreadyDecided(already_decided_text(self.authority.get(request.id), actor))
+        log.info("%s is leased by another replica; leaving it to them", name)
+        self.hooks.kick()
+        return self.authority.get(request.id)

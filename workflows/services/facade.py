@@ -1,0 +1,129 @@
+"""The lifecycle's services behind one name, as the listeners, scheduler, reconciler
+and tests call them (``services.decide(...)``): each method hands over to the verb's
+own module. Built whole by the composition root; nothing is set on it afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+
+from workflows.catalog import Catalog
+from workflows.config import Config
+from workflows.domain import Outgoing
+from workflows.ports import AccessGranter, Store
+from workflows.services.authority import Authority
+from workflows.services.decide import Deciding
+from workflows.services.end import Ending
+from workflows.services.grant import Granting
+from workflows.services.hooks import Hooks
+from workflows.services.jit_sets import JitSets
+from workflows.services.leases import Leases
+from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
+from workflows.services.sweep import Sweeper
+
+
+class Services:
+    """Submit, decide, grant, end and sweep over the ports ``store`` and ``aws``.
+
+    ``hooks`` are what the services tell the bot (:class:`Hooks`), ``leases`` this
+    replica's leases (a fresh holder name when not given); ``standard_policies`` gives
+    the standard sets' policies on an account, for "a standard set covers this";
+    ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 10
+    outstanding operations).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        catalog: Catalog,
+        store: Store,
+        aws: AccessGranter,
+        *,
+        hooks: Hooks | None = None,
+        leases: Leases | None = None,
+        standard_policies: StandardPolicies = no_standard_policies,
+        parallel_revokes: int = 10,
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.store = store
+        self.aws = aws
+        self.hooks = hooks or Hooks()
+        self.leases = leases or Leases(store)
+        self.authority = Authority(config, store)
+        sets = JitSets(store, aws, self.authority)
+        parts = (store, aws, self.authority, self.leases, sets, self.hooks)
+        self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
+        self.granting = Granting(*parts)
+        self.ending = Ending(*parts)
+        self.deciding = Deciding(
+            config, store, self.authority, self.leases, self.granting, self.hooks
+        )
+        self.sweeper = Sweeper(
+            store,
+            grant=self.granting.grant,
+            end_session=self.ending.end_session,
+            time_out=self.ending.time_out,
+            parallel_revokes=parallel_revokes,
+        )
+        # the verbs, as the callers name them
+        self.grant = self.granting.grant
+        self.end_session = self.ending.end_session
+        self.time_out = self.ending.time_out
+        self.principal_of = self.submitting.principal_of
+        self.submit_request = self.submitting.submit_request
+        self.decide = self.deciding.decide
+        self.revoke = self.ending.revoke
+        self.release = self.ending.release
+        self.cancel = self.ending.cancel
+        self.visible = self.authority.visible
+        self.decidable = self.authority.decidable
+        self.revocable = self.authority.revocable
+        self.assignment_guard: Callable[[str, str, str], AbstractContextManager[bool]] = (
+            self.leases.assignment_guard
+        )
+
+    def sweep(self, now: datetime, *, wait: bool = True) -> None:
+        """:meth:`Sweeper.sweep`."""
+        self.sweeper.sweep(now, wait=wait)
+
+    def close(self) -> None:
+        """Finish the sessions being ended (a clean stop), then stop the sweep's pool."""
+        self.sweeper.close()
+
+    def tell(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
+        """Queue Slack notices that go with no state change (alerts, say) and have them
+        delivered (see :mod:`workflows.outbox`)."""
+        self.store.enqueue(request_id, items, now)
+        self.hooks.kick()
+
+    # Views of the hooks and leases every part shares. Setting one changes it for every
+    # part: tests hold the outbox back, play a second replica or let a lease run out.
+
+    @property
+    def kick(self) -> Callable[[], None]:
+        """Have the outbox deliver what is queued now (:attr:`Hooks.kick`)."""
+        return self.hooks.kick
+
+    @kick.setter
+    def kick(self, kick: Callable[[], None]) -> None:
+        self.hooks.kick = kick
+
+    @property
+    def holder(self) -> str:
+        """This replica's name in leases (:attr:`Leases.holder`)."""
+        return self.leases.holder
+
+    @holder.setter
+    def holder(self, holder: str) -> None:
+        self.leases.holder = holder
+
+    @property
+    def lease_clock(self) -> Callable[[], datetime]:
+        """The real UTC clock leases are measured by (:attr:`Leases.clock`)."""
+        return self.leases.clock
+
+    @lease_clock.setter
+    def lease_clock(self, clock: Callable[[], datetime]) -> None:
+        self.leases.clock = clock

@@ -1,0 +1,141 @@
+"""Submit: validate a new request, store it through the lifecycle table and DM its
+threads."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from workflows import lifecycle
+from workflows.assignments import AwsError
+from workflows.catalog import Catalog, CatalogAccount
+from workflows.config import Config
+from workflows.custom_sets import CustomSpec, StandardSetPolicies, approver_warnings
+from workflows.domain import (
+    AccessRequest,
+    CustomPermissionSet,
+    NewRequest,
+    Notice,
+    NoticeKind,
+    Outgoing,
+    Person,
+    Role,
+)
+from workflows.errors import NoIdentityCenterUser, WorkflowError
+from workflows.policy import ApproverRouting, route_approvers
+from workflows.ports import AccessGranter, Store
+from workflows.services.hooks import Hooks
+from workflows.states import Event
+from workflows.validation import RequestForm, validate_form
+
+log = logging.getLogger("jitbot.workflows")
+
+#: The standard sets' policies on an account, for "a standard set covers this".
+StandardPolicies = Callable[[CatalogAccount], Mapping[str, StandardSetPolicies]]
+
+
+def no_standard_policies(account: CatalogAccount) -> Mapping[str, StandardSetPolicies]:
+    return {}
+
+
+def threads_of(routing: ApproverRouting) -> list[Outgoing]:
+    """A new request's threads: the requester's root, then one DM per approver (whoever
+    can't be reached in Slack is found out at delivery; see :mod:`workflows.outbox`),
+    and a word in each thread when it fell back to the admins."""
+    emails = routing.emails
+    return [
+        Outgoing.thread(),
+        *(
+            Outgoing.approval(email, Role.APPROVER, last=i == len(emails) - 1)
+            for i, email in enumerate(emails)
+        ),
+        *([Outgoing.announce(Notice(NoticeKind.SENT_TO_ADMINS))] if routing.fell_back else []),
+    ]
+
+
+@dataclass(frozen=True)
+class Submitting:
+    """Stores new requests in ``store`` for people ``aws`` knows."""
+
+    config: Config
+    catalog: Catalog
+    store: Store
+    aws: AccessGranter
+    hooks: Hooks
+    standard_policies: StandardPolicies = no_standard_policies
+
+    def principal_of(self, person: Person) -> str | None:
+        """The Identity Center user id matching ``person``'s Slack email (identitystore
+        ``GetUserId`` on the email, then the user name; cached by the adapter with a
+        TTL), or None when there is none.
+
+        Raises:
+            AwsError: Identity Center did not answer.
+        """
+        return self.aws.find_user_id(person.email)
+
+    def submit_request(self, requester: Person, form: RequestForm, now: datetime) -> AccessRequest:
+        """Validate and store a new request (Pending, or Pending Owner for a custom set),
+        then DM its threads.
+
+        Raises:
+            InvalidRequest: a form field breaks a rule (nothing stored).
+            NoIdentityCenterUser: the requester's email matches no Identity Center user.
+            WorkflowError: Identity Center did not answer.
+            NoApprover: nobody could approve it.
+        """
+        valid = validate_form(self.config, self.catalog, form)
+        principal_id = self._principal_id(requester)
+        routing = route_approvers(self.config, valid.account.id, requester.email)
+        custom = None if valid.custom is None else self._custom(valid.custom, valid.account)
+        new = NewRequest(
+            requester=requester,
+            principal_id=principal_id,
+            account_id=valid.account.id,
+            account_name=valid.account.name,
+            permission_set_name=valid.permission_set_name,
+            permission_set_arn=valid.permission_set_arn,
+            duration=valid.duration,
+            justification=valid.justification,
+            requested_at=now,
+            approval_deadline=now + self.config.approval_timeout,
+            approvers=routing.emails,
+            custom=custom,
+            session_limit=self.catalog.session_limits.get(valid.permission_set_name),
+        )
+        event = Event.SUBMIT if custom is None else Event.SUBMIT_CUSTOM
+        request = lifecycle.submit(self.store, new, event, outbox=threads_of(routing))
+        self.hooks.kick()
+        if routing.fell_back:
+            self.store.audit(request.id, "jitbot", "routed_to_admins", now)
+        self.hooks.wake_at(request.approval_deadline)
+        return request
+
+    def _principal_id(self, requester: Person) -> str:
+        try:
+            principal_id = self.principal_of(requester)
+        except AwsError as exc:
+            log.warning("identity lookup for %s failed: %s", requester.email, exc)
+            raise WorkflowError(
+                "AWS IAM Identity Center isn't answering right now, so no request was made. "
+                "Try again in a minute."
+            ) from exc
+        if principal_id is None:
+            raise NoIdentityCenterUser(
+                f"Your Slack email {requester.email} doesn't match a user in AWS IAM Identity "
+                "Center, so no request was made. Ask your AWS administrator to create an "
+                "Identity Center user with that email address (or user name), then try again."
+            )
+        return principal_id
+
+    def _custom(self, spec: CustomSpec, account: CatalogAccount) -> CustomPermissionSet:
+        warnings = approver_warnings(spec, standard_sets=self.standard_policies(account))
+        return CustomPermissionSet(
+            spec.name,
+            spec.session_duration,
+            spec.managed_policies,
+            spec.inline_policy,
+            tuple((w.severity, w.text) for w in warnings),
+        )

@@ -1,0 +1,99 @@
+"""Sweep: everything due at a moment, from the scheduler (grants left half-done,
+sessions past their end, pending requests past their approval deadline)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+
+from workflows.domain import AccessRequest
+from workflows.ports import Store
+from workflows.states import Status
+
+log = logging.getLogger("jitbot.workflows")
+
+#: A service the sweep runs for one request at ``now``: grant, end_session, time_out.
+Job = Callable[[int, datetime], AccessRequest]
+
+
+class Sweeper:
+    """Runs ``grant``, ``end_session`` and ``time_out`` on what ``store`` says is due.
+
+    Due sessions are ended by a standing pool of ``parallel_revokes`` workers, fed in due
+    order: each removal waits on an asynchronous AWS operation, and Identity Center
+    allows 10 outstanding assignment operations (IAM Identity Center quotas), so one at
+    a time would leave access up to ten times longer than needed when many fall due
+    together. A session already queued or being ended is not queued again.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        grant: Job,
+        end_session: Job,
+        time_out: Job,
+        parallel_revokes: int = 10,
+    ) -> None:
+        self._store = store
+        self._grant = grant
+        self._end_session = end_session
+        self._time_out = time_out
+        self._parallel = max(1, parallel_revokes)
+        self._ending: set[int] = set()  # queued or being ended by the pool
+        self._revokers: ThreadPoolExecutor | None = None
+        self._guard = threading.Lock()
+
+    def sweep(self, now: datetime, *, wait: bool = True) -> None:
+        """Do everything due at ``now`` (aware UTC). Errors of one request are logged and
+        do not stop the others. ``wait=False`` (the scheduler) returns once the due
+        sessions are queued, so the next sweep can feed the pool while it works;
+        ``wait=True`` (the default) returns once those this sweep queued are done."""
+        for request in self._store.with_status(Status.APPROVED):
+            self._run_logged(self._grant, request, now)
+        queued: list[Future[None]] = []
+        for request in self._store.active_ending_before(now):  # soonest first
+            with self._guard:
+                if request.id in self._ending:
+                    continue
+                self._ending.add(request.id)
+            queued.append(self._revoker().submit(self._end_due, request.id, now))
+        for request in self._store.pending_past_deadline(now):
+            self._run_logged(self._time_out, request, now)
+        if wait:
+            for future in queued:
+                future.result()
+
+    def _revoker(self) -> ThreadPoolExecutor:
+        with self._guard:
+            if self._revokers is None:
+                self._revokers = ThreadPoolExecutor(
+                    max_workers=self._parallel, thread_name_prefix="revoke"
+                )
+            return self._revokers
+
+    def _end_due(self, request_id: int, now: datetime) -> None:
+        try:
+            self._end_session(request_id, now)
+        except Exception:  # keep going; the next sweep retries this one
+            log.exception("sweep: ending request %s failed", request_id)
+        finally:
+            with self._guard:
+                self._ending.discard(request_id)
+
+    def close(self) -> None:
+        """Finish the sessions being ended (a clean stop), then stop the pool."""
+        with self._guard:
+            revokers, self._revokers = self._revokers, None
+        if revokers is not None:
+            revokers.shutdown(wait=True)
+
+    @staticmethod
+    def _run_logged(job: Job, request: AccessRequest, now: datetime) -> None:
+        try:
+            job(request.id, now)
+        except Exception:  # keep sweeping; the next sweep retries this one
+            log.exception("sweep: %s of request %s failed", job.__name__, request.id)
