@@ -13,10 +13,14 @@ from workflows.domain import AccessRequest, Person
 from workflows.errors import NoApprover, NotAuthorized
 from workflows.policy import (
     ApproverRouting,
+    Roles,
+    admin_stage_approvers,
     check_can_decide,
     decision_buttons_shown,
     may_decide,
+    may_give_final_approval,
     may_view,
+    roles_of,
     route_approvers,
 )
 from workflows.states import PENDING_STATUSES, Status
@@ -294,3 +298,54 @@ def test_requester_may_view_in_every_status():
 @pytest.mark.parametrize("status", list(Status), ids=lambda s: s.value)
 def test_decision_buttons_shown_only_while_pending(status):
     assert decision_buttons_shown(request(status=status)) is (status in PENDING_STATUSES)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_roles_of_reads_the_config_one_way_for_every_rule():
+    c = config()
+    assert roles_of(c, ADA) == Roles(admin=True, sso_admin=False, owner=False)
+    assert roles_of(c, SAM) == Roles(admin=False, sso_admin=True, owner=False)
+    assert roles_of(c, OSCAR, SANDBOX) == Roles(admin=False, sso_admin=False, owner=True)
+    assert roles_of(c, OSCAR, PROD).owner is False
+    assert roles_of(c, "Oscar@Example.com").owner is True  # of any account
+    assert roles_of(c, EVE) == Roles(admin=False, sso_admin=False, owner=False)
+
+
+def test_an_admin_or_sso_admin_oversees_every_account():
+    c = config()
+    assert roles_of(c, ADA).oversees_all and roles_of(c, SAM).oversees_all
+    assert not roles_of(c, OLGA, SANDBOX).oversees_all
+
+
+# --------------------------------------------------------------------------- the admin stage
+
+
+def test_the_final_approval_is_for_an_sso_admin_or_admin_who_did_not_approve_the_owner_stage():
+    c = config()
+    assert may_give_final_approval(c, SAM, OSCAR) is None
+    assert may_give_final_approval(c, ADA, OSCAR) is None
+    assert may_give_final_approval(c, OLGA, OSCAR) == (
+        "the final approval is for an SSO admin or an admin"
+    )
+    assert may_give_final_approval(c, ADA, ADA) == (
+        "you approved the owner stage; another person must give the final approval"
+    )
+
+
+def test_the_admin_stage_goes_to_the_sso_admins_then_the_admins_but_not_the_owner_approver():
+    c = config()
+    pending = request(status=Status.PENDING_OWNER)
+    assert admin_stage_approvers(c, pending, OSCAR) == ["sam@example.com", "ada@example.com"]
+    assert admin_stage_approvers(c, pending, SAM) == ["ada@example.com"]
+
+
+def test_the_admin_stage_skips_a_requester_who_is_an_admin():
+    c = config()
+    own = request(requester=ADA, status=Status.PENDING_OWNER)
+    assert admin_stage_approvers(c, own, OSCAR) == ["sam@example.com"]
+    assert admin_stage_approvers(config("allow_self_approval: true\n"), own, OSCAR) == [
+        "sam@example.com",
+        "ada@example.com",
+    ]

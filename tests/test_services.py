@@ -34,7 +34,7 @@ from workflows.errors import (
 )
 from workflows.outbox import OutboxDispatcher
 from workflows.services import Hooks, Services
-from workflows.states import Status
+from workflows.states import TRANSITIONS, Event, Status, TransitionNotAllowed
 from workflows.validation import RequestForm
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -465,3 +465,37 @@ def test_sessions_due_together_are_removed_concurrently(h: Harness):
     for request in requests:
         assert h.store.get(request.id).status == Status.EXPIRED
         assert not h.assigned(request)
+
+
+# --------------------------------------------------------------------------- the table binds
+
+
+@pytest.fixture
+def table():
+    """The transition table, restored after a test takes an entry out."""
+    saved = dict(TRANSITIONS)
+    yield TRANSITIONS
+    TRANSITIONS.clear()
+    TRANSITIONS.update(saved)
+
+
+def test_a_cancel_the_table_does_not_allow_is_refused_in_words_and_changes_nothing(
+    h: Harness, table
+):
+    request = h.submit()
+    del table[(Status.PENDING, Event.CANCEL)]
+    with pytest.raises(TransitionNotAllowed) as refused:
+        h.services.cancel(request.id, ALICE, T0)
+    # a WorkflowError: the listeners tell the person its sentence
+    assert isinstance(refused.value, WorkflowError)
+    assert str(refused.value) == "Can't cancel a request that is Pending"
+    assert h.store.get(request.id).status == Status.PENDING
+
+
+def test_an_approval_the_table_does_not_allow_grants_nothing(h: Harness, table):
+    request = h.submit()
+    del table[(Status.PENDING, Event.APPROVE)]
+    with pytest.raises(TransitionNotAllowed, match="^Can't approve a request that is Pending$"):
+        h.services.decide(request.id, OSCAR, True, T0)
+    assert h.store.get(request.id).status == Status.PENDING
+    assert h.aws.assign_calls == 0

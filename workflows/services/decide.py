@@ -28,7 +28,7 @@ from workflows.services.authority import Authority
 from workflows.services.grant import Granting
 from workflows.services.hooks import Hooks
 from workflows.services.leases import Leases, key_of, lease_name
-from workflows.states import PENDING_STATUSES, Event, Status, next_status
+from workflows.states import PENDING_STATUSES, Event, Status, allowed_events, next_status
 from workflows.validation import check_reason
 
 log = logging.getLogger("jitbot.workflows")
@@ -116,8 +116,8 @@ class Deciding:
             review=review,
             outbox=self._notices(request, actor, to_status, approve, comment),
         )
-        if to_status == Status.APPROVED:
-            # the final approval: the decision and the assignment's lease in one commit,
+        if Event.GRANTED in allowed_events(to_status):
+            # the final approval (what it leads to is granted next): the decision and the assignment's lease in one commit,
             # then straight to AWS (the approval's notices go out with the grant's, so
             # Slack traffic does not compete with the AWS call)
             return self._approve_and_grant(request, event, now, change)
@@ -134,7 +134,7 @@ class Deciding:
         approve: bool,
         comment: str | None,
     ) -> list[Outgoing]:
-        if to_status == Status.PENDING_ADMIN:
+        if Event.APPROVE in allowed_events(to_status):  # another stage approves next
             return [
                 *changed(Notice(NoticeKind.OWNER_APPROVED, comment)),
                 *admin_stage_messages(self.config, request, actor),
