@@ -1,5 +1,7 @@
-"""The composition root: builds the store, the AWS adapter, the Slack client, the
-services, the scheduler and the Bolt app, and wires them together."""
+"""The composition root: builds the store, the AWS adapter, the Slack side, the outbox,
+the services, the scheduler and the Bolt app, each whole in its constructor (nothing is
+set on an object after it was built; :func:`build_runtime` says how the one cycle is
+broken)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ told to)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from workflows.domain import (
 )
 from workflows.ports import Leased
 from workflows.services import Hooks, Leases, Services
-from workflows.states import PENDING_STATUSES, Status
+from workflows.states import PENDING_STATUSES, TRANSITIONS, Status
 from workflows.validation import RequestForm
 
 
@@ -305,3 +306,14 @@ def fake_world(extra: str = "", users: dict[str, str] | None = None) -> FakeWorl
     hooks = Hooks(kick=lambda: kicks.append(None), wake_at=wakes.append)
     services = Services(config, catalog, store, aws, hooks=hooks, leases=Leases(store))
     return FakeWorld(services, store, aws, kicks, wakes)
+
+
+@contextmanager
+def transitions_restored() -> Iterator[dict]:
+    """The live transition table, for a test to take entries out of; put back after."""
+    saved = dict(TRANSITIONS)
+    try:
+        yield TRANSITIONS
+    finally:
+        TRANSITIONS.clear()
+        TRANSITIONS.update(saved)

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fakes import fake_world
+from tests.fakes import fake_world, transitions_restored
 from workflows import lifecycle
 from workflows.assignments import AwsError
 from workflows.domain import Person
 from workflows.errors import AlreadyDecided, WorkflowError
-from workflows.states import TRANSITIONS, Event, Status, TransitionNotAllowed
+from workflows.states import Event, Status, TransitionNotAllowed
 
 ALICE = Person("U_ALICE", "alice@example.com", "Alice Requester")
 OSCAR = Person("U_OSCAR", "oscar@example.com", "Oscar Owner")
@@ -120,10 +120,8 @@ def test_a_failed_release_keeps_the_session_active_and_says_so():
 @pytest.fixture
 def table():
     """The transition table, restored after a test takes entries out."""
-    saved = dict(TRANSITIONS)
-    yield TRANSITIONS
-    TRANSITIONS.clear()
-    TRANSITIONS.update(saved)
+    with transitions_restored() as transitions:
+        yield transitions
 
 
 @pytest.mark.parametrize(

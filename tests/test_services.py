@@ -12,6 +12,7 @@ from sqlalchemy import text
 from bot.demo_aws import DemoWorld
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
+from tests.fakes import transitions_restored
 from workflows.assignments import Assignment, AssignmentFailed, AwsError
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
@@ -34,7 +35,7 @@ from workflows.errors import (
 )
 from workflows.outbox import OutboxDispatcher
 from workflows.services import Hooks, Services
-from workflows.states import TRANSITIONS, Event, Status, TransitionNotAllowed
+from workflows.states import Event, Status, TransitionNotAllowed
 from workflows.validation import RequestForm
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -473,10 +474,8 @@ def test_sessions_due_together_are_removed_concurrently(h: Harness):
 @pytest.fixture
 def table():
     """The transition table, restored after a test takes an entry out."""
-    saved = dict(TRANSITIONS)
-    yield TRANSITIONS
-    TRANSITIONS.clear()
-    TRANSITIONS.update(saved)
+    with transitions_restored() as transitions:
+        yield transitions
 
 
 def test_a_cancel_the_table_does_not_allow_is_refused_in_words_and_changes_nothing(
