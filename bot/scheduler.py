@@ -50,7 +50,8 @@ class Wakeups:
 
 
 class Timekeeper:
-    """Runs :meth:`Services.sweep` on time. Sweeps never overlap."""
+    """Runs :meth:`Services.sweep` on time, on ``wakeups``' scheduler (its interval job
+    is the sweep a wake-up runs). Sweeps never overlap."""
 
     def __init__(
         self,
