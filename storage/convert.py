@@ -3,10 +3,20 @@ audit events (the rows are :mod:`storage.models`')."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.models import AuditEventRow, OutboxRow
+from sqlalchemy import Row
+
+from storage.models import (
+    AuditEventRow,
+    OutboxRow,
+    RequestRow,
+    ReviewRow,
+    SessionRow,
+    SlackMessageRow,
+)
 from workflows.domain import (
     AccessRequest,
     CustomPermissionSet,
@@ -50,25 +60,21 @@ def custom_from_json(data: dict[str, Any] | None) -> CustomPermissionSet | None:
     )
 
 
-_FROM_ROW: Any = object()  # to_domain: take this part from the row's relationship
+def to_domain(row: RequestRow) -> AccessRequest:
+    """A request row (with its relationships loaded) as the domain's :class:`AccessRequest`."""
+    return from_columns(row, session=row.session, reviews=row.reviews, messages=row.messages)
 
 
-def to_domain(
-    row: Any,
+def from_columns(
+    row: RequestRow | Row[Any],
     *,
-    session: Any = _FROM_ROW,
-    reviews: Any = _FROM_ROW,
-    messages: Any = _FROM_ROW,
+    session: SessionRow | Row[Any] | None,
+    reviews: Iterable[ReviewRow | Row[Any]],
+    messages: Iterable[SlackMessageRow | Row[Any]],
 ) -> AccessRequest:
-    """A request row as the domain's :class:`AccessRequest`. ``row`` is a
-    :class:`RequestRow`, or any row with its columns (a Core row) when ``session``,
-    ``reviews`` and ``messages`` are given (rows with those tables' columns)."""
-    if session is _FROM_ROW:
-        session = row.session
-    if reviews is _FROM_ROW:
-        reviews = row.reviews
-    if messages is _FROM_ROW:
-        messages = row.messages
+    """A request as the domain's :class:`AccessRequest`, from rows with the columns of
+    ``requests``, ``sessions`` (None when it has none), ``reviews`` and
+    ``slack_messages``: ORM rows or Core rows (the hot path's prepared queries)."""
     return AccessRequest(
         id=row.id,
         requester=Person(row.requester_slack_id, row.requester_email, row.requester_name),
@@ -99,7 +105,7 @@ def to_domain(
     )
 
 
-def _review(r: Any) -> Review:
+def _review(r: ReviewRow | Row[Any]) -> Review:
     return Review(
         Stage(r.stage),
         Decision(r.decision),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select, update
 
 from storage.base import SqlSessions
-from storage.convert import custom_to_json, to_domain
+from storage.convert import custom_to_json, from_columns, to_domain
 from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
 from storage.outbox import enqueue_in
 from workflows.domain import AccessRequest, MessageRef, NewRequest, Outgoing
@@ -107,7 +107,7 @@ class SqlRequests(SqlSessions):
             reviews = s.execute(_GET_REVIEWS, params).all()
             messages = s.execute(_GET_MESSAGES, params).all()
         session = None if row.session_request_id is None else row
-        return to_domain(row, session=session, reviews=reviews, messages=messages)
+        return from_columns(row, session=session, reviews=reviews, messages=messages)
 
     def set_permission_set_arn(self, request_id: int, arn: str) -> None:
         """Record the ARN of the permission set created for a custom request."""
