@@ -14,12 +14,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.directory import SlackDirectory
 from bot.render.home import home_view
-from storage.store import SqlStore
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.domain import AccessRequest
 from workflows.errors import WorkflowError
 from workflows.home import HomeState, build_home
+from workflows.ports import HomeQueries
 
 log = logging.getLogger("jitbot.home")
 
@@ -31,7 +31,7 @@ class HomePublisher:
     def __init__(
         self,
         client: WebClient,
-        store: SqlStore,
+        store: HomeQueries,
         config: Config,
         catalog: Catalog,
         directory: SlackDirectory,

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from storage.store import SqlStore
+from workflows.runtime_ports import OperationCounts
 from workflows.states import Status
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -32,7 +32,7 @@ _BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
 
 
 class _StoreCollector(Collector):
-    def __init__(self, store: SqlStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: OperationCounts, clock: Callable[[], datetime]) -> None:
         self._store = store
         self._clock = clock
 
@@ -65,7 +65,7 @@ class _StoreCollector(Collector):
 class Metrics:
     """This replica's metrics registry; :meth:`observe` is the services' timing hook."""
 
-    def __init__(self, store: SqlStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: OperationCounts, clock: Callable[[], datetime]) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_StoreCollector(store, clock))
         self._histograms = {

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from storage.store import REPLICA_LEASE_PREFIX, SqlStore
+from storage.store import REPLICA_LEASE_PREFIX
 from workflows.outbox import OutboxDispatcher, Outcome
+from workflows.runtime_ports import OutboxBacklog, ReplicaLeases
 
 log = logging.getLogger("jitbot.outbox")
 
@@ -33,7 +34,7 @@ class OutboxWorker:
     def __init__(
         self,
         dispatcher: OutboxDispatcher,
-        store: SqlStore,
+        store: OutboxBacklog,
         *,
         threads: int = 4,
         poll: float = 0.5,
@@ -109,7 +110,7 @@ class Heartbeat:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: ReplicaLeases,
         holder: str,
         lease: timedelta,
         clock: Callable[[], datetime],

@@ -1,7 +1,8 @@
 """SQLAlchemy 2 models: requests, reviews, sessions, Slack message roots, audit events.
 
 Times are stored as naive UTC (SQLite keeps no zone) and returned aware UTC by
-:class:`UTCDateTime`. Indexes follow the queries in :mod:`storage.store`.
+:class:`UTCDateTime`. Indexes follow the queries of the per-port modules composed into
+:class:`storage.store.SqlStore`.
 """
 
 from __future__ import annotations

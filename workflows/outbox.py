@@ -32,7 +32,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from workflows.domain import (
     AccessRequest,
@@ -43,7 +43,8 @@ from workflows.domain import (
     OutgoingKind,
     Role,
 )
-from workflows.ports import Store
+from workflows.records import OutboxEntry
+from workflows.runtime_ports import OutboxStore
 
 log = logging.getLogger("jitbot.outbox")
 
@@ -86,27 +87,6 @@ class DeliveryNotifier(Protocol):
     def alert_admin(self, email: str, text: str) -> None:
         """DM one admin an alert (nothing if they are not in Slack)."""
         ...
-
-
-class OutboxStore(Store, Protocol):
-    """The storage the dispatcher needs: the :class:`~workflows.ports.Store` plus the
-    outbox's own queries (:class:`storage.store.SqlStore` has them)."""
-
-    def claim_outbox(
-        self, holder: str, now: datetime, until: datetime, limit: int
-    ) -> list[Any]: ...
-
-    def outbox_progress(self, entry_id: int, holder: str, done: Sequence[str]) -> None: ...
-
-    def outbox_finish(
-        self, entry_id: int, holder: str, now: datetime, *, dead: str | None = None
-    ) -> None: ...
-
-    def outbox_defer(
-        self, entry_id: int, holder: str, not_before: datetime, error: str
-    ) -> None: ...
-
-    def outbox_has_later(self, entry: Any) -> bool: ...
 
 
 @dataclass
@@ -170,7 +150,7 @@ class OutboxDispatcher:
 
     # -- one entry ------------------------------------------------------------------
 
-    def deliver(self, entry: Any) -> Outcome:
+    def deliver(self, entry: OutboxEntry) -> Outcome:
         """Deliver one claimed entry and record the outcome."""
         try:
             self._send(entry)
@@ -201,7 +181,7 @@ class OutboxDispatcher:
         ceiling = min(self.max_backoff, 0.5 * 2**attempts)
         return max(0.25, random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not crypto
 
-    def _send(self, entry: Any) -> None:
+    def _send(self, entry: OutboxEntry) -> None:
         item: Outgoing = entry.item
         if item.kind == OutgoingKind.ALERT:
             self._each(
@@ -237,7 +217,7 @@ class OutboxDispatcher:
                 entry, list(by_key), lambda key: self.notifier.reply(request, by_key[key], notice)
             )
 
-    def _each(self, entry: Any, targets: list[str], send: Callable[[str], None]) -> None:
+    def _each(self, entry: OutboxEntry, targets: list[str], send: Callable[[str], None]) -> None:
         done = list(entry.progress)
         for target in targets:
             if target in done:

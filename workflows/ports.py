@@ -3,7 +3,8 @@
 Real adapters: :class:`storage.store.SqlStore` and :class:`workflows.aws.IdentityCenter`.
 Slack is not a port of the services: they write notices to the outbox, delivered by
 :mod:`workflows.outbox` through :class:`bot.notifier.SlackNotifier`. Each port is a
-``Protocol`` so tests can pass fakes.
+``Protocol`` so tests can pass fakes; the outbox's, heartbeat's and metrics' ports are
+in :mod:`workflows.runtime_ports`, the shapes the store returns in :mod:`workflows.records`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from workflows.domain import (
     Outgoing,
     Review,
 )
+from workflows.records import AuditEvent, RequesterStats
 from workflows.states import Status
 
 T = TypeVar("T")
@@ -117,9 +119,9 @@ class Store(Protocol):
         outbox: Sequence[Outgoing] = (),
     ) -> None: ...
 
-    def audit_events(self, request_id: int | None = None) -> list[dict[str, Any]]:
-        """Audit events (of ``request_id``, or all) in order, as dicts with ``at``,
-        ``request_id``, ``actor``, ``action`` and ``detail``."""
+    def audit_events(self, request_id: int | None = None) -> list[AuditEvent]:
+        """Audit events (of ``request_id``, or all) in order, as :class:`AuditEvent`
+        dicts with ``at``, ``request_id``, ``actor``, ``action`` and ``detail``."""
         ...
 
     def enqueue(self, request_id: int | None, items: Sequence[Outgoing], now: datetime) -> None:
@@ -150,14 +152,16 @@ class Store(Protocol):
         requests, for the scheduler's date triggers."""
         ...
 
-    def requests_of(self, slack_id: str, limit: int = 10) -> list[AccessRequest]: ...
+    def requests_of(self, slack_id: str, limit: int = 10, offset: int = 0) -> list[AccessRequest]:
+        """The person's most recent requests, newest first."""
+        ...
 
 
 class HomeQueries(Protocol):
     """The App Home's queries (:class:`storage.store.SqlStore` implements them). Each
     returns one page and the total; ``None`` account scopes mean every account."""
 
-    def requester_stats(self, slack_id: str) -> dict[str, int]: ...
+    def requester_stats(self, slack_id: str) -> RequesterStats: ...
 
     def my_requests(self, slack_id: str, *, limit: int, offset: int = 0) -> Page[AccessRequest]: ...
 
