@@ -16,7 +16,7 @@ memory         resident set size of an idle bot and after the mass expiry
 
 The bot under test runs in a child process of its own (:mod:`benchmarks.host`): the
 real runtime, Bolt app and waitress server, as in production. AWS (moto's server, from
-:func:`bot.demo_aws.start_moto_server`), the fake Slack Web API and the simulated people
+:func:`sim.aws_world.start_moto_server`), the fake Slack Web API and the simulated people
 run in the parent, so their CPU time does not count as the bot's (it still shares the
 machine's cores with it).
 """

@@ -1,6 +1,6 @@
 """1. Ack latency: the HTTP answer to ``/jit`` and to an Approve click, over waitress.
 
-Simulated people (:class:`bot.slack_client_sim.SlackUser`) send signed requests to the
+Simulated people (:class:`sim.people.SlackUser`) send signed requests to the
 bot; the time is from sending the request to having read the answer (a new TCP
 connection each time, as Slack's servers make). Each person waits until they see the
 effect (the modal opened; the approval DM updated with the grant) before acting again:

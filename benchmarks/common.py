@@ -192,7 +192,7 @@ def aws_env(endpoint: str | None = None) -> None:
 def _serve_moto(conn: Any) -> None:
     """In the moto process: serve on a free port, send the port, wait to be stopped."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from bot.demo_aws import start_moto_server
+    from sim.aws_world import start_moto_server
 
     server, endpoint = start_moto_server()
     gc.collect()
@@ -245,7 +245,7 @@ class World:
     moto: Any
     endpoint: str
     fake: Any
-    aws: Any  # bot.demo_aws.DemoWorld
+    aws: Any  # sim.aws_world.DemoWorld
     requesters: list[Person]
     secret: str
     workdir: Path
@@ -255,7 +255,7 @@ class World:
         self.moto.stop()
 
     def user(self, slack_id: str, bot_url: str) -> Any:
-        from bot.slack_client_sim import SlackUser
+        from sim.people import SlackUser
 
         return SlackUser(self.fake, slack_id, bot_url=bot_url, signing_secret=self.secret)
 
@@ -288,9 +288,9 @@ def start_world(requesters: int, workdir: Path) -> World:
 
     import boto3
 
-    from bot.demo import PEOPLE
-    from bot.demo_aws import seed_demo_world
-    from bot.fake_slack import FakeSlack
+    from sim.aws_world import seed_demo_world
+    from sim.demo_setup import PEOPLE
+    from sim.fake_slack import FakeSlack
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     aws_env()
@@ -414,7 +414,7 @@ def closed_loop(
 def shows_active(fake: Any, message: Any) -> bool:
     """Whether the approver's DM ``message`` now shows the request Active (the grant is
     done and the DM re-rendered; re-renders are coalesced, so count none)."""
-    from bot.fake_slack import blocks_to_text
+    from sim.fake_slack import blocks_to_text
 
     live = fake.message(message.channel, message.ts)
     return live is not None and "Active" in f"{live.text}\n{blocks_to_text(live.blocks)}"

@@ -209,8 +209,17 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
-
+    # sim is not part of the product: loaded only here, and it needs the demo extra
+    try:
+        from sim.demo import run_demo
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("bot", "sim", "storage", "workflows"):
+            raise
+        print(
+            f"jitbot demo needs the demo extra ({exc.name} is missing): pip install '.[demo]'",
+            file=sys.stderr,
+        )
+        return 1
     return run_demo(session_seconds=args.session_seconds)
 
 

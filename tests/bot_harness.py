@@ -1,7 +1,7 @@
 """A running jitbot for scenario tests: the real Bolt app served over HTTP by waitress,
-Slack's Web API faked by :class:`~bot.fake_slack.FakeSlack`, AWS by moto (the caller's
+Slack's Web API faked by :class:`~sim.fake_slack.FakeSlack`, AWS by moto (the caller's
 ``mock_aws``), SQLite in a temporary folder, and the demo people as
-:class:`~bot.slack_client_sim.SlackUser`\\ s.
+:class:`~sim.people.SlackUser`\\ s.
 
 Besides what ``SlackUser`` does, it builds by hand the payloads a real Slack client
 would never send (forged modal submissions, clicks on a stale copy of a message), and
@@ -24,13 +24,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot import ids
-from bot.demo import PEOPLE
-from bot.demo_aws import DemoWorld, assignments
-from bot.fake_slack import Ephemeral, FakeSlack, Message, blocks_to_text
 from bot.http import make_server
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.slack_client_sim import Response, SlackUser
+from sim.aws_world import DemoWorld, assignments
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import Ephemeral, FakeSlack, Message, blocks_to_text
+from sim.people import Response, SlackUser
 from workflows.assignments import Assignment
 from workflows.config import Config
 from workflows.domain import AccessRequest, Role

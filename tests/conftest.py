@@ -15,7 +15,7 @@ from moto import mock_aws
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from bot.demo_aws import DemoWorld, seed_demo_world
+from sim.aws_world import DemoWorld, seed_demo_world
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from workflows.config import Config, parse_config

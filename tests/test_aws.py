@@ -1,4 +1,4 @@
-"""Tests of the Identity Center adapter (workflows.aws) and the demo world (bot.demo_aws).
+"""Tests of the Identity Center adapter (workflows.aws) and the demo world (sim.aws_world).
 
 Happy paths run on moto (in-process ``mock_aws``, and once through moto's server via
 ``AWS_ENDPOINT_URL``); moto answers every assignment request SUCCEEDED at once, so the
@@ -16,7 +16,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from bot.demo_aws import DemoWorld, assignments, seed_demo_world, start_moto_server
+from sim.aws_world import DemoWorld, assignments, seed_demo_world, start_moto_server
 from workflows.aws import (
     Assignment,
     AssignmentFailed,

@@ -32,7 +32,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ssoadmin.models import ssoadmin_backends
 from moto.ssoadmin.responses import SSOAdminResponse
 
-from bot.demo_aws import DemoWorld
+from sim.aws_world import DemoWorld
 from workflows.aws import MANAGED_TAG, REQUEST_TAG, Assignment, AwsError, IdentityCenter
 
 REGION = "us-east-1"

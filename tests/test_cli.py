@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.demo import PEOPLE
-from bot.demo_aws import DemoWorld
-from bot.fake_slack import FakeSlack
+from sim.aws_world import DemoWorld
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import FakeSlack
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_serve_says_which_settings_are_missing(
 
 
 def test_demo_prints_the_whole_lifecycle(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.demo import run_demo
+    from sim.demo import run_demo
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

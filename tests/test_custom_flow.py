@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from bot import ids
-from bot.demo_aws import DemoWorld
-from bot.fake_slack import blocks_to_text
+from sim.aws_world import DemoWorld
+from sim.fake_slack import blocks_to_text
 from storage.store import SqlStore
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import REGION, world_config

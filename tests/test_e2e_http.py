@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from bot import ids
-from bot.demo import PEOPLE
-from bot.demo_aws import DemoWorld, assignments, seed_demo_world, start_moto_server
-from bot.fake_slack import FakeSlack, Message
-from bot.slack_client_sim import SlackUser
+from sim.aws_world import DemoWorld, assignments, seed_demo_world, start_moto_server
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import FakeSlack, Message
+from sim.people import SlackUser
 
 SECRET = "e2e-signing-secret"
 

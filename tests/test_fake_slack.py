@@ -17,8 +17,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.fake_slack import FakeSlack, block_kit_problems, blocks_to_text, view_problems
-from bot.slack_client_sim import SlackClientError, SlackUser
+from sim.fake_slack import FakeSlack, block_kit_problems, blocks_to_text, view_problems
+from sim.people import SlackClientError, SlackUser
 
 SECRET = "test-signing-secret"
 

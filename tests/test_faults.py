@@ -34,10 +34,10 @@ from moto import mock_aws
 from slack_sdk.signature import SignatureVerifier
 
 from bot import ids
-from bot.demo import PEOPLE
-from bot.demo_aws import DemoWorld, seed_demo_world
-from bot.fake_slack import Message
-from bot.slack_client_sim import Response, SlackUser
+from sim.aws_world import DemoWorld, seed_demo_world
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import Message
+from sim.people import Response, SlackUser
 from tests.bot_harness import FORM, Bot, action_ids, running_bot
 from tests.conftest import REGION, world_config
 from workflows.domain import AccessRequest

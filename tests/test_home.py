@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert
 
 from bot import ids
-from bot.fake_slack import blocks_to_text, view_problems
 from bot.render.home import home_view, progress_bar
+from sim.fake_slack import blocks_to_text, view_problems
 from storage.models import RequestRow, SessionRow
 from storage.store import SqlStore
 from workflows.catalog import Catalog, CatalogAccount

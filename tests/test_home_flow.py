@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot import ids
-from bot.demo_aws import DemoWorld
-from bot.fake_slack import blocks_to_text
+from sim.aws_world import DemoWorld
+from sim.fake_slack import blocks_to_text
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import world_config
 from workflows.states import Status

@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from bot import ids
-from bot.demo_aws import DemoWorld
 from bot.metrics import Metrics
+from sim.aws_world import DemoWorld
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import world_config
 from workflows.assignments import AwsError

@@ -1,5 +1,5 @@
 """Scenario tests of the Slack surface: the real Bolt app, served over HTTP by waitress,
-receives signed payloads from simulated people (:class:`~bot.slack_client_sim.SlackUser`)
+receives signed payloads from simulated people (:class:`~sim.people.SlackUser`)
 and talks to a fake Slack Web API; AWS is moto (in-process ``mock_aws``), the store
 SQLite. Each test asserts what people see in Slack and what AWS holds.
 
@@ -23,9 +23,9 @@ from urllib.parse import urlencode
 import pytest
 
 from bot import ids
-from bot.demo_aws import DemoWorld, assignments
 from bot.render.modals import reject_modal, request_modal
-from bot.slack_client_sim import SlackClientError
+from sim.aws_world import DemoWorld, assignments
+from sim.people import SlackClientError
 from tests.bot_harness import (
     FORM,
     JUSTIFICATION,

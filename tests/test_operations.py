@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from bot.demo_aws import DemoWorld
+from sim.aws_world import DemoWorld
 from workflows.assignments import Assignment, AssignmentFailed
 from workflows.aws import IdentityCenter
 from workflows.operations import ListUnavailable, OperationBoard

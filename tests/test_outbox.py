@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from bot.demo_aws import DemoWorld
+from sim.aws_world import DemoWorld
 from storage.store import SqlStore
 from tests.conftest import REGION
 from tests.test_services import ALICE, BOB, OLGA, OSCAR, T0, Harness, make_harness

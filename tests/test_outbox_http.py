@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot import ids
-from bot.demo_aws import DemoWorld
+from sim.aws_world import DemoWorld
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import world_config
 from workflows.domain import AccessRequest

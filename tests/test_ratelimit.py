@@ -20,8 +20,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from bot.cli import main as jitbot
-from bot.demo_aws import DemoWorld, seed_demo_world
 from bot.runtime import make_identity_center
+from sim.aws_world import DemoWorld, seed_demo_world
 from workflows import ratelimit
 from workflows.aws import Assignment, AssignmentTimeout, IdentityCenter
 from workflows.config import ConfigError, parse_config

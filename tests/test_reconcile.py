@@ -18,10 +18,10 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from bot.cli import main
-from bot.demo import PEOPLE
-from bot.demo_aws import DemoWorld
-from bot.fake_slack import FakeSlack
 from bot.render.messages import notice_text
+from sim.aws_world import DemoWorld
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import FakeSlack
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
 from workflows.assignments import Assignment, AwsError

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from bot import ids
-from bot.fake_slack import block_kit_problems, blocks_to_text, view_problems
 from bot.render.messages import approval_message, notice_text, requester_message
 from bot.render.modals import (
     NO_ACCOUNTS_TEXT,
@@ -21,6 +20,7 @@ from bot.render.modals import (
     reject_modal,
     request_modal,
 )
+from sim.fake_slack import block_kit_problems, blocks_to_text, view_problems
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import DEFAULT_DURATIONS, parse_config
 from workflows.domain import (

@@ -26,10 +26,10 @@ import pytest
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.demo import PEOPLE
-from bot.demo_aws import DemoWorld, seed_demo_world, start_moto_server
-from bot.fake_slack import FakeSlack, Message
-from bot.slack_client_sim import SlackUser
+from sim.aws_world import DemoWorld, seed_demo_world, start_moto_server
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import FakeSlack, Message
+from sim.people import SlackUser
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from tests.awsproxy import AwsProxy

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from bot.demo_aws import DemoWorld
+from sim.aws_world import DemoWorld
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
 from tests.fakes import transitions_restored
