@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.directory import SlackDirectory
-from bot.homes import HomePublisher
+from bot.home_publisher import HomePublisher
 from bot.metrics import Metrics
 from bot.notifier import SlackNotifier
 from bot.outbox_worker import Heartbeat, OutboxWorker

@@ -1,7 +1,7 @@
 """App Home: the dashboard, the requester's lists and, for approvers, their tools.
 
-A pure function of :class:`workflows.home.HomeData`. Every list shows one page of
-:data:`workflows.home.PAGE_SIZE` rows with Newer/Older buttons, so the view stays
+A pure function of :class:`workflows.app_home.HomeData`. Every list shows one page of
+:data:`workflows.app_home.PAGE_SIZE` rows with Newer/Older buttons, so the view stays
 within Slack's 100 blocks however many rows there are.
 """
 
@@ -31,7 +31,7 @@ from bot import ids
 from bot.render.common import slack_date, status_text
 from workflows.domain import AccessRequest
 from workflows.durations import duration_label, format_remaining
-from workflows.home import HISTORY_FILTERS, PAGE_SIZE, AccountsPage, HomeData
+from workflows.app_home import HISTORY_FILTERS, PAGE_SIZE, AccountsPage, HomeData
 from workflows.ports import Page
 from workflows.states import LABELS, Status
 

@@ -1,7 +1,7 @@
 """What a person's App Home shows: the dashboard and each list, one page at a time.
 
 Pure queries through the store, with who-sees-what from :mod:`workflows.policy`; the
-Slack rendering is :mod:`bot.render.home`. Paging and filters come from
+Slack rendering is :mod:`bot.render.app_home`. Paging and filters come from
 :class:`HomeState`, which the view carries in its ``private_metadata``: it only chooses
 what to show among what the viewer may see, so it is not trusted for anything else.
 """
