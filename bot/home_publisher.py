@@ -15,11 +15,11 @@ from slack_sdk.errors import SlackApiError
 from bot.directory import SlackDirectory
 from bot.render.app_home import home_view
 from storage.store import SqlStore
+from workflows.app_home import HomeState, build_home
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.domain import AccessRequest
 from workflows.errors import WorkflowError
-from workflows.app_home import HomeState, build_home
 
 log = logging.getLogger("jitbot.home")
 
