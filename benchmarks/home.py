@@ -93,8 +93,8 @@ def fill(ctx: Any, people: list[tuple[str, str, str]], sizes: list[int]) -> int:
 
 def measure(ctx: Any, user_id: str, reps: int) -> dict[str, Any]:
     """Publish ``user_id``'s home ``reps`` times (after one warm-up); size of the view."""
-    from bot.render.home import home_view
-    from workflows.home import HomeState, build_home
+    from bot.render.app_home import home_view
+    from workflows.app_home import HomeState, build_home
 
     homes = ctx.rt.homes
     homes.publish(user_id)

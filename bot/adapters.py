@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.directory import SlackDirectory
-from bot.homes import HomePublisher
+from bot.home_publisher import HomePublisher
 from bot.notifier import SlackNotifier
 from bot.settings import Settings
 from storage.store import SqlStore

@@ -23,7 +23,7 @@ from bot.adapters import (  # make_identity_center, make_web_client: also from h
     standard_policies_of,
 )
 from bot.directory import SlackDirectory
-from bot.homes import HomePublisher
+from bot.home_publisher import HomePublisher
 from bot.metrics import Metrics
 from bot.outbox_worker import Heartbeat, OutboxWorker
 from bot.scheduler import Timekeeper, Wakeups

@@ -9,14 +9,19 @@ import pytest
 from sqlalchemy import insert
 
 from bot import ids
-from bot.render.home import home_view, progress_bar
+<<<<<<< HEAD
+from bot.render.app_home import home_view, progress_bar
 from sim.fake_slack import blocks_to_text, view_problems
+=======
+from sim.fake_slack import blocks_to_text, view_problems
+from bot.render.app_home import home_view, progress_bar
+>>>>>>> botui
 from storage.models import RequestRow, SessionRow
 from storage.store import SqlStore
+from workflows.app_home import PAGE_SIZE, HomeState, build_home
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import parse_config
 from workflows.domain import AccessRequest, GrantedSession, NewRequest, Person
-from workflows.home import PAGE_SIZE, HomeState, build_home
 from workflows.states import Status
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from bot import ids
+from bot.render.app_home import home_view
+from bot.render.buttons import ACTION_IDS
 from bot.render.messages import approval_message, notice_text, requester_message
 from bot.render.modals import (
     NO_ACCOUNTS_TEXT,
@@ -21,10 +23,13 @@ from bot.render.modals import (
     request_modal,
 )
 from sim.fake_slack import block_kit_problems, blocks_to_text, view_problems
+from workflows.actions import EVENT_OF, Action, offered_actions
+from workflows.app_home import HomeData, HomeState
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import DEFAULT_DURATIONS, parse_config
 from workflows.domain import (
     AccessRequest,
+    CustomPermissionSet,
     Decision,
     GrantedSession,
     Notice,
@@ -35,7 +40,8 @@ from workflows.domain import (
     Stage,
 )
 from workflows.durations import parse_duration
-from workflows.states import Status
+from workflows.ports import Page
+from workflows.states import Status, allowed_events
 from workflows.validation import RequestForm, validate_form
 
 RITA = Person("U_RITA", "rita@example.com", "Rita Requester")
@@ -746,3 +752,77 @@ def test_reject_modal_names_the_request_and_asks_an_optional_reason():
 
 
 # --------------------------------------------------------------------------- home
+
+
+# ------------------------------------------------- buttons come from the transition table
+
+BUTTONS_CONFIG = parse_config("""
+admins: [ada@example.com]
+sso_admins: [sam@example.com]
+accounts:
+  - {id: "111111111111", name: Sandbox, owners: [oscar@example.com], permission_sets: [ReadOnly]}
+""")
+ADA = Person("U_ADA", "ada@example.com", "Ada Admin")
+EVENT_OF_BUTTON = {ACTION_IDS[action]: EVENT_OF[action] for action in Action}
+
+
+def home_with(request: AccessRequest, viewer: Person) -> dict[str, Any]:
+    """The App Home of ``viewer`` showing ``request`` in every list, buttons as
+    :func:`workflows.actions.offered_actions` gives them."""
+    page = Page((request,), 1)
+    data = HomeData(
+        viewer,
+        HomeState(),
+        GRANTED,
+        {"active": 0, "pending": 0, "total": 1, "approvals": 1},
+        mine=page,
+        sessions=page if request.session is not None else Page((), 0),
+        approvals=page,
+        history=page,
+        managed=page if request.session is not None else Page((), 0),
+        accounts=Page((), 0),
+        actions={request.id: offered_actions(BUTTONS_CONFIG, request, viewer)},
+        portal_url=PORTAL,
+    )
+    return home_view(data)
+
+
+def buttons_in(blocks: list[dict[str, Any]]) -> list[str]:
+    """The action ids of every request button (those that trigger an event)."""
+    found = []
+    for block in blocks:
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if element.get("action_id") in EVENT_OF_BUTTON:
+                found.append(element["action_id"])
+    return found
+
+
+def custom_pending(status: Status = Status.PENDING_OWNER) -> AccessRequest:
+    custom = CustomPermissionSet("JIT-S3Debug", timedelta(hours=2), ("ReadOnlyAccess",), None)
+    return pending(status=status, custom=custom, permission_set_name="JIT-S3Debug")
+
+
+@pytest.mark.parametrize("status", [Status.PENDING_OWNER, Status.PENDING_ADMIN])
+def test_a_pending_custom_request_row_offers_cancel_to_its_requester_only(status: Status):
+    request = custom_pending(status)
+    assert ids.ACTION_CANCEL in buttons_in(home_with(request, RITA)["blocks"])
+    for other in (OSCAR, ADA):
+        assert ids.ACTION_CANCEL not in buttons_in(home_with(request, other)["blocks"])
+
+
+def every_status() -> list[AccessRequest]:
+    session = GrantedSession(GRANTED, ENDS)
+    return [pending(status=s, session=session if s != Status.PENDING else None) for s in Status] + [
+        custom_pending(s) for s in Status
+    ]
+
+
+@pytest.mark.parametrize("viewer", [RITA, OSCAR, ADA])
+def test_no_view_offers_a_button_whose_event_the_table_does_not_allow(viewer: Person):
+    for request in every_status():
+        allowed = allowed_events(request.status)
+        views = [home_with(request, viewer)["blocks"], requester_message(request)["blocks"]]
+        views += [approval_message(request, role)["blocks"] for role in Role]
+        for blocks in views:
+            for action_id in buttons_in(blocks):
+                assert EVENT_OF_BUTTON[action_id] in allowed, (request.status, action_id)

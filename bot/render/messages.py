@@ -1,5 +1,5 @@
 """Messages of a request's conversation: the requester's root, each approver's root, and
-the thread replies that tell what happened."""
+the thread replies that tell what happened (:mod:`bot.render.notices`, re-exported)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
-from bot.ids import ACTION_APPROVE, ACTION_DETAILS, ACTION_REJECT
+from bot.render.buttons import action_button, details_button
 from bot.render.common import (
     custom_set_text,
     quote,
@@ -23,9 +22,10 @@ from bot.render.common import (
     slack_date,
     warnings_text,
 )
-from workflows.domain import AccessRequest, Notice, NoticeKind, Role, Stage
+from bot.render.notices import notice_text
+from workflows.actions import message_actions
+from workflows.domain import AccessRequest, Role, Stage
 from workflows.durations import duration_label
-from workflows.policy import decision_buttons_shown
 from workflows.states import Status
 
 
@@ -55,19 +55,6 @@ def _outcome_context(request: AccessRequest) -> list[Block]:
     return [ContextBlock(elements=[MarkdownTextObject(text=line)]) for line in lines]
 
 
-def _details_button(request: AccessRequest) -> ButtonElement:
-    return ButtonElement(text="View details", action_id=ACTION_DETAILS, value=str(request.id))
-
-
-def _buttons_for(request: AccessRequest, role: Role) -> bool:
-    """A message offers Approve/Reject only while its own stage is being decided."""
-    if not decision_buttons_shown(request):
-        return False
-    if role == Role.ADMIN_APPROVER:
-        return request.status == Status.PENDING_ADMIN
-    return request.status in (Status.PENDING, Status.PENDING_OWNER)
-
-
 def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict[str, Any]:
     """The DM an approver gets: the request (for a custom one its permission set and the
     warnings computed at submit), and Approve / Reject / View details while this
@@ -90,30 +77,17 @@ def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict
         blocks.append(
             ContextBlock(elements=[MarkdownTextObject(text=session_limit_text(request) or "")])
         )
-    if _buttons_for(request, role):
+    actions = message_actions(request, role)
+    if actions:
+        buttons = [action_button(a, request) for a in actions]
         blocks.append(
             ActionsBlock(
-                block_id=f"decide-{request.id}",
-                elements=[
-                    ButtonElement(
-                        text="Approve",
-                        action_id=ACTION_APPROVE,
-                        value=str(request.id),
-                        style="primary",
-                    ),
-                    ButtonElement(
-                        text="Reject",
-                        action_id=ACTION_REJECT,
-                        value=str(request.id),
-                        style="danger",
-                    ),
-                    _details_button(request),
-                ],
+                block_id=f"decide-{request.id}", elements=[*buttons, details_button(request)]
             )
         )
     else:
         blocks += _outcome_context(request)
-        blocks.append(ActionsBlock(elements=[_details_button(request)]))
+        blocks.append(ActionsBlock(elements=[details_button(request)]))
     text = f"{request.requester.name} requests {_summary(request)} — {request.status_label}"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
@@ -142,117 +116,10 @@ def requester_message(request: AccessRequest) -> dict[str, Any]:
         ),
         SectionBlock(fields=request_fields(request)[1:]),
         *_outcome_context(request),
-        ActionsBlock(elements=[_details_button(request)]),
+        ActionsBlock(elements=[details_button(request)]),
     ]
     text = f"Your request #{request.id}: {_summary(request)} — {request.status_label}"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
-def _what_happened(request: AccessRequest, notice: Notice) -> str:
-    """The end of a session in words: removed, or kept for an overlapping grant."""
-    access = f"{request.permission_set_name} on {request.account_label}"
-    if notice.kept:
-        return (
-            f"this request's access ended, but {access} stays assigned for another active "
-            "request of the same person, until that one ends."
-        )
-    return f"{access} has been removed."
-
-
-def notice_text(
-    request: AccessRequest,
-    notice: Notice,
-    *,
-    for_requester: bool,
-    portal_url: str | None = None,
-    slash_command: str = "/jit",
-) -> str | None:
-    """What a thread says about ``notice``; None when this audience is not told."""
-    review = request.decision
-    by = review.reviewer.name if review else "someone"
-    comment = f": “{notice.detail}”" if notice.detail else "."
-    session = request.session
-    match notice.kind:
-        case NoticeKind.SENT_TO_ADMINS:
-            if not for_requester:
-                return None
-            return (
-                f":information_source: {request.account_label} has no account owner who can "
-                "approve this, so it went to the jitbot admins and SSO admins. Ask your "
-                "administrator to assign owners to this account."
-            )
-        case NoticeKind.APPROVERS_UNREACHABLE:
-            if not for_requester:
-                return None
-            return (
-                ":warning: jitbot could not reach any approver of this request in Slack. "
-                "The jitbot admins have been told; you may also ask your administrator to "
-                "check the account's owners."
-            )
-        case NoticeKind.OWNER_APPROVED:
-            return (
-                f":white_check_mark: Owner approval by {by}{comment} Waiting for an SSO "
-                "admin's final approval."
-            )
-        case NoticeKind.APPROVED:
-            tail = " Granting access…" if for_requester else ""
-            return f":white_check_mark: Approved by {by}{comment}{tail}"
-        case NoticeKind.REJECTED:
-            return f":x: Rejected by {by}{comment}"
-        case NoticeKind.GRANTED:
-            assert session is not None
-            until = slack_date(session.expires_at)
-            if not for_requester:
-                return f":large_green_circle: Access granted until {until}."
-            text = (
-                f":large_green_circle: Access granted: {request.permission_set_name} on "
-                f"{request.account_label} until {until}."
-            )
-            if portal_url:
-                text += f" <{portal_url}|Open the AWS access portal>"
-            if request.session_limit is not None:
-                text += f" Each AWS sign-in lasts at most {duration_label(request.session_limit)}."
-            return text
-        case NoticeKind.GRANT_FAILED:
-            reason = notice.detail or "AWS did not say why"
-            return f":warning: Granting access failed, nothing was granted: {reason}"
-        case NoticeKind.EXPIRED:
-            assert session is not None
-            return (
-                f":black_circle: Access expired {slack_date(session.ended_at or session.expires_at)}: "
-                + _what_happened(request, notice)
-            )
-        case NoticeKind.REVOKED:
-            why = f" (“{notice.detail}”)" if notice.detail else ""
-            return (
-                f":no_entry: Access revoked by {notice.by or 'an approver'}{why}: "
-                + _what_happened(request, notice)
-            )
-        case NoticeKind.RELEASED:
-            return (
-                f":black_circle: Access released early by {notice.by or 'the requester'}: "
-                + _what_happened(request, notice)
-            )
-        case NoticeKind.CANCELLED:
-            return f":heavy_minus_sign: Cancelled by {notice.by or 'the requester'}."
-        case NoticeKind.TIMED_OUT:
-            if for_requester:
-                return (
-                    ":black_circle: Your request expired: nobody approved it in time. "
-                    f"Use {slash_command} to ask again if you still need access."
-                )
-            return ":black_circle: Expired without a decision."
-        case NoticeKind.REVOKE_FAILED:
-            return None
-        case NoticeKind.ASSIGNMENT_VANISHED:
-            what = f"{request.permission_set_name} on {request.account_label}"
-            if for_requester:
-                return (
-                    f":warning: Your access ({what}) was removed outside jitbot, in AWS IAM "
-                    "Identity Center, before its end, so jitbot marked it Revoked. "
-                    f"Use {slash_command} to ask again if you still need access."
-                )
-            return (
-                f":warning: The access ({what}) was removed outside jitbot, in AWS IAM "
-                "Identity Center, before its end; jitbot marked it Revoked."
-            )
+__all__ = ["approval_message", "notice_text", "requester_message"]

@@ -387,7 +387,7 @@ def details_modal(request: AccessRequest) -> dict[str, Any]:
 def revoke_modal(request: AccessRequest, now: Any) -> dict[str, Any]:
     """Confirm a revocation: it ends the access at once (approver guide "Revoking a
     Session"). ``private_metadata`` names the request; authority is re-checked on submit."""
-    from bot.render.home import progress_bar
+    from bot.render.home_parts import progress_bar
 
     return View(
         type="modal",

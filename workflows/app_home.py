@@ -1,7 +1,7 @@
 """What a person's App Home shows: the dashboard and each list, one page at a time.
 
 Pure queries through the store, with who-sees-what from :mod:`workflows.policy`; the
-Slack rendering is :mod:`bot.render.home`. Paging and filters come from
+Slack rendering is :mod:`bot.render.app_home`. Paging and filters come from
 :class:`HomeState`, which the view carries in its ``private_metadata``: it only chooses
 what to show among what the viewer may see, so it is not trusted for anything else.
 """
@@ -9,14 +9,15 @@ what to show among what the viewer may see, so it is not trusted for anything el
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
+from workflows.actions import Action, offered_actions
 from workflows.catalog import Catalog
 from workflows.config import AccountConfig, Config
 from workflows.domain import AccessRequest, Person
-from workflows.policy import approver_scope, is_approver, may_revoke
+from workflows.policy import approver_scope, is_approver
 from workflows.ports import HomeQueries, Page
 from workflows.states import Status
 
@@ -97,7 +98,10 @@ AccountsPage = Page[AccountRow]
 
 @dataclass(frozen=True)
 class HomeData:
-    """Everything one App Home shows. Approver lists are None for a plain requester."""
+    """Everything one App Home shows. Approver lists are None for a plain requester.
+
+    ``actions`` maps the id of each request shown to the actions the viewer may take on
+    it now (:func:`workflows.actions.offered_actions`); each list shows its own kinds."""
 
     viewer: Person
     state: HomeState
@@ -109,7 +113,7 @@ class HomeData:
     history: Page[AccessRequest] | None = None
     managed: Page[AccessRequest] | None = None
     accounts: AccountsPage | None = None
-    revocable: frozenset[int] = frozenset()
+    actions: Mapping[int, tuple[Action, ...]] = field(default_factory=dict)
     portal_url: str | None = None
 
 
@@ -132,7 +136,10 @@ def build_home(
         requester_slack_id=viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("sessions")
     )
     if not is_approver(config, viewer):
-        return HomeData(viewer, state, now, stats, mine, sessions, portal_url=portal_url)
+        actions = _actions(config, viewer, mine.items, sessions.items)
+        return HomeData(
+            viewer, state, now, stats, mine, sessions, actions=actions, portal_url=portal_url
+        )
     scope = approver_scope(config, viewer)
     exclude = None if config.allow_self_approval else viewer.slack_id
     approvals = s.pending_for_approver(
@@ -150,7 +157,7 @@ def build_home(
         offset=state.offset("history"),
     )
     managed = s.active_sessions(account_ids=scope, limit=PAGE_SIZE, offset=state.offset("managed"))
-    revocable = frozenset(r.id for r in managed.items if may_revoke(config, r, viewer) is None)
+    actions = _actions(config, viewer, mine.items, sessions.items, approvals.items, managed.items)
     return HomeData(
         viewer,
         state,
@@ -162,9 +169,15 @@ def build_home(
         history,
         managed,
         _owned_accounts(s, config, catalog, viewer, state, name_of),
-        revocable,
+        actions,
         portal_url,
     )
+
+
+def _actions(
+    config: Config, viewer: Person, *lists: Iterable[AccessRequest]
+) -> dict[int, tuple[Action, ...]]:
+    return {r.id: offered_actions(config, r, viewer) for rows in lists for r in rows}
 
 
 def _owned_accounts(

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from bot import ids
 from bot.listeners.common import Work, guarded, on_button, on_reason_form
 from bot.render.modals import revoke_modal
+from workflows.app_home import LISTS, HomeState
 from workflows.domain import Person
-from workflows.home import LISTS, HomeState
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

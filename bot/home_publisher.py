@@ -13,12 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.directory import SlackDirectory
-from bot.render.home import home_view
+from bot.render.app_home import home_view
+from workflows.app_home import HomeState, build_home
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.domain import AccessRequest
 from workflows.errors import WorkflowError
-from workflows.home import HomeState, build_home
 from workflows.ports import HomeQueries
 
 log = logging.getLogger("jitbot.home")

@@ -1,0 +1,75 @@
+"""The Block Kit button of each :class:`workflows.actions.Action`, and View details.
+
+Which actions a view shows is decided in :mod:`workflows.actions` (the transition table,
+then the viewer's authority); this module only says how each one looks. A button's value
+is the request id, which the listener treats as a hint and re-checks.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ButtonElement, ConfirmObject
+
+from bot import ids
+from workflows.actions import Action
+from workflows.domain import AccessRequest
+
+#: The Slack ``action_id`` of each action's button (the listeners register on these).
+ACTION_IDS: dict[Action, str] = {
+    Action.APPROVE: ids.ACTION_APPROVE,
+    Action.REJECT: ids.ACTION_REJECT,
+    Action.CANCEL: ids.ACTION_CANCEL,
+    Action.RELEASE: ids.ACTION_RELEASE,
+    Action.REVOKE: ids.ACTION_REVOKE,
+}
+
+
+def _confirm(action: Action, request: AccessRequest) -> ConfirmObject | None:
+    if action == Action.CANCEL:
+        return ConfirmObject(
+            title="Cancel this request?",
+            text="Approvers will no longer see it.",
+            confirm="Cancel request",
+            deny="Keep it",
+        )
+    if action == Action.RELEASE:
+        return ConfirmObject(
+            title="Release this access now?",
+            text=(
+                f"Your access to {request.account_label} as {request.permission_set_name} "
+                "ends at once."
+            ),
+            confirm="Release now",
+            deny="Keep it",
+        )
+    return None
+
+
+_TEXT = {
+    Action.APPROVE: "Approve",
+    Action.REJECT: "Reject",
+    Action.CANCEL: "Cancel request",
+    Action.RELEASE: "Release now",
+    Action.REVOKE: "Revoke",
+}
+_STYLE = {
+    Action.APPROVE: "primary",
+    Action.REJECT: "danger",
+    Action.RELEASE: "danger",
+    Action.REVOKE: "danger",
+}
+
+
+def action_button(action: Action, request: AccessRequest) -> ButtonElement:
+    """The button that takes ``action`` on ``request`` (Cancel and Release ask first)."""
+    return ButtonElement(
+        text=_TEXT[action],
+        action_id=ACTION_IDS[action],
+        value=str(request.id),
+        style=_STYLE.get(action),
+        confirm=_confirm(action, request),
+    )
+
+
+def details_button(request: AccessRequest) -> ButtonElement:
+    """View details: opens the request's details modal (authority checked at the click)."""
+    return ButtonElement(text="View details", action_id=ids.ACTION_DETAILS, value=str(request.id))

@@ -1,0 +1,83 @@
+"""Which buttons a person is offered on a request: the transition table, then authority.
+
+An :class:`Action` is something a person can do to a request with one click; each one
+triggers one event of :mod:`workflows.states`. An action is offered only when its event
+is allowed from the request's status now (:func:`workflows.states.allowed_events`) and
+the viewer has the authority :mod:`workflows.policy` gives for it. The services check the
+same rules again at the click: a button shown is a hint, never a permission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from workflows.config import Config
+from workflows.domain import AccessRequest, Person, Role
+from workflows.policy import may_decide, may_end_own, may_revoke
+from workflows.states import Event, Status, allowed_events
+
+
+class Action(StrEnum):
+    """A button on a request (the value is for logs and tests; Slack ids are the bot's)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"  # the requester withdraws a pending request
+    RELEASE = "release"  # the requester ends their own session early
+    REVOKE = "revoke"  # an owner or admin ends someone's session
+
+
+#: The event each action triggers.
+EVENT_OF: dict[Action, Event] = {
+    Action.APPROVE: Event.APPROVE,
+    Action.REJECT: Event.REJECT,
+    Action.CANCEL: Event.CANCEL,
+    Action.RELEASE: Event.REVOKE,
+    Action.REVOKE: Event.REVOKE,
+}
+
+_Refusal = Callable[[Config, AccessRequest, Person], str | None]
+
+#: Why a viewer may not take each action (None: they may), from workflows.policy.
+_REFUSAL: dict[Action, _Refusal] = {
+    Action.APPROVE: may_decide,
+    Action.REJECT: may_decide,
+    Action.CANCEL: lambda _config, request, viewer: may_end_own(request, viewer),
+    Action.RELEASE: lambda _config, request, viewer: may_end_own(request, viewer),
+    Action.REVOKE: may_revoke,
+}
+
+#: The approval message whose stage each pending status is deciding: a standard request
+#: and a custom one's owner stage go to the approvers, a custom one's admin stage to
+#: the SSO admins (design §6).
+DECIDED_BY: dict[Status, Role] = {
+    Status.PENDING: Role.APPROVER,
+    Status.PENDING_OWNER: Role.APPROVER,
+    Status.PENDING_ADMIN: Role.ADMIN_APPROVER,
+}
+
+
+def table_allows(request: AccessRequest, action: Action) -> bool:
+    """Whether the transition table allows ``action``'s event from ``request``'s status."""
+    return EVENT_OF[action] in allowed_events(request.status)
+
+
+def offered_actions(config: Config, request: AccessRequest, viewer: Person) -> tuple[Action, ...]:
+    """The actions ``viewer`` may take on ``request`` now, in :class:`Action` order:
+    those whose event the table allows from the current status and for which
+    :mod:`workflows.policy` finds no reason to refuse ``viewer``."""
+    return tuple(
+        action
+        for action in Action
+        if table_allows(request, action) and _REFUSAL[action](config, request, viewer) is None
+    )
+
+
+def message_actions(request: AccessRequest, role: Role) -> tuple[Action, ...]:
+    """Approve and Reject on an approval message of ``role``, while the table allows a
+    decision and the request's current stage is the one this message asks for (its
+    recipients were chosen by :func:`workflows.policy.route_approvers`)."""
+    if DECIDED_BY.get(request.status) != role:
+        return ()
+    return tuple(a for a in (Action.APPROVE, Action.REJECT) if table_allows(request, a))
