@@ -739,7 +739,7 @@ def test_no_standard_set_covers_these(spec):
 
 def test_every_escalation_action_named_exists_in_the_data():
     """Guards against typos in the list itself: each name is a real AWS action."""
-    from workflows import custom_sets
+    from workflows.custom_sets import actions as custom_sets
 
     for action in custom_sets._ESCALATION_PATTERNS + custom_sets._PASSROLE_PARTNERS:
         assert custom_sets._expand(action), action

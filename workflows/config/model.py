@@ -1,0 +1,144 @@
+"""The whole configuration file (:class:`Config`): its top-level keys, and who is an
+admin, an SSO admin or an account owner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
+
+from workflows.config.accounts import AccountConfig, CustomSetsConfig, IdentityCenterConfig
+from workflows.config.defaults import (
+    DEFAULT_APPROVAL_TIMEOUT,
+    DEFAULT_DURATIONS,
+    DEFAULT_SWEEP_INTERVAL,
+    SWEEP_INTERVAL_MAX,
+    SWEEP_INTERVAL_MIN,
+)
+from workflows.config.fields import (
+    _MODEL_CONFIG,
+    Duration,
+    Email,
+    _check_slash_command,
+    _error,
+    _in_range,
+)
+from workflows.config.reconcile import ReconcileConfig
+from workflows.durations import duration_code, parse_duration
+
+
+class Config(BaseModel):
+    """The whole configuration file. Durations are :class:`~datetime.timedelta` values.
+
+    Build it with :func:`load_config` or :func:`parse_config` to get readable errors;
+    constructing it directly raises pydantic's :class:`~pydantic.ValidationError`.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    slash_command: Annotated[str, BeforeValidator(_check_slash_command)] = "/jit"
+    identity_center: IdentityCenterConfig | None = None
+    admins: list[Email] = Field(default_factory=list)
+    sso_admins: list[Email] = Field(default_factory=list)
+    accounts: list[AccountConfig]
+    durations: list[Duration] = Field(
+        default_factory=lambda: [parse_duration(code) for code in DEFAULT_DURATIONS]
+    )
+    approval_timeout: Duration = DEFAULT_APPROVAL_TIMEOUT
+    allow_self_approval: bool = False
+    sweep_interval: Duration = DEFAULT_SWEEP_INTERVAL
+    # how long a replica's claim on work (an account assignment, an outbox entry) holds
+    # without its heartbeat: a dead replica's work is taken over after this (design §5)
+    lease_duration: Duration = timedelta(seconds=10)
+    custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
+    reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts_present_and_unique(cls, accounts: list[AccountConfig]) -> list[AccountConfig]:
+        if not accounts:
+            raise _error("accounts", 'at least one account is required (e.g. - id: "111111111111")')
+        first_index: dict[str, int] = {}
+        for index, account in enumerate(accounts):
+            if account.id in first_index:
+                first = first_index[account.id]
+                raise _error(
+                    "accounts",
+                    f'duplicate account id "{account.id}" (also accounts[{first}])',
+                    subpath=f"[{index}].id",
+                )
+            first_index[account.id] = index
+        return accounts
+
+    @field_validator("durations")
+    @classmethod
+    def _durations_present_and_unique(cls, durations: list[timedelta]) -> list[timedelta]:
+        if not durations:
+            raise _error("durations", "at least one duration is required (e.g. [1h, 4h, 1d])")
+        first_index: dict[timedelta, int] = {}
+        for index, duration in enumerate(durations):
+            if duration in first_index:
+                raise _error(
+                    "durations",
+                    f"{duration_code(duration)} is listed twice "
+                    f"(also durations[{first_index[duration]}])",
+                    subpath=f"[{index}]",
+                )
+            first_index[duration] = index
+        return durations
+
+    @field_validator("sweep_interval")
+    @classmethod
+    def _sweep_interval_in_range(cls, interval: timedelta) -> timedelta:
+        if not SWEEP_INTERVAL_MIN <= interval <= SWEEP_INTERVAL_MAX:
+            raise _error(
+                "sweep_interval",
+                f"must be between {duration_code(SWEEP_INTERVAL_MIN)} and "
+                f"{duration_code(SWEEP_INTERVAL_MAX)}, got {duration_code(interval)}",
+            )
+        return interval
+
+    @field_validator("lease_duration")
+    @classmethod
+    def _lease_in_range(cls, lease: timedelta) -> timedelta:
+        return _in_range("lease_duration", lease, timedelta(seconds=3), timedelta(minutes=5))
+
+    def account(self, account_id: str) -> AccountConfig | None:
+        """The configured account with this 12-digit id, or ``None``."""
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def custom_allowed_on(self, account_id: str) -> bool:
+        """Custom permission sets are enabled and the account does not opt out."""
+        account = self.account(account_id)
+        return (
+            self.custom_permission_sets.enabled
+            and account is not None
+            and account.custom_permission_sets
+        )
+
+    def owners_of(self, account_id: str) -> list[str]:
+        """Lower-cased owner emails of an account; empty for an unknown account."""
+        account = self.account(account_id)
+        return list(account.owners) if account else []
+
+    def role_of(self, email: str) -> set[str]:
+        """The roles of the person with this email (any case): a subset of :data:`ROLES`.
+
+        ``"admin"`` if listed in ``admins``, ``"sso_admin"`` if in ``sso_admins``,
+        ``"owner"`` if an owner of at least one account; empty for everyone else.
+        """
+        address = email.strip().lower()
+        roles: set[str] = set()
+        if address in self.admins:
+            roles.add("admin")
+        if address in self.sso_admins:
+            roles.add("sso_admin")
+        if any(address in account.owners for account in self.accounts):
+            roles.add("owner")
+        return roles
+
+    def owned_account_ids(self, email: str) -> list[str]:
+        """Ids of the accounts this email (any case) owns, in configuration order."""
+        address = email.strip().lower()
+        return [account.id for account in self.accounts if address in account.owners]

