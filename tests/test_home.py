@@ -9,13 +9,8 @@ import pytest
 from sqlalchemy import insert
 
 from bot import ids
-<<<<<<< HEAD
 from bot.render.app_home import home_view, progress_bar
 from sim.fake_slack import blocks_to_text, view_problems
-=======
-from sim.fake_slack import blocks_to_text, view_problems
-from bot.render.app_home import home_view, progress_bar
->>>>>>> botui
 from storage.models import RequestRow, SessionRow
 from storage.store import SqlStore
 from workflows.app_home import PAGE_SIZE, HomeState, build_home
