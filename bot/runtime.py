@@ -26,9 +26,8 @@ from bot.scheduler import Timekeeper
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
-from workflows import ratelimit
 from workflows.assignments import AwsError
-from workflows.aws import IdentityCenter
+from workflows.aws import IdentityCenter, ratelimit
 from workflows.catalog import Catalog, CatalogAccount, build_catalog
 from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
@@ -136,7 +135,7 @@ def make_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
 def make_identity_center(config: Config) -> IdentityCenter:
     """The AWS adapter for ``identity_center:``, pacing its calls at
     ``max_calls_per_second`` (Identity Center's 20 a second when not configured)."""
-    from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
+    from workflows.aws.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
 
     ic = config.identity_center
     return IdentityCenter(

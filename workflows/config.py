@@ -54,8 +54,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from workflows.aws.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
 from workflows.durations import duration_code, parse_duration
-from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
 
 __all__ = [
     "DEFAULT_APPROVAL_TIMEOUT",
