@@ -51,7 +51,7 @@ def make_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
 def make_identity_center(config: Config) -> IdentityCenter:
     """The AWS adapter for ``identity_center:``, pacing its calls at
     ``max_calls_per_second`` (Identity Center's 20 a second when not configured)."""
-    from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
+    from workflows.config.defaults import IDENTITY_CENTER_CALLS_PER_SECOND
 
     ic = config.identity_center
     return IdentityCenter(

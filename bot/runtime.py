@@ -30,8 +30,7 @@ from bot.scheduler import Timekeeper, Wakeups
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
-from workflows import ratelimit
-from workflows.aws import IdentityCenter
+from workflows.aws import IdentityCenter, ratelimit
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.outbox import OutboxDispatcher

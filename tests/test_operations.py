@@ -18,7 +18,7 @@ from typing import Any
 from sim.aws_world import DemoWorld
 from workflows.assignments import Assignment, AssignmentFailed
 from workflows.aws import IdentityCenter
-from workflows.operations import ListUnavailable, OperationBoard
+from workflows.aws.operations import ListUnavailable, OperationBoard
 
 REGION = "us-east-1"
 KINDS = {

@@ -22,10 +22,9 @@ from moto import mock_aws
 from bot.cli import main as jitbot
 from bot.runtime import make_identity_center
 from sim.aws_world import DemoWorld, seed_demo_world
-from workflows import ratelimit
-from workflows.aws import Assignment, AssignmentTimeout, IdentityCenter
+from workflows.aws import Assignment, AssignmentTimeout, IdentityCenter, ratelimit
+from workflows.aws.ratelimit import TokenBucket, attach, identity_center_limiter
 from workflows.config import ConfigError, parse_config
-from workflows.ratelimit import TokenBucket, attach, identity_center_limiter
 
 REGION = "us-east-1"
 MINIMAL = 'accounts:\n  - id: "111111111111"\n'

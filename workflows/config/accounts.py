@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from workflows.config.defaults import IDENTITY_CENTER_CALLS_PER_SECOND
 from workflows.config.fields import (
     _IDENTITY_STORE_ID,
     _INSTANCE_ARN,
@@ -22,7 +23,6 @@ from workflows.config.fields import (
     _pattern_checker,
     _strip_or_none,
 )
-from workflows.ratelimit import IDENTITY_CENTER_CALLS_PER_SECOND
 
 
 class IdentityCenterConfig(BaseModel):
@@ -35,7 +35,7 @@ class IdentityCenterConfig(BaseModel):
     sso-admin ``ListInstances`` (the first instance).
 
     ``max_calls_per_second`` is jitbot's own limit on its sso-admin and identitystore
-    calls together (:mod:`workflows.ratelimit`): by default Identity Center's collective
+    calls together (:mod:`workflows.aws.ratelimit`): by default Identity Center's collective
     quota of 20 calls a second (IAM Identity Center quotas page,
     https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html); set it to
     the quota if AWS raised yours, or lower when other tools share the quota. ``0`` or

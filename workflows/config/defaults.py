@@ -29,3 +29,8 @@ ORPHAN_GRACE_MAX = timedelta(days=1)
 
 #: Every role :meth:`Config.role_of` can return.
 ROLES = frozenset({"admin", "sso_admin", "owner"})
+
+#: Identity Center's collective API rate, calls per second (IAM Identity Center quotas,
+#: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html); the AWS
+#: adapter paces its calls at this unless ``identity_center.max_calls_per_second`` says.
+IDENTITY_CENTER_CALLS_PER_SECOND = 20.0

@@ -74,7 +74,6 @@ import boto3
 import botocore.config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workflows import ratelimit
 from workflows.assignments import (
     Assignment,
     AssignmentFailed,
@@ -82,7 +81,8 @@ from workflows.assignments import (
     AwsError,
     JitPermissionSet,
 )
-from workflows.operations import ListUnavailable, OperationBoard
+from workflows.aws import ratelimit
+from workflows.aws.operations import ListUnavailable, OperationBoard
 
 __all__ = [
     "Assignment",

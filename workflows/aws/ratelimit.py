@@ -36,6 +36,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from workflows.config.defaults import IDENTITY_CENTER_CALLS_PER_SECOND
+
 __all__ = [
     "IDENTITY_CENTER_CALLS_PER_SECOND",
     "IDENTITY_CENTER_OUTSTANDING_OPERATIONS",
@@ -46,9 +48,6 @@ __all__ = [
     "identity_center_limiter",
 ]
 
-#: Identity Center's collective API rate, calls per second (IAM Identity Center quotas,
-#: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html).
-IDENTITY_CENTER_CALLS_PER_SECOND = 20.0
 #: Outstanding asynchronous account assignment operations Identity Center allows (same
 #: page: "CreateAccountAssignment has a maximum rate of 10 outstanding async calls").
 IDENTITY_CENTER_OUTSTANDING_OPERATIONS = 10
