@@ -5,8 +5,9 @@ alive.
 Each round claims up to ``threads`` due entries (at most one per request, so a
 request's notices stay in order) and delivers them in parallel. When Slack answers 429
 it waits ``Retry-After`` before the next round; when Slack is down it backs off (the
-dispatcher's exponential backoff, capped at 30 s), so an outage is retried gently and a
-notice goes out within seconds of Slack coming back.
+dispatcher's exponential backoff, capped at 30 s unless ``JITBOT_OUTBOX_MAX_BACKOFF``
+says otherwise), so an outage is retried gently and a notice goes out within seconds of
+Slack coming back.
 
 :class:`Heartbeat` renews, every third of the lease, every lease and outbox claim this
 replica holds (:meth:`storage.store.SqlStore.renew_leases`): a replica that dies stops

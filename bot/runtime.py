@@ -179,6 +179,7 @@ def build_runtime(
         holder=leases.holder,
         clock=utc_now,
         lease=config.lease_duration,
+        max_backoff=settings.jitbot_outbox_max_backoff,
     )
     outbox = OutboxWorker(dispatcher, store, clock=utc_now)
     metrics = Metrics(store, utc_now)

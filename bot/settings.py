@@ -11,6 +11,9 @@ DATABASE_URL             SQLAlchemy database URL              ``sqlite:///jitbot
 JITBOT_CONFIG            path of the YAML configuration       ``jitbot.yml``
 =======================  ===================================  ================================
 
+``JITBOT_OUTBOX_MAX_BACKOFF`` (seconds, default 30) caps the outbox's backoff while Slack
+is down; tests set it low to see a long outage in a short one.
+
 Names are case-insensitive and have no prefix; an empty variable counts as unset.
 No ``.env`` file is read.
 """
@@ -53,6 +56,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///jitbot.db"
     jitbot_config: Path = Path("jitbot.yml")
     jitbot_log_format: Literal["text", "json"] = "text"  # JITBOT_LOG_FORMAT
+    #: seconds: the cap of the outbox's exponential backoff while Slack is down
+    #: (:attr:`workflows.outbox.OutboxDispatcher.max_backoff`); JITBOT_OUTBOX_MAX_BACKOFF
+    jitbot_outbox_max_backoff: float = Field(default=30.0, gt=0)
 
     @field_validator("slack_api_url")
     @classmethod

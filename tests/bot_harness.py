@@ -368,9 +368,12 @@ class Bot:
 
 
 @contextmanager
-def running_bot(world: DemoWorld, tmp_path: Path, config: Config) -> Iterator[Bot]:
+def running_bot(
+    world: DemoWorld, tmp_path: Path, config: Config, *, outbox_max_backoff: float = 30.0
+) -> Iterator[Bot]:
     """Start the fake Slack (the demo people and Zed in it) and the bot on ``config``;
-    stop both afterwards. AWS must already be mocked. The scheduler is not started."""
+    stop both afterwards. AWS must already be mocked. The scheduler is not started.
+    ``outbox_max_backoff`` (seconds) is ``JITBOT_OUTBOX_MAX_BACKOFF``."""
     fake = FakeSlack().start()
     server = None
     rt: Runtime | None = None
@@ -385,6 +388,7 @@ def running_bot(world: DemoWorld, tmp_path: Path, config: Config) -> Iterator[Bo
             slack_api_url=fake.url,
             database_url=f"sqlite:///{tmp_path}/j.db",
             jitbot_config=tmp_path / "jitbot.yml",
+            jitbot_outbox_max_backoff=outbox_max_backoff,
         )
         rt = build_runtime(settings, config)
         server = make_server(rt, "127.0.0.1", 0)

@@ -4,6 +4,7 @@ a SQLite store."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,9 +19,12 @@ from sqlalchemy.exc import OperationalError
 from sim.aws_world import DemoWorld, seed_demo_world
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
+from tests import speedups
 from workflows.config import Config, parse_config
 
 REGION = "us-east-1"
+
+speedups.install()
 
 
 @pytest.fixture
@@ -65,11 +69,12 @@ approval_timeout: 24h
 POSTGRES_ENV = "JITBOT_TEST_POSTGRES_URL"
 
 
-def _postgres_url() -> str:
-    """The PostgreSQL test database, or skip with the reason."""
-    url = os.environ.get(POSTGRES_ENV)
+@functools.cache
+def _postgres_unavailable(url: str | None) -> str | None:
+    """Why ``url`` serves no PostgreSQL tests, or None: asked once per test process, so
+    a missing server costs one connection attempt, not one per test."""
     if not url:
-        pytest.skip(
+        return (
             f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
         )
     engine = make_engine(url)
@@ -77,9 +82,19 @@ def _postgres_url() -> str:
         with engine.connect():
             pass
     except OperationalError as exc:
-        pytest.skip(f"no PostgreSQL reachable at {POSTGRES_ENV}: {exc.orig}")
+        return f"no PostgreSQL reachable at {POSTGRES_ENV}: {exc.orig}"
     finally:
         engine.dispose()
+    return None
+
+
+def _postgres_url() -> str:
+    """The PostgreSQL test database, or skip with the reason."""
+    url = os.environ.get(POSTGRES_ENV)
+    reason = _postgres_unavailable(url)
+    if reason is not None:
+        pytest.skip(reason)
+    assert url is not None
     return url
 
 
@@ -101,7 +116,17 @@ def postgres_schema() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked ``postgresql`` are skipped before any fixture is set up where no
+    PostgreSQL is reachable."""
+    if item.get_closest_marker("postgresql") is not None:
+        reason = _postgres_unavailable(os.environ.get(POSTGRES_ENV))
+        if reason is not None:
+            pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     """A fresh store on SQLite, and on PostgreSQL where one is configured."""
     with contextlib.ExitStack() as stack:

@@ -7,8 +7,9 @@ moto's server (behind a recording proxy, :mod:`tests.awsproxy`) and the fake Sla
   each assignment is removed once, on time, and each requester told once; then the
   same with one replica SIGKILLed mid-way.
 
-Slow by nature (processes, real time); the replica test needs PostgreSQL
-(``JITBOT_TEST_POSTGRES_URL``) and is skipped with the reason where none is reachable.
+Real time and processes; the two-replica tests need minutes and PostgreSQL
+(``JITBOT_TEST_POSTGRES_URL``): they are marked ``slow`` (``pytest -m slow``) and skipped
+with the reason where no server is reachable.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from workflows.states import Status
 
 LEASE = 4  # seconds: lease_duration in the bots' config
 SWEEP = 1  # seconds: sweep_interval
+#: the session that falls due while its revoke is under way, and in seconds
+SHORT, SHORT_SECONDS = "8s", 8
 
 
 @dataclass
@@ -91,7 +94,7 @@ accounts:
   - id: "{demo.accounts["Sandbox"]}"
     owners: [oscar@example.com, olga@example.com]
     permission_sets: [ReadOnlyAccess, AdministratorAccess]
-durations: [20s, 1m, 1h]
+durations: [{SHORT}, 20s, 1m, 1h]
 sweep_interval: {SWEEP}s
 lease_duration: {LEASE}s
 """)
@@ -187,11 +190,12 @@ def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
     bot = w.replica()
     bot.start_bot()
     try:
-        alice, oscar, message = ask(bot, "20s")
+        alice, oscar, message = ask(bot, SHORT)
         oscar.click(message, ids.ACTION_APPROVE)
         active = reached(w, Status.ACTIVE, 10)
         w.proxy.hold("DeleteAccountAssignment")
-        w.proxy.wait_for("DeleteAccountAssignment", timeout=40)  # the session's end
+        # the session's end
+        w.proxy.wait_for("DeleteAccountAssignment", timeout=SHORT_SECONDS + 20)
         bot.kill_bot()  # due, the revoke under way, nothing recorded
         w.proxy.release_all()  # AWS does remove it; the bot never learnt
         assert w.store.get(1).status == Status.ACTIVE
@@ -344,6 +348,8 @@ def thread_replies_at(fake: FakeSlack, channel: str, ts: str) -> list[str]:
     return [m.text for m in fake.thread(channel, ts)[1:]]
 
 
+@pytest.mark.slow
+@pytest.mark.postgresql
 def test_two_replicas_share_200_sessions_due_together_even_when_one_is_killed(
     postgres_world: World,
 ) -> None:
@@ -382,6 +388,8 @@ def test_two_replicas_share_200_sessions_due_together_even_when_one_is_killed(
 QUOTA, QUOTA_BURST = 20.0, 20.0
 
 
+@pytest.mark.slow
+@pytest.mark.postgresql
 def test_two_replicas_share_identity_centers_quota_and_are_never_throttled(
     postgres_world: World,
 ) -> None:

@@ -105,7 +105,8 @@ class OutboxDispatcher:
     """Claims and delivers due outbox entries (see the module docstring).
 
     ``holder`` names this replica in claims; ``lease`` is how long a claim holds unless
-    renewed; ``admins`` are the emails ALERT entries go to. Times are UTC from ``clock``.
+    renewed; ``admins`` are the emails ALERT entries go to; ``max_backoff`` (seconds)
+    caps the wait between tries while Slack is down. Times are UTC from ``clock``.
     """
 
     store: OutboxStore
