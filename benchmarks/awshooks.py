@@ -5,7 +5,7 @@ Installed on the clients of :class:`workflows.aws.IdentityCenter` (one per servi
 made by its ``_client``) with ``client.meta.events.register``, so only the bot's own
 calls are seen. ``before-call.*.*`` fires once per API call (botocore's retries inside a
 call are not counted again): that counts calls. ``before-send.*.*`` fires once per HTTP
-attempt, after the bot's client-side limiter (``before-sign``, :mod:`workflows.ratelimit`)
+attempt, after the bot's client-side limiter (``before-sign``, :mod:`workflows.aws.ratelimit`)
 let it through: that is where the throttle stands, as AWS's would. ``after-call.*.*``
 fires with the parsed answer.
 

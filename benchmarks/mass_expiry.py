@@ -20,7 +20,7 @@ each one cost only its delete, sent at its ``expires_at`` or as soon as the 20/s
 and the 10 outstanding operations allow, and its slot were free again the moment AWS
 finished it. With asynchronous operations the bot also needs status calls; it lists
 every running operation in one ``ListAccountAssignmentDeletionStatus`` call
-(:mod:`workflows.operations`), so they are not counted per revocation (until 2026-11-28
+(:mod:`workflows.aws.operations`), so they are not counted per revocation (until 2026-11-28
 the bound counted one ``Describe`` poll per revocation; for the runs here both ways give
 the same bound, since the 10 slots bind at 10 revocations a second either way).
 

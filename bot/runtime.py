@@ -45,7 +45,7 @@ log = logging.getLogger("jitbot")
 #: Due sessions the sweep ends at once: twice Identity Center's 10 outstanding
 #: assignment operations, because a deletion gives its outstanding slot back as soon as
 #: AWS stopped running it, a little before its outcome is confirmed
-#: (:mod:`workflows.operations`); meanwhile the next deletion already takes the slot.
+#: (:mod:`workflows.aws.operations`); meanwhile the next deletion already takes the slot.
 PARALLEL_REVOKES = 2 * ratelimit.IDENTITY_CENTER_OUTSTANDING_OPERATIONS
 
 

@@ -1,4 +1,4 @@
-"""Assignment operations polled together (workflows.operations, IdentityCenter._wait).
+"""Assignment operations polled together (workflows.aws.operations, IdentityCenter._wait).
 
 moto finishes every assignment change at once and does not implement
 ``ListAccountAssignment{Creation,Deletion}Status``; :class:`AsyncAws` makes the changes

@@ -1,4 +1,4 @@
-"""Client-side pacing of Identity Center calls (workflows.ratelimit), its wiring into the
+"""Client-side pacing of Identity Center calls (workflows.aws.ratelimit), its wiring into the
 AWS adapter and the config, the adapter's status polling and outstanding-operation cap,
 ``jitbot bench``, and the mass-expiry benchmark's arithmetic.
 
