@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from benchmarks.ack import OSCAR, approval_messages
-from benchmarks.common import Options, Row, shows_active, start_world, wait_until
+from benchmarks.common import Options, Row, World, shows_active, start_world, wait_until
 from benchmarks.host import BotHost, spec_for
 
 NAME = "aws-calls"
@@ -104,6 +104,8 @@ def _text(counts: dict[str, int]) -> str:
 
 
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
+    """AWS and Slack calls at start-up, for one request by a new person, and for ten by
+    the same person."""
     world = start_world(requesters=2, workdir=opts.workdir)
     rows: list[Row] = []
     try:
@@ -137,35 +139,41 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             for service in ("sso-admin", "identitystore", "organizations"):
                 rows.append(Row(NAME, f"one request: {service}", per_service[service], "calls"))
             rows.append(Row(NAME, "one request: Slack Web API calls", slack_once, "calls"))
-            totals: list[int] = []
-            merged: Counter[str] = Counter()
-            for _ in range(10):
-                _lifecycle(world, host, repeat)
-                counts = host.call("benchmarks.host:counts", reset=True)
-                totals.append(sum(counts.values()))
-                merged.update(counts)
-            rows += [
-                Row(
-                    NAME,
-                    "10 requests, same person: total",
-                    sum(totals),
-                    "calls",
-                    note=_text(merged),
-                ),
-                Row(
-                    NAME,
-                    "10 requests: 1st / later (each)",
-                    f"{totals[0]} / {max(totals[1:])}",
-                    "calls",
-                ),
-                Row(
-                    NAME,
-                    "10 requests: cached later ones cheaper",
-                    "yes" if max(totals[1:]) < totals[0] else "no",
-                    goal="later < first",
-                    ok=max(totals[1:]) < totals[0],
-                ),
-            ]
+            rows += _repeated(world, host, repeat)
     finally:
         world.stop()
     return rows
+
+
+def _repeated(world: World, host: BotHost, repeat: Any) -> list[Row]:
+    """Ten lifecycles by the same person (``repeat``, a ``SlackUser``): the calls of
+    the first and of the later ones, which the bot's caches should make cheaper."""
+    totals: list[int] = []
+    merged: Counter[str] = Counter()
+    for _ in range(10):
+        _lifecycle(world, host, repeat)
+        counts = host.call("benchmarks.host:counts", reset=True)
+        totals.append(sum(counts.values()))
+        merged.update(counts)
+    return [
+        Row(
+            NAME,
+            "10 requests, same person: total",
+            sum(totals),
+            "calls",
+            note=_text(merged),
+        ),
+        Row(
+            NAME,
+            "10 requests: 1st / later (each)",
+            f"{totals[0]} / {max(totals[1:])}",
+            "calls",
+        ),
+        Row(
+            NAME,
+            "10 requests: cached later ones cheaper",
+            "yes" if max(totals[1:]) < totals[0] else "no",
+            goal="later < first",
+            ok=max(totals[1:]) < totals[0],
+        ),
+    ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import (
     POSTGRES_URL,
@@ -25,6 +25,9 @@ from benchmarks.common import (
     start_world,
 )
 from benchmarks.host import BotHost, spec_for
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 NAME = "expiry-lag"
 GOAL_S = 1.0
@@ -45,8 +48,6 @@ def make_sessions(
     granted. Returns ``{"t0": first end (epoch), "sessions": [{id, principal, expires}],
     "late_grants": sessions granted after their own end, "setup_s": seconds}``.
     """
-    from workflows.domain import Person
-
     rt = ctx.rt
     began = time.perf_counter()
     from benchmarks.host import submit_pending
@@ -62,8 +63,25 @@ def make_sessions(
     if overlap:
         lead = max(min_lead, lead - (n - 1) * spacing)
     t0 = datetime.now(UTC) + timedelta(seconds=lead)
+    sessions, late = _grant_all(rt, ids, t0, spacing)
+    return {
+        "t0": t0.timestamp(),
+        "sessions": sessions,
+        "late_grants": late,
+        "setup_s": time.perf_counter() - began,
+    }
+
+
+def _grant_all(
+    rt: Runtime, ids: list[int], t0: datetime, spacing: float
+) -> tuple[list[dict[str, Any]], int]:
+    """Oscar approves each of ``ids`` so that the i-th session ends at ``t0 + i *
+    spacing`` seconds: the sessions (id, principal, expires as epoch seconds) and how
+    many were granted after their own end."""
+    from workflows.domain import Person
+
     approver = Person(*OSCAR)
-    sessions = []
+    sessions: list[dict[str, Any]] = []
     late = 0
     # A sweep grants APPROVED requests with its own (real) now while decide() is still
     # notifying Slack; hold the sweeps off (the timekeeper's lock) during each decide,
@@ -88,12 +106,7 @@ def make_sessions(
                 "expires": request.session.expires_at.timestamp(),
             }
         )
-    return {
-        "t0": t0.timestamp(),
-        "sessions": sessions,
-        "late_grants": late,
-        "setup_s": time.perf_counter() - began,
-    }
+    return sessions, late
 
 
 def progress(ctx: Any) -> dict[str, Any]:

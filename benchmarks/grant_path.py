@@ -70,18 +70,15 @@ import threading
 import time
 from typing import Any
 
-from benchmarks.ack import OSCAR, delivered_approvals
-from benchmarks.awshooks import Probe
+from benchmarks.ack import OSCAR
 from benchmarks.common import (
     Options,
     Row,
-    paired_ratio_interval,
     percentile,
-    shows_active,
     start_world,
     wait_until,
 )
-from benchmarks.host import BotHost, spec_for
+from benchmarks.host import BotHost
 
 NAME = "grant"
 GOAL = 1.3
@@ -277,198 +274,14 @@ def created_at(ctx: Any) -> dict[str, float]:
 
 
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
-    import boto3
+    """The grant benchmark (see the module's docstring): its rows."""
+    from benchmarks.grant_rounds import measure, rows
 
     samples = 12 if opts.quick else 60
     slow_samples = 5 if opts.quick else 20
     world = start_world(requesters=2 * (samples + 1) + slow_samples, workdir=opts.workdir)
     try:
-        ids = boto3.client("identitystore", region_name="us-east-1")
-        principal_of = {
-            p.slack_id: ids.get_user_id(
-                IdentityStoreId=world.aws.identity_store_id,
-                AlternateIdentifier={
-                    "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": p.email}
-                },
-            )["UserId"]
-            for p in world.requesters
-        }
-        bob = world.aws.users["bob@example.com"]
-        sso = world.sso()
-        Probe().install(sso)  # the bot's clients carry one too
-        signals = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        signals.bind(("127.0.0.1", 0))
-        with BotHost(spec_for(world, NAME)) as host:
-            host.call("benchmarks.grant_path:signal_assigned", port=signals.getsockname()[1])
-            people = [(p.slack_id, p.email, p.name) for p in world.requesters]
-            request_ids = host.call(
-                "benchmarks.host:submit_pending",
-                people=people,
-                count=len(people),
-                account=world.aws.accounts["Sandbox"],
-            )
-            messages = delivered_approvals(world.fake, (OSCAR,), request_ids)[OSCAR]
-            oscar = world.user(OSCAR, host.url)
-            send_clock = [0.0, 0.0]  # (time.time(), perf_counter()) as the click is sent
-
-            def start_clock() -> None:
-                send_clock[:] = [time.time(), time.perf_counter()]
-
-            oscar.on_send = start_clock
-            from bot import ids as slack_ids
-
-            def click(
-                request_id: int, principal: str, after: float
-            ) -> tuple[float, float, float, float]:
-                """Oscar's Approve of ``request_id``, at least :data:`SPACING` after
-                ``after`` (monotonic), timed from its send: (monotonic time clicked,
-                seconds to the bot's datagram, seconds to the assignment listed, wall
-                time sent). Returns once the DM shows the grant."""
-                message = messages[request_id]
-                _settle(world)
-                _drain(signals)
-                time.sleep(max(0.0, after + SPACING - time.monotonic()))
-                clicked = time.monotonic()
-                response = oscar.click(message, slack_ids.ACTION_APPROVE)
-                _wait_signal(signals, principal)
-                assigned = time.perf_counter() - send_clock[1]
-                _poll_listed(world, sso, principal)
-                elapsed = time.perf_counter() - send_clock[1]
-                assert response.status == 200, response.body
-                wait_until(
-                    lambda: shows_active(world.fake, message), 15, what="the grant's DM update"
-                )
-                return clicked, assigned, elapsed, send_clock[0]
-
-            app: list[float] = []
-            direct: list[float] = []
-            to_create: list[float] = []
-            direct_done: list[float] = []  # direct: create (and status polls) answered
-            signalled: list[float] = []  # app: the bot's assign returned (datagram in)
-            in_process: list[float] = []  # Services.decide called in the bot: -> listed
-            waited = 0.0
-            clicked = time.monotonic()
-            paired = 2 * (samples + 1)
-            pairs = list(
-                zip(
-                    request_ids[0:paired:2],
-                    people[0:paired:2],
-                    request_ids[1:paired:2],
-                    people[1:paired:2],
-                    strict=True,
-                )
-            )
-            for n, (request_id, person, inner_id, inner_person) in enumerate(pairs):
-                principal = principal_of[person[0]]
-                if n > 0:  # the first round warms every path up
-                    _settle(world)
-                    listed, answered = _direct(world, sso, bob)
-                    direct.append(listed)
-                    direct_done.append(answered)
-                if n == 1:
-                    waited = host.call("benchmarks.grant_path:limiter_waited")
-                clicked, assigned, elapsed, sent = click(request_id, principal, clicked)
-                inner = _in_process(
-                    host, signals, world, sso, inner_id, principal_of[inner_person[0]], clicked
-                )
-                clicked = time.monotonic()
-                wait_until(
-                    lambda m=messages[inner_id]: shows_active(world.fake, m),
-                    15,
-                    what="the in-process grant's DM update",
-                )
-                if n == 0:
-                    continue
-                app.append(elapsed)
-                in_process.append(inner)
-                signalled.append(assigned)
-                created = host.call("benchmarks.grant_path:created_at")
-                if principal in created:
-                    to_create.append(created[principal] - sent)
-            waited = host.call("benchmarks.grant_path:limiter_waited") - waited
-            hot, idle = host.call(
-                "benchmarks.grant_path:store_get_hot_and_idle",
-                request_id=request_ids[0],
-                rounds=10 if opts.quick else 30,
-            )
-            # the latency diagnostic: both sides' AWS calls each AWS_LIKE_LATENCY slower
-            host.call("benchmarks.grant_path:add_bot_latency", seconds=AWS_LIKE_LATENCY)
-            add_latency(sso, AWS_LIKE_LATENCY)
-            slow_app: list[float] = []
-            slow_direct: list[float] = []
-            for request_id, person in zip(request_ids[paired:], people[paired:], strict=True):
-                _settle(world)
-                slow_direct.append(_direct(world, sso, bob)[0])
-                clicked, _, elapsed, _ = click(request_id, principal_of[person[0]], clicked)
-                slow_app.append(elapsed)
-        signals.close()
+        got = measure(world, opts, samples)
     finally:
         world.stop()
-    a50, d50 = percentile(app, 50), percentile(direct, 50)
-    a95, d95 = percentile(app, 95), percentile(direct, 95)
-    ratio = a50 / d50
-    low, high = paired_ratio_interval(app, direct)
-    i50 = percentile(in_process, 50)
-    return [
-        Row(NAME, "app: click -> assignment listed, p50", a50 * 1000, "ms", note=f"n={len(app)}"),
-        Row(NAME, "app: click -> assignment listed, p95", a95 * 1000, "ms"),
-        Row(
-            NAME,
-            "app: click -> CreateAccountAssignment answered, p50",
-            percentile(to_create, 50) * 1000,
-            "ms",
-        ),
-        Row(
-            NAME,
-            "app: click -> the bot's assign returned (its datagram in), p50",
-            percentile(signalled, 50) * 1000,
-            "ms",
-        ),
-        Row(NAME, "direct boto3: create -> listed, p50", d50 * 1000, "ms", note=f"n={len(direct)}"),
-        Row(
-            NAME,
-            "direct boto3: create -> creation answered, p50",
-            percentile(direct_done, 50) * 1000,
-            "ms",
-        ),
-        Row(NAME, "direct boto3: create -> listed, p95", d95 * 1000, "ms"),
-        Row(
-            NAME,
-            "overhead ratio app/direct (p50)",
-            ratio,
-            "x",
-            f"< {GOAL}",
-            ratio < GOAL,
-            note=f"95% interval {low:.2f}-{high:.2f}x, paired bootstrap of the {len(app)} rounds",
-        ),
-        Row(NAME, "overhead ratio app/direct (p95)", a95 / d95, "x"),
-        Row(
-            NAME,
-            "diagnostic: Services.decide called in the bot (no HTTP, no Bolt) -> listed, p50",
-            i50 * 1000,
-            "ms",
-            note=f"n={len(in_process)}",
-        ),
-        Row(NAME, "diagnostic: ratio in-process decide/direct (p50)", i50 / d50, "x"),
-        Row(
-            NAME,
-            "diagnostic: the bot's store.get, p50 back to back / after 0.1 s idle",
-            f"{hot * 1e6:.0f} / {idle * 1e6:.0f}",
-            "us",
-        ),
-        Row(NAME, "app: bot's AWS rate limiter waited, over the samples", waited * 1000, "ms"),
-        Row(
-            NAME,
-            f"diagnostic: {AWS_LIKE_LATENCY * 1000:.0f} ms added to every AWS call, both sides: "
-            "app / direct p50",
-            f"{percentile(slow_app, 50) * 1000:.1f} / {percentile(slow_direct, 50) * 1000:.1f}",
-            "ms",
-            note=f"n={len(slow_app)}",
-        ),
-        Row(
-            NAME,
-            f"diagnostic: ratio with {AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call (p50)",
-            percentile(slow_app, 50) / percentile(slow_direct, 50),
-            "x",
-        ),
-    ]
+    return rows(got)

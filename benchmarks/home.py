@@ -13,16 +13,56 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import POSTGRES_URL, Options, Row, config_text, percentile, start_world
 from benchmarks.expiry_lag import postgres_available
 from benchmarks.host import BotHost, spec_for
 
+if TYPE_CHECKING:
+    from workflows.states import Status
+
 NAME = "home"
 GOAL_MS = 150.0
 SIZES = (10, 1_000, 10_000)
 ADA = "U05ADA"
+
+
+def _request_rows(
+    person: tuple[str, str, str],
+    size: int,
+    accounts: list[str],
+    arn: str,
+    now: datetime,
+    cycle: list[Status],
+) -> list[dict[str, Any]]:
+    """``size`` request rows for ``person`` (Slack id, email, name), their statuses
+    taken in turn from ``cycle``, one every 10 minutes back from ``now``."""
+    slack_id, email, name = person
+    rows = [
+        {
+            "requester_slack_id": slack_id,
+            "requester_email": email,
+            "requester_name": name,
+            "principal_id": f"p-{slack_id}",
+            "account_id": accounts[i % len(accounts)],
+            "account_name": f"Account {i % len(accounts)}",
+            "permission_set_name": "ReadOnlyAccess",
+            "permission_set_arn": arn,
+            "duration_seconds": 3600,
+            "justification": "Investigating failed deploys in OPS-1234 " + "x" * 60,
+            "status": cycle[i % len(cycle)].value,
+            "requested_at": now - timedelta(minutes=10 * i + 5),
+            "approval_deadline": now + timedelta(hours=12),
+            "approvers": ["oscar@example.com"],
+            "reviews": [],
+            "messages": [],
+        }
+        for i in range(size)
+    ]
+    for row in rows:  # relationships are not columns
+        del row["reviews"], row["messages"]
+    return rows
 
 
 def fill(ctx: Any, people: list[tuple[str, str, str]], sizes: list[int]) -> int:
@@ -40,29 +80,7 @@ def fill(ctx: Any, people: list[tuple[str, str, str]], sizes: list[int]) -> int:
     cycle += [Status.CANCELLED, Status.REVOKED]
     total = 0
     for (slack_id, email, name), size in zip(people, sizes, strict=True):
-        rows = [
-            {
-                "requester_slack_id": slack_id,
-                "requester_email": email,
-                "requester_name": name,
-                "principal_id": f"p-{slack_id}",
-                "account_id": accounts[i % len(accounts)],
-                "account_name": f"Account {i % len(accounts)}",
-                "permission_set_name": "ReadOnlyAccess",
-                "permission_set_arn": arn,
-                "duration_seconds": 3600,
-                "justification": "Investigating failed deploys in OPS-1234 " + "x" * 60,
-                "status": cycle[i % len(cycle)].value,
-                "requested_at": now - timedelta(minutes=10 * i + 5),
-                "approval_deadline": now + timedelta(hours=12),
-                "approvers": ["oscar@example.com"],
-                "reviews": [],
-                "messages": [],
-            }
-            for i in range(size)
-        ]
-        for row in rows:  # relationships are not columns
-            del row["reviews"], row["messages"]
+        rows = _request_rows((slack_id, email, name), size, accounts, arn, now, cycle)
         with rt.store._session() as s, s.begin():
             s.execute(insert(RequestRow), rows)
             found = s.execute(

@@ -19,7 +19,11 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from workflows.config import Config
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Ctx:
 
 
 def _serve(conn: Any, spec: HostSpec) -> None:
+    """In the child: build and serve the runtime ``spec`` describes, send ``("ready",
+    info)`` (or ``("error", traceback)``), then answer the parent's calls."""
     logging.basicConfig(
         filename=spec.log_path,
         level=logging.WARNING,
@@ -58,31 +64,10 @@ def _serve(conn: Any, spec: HostSpec) -> None:
         from benchmarks.common import rss_mb
         from bot.http import make_server
         from bot.runtime import build_runtime, make_identity_center, settle_heap
-        from bot.settings import Settings
-        from workflows.config import parse_config
 
         if spec.drop_tables:
-            from sqlalchemy import text
-
-            from storage.db import make_engine
-            from storage.models import Base
-
-            engine = make_engine(spec.database_url)
-            Base.metadata.drop_all(engine)
-            with engine.begin() as sql:  # or Alembic would think the schema is there
-                sql.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            engine.dispose()
-        config_path = os.path.join(os.path.dirname(spec.log_path), "jitbot.yml")
-        with open(config_path, "w") as f:
-            f.write(spec.config_text)
-        config = parse_config(spec.config_text, config_path)
-        settings = Settings(
-            slack_bot_token=spec.slack_token,
-            slack_signing_secret=spec.secret,
-            slack_api_url=spec.slack_url,
-            database_url=spec.database_url,
-            jitbot_config=config_path,
-        )
+            _drop_tables(spec.database_url)
+        config, settings = _configure(spec)
         probe = Probe()
         aws = make_identity_center(config)
         install_on(aws, probe)
@@ -113,6 +98,47 @@ def _serve(conn: Any, spec: HostSpec) -> None:
     except BaseException:
         conn.send(("error", traceback.format_exc()))
         return
+    _answer_calls(conn, ctx)
+    with contextlib.suppress(Exception):
+        rt.timekeeper.shutdown(wait=False)
+
+
+def _configure(spec: HostSpec) -> tuple[Config, Settings]:
+    """The config (written next to the log as ``jitbot.yml``) and the settings."""
+    from bot.settings import Settings
+    from workflows.config import parse_config
+
+    config_path = os.path.join(os.path.dirname(spec.log_path), "jitbot.yml")
+    with open(config_path, "w") as f:
+        f.write(spec.config_text)
+    config = parse_config(spec.config_text, config_path)
+    settings = Settings(
+        slack_bot_token=spec.slack_token,
+        slack_signing_secret=spec.secret,
+        slack_api_url=spec.slack_url,
+        database_url=spec.database_url,
+        jitbot_config=config_path,
+    )
+    return config, settings
+
+
+def _drop_tables(database_url: str) -> None:
+    """Drop every jitbot table and Alembic's version table at ``database_url``."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    from storage.models import Base
+
+    engine = make_engine(database_url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as sql:  # or Alembic would think the schema is there
+        sql.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+def _answer_calls(conn: Any, ctx: Ctx) -> None:
+    """Run each ``(name, kwargs)`` the parent sends (``"module:function"``) with ``ctx``
+    and send back ``("ok", result)`` or ``("error", traceback)``, until it sends None."""
     while True:
         message = conn.recv()
         if message is None:
@@ -124,8 +150,6 @@ def _serve(conn: Any, spec: HostSpec) -> None:
             conn.send(("ok", result))
         except BaseException:
             conn.send(("error", traceback.format_exc()))
-    with contextlib.suppress(Exception):
-        rt.timekeeper.shutdown(wait=False)
 
 
 class BotHost:

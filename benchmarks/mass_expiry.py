@@ -37,8 +37,8 @@ import math
 import time
 from typing import Any
 
-from benchmarks.common import Options, Row, percentile, start_world
-from benchmarks.expiry_lag import lags, wait_all_ended
+from benchmarks.common import Options, Row, start_world
+from benchmarks.expiry_lag import wait_all_ended
 from benchmarks.host import BotHost, spec_for
 
 NAME = "mass-expiry"
@@ -163,6 +163,11 @@ def out_of_order(made: dict[str, Any], deleted: dict[str, float]) -> int:
 def _scenario(
     opts: Options, shared: dict[str, Any], n: int, window: float, op_latency: float, tag: str
 ) -> list[Row]:
+    """``n`` sessions ending over ``window`` seconds, AWS's operations taking
+    ``op_latency`` seconds (0: synchronous), against the throttled sso-admin: its rows.
+    The synchronous run's memory goes into ``shared["memory"]``."""
+    from benchmarks.mass_expiry_rows import Outcome, scenario_rows
+
     world = start_world(requesters=n, workdir=opts.workdir)
     label = f"{n} due in {window:g} s" + (f", ops {op_latency:g} s async" if op_latency else "")
     try:
@@ -198,105 +203,7 @@ def _scenario(
             "after": {"rss_mb": got["rss_mb"], "peak_mb": got["peak_mb"]},
         }
         shared["memory_label"] = label
-    found, missing = lags(made, got["deleted"])
-    landed = sorted(got["deleted"].values())
-    admitted = got["admitted"]
-    span = (admitted[-1] - admitted[0]) if len(admitted) > 1 else math.nan
-    per_second: dict[int, int] = {}
-    for t in admitted:
-        per_second[int(t - admitted[0])] = per_second.get(int(t - admitted[0]), 0) + 1
-    throttled = sum(got["throttled"].values())
-    t0 = min(dues)
-    # a revocation is a delete and a share of the status lists: the strictest bound
-    # counts the delete only, so with asynchronous operations the 10 slots bind
-    bound = quota_bound(dues, op_latency, 1)
-    quota_binds = n / window > RATE or (
-        op_latency > 0 and n * op_latency / window > MAX_OUTSTANDING
-    )
-    last = landed[-1] if landed else math.nan
-    sustained = len(admitted) / span if span else None
-    issued_inv, issued_deepest = order_stats(made, got["issued"])
-    landed_inv, landed_deepest = order_stats(made, got["deleted"])
-    rows = [
-        Row(
-            NAME,
-            f"{label}: sso-admin calls/s sustained",
-            sustained,
-            "/s",
-            note=f"peak {max(per_second.values()) if per_second else 0} in 1 s; quota {RATE:g}/s; "
-            f"bot's limiter {got['limiter']}",
-        ),
-        Row(
-            NAME,
-            f"{label}: share of the quota used, first to last call",
-            100 * sustained / RATE if sustained else None,
-            "%",
-            ">= 90 %" if quota_binds else "",
-            (sustained or 0) >= 0.9 * RATE if quota_binds else None,
-            note="" if quota_binds else "demand below the quota",
-        ),
-        Row(
-            NAME,
-            f"{label}: calls throttled (HTTP attempts)",
-            throttled,
-            "",
-            "0",
-            throttled == 0,
-            note=", ".join(f"{k.split(':')[1]} {v}" for k, v in got["throttled"].items()),
-        ),
-        Row(
-            NAME,
-            f"{label}: revocations issued in due order (deepest overtaking)",
-            issued_deepest,
-            "places",
-            f"< {MAX_OUTSTANDING}",
-            issued_deepest < MAX_OUTSTANDING and not missing and len(got["issued"]) == n,
-            note=f"{issued_inv} of {len(got['issued'])} issued before one due earlier; "
-            f"{MAX_OUTSTANDING} are under way at once",
-        ),
-        Row(
-            NAME,
-            f"{label}: revocations landed out of due order",
-            landed_inv,
-            "",
-            note=f"deepest {landed_deepest} places",
-        ),
-        Row(
-            NAME,
-            f"{label}: lag p50 / p99",
-            f"{percentile(found, 50):.2f} / {percentile(found, 99):.2f}",
-            "s",
-            note=f"max {max(found) if found else math.nan:.2f} s",
-        ),
-        Row(
-            NAME,
-            f"{label}: last landed after first due",
-            last - t0,
-            "s",
-            note=f"quota-bound minimum {bound - t0:.1f} s",
-        ),
-        Row(
-            NAME,
-            f"{label}: last landed / quota-bound minimum",
-            (last - t0) / (bound - t0),
-            "x",
-            "<= 1.1",
-            (last - t0) / (bound - t0) <= 1.1,
-        ),
-        Row(
-            NAME,
-            f"{label}: not revoked in time / revoke_failed events / admin alerts",
-            f"{missing + state['active'] * 0} / {got['revoke_failed']} / {alerts}",
-            "",
-            "0 / 0 / 0",
-            missing == 0 and got["revoke_failed"] == 0 and alerts == 0,
-        ),
-    ]
-    if made["late_grants"]:
-        rows.append(
-            Row(NAME, f"{label}: sessions granted after their end (setup)", made["late_grants"])
-        )
-    return rows
+    return scenario_rows(Outcome(label, n, window, op_latency, made, got, state, alerts, dues))
 
 
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:

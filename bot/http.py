@@ -18,11 +18,11 @@ from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import text
 from waitress.server import create_server
 
 from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime
+from storage.db import ping
 
 log = logging.getLogger("jitbot.http")
 
@@ -132,17 +132,11 @@ def bolt_request(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
     return malformed_payload(request.body) or request
 
 
-def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """The WSGI app: commands, interactivity, options and events all POST to
-    ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-    Before Bolt sees a request it is checked here: a bad or old signature is a 401
-    (checked first, so an unauthenticated body is never parsed), a re-delivery
-    (``X-Slack-Retry-Num``) of a body this replica already took is answered 200 with
-    ``X-Slack-No-Retry: 1`` and dropped (Slack's Events API retries:
-    https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
-    route is a 400. The body is parsed once (:func:`bolt_request`), into the
-    ``BoltRequest`` that Bolt then dispatches."""
+
+def _events_handler(rt: Runtime) -> WsgiApp:
+    """``POST /slack/events``: the checks :func:`make_wsgi_app` describes, then Bolt."""
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
     seen = SeenBodies()
 
@@ -168,13 +162,19 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
         start_response(response.status, response.get_headers())
         return response.get_body()
 
+    return events
+
+
+def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
+    """``GET /healthz``'s answer: the status line and the JSON body (``status``,
+    ``database``, ``aws``, ``outbox_backlog``); AWS is asked at most every
+    :data:`AWS_CHECK_TTL` seconds."""
     aws_check = CachedCheck(rt.aws.ping, ttl=AWS_CHECK_TTL)
 
     def health() -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {"status": "ok", "database": "ok", "aws": "ok"}
         try:
-            with rt.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            ping(rt.store.engine)
         except Exception as exc:  # any database failure makes the replica unhealthy
             body.update(status="unhealthy", database=str(exc))
         problem = aws_check()
@@ -185,25 +185,40 @@ def make_wsgi_app(rt: Runtime) -> Callable[[dict[str, Any], StartResponse], Iter
         status = "200 OK" if body["status"] == "ok" else "503 Service Unavailable"
         return status, body
 
+    return health
+
+
+def _send(
+    start_response: StartResponse, status: str, content_type: str, payload: bytes
+) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def make_wsgi_app(rt: Runtime) -> WsgiApp:
+    """The WSGI app: commands, interactivity, options and events all POST to
+    ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
+
+    Before Bolt sees a request it is checked here: a bad or old signature is a 401
+    (checked first, so an unauthenticated body is never parsed), a re-delivery
+    (``X-Slack-Retry-Num``) of a body this replica already took is answered 200 with
+    ``X-Slack-No-Retry: 1`` and dropped (Slack's Events API retries:
+    https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
+    route is a 400. The body is parsed once (:func:`bolt_request`), into the
+    ``BoltRequest`` that Bolt then dispatches."""
+    events = _events_handler(rt)
+    health = _health_check(rt)
+
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
             return events(environ, start_response)
         if path == "/metrics" and method in ("GET", "HEAD"):
-            payload = rt.metrics.render()
-            start_response(
-                "200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(payload)))]
-            )
-            return [payload]
+            return _send(start_response, "200 OK", CONTENT_TYPE, rt.metrics.render())
         if path == "/healthz" and method in ("GET", "HEAD"):
             status, body = health()
-            payload = json.dumps(body).encode()
-            start_response(
-                status,
-                [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
-            )
-            return [payload]
+            return _send(start_response, status, "application/json", json.dumps(body).encode())
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 

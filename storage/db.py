@@ -25,6 +25,14 @@ _POSTGRES_AUDIT_GUARDS = [
 ]
 
 
+def ping(engine: Engine) -> None:
+    """Run ``SELECT 1`` on a fresh connection from ``engine``; returns None when the
+    database answers and raises whatever the driver or SQLAlchemy raise when it does not
+    (``sqlalchemy.exc.OperationalError`` and the like)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///jitbot.db``, ``postgresql+psycopg://…``).
 

@@ -1,0 +1,27 @@
+"""``jitbot check-config``: the config checked against AWS and Slack."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.settings import Settings
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``check-config``."""
+    check = sub.add_parser("check-config", help="validate the config against AWS and Slack")
+    check.set_defaults(func=cmd_check_config)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Print each problem :func:`bot.checks.check_everything` finds; exit 1 if any, else 0."""
+    from bot.checks import check_everything
+
+    problems = check_everything(Settings())
+    for problem in problems:
+        print(f"✗ {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s) found.")
+        return 1
+    print("✓ config, AWS and Slack look good.")
+    return 0
