@@ -39,10 +39,23 @@ KILLED_SESSION, KILLED_SESSION_SECONDS = "8s", 8
 pytestmark = pytest.mark.xdist_group("e2e_http")
 
 
+#: Ports for bot processes: below Linux's ephemeral range (32768-60999, where port 0
+#: binds and outgoing connections land), 1000 for each pytest-xdist worker, so no other
+#: worker's bot can take a port between choosing it and the new process binding it.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_PORTS = iter(range(20000 + 1000 * _WORKER, 21000 + 1000 * _WORKER))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port no one listens on, of this test process's own range."""
+    for port in _PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("this test process used up its 1000 ports")
 
 
 @dataclass
