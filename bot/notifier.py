@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.directory import SlackDirectory
 from bot.render.messages import approval_message, notice_text, requester_message
-from workflows.domain import AccessRequest, MessageRef, Notice, Role
+from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
 from workflows.outbox import DeliveryDeferred, DeliveryRefused
 
 log = logging.getLogger("jitbot.slack")
@@ -107,10 +107,10 @@ class SlackNotifier:
     def post_request_thread(self, request: AccessRequest) -> MessageRef | None:
         """DM the requester the request; that message is the thread root."""
         sent = self._dm(request.requester.slack_id, requester_message(request))
-        return MessageRef(sent[0], sent[1], Role.REQUESTER, request.requester.slack_id)
+        return MessageRef(sent[0], sent[1], MessageRole.REQUESTER, request.requester.slack_id)
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef | None:
         """DM one approver (by email) the request with its buttons; ``role`` says which
         stage the message is for (owner stage / standard, or the admin stage). None when
@@ -130,7 +130,7 @@ class SlackNotifier:
         for ref in request.messages:
             message = (
                 requester_message(request)
-                if ref.role == Role.REQUESTER
+                if ref.role == MessageRole.REQUESTER
                 else approval_message(request, ref.role)
             )
             try:
@@ -148,7 +148,7 @@ class SlackNotifier:
         text = notice_text(
             request,
             notice,
-            for_requester=ref.role == Role.REQUESTER,
+            for_requester=ref.role == MessageRole.REQUESTER,
             portal_url=self._portal_url,
             slash_command=self._slash_command,
         )

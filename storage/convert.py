@@ -23,11 +23,11 @@ from workflows.domain import (
     Decision,
     GrantedSession,
     MessageRef,
+    MessageRole,
     Outgoing,
     OutgoingKind,
     Person,
     Review,
-    Role,
     Stage,
 )
 from workflows.records import AuditEvent, AuditRecord, OutboxEntry
@@ -96,7 +96,7 @@ def from_columns(
             session.granted_at, session.expires_at, session.ended_at, session.end_reason
         ),
         messages=tuple(
-            MessageRef(m.channel, m.ts, Role(m.role), m.slack_user_id) for m in messages
+            MessageRef(m.channel, m.ts, MessageRole(m.role), m.slack_user_id) for m in messages
         ),
         custom=custom_from_json(row.custom),
         stored_session_limit=None

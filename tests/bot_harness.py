@@ -33,7 +33,7 @@ from sim.fake_slack import Ephemeral, FakeSlack, Message, blocks_to_text
 from sim.people import Response, SlackUser
 from workflows.assignments import Assignment
 from workflows.config import Config
-from workflows.domain import AccessRequest, Role
+from workflows.domain import AccessRequest, MessageRole
 from workflows.states import Status
 
 #: A person in Slack whose email has no Identity Center user.
@@ -211,7 +211,7 @@ class Bot:
         assert message is not None
         return message
 
-    def roots(self, request: AccessRequest, role: Role | None = None) -> list[Message]:
+    def roots(self, request: AccessRequest, role: MessageRole | None = None) -> list[Message]:
         found = []
         for ref in self.get(request.id).messages:
             if role is None or ref.role == role:

@@ -40,7 +40,7 @@ from tests.bot_harness import (
 from tests.conftest import world_config
 from workflows.assignments import AwsError
 from workflows.config import parse_config
-from workflows.domain import Role
+from workflows.domain import MessageRole
 from workflows.states import Status
 
 
@@ -472,7 +472,7 @@ def test_owners_get_the_request_with_its_buttons_and_the_requester_dm_is_the_roo
 
     mine = bot.root(request, "alice")
     assert bot.fake.dm_messages(bot.user("alice").user_id) == [mine]
-    assert [r.role for r in bot.get(request.id).messages][0] == Role.REQUESTER
+    assert [r.role for r in bot.get(request.id).messages][0] == MessageRole.REQUESTER
     assert action_ids(mine) == [ids.ACTION_DETAILS]
     assert f"Your request #{request.id}" in mine.text
     assert f"ReadOnlyAccess on Sandbox ({bot.sandbox}) for 4 hours" in mine.text
@@ -680,7 +680,7 @@ def test_an_owners_approval_grants_access_and_updates_every_thread(bot: Bot) -> 
         granted,
     ]
 
-    for root in bot.roots(request, Role.APPROVER):
+    for root in bot.roots(request, MessageRole.APPROVER):
         assert action_ids(root) == [ids.ACTION_DETAILS]  # no Approve / Reject left
         shown = text_of(root)
         assert "Approved by Oscar Owner" in shown and "Active" in shown
@@ -781,7 +781,7 @@ def test_reject_opens_a_modal_and_the_reason_reaches_the_requester(bot: Bot) -> 
     assert bot.get(request.id).status == Status.REJECTED
     assert not bot.assigned(request)
     assert assignments(bot.world) == []
-    for root in bot.roots(request, Role.APPROVER):
+    for root in bot.roots(request, MessageRole.APPROVER):
         assert action_ids(root) == [ids.ACTION_DETAILS]
         assert "Rejected by Olga Owner" in text_of(root)
         assert bot.replies(root) == [reply]

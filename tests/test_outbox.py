@@ -22,11 +22,11 @@ from tests.test_services import ALICE, BOB, OLGA, OSCAR, T0, Harness, make_harne
 from workflows.domain import (
     AccessRequest,
     MessageRef,
+    MessageRole,
     Notice,
     NoticeKind,
     Outgoing,
     Person,
-    Role,
 )
 from workflows.errors import AlreadyDecided
 from workflows.outbox import DeliveryDeferred, DeliveryRefused, OutboxDispatcher
@@ -64,10 +64,12 @@ class ScriptedSlack:
         self._maybe_fail("thread")
         self.roots += 1
         self.sent.append((request.id, "root:requester"))
-        return MessageRef("D1", f"{self.roots}.0", Role.REQUESTER, request.requester.slack_id)
+        return MessageRef(
+            "D1", f"{self.roots}.0", MessageRole.REQUESTER, request.requester.slack_id
+        )
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef | None:
         self._maybe_fail(email)
         if email.startswith("ghost"):
@@ -210,7 +212,7 @@ def test_when_no_approver_is_in_slack_the_requester_and_admins_are_told(h: Harne
     clock = Clock(datetime.now(UTC))
     slack = ScriptedSlack()
     r = replica(h.store, "a", clock, slack)
-    slack.post_approval_request = lambda request, email, role=Role.APPROVER: None  # type: ignore[method-assign]
+    slack.post_approval_request = lambda request, email, role=MessageRole.APPROVER: None  # type: ignore[method-assign]
     request = h.submit()
     r.dispatcher.deliver_all()
     assert slack.replies(request.id, NoticeKind.APPROVERS_UNREACHABLE)

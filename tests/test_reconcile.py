@@ -27,7 +27,7 @@ from tests.conftest import REGION, world_config
 from workflows.assignments import Assignment, AwsError
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
-from workflows.domain import AccessRequest, MessageRef, Notice, Person, Role
+from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice, Person
 from workflows.outbox import OutboxDispatcher
 from workflows.reconcile import VANISHED_REASON, Reconciler
 from workflows.services import Hooks, Services
@@ -61,10 +61,10 @@ class RecordingSlack:
     def post_request_thread(self, request: AccessRequest) -> MessageRef:
         self._roots += 1
         slack_id = request.requester.slack_id
-        return MessageRef("D" + slack_id, f"{self._roots}.0", Role.REQUESTER, slack_id)
+        return MessageRef("D" + slack_id, f"{self._roots}.0", MessageRole.REQUESTER, slack_id)
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef:
         self._roots += 1
         return MessageRef("D" + email, f"{self._roots}.0", role, email)
@@ -73,7 +73,7 @@ class RecordingSlack:
         pass
 
     def reply(self, request: AccessRequest, ref: MessageRef, notice: Notice) -> None:
-        text = notice_text(request, notice, for_requester=ref.role == Role.REQUESTER)
+        text = notice_text(request, notice, for_requester=ref.role == MessageRole.REQUESTER)
         if text:
             self.replies.append((request.id, ref.slack_user_id, text))
 

@@ -32,11 +32,11 @@ from workflows.domain import (
     CustomPermissionSet,
     Decision,
     GrantedSession,
+    MessageRole,
     Notice,
     NoticeKind,
     Person,
     Review,
-    Role,
     Stage,
 )
 from workflows.durations import parse_duration
@@ -244,7 +244,7 @@ def test_approve_and_reject_only_while_pending(status):
     else:  # an owner-stage message has no buttons once the admin stage is reached
         assert labels == ["View details"]
     assert_message_ok(message)
-    admin = approval_message(pending(status=status), Role.ADMIN_APPROVER)
+    admin = approval_message(pending(status=status), MessageRole.ADMIN_APPROVER)
     admin_labels = [label for label, _, _ in buttons(admin["blocks"])]
     assert ("Approve" in admin_labels) is (status is Status.PENDING_ADMIN)
 
@@ -822,7 +822,7 @@ def test_no_view_offers_a_button_whose_event_the_table_does_not_allow(viewer: Pe
     for request in every_status():
         allowed = allowed_events(request.status)
         views = [home_with(request, viewer)["blocks"], requester_message(request)["blocks"]]
-        views += [approval_message(request, role)["blocks"] for role in Role]
+        views += [approval_message(request, role)["blocks"] for role in MessageRole]
         for blocks in views:
             for action_id in buttons_in(blocks):
                 assert EVENT_OF_BUTTON[action_id] in allowed, (request.status, action_id)

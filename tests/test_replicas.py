@@ -36,7 +36,14 @@ from storage.store import SqlStore
 from tests.awsproxy import AwsProxy
 from tests.conftest import postgres_schema
 from tests.test_e2e_http import Env, approval_dm, bot_env, submit_request, thread_replies
-from workflows.domain import AccessRequest, GrantedSession, MessageRef, NewRequest, Person, Role
+from workflows.domain import (
+    AccessRequest,
+    GrantedSession,
+    MessageRef,
+    MessageRole,
+    NewRequest,
+    Person,
+)
 from workflows.states import Status
 
 LEASE = 4  # seconds: lease_duration in the bots' config
@@ -300,7 +307,7 @@ def seed_sessions(w: World, tag: str, count: int, first_due: datetime, spread: f
         )
         channel = slack.conversations_open(users=slack_id)["channel"]["id"]
         ts = slack.chat_postMessage(channel=channel, text=f"Your request #{request.id}")["ts"]
-        w.store.add_messages(request.id, [MessageRef(channel, ts, Role.REQUESTER, slack_id)])
+        w.store.add_messages(request.id, [MessageRef(channel, ts, MessageRole.REQUESTER, slack_id)])
         seeded.append(Seeded(request.id, user_id, due, (channel, ts)))
     return seeded
 

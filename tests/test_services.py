@@ -19,11 +19,11 @@ from workflows.catalog import build_catalog
 from workflows.domain import (
     AccessRequest,
     MessageRef,
+    MessageRole,
     Notice,
     NoticeKind,
     OutgoingKind,
     Person,
-    Role,
 )
 from workflows.errors import (
     AlreadyDecided,
@@ -60,12 +60,12 @@ class RecordingNotifier:
         return MessageRef(
             "D" + request.requester.slack_id,
             f"{len(self.posted)}.0",
-            Role.REQUESTER,
+            MessageRole.REQUESTER,
             request.requester.slack_id,
         )
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef:
         self.posted.append((request.id, email))
         return MessageRef("D" + email, f"{len(self.posted)}.0", role, email)
@@ -74,7 +74,7 @@ class RecordingNotifier:
         self.refreshed.append((request.id, request.status))
 
     def reply(self, request: AccessRequest, ref: MessageRef, notice: Notice) -> None:
-        if ref.role == Role.REQUESTER:  # one record per notice, not per thread
+        if ref.role == MessageRole.REQUESTER:  # one record per notice, not per thread
             self.notices.append((request.id, notice.kind, notice.detail))
 
     def alert_admin(self, email: str, text: str) -> None:

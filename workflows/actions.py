@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from workflows.config import Config
-from workflows.domain import AccessRequest, Person, Role
+from workflows.domain import AccessRequest, MessageRole, Person
 from workflows.policy import may_decide, may_end_own, may_revoke
 from workflows.states import Event, Status, allowed_events
 
@@ -51,10 +51,10 @@ _REFUSAL: dict[Action, _Refusal] = {
 #: The approval message whose stage each pending status is deciding: a standard request
 #: and a custom one's owner stage go to the approvers, a custom one's admin stage to
 #: the SSO admins (design §6).
-DECIDED_BY: dict[Status, Role] = {
-    Status.PENDING: Role.APPROVER,
-    Status.PENDING_OWNER: Role.APPROVER,
-    Status.PENDING_ADMIN: Role.ADMIN_APPROVER,
+DECIDED_BY: dict[Status, MessageRole] = {
+    Status.PENDING: MessageRole.APPROVER,
+    Status.PENDING_OWNER: MessageRole.APPROVER,
+    Status.PENDING_ADMIN: MessageRole.ADMIN_APPROVER,
 }
 
 
@@ -74,7 +74,7 @@ def offered_actions(config: Config, request: AccessRequest, viewer: Person) -> t
     )
 
 
-def message_actions(request: AccessRequest, role: Role) -> tuple[Action, ...]:
+def message_actions(request: AccessRequest, role: MessageRole) -> tuple[Action, ...]:
     """Approve and Reject on an approval message of ``role``, while the table allows a
     decision and the request's current stage is the one this message asks for (its
     recipients were chosen by :func:`workflows.policy.route_approvers`)."""

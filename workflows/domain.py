@@ -26,8 +26,10 @@ class Decision(StrEnum):
     REJECTED = "rejected"
 
 
-class Role(StrEnum):
-    """Message roles in a request's conversation (see design §6)."""
+class MessageRole(StrEnum):
+    """Which kind of root message of a request's conversation a Slack message is (design
+    §6): the requester's, an approver's, or an admin-stage approver's. Not a person's
+    roles in the config (admin, SSO admin, owner): those are :class:`workflows.policy.Roles`."""
 
     REQUESTER = "requester"
     APPROVER = "approver"  # standard requests, and the owner stage of custom ones
@@ -87,7 +89,7 @@ class MessageRef:
 
     channel: str
     ts: str
-    role: Role
+    role: MessageRole
     slack_user_id: str
 
 
@@ -150,7 +152,7 @@ class Outgoing:
         return cls(OutgoingKind.THREAD)
 
     @classmethod
-    def approval(cls, email: str, role: Role, *, last: bool) -> Outgoing:
+    def approval(cls, email: str, role: MessageRole, *, last: bool) -> Outgoing:
         """``last``: the last approver of its stage, where "nobody reachable" is judged."""
         return cls(OutgoingKind.APPROVAL, {"email": email, "role": role.value, "last": last})
 

@@ -37,11 +37,11 @@ from typing import Protocol
 from workflows.domain import (
     AccessRequest,
     MessageRef,
+    MessageRole,
     Notice,
     NoticeKind,
     Outgoing,
     OutgoingKind,
-    Role,
 )
 from workflows.records import OutboxEntry
 from workflows.runtime_ports import OutboxStore
@@ -71,7 +71,7 @@ class DeliveryNotifier(Protocol):
         ...
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: Role = Role.APPROVER
+        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef | None:
         """DM one approver the request; None if ``email`` is not a Slack user."""
         ...
@@ -199,7 +199,7 @@ class OutboxDispatcher:
             if ref is not None:
                 self.store.add_messages(request.id, [ref])
         elif item.kind == OutgoingKind.APPROVAL:
-            role = Role(item.payload.get("role", Role.APPROVER.value))
+            role = MessageRole(item.payload.get("role", MessageRole.APPROVER.value))
             email = item.payload["email"]
             ref = self._refused_is_none(
                 lambda: self.notifier.post_approval_request(request, email, role)
@@ -238,7 +238,7 @@ class OutboxDispatcher:
             log.error("outbox: message refused: %s", exc)
             return None
 
-    def _check_reachable(self, request_id: int, role: Role) -> None:
+    def _check_reachable(self, request_id: int, role: MessageRole) -> None:
         """After the last approval DM of a stage: if no approver of that stage could be
         DM'd, say so (the requester, for the first stage) and alert the admins, rather
         than let the request sit unseen until its deadline."""
@@ -246,7 +246,7 @@ class OutboxDispatcher:
         if request is None or any(ref.role == role for ref in request.messages):
             return
         now = self.clock()
-        if role == Role.ADMIN_APPROVER:
+        if role == MessageRole.ADMIN_APPROVER:
             text = (
                 f"Custom request #{request.id} ({request.requester.email} on "
                 f"{request.account_label}) needs an SSO admin's approval, but no SSO admin "
@@ -269,7 +269,7 @@ class OutboxDispatcher:
             "approvers_unreachable",
             now,
             {
-                "stage": "admin" if role == Role.ADMIN_APPROVER else "owner",
+                "stage": "admin" if role == MessageRole.ADMIN_APPROVER else "owner",
                 "approvers": list(request.approvers),
             },
             outbox=items,

@@ -24,7 +24,7 @@ from bot.render.common import (
 )
 from bot.render.notices import notice_text
 from workflows.actions import message_actions
-from workflows.domain import AccessRequest, Role, Stage
+from workflows.domain import AccessRequest, MessageRole, Stage
 from workflows.durations import duration_label
 from workflows.states import Status
 
@@ -55,7 +55,9 @@ def _outcome_context(request: AccessRequest) -> list[Block]:
     return [ContextBlock(elements=[MarkdownTextObject(text=line)]) for line in lines]
 
 
-def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict[str, Any]:
+def approval_message(
+    request: AccessRequest, role: MessageRole = MessageRole.APPROVER
+) -> dict[str, Any]:
     """The DM an approver gets: the request (for a custom one its permission set and the
     warnings computed at submit), and Approve / Reject / View details while this
     message's stage is being decided; afterwards who decided and when."""
@@ -63,7 +65,7 @@ def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict
         SectionBlock(
             text=MarkdownTextObject(
                 text=f":key: *{request.requester.name}* requests access (request #{request.id})"
-                + (": final approval" if role == Role.ADMIN_APPROVER else "")
+                + (": final approval" if role == MessageRole.ADMIN_APPROVER else "")
             )
         ),
         SectionBlock(fields=request_fields(request)),
@@ -92,13 +94,13 @@ def approval_message(request: AccessRequest, role: Role = Role.APPROVER) -> dict
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
-def _custom_blocks(request: AccessRequest, role: Role) -> list[Block]:
+def _custom_blocks(request: AccessRequest, role: MessageRole) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=custom_set_text(request)))]
     warnings = warnings_text(request)
     if warnings:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=warnings)))
     owner_review = request.review_of(Stage.OWNER)
-    if role == Role.ADMIN_APPROVER and owner_review is not None:
+    if role == MessageRole.ADMIN_APPROVER and owner_review is not None:
         line = f"Owner approval: {owner_review.reviewer.name} {slack_date(owner_review.decided_at)}"
         if owner_review.comment:
             line += f": “{owner_review.comment[:500]}”"

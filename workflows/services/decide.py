@@ -12,12 +12,12 @@ from workflows.config import Config
 from workflows.domain import (
     AccessRequest,
     Decision,
+    MessageRole,
     Notice,
     NoticeKind,
     Outgoing,
     Person,
     Review,
-    Role,
     Stage,
     changed,
 )
@@ -65,7 +65,7 @@ def admin_stage_messages(config: Config, request: AccessRequest, owner: Person) 
             )
         ]
     return [
-        Outgoing.approval(email, Role.ADMIN_APPROVER, last=i == len(emails) - 1)
+        Outgoing.approval(email, MessageRole.ADMIN_APPROVER, last=i == len(emails) - 1)
         for i, email in enumerate(emails)
     ]
 

@@ -16,12 +16,12 @@ from workflows.custom_sets import CustomSpec, StandardSetPolicies, approver_warn
 from workflows.domain import (
     AccessRequest,
     CustomPermissionSet,
+    MessageRole,
     NewRequest,
     Notice,
     NoticeKind,
     Outgoing,
     Person,
-    Role,
 )
 from workflows.errors import NoIdentityCenterUser, WorkflowError
 from workflows.policy import ApproverRouting, route_approvers
@@ -48,7 +48,7 @@ def threads_of(routing: ApproverRouting) -> list[Outgoing]:
     return [
         Outgoing.thread(),
         *(
-            Outgoing.approval(email, Role.APPROVER, last=i == len(emails) - 1)
+            Outgoing.approval(email, MessageRole.APPROVER, last=i == len(emails) - 1)
             for i, email in enumerate(emails)
         ),
         *([Outgoing.announce(Notice(NoticeKind.SENT_TO_ADMINS))] if routing.fell_back else []),
