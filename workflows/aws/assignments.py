@@ -1,0 +1,221 @@
+"""Account assignments: give and take away a permission set in an account (a write,
+retried, then its status waited for), and whether one is in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from workflows.assignments import (
+    Assignment,
+    AssignmentFailed,
+    AssignmentTimeout,
+)
+from workflows.aws.base import Plumbing
+from workflows.aws.errors import (
+    _RETRYABLE_WRITE_ERRORS,
+    _describe,
+    _error_code,
+    _error_message,
+    _wrap,
+)
+
+log = logging.getLogger("jitbot.aws")
+
+
+class Assignments(Plumbing):
+    """Assign, unassign and has_assignment."""
+
+    def has_assignment(self, assignment: Assignment) -> bool:
+        """Whether the user currently has this permission set in this account.
+
+        ``ListAccountAssignments(InstanceArn, AccountId, PermissionSetArn)``, paginated,
+        looking for the assignment's ``PrincipalType`` (``USER`` unless it says
+        otherwise) and ``PrincipalId``.
+
+        :raises AwsError: the call failed.
+        """
+        try:
+            for item in self._paginate(
+                "sso-admin",
+                "list_account_assignments",
+                "AccountAssignments",
+                InstanceArn=self.instance_arn,
+                AccountId=assignment.account_id,
+                PermissionSetArn=assignment.permission_set_arn,
+            ):
+                if (
+                    item.get("PrincipalType") == assignment.principal_type
+                    and item.get("PrincipalId") == assignment.principal_id
+                ):
+                    return True
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap("sso-admin ListAccountAssignments", exc) from exc
+        return False
+
+    def assign(self, assignment: Assignment) -> None:
+        """Give the user the permission set in the account, and wait until it is live.
+
+        ``CreateAccountAssignment`` (``TargetType=AWS_ACCOUNT``, ``PrincipalType=USER``),
+        then ``DescribeAccountAssignmentCreationStatus``, polled as :meth:`_wait` says.
+        ``ThrottlingException`` and ``ConflictException`` (another change to this
+        permission set/account in progress) are retried with backoff. Idempotent: a
+        conflict saying the assignment already exists counts as success once
+        :meth:`has_assignment` confirms it.
+
+        :raises AssignmentFailed: the status ended ``FAILED`` (``.reason``).
+        :raises AssignmentTimeout: still ``IN_PROGRESS`` after ``poll_timeout`` seconds.
+        :raises AwsError: any other failure.
+        """
+        self._change(assignment, create=True)
+
+    def unassign(self, assignment: Assignment) -> None:
+        """Take the permission set away from the user in the account, and wait.
+
+        ``DeleteAccountAssignment`` then ``DescribeAccountAssignmentDeletionStatus``,
+        polled like :meth:`assign`, with the same retries. An assignment that is already
+        gone (``ResourceNotFoundException``, or a ``FAILED`` deletion while
+        :meth:`has_assignment` is False) counts as done. A ``GROUP`` assignment (found
+        by :meth:`account_assignments`) is removed the same way.
+
+        :raises AssignmentFailed: the deletion ended ``FAILED`` and the assignment is
+            still there.
+        :raises AssignmentTimeout: still ``IN_PROGRESS`` after ``poll_timeout`` seconds.
+        :raises AwsError: any other failure.
+        """
+        self._change(assignment, create=False)
+
+    def _change(self, assignment: Assignment, *, create: bool) -> None:
+        """:meth:`_change_now` holding one of the ``max_outstanding`` slots: from before
+        the write until its status is final (or polling gave up), so this adapter never
+        has more asynchronous operations outstanding than Identity Center allows."""
+        slot = self._outstanding
+        if slot is not None:
+            slot.acquire()
+        released = threading.Event()
+
+        def release() -> None:  # once: the status poller may give it back first
+            with self._in_flight_lock:
+                if released.is_set():
+                    return
+                released.set()
+                self._in_flight -= 1
+                self._kind_in_flight[create] -= 1
+            if slot is not None:
+                slot.release()
+
+        with self._in_flight_lock:
+            self._in_flight += 1
+            self._kind_in_flight[create] += 1
+        try:
+            self._change_now(assignment, create=create, release=release)
+        finally:
+            release()
+
+    def _change_now(
+        self, assignment: Assignment, *, create: bool, release: Callable[[], None]
+    ) -> None:
+        verb = "assign" if create else "unassign"
+        operation = "CreateAccountAssignment" if create else "DeleteAccountAssignment"
+        client = self._client("sso-admin")
+        call = client.create_account_assignment if create else client.delete_account_assignment
+        status_key = (
+            "AccountAssignmentCreationStatus" if create else "AccountAssignmentDeletionStatus"
+        )
+        instance_arn = self.instance_arn
+        if create:
+            with self._lock:
+                if assignment.permission_set_arn in self._created:
+                    # moto does not say where a set is provisioned; see the module doc.
+                    self._assigned_accounts.setdefault(assignment.permission_set_arn, set()).add(
+                        assignment.account_id
+                    )
+        params = {
+            "InstanceArn": instance_arn,
+            "TargetId": assignment.account_id,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": assignment.permission_set_arn,
+            "PrincipalType": assignment.principal_type,
+            "PrincipalId": assignment.principal_id,
+        }
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = call(**params)
+                break
+            except ClientError as exc:
+                code, message = _error_code(exc), _error_message(exc)
+                if (
+                    create
+                    and code == "ConflictException"
+                    and "already exist" in message.lower()
+                    and self.has_assignment(assignment)
+                ):
+                    log.info("%s %s: already in place (%s)", verb, assignment, message)
+                    return
+                if not create and code == "ResourceNotFoundException":
+                    log.info("%s %s: already gone (%s)", verb, assignment, _describe(exc))
+                    return
+                if code not in _RETRYABLE_WRITE_ERRORS or attempt >= self._write_attempts:
+                    log.warning("%s %s: %s failed: %s", verb, assignment, operation, _describe(exc))
+                    raise _wrap(f"sso-admin {operation}", exc) from exc
+                delay = self._backoff(attempt)
+                log.info(
+                    "%s %s: %s, retrying in %.1f s (attempt %d of %d)",
+                    verb,
+                    assignment,
+                    code,
+                    delay,
+                    attempt,
+                    self._write_attempts,
+                )
+                self._sleep(delay)
+            except BotoCoreError as exc:
+                log.warning("%s %s: %s failed: %s", verb, assignment, operation, exc)
+                raise _wrap(f"sso-admin {operation}", exc) from exc
+
+        status = response[status_key]
+        request_id = status.get("RequestId")
+        log.info(
+            "%s %s: request %s started (%s)", verb, assignment, request_id, status.get("Status")
+        )
+        status = self._wait(status, create=create, release=release)
+        state = status.get("Status")
+        if state == "SUCCEEDED":
+            log.info("%s %s: request %s SUCCEEDED", verb, assignment, request_id)
+            return
+        if state == "FAILED":
+            reason = status.get("FailureReason") or "no reason given"
+            if not create and not self.has_assignment(assignment):
+                log.info(
+                    "%s %s: request %s FAILED (%s) but the assignment is gone",
+                    verb,
+                    assignment,
+                    request_id,
+                    reason,
+                )
+                return
+            log.warning("%s %s: request %s FAILED: %s", verb, assignment, request_id, reason)
+            raise AssignmentFailed(
+                f"IAM Identity Center could not {verb} {assignment}: {reason}",
+                reason=reason,
+                request_id=request_id,
+            )
+        log.warning(
+            "%s %s: request %s still %s after %.0f s",
+            verb,
+            assignment,
+            request_id,
+            state,
+            self.poll_timeout,
+        )
+        raise AssignmentTimeout(
+            f"IAM Identity Center did not finish the {verb} of {assignment} within "
+            f"{self.poll_timeout:g} s (request {request_id} is {state})",
+            request_id=request_id,
+        )
