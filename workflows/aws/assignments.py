@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -17,7 +18,7 @@ from workflows.assignments import (
 )
 from workflows.aws.base import Plumbing
 from workflows.aws.errors import (
-    _RETRYABLE_WRITE_ERRORS,
+    _already_exists,
     _describe,
     _error_code,
     _error_message,
@@ -119,14 +120,22 @@ class Assignments(Plumbing):
     def _change_now(
         self, assignment: Assignment, *, create: bool, release: Callable[[], None]
     ) -> None:
+        """The write of an assignment change (:meth:`_start_change`), then its status
+        polled (:meth:`_wait`) and judged (:meth:`_judge`)."""
         verb = "assign" if create else "unassign"
-        operation = "CreateAccountAssignment" if create else "DeleteAccountAssignment"
         client = self._client("sso-admin")
         call = client.create_account_assignment if create else client.delete_account_assignment
         status_key = (
             "AccountAssignmentCreationStatus" if create else "AccountAssignmentDeletionStatus"
         )
-        instance_arn = self.instance_arn
+        params = {
+            "InstanceArn": self.instance_arn,
+            "TargetId": assignment.account_id,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": assignment.permission_set_arn,
+            "PrincipalType": assignment.principal_type,
+            "PrincipalId": assignment.principal_id,
+        }
         if create:
             with self._lock:
                 if assignment.permission_set_arn in self._created:
@@ -134,57 +143,61 @@ class Assignments(Plumbing):
                     self._assigned_accounts.setdefault(assignment.permission_set_arn, set()).add(
                         assignment.account_id
                     )
-        params = {
-            "InstanceArn": instance_arn,
-            "TargetId": assignment.account_id,
-            "TargetType": "AWS_ACCOUNT",
-            "PermissionSetArn": assignment.permission_set_arn,
-            "PrincipalType": assignment.principal_type,
-            "PrincipalId": assignment.principal_id,
-        }
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = call(**params)
-                break
-            except ClientError as exc:
-                code, message = _error_code(exc), _error_message(exc)
-                if (
-                    create
-                    and code == "ConflictException"
-                    and "already exist" in message.lower()
-                    and self.has_assignment(assignment)
-                ):
-                    log.info("%s %s: already in place (%s)", verb, assignment, message)
-                    return
-                if not create and code == "ResourceNotFoundException":
-                    log.info("%s %s: already gone (%s)", verb, assignment, _describe(exc))
-                    return
-                if code not in _RETRYABLE_WRITE_ERRORS or attempt >= self._write_attempts:
-                    log.warning("%s %s: %s failed: %s", verb, assignment, operation, _describe(exc))
-                    raise _wrap(f"sso-admin {operation}", exc) from exc
-                delay = self._backoff(attempt)
-                log.info(
-                    "%s %s: %s, retrying in %.1f s (attempt %d of %d)",
-                    verb,
-                    assignment,
-                    code,
-                    delay,
-                    attempt,
-                    self._write_attempts,
-                )
-                self._sleep(delay)
-            except BotoCoreError as exc:
-                log.warning("%s %s: %s failed: %s", verb, assignment, operation, exc)
-                raise _wrap(f"sso-admin {operation}", exc) from exc
-
+        response = self._start_change(assignment, lambda: call(**params), create=create)
+        if response is None:
+            return
         status = response[status_key]
         request_id = status.get("RequestId")
         log.info(
             "%s %s: request %s started (%s)", verb, assignment, request_id, status.get("Status")
         )
         status = self._wait(status, create=create, release=release)
+        self._judge(assignment, status, create=create, request_id=request_id)
+
+    def _start_change(
+        self, assignment: Assignment, call: Callable[[], Any], *, create: bool
+    ) -> Any:
+        """``Create``/``DeleteAccountAssignment`` through :meth:`_write` (retried): its
+        answer, or None when there is nothing to do (the assignment is already in place,
+        or already gone). Raises :class:`AwsError` otherwise."""
+        verb = "assign" if create else "unassign"
+        operation = "CreateAccountAssignment" if create else "DeleteAccountAssignment"
+        in_place: list[bool] = []
+
+        def retry_conflict(exc: ClientError) -> bool:
+            if create and _already_exists(exc) and self.has_assignment(assignment):
+                in_place.append(True)
+                return False
+            return True
+
+        try:
+            return self._write(
+                operation, call, what=f"{verb} {assignment}", retry_conflict=retry_conflict
+            )
+        except ClientError as exc:
+            if in_place:
+                log.info("%s %s: already in place (%s)", verb, assignment, _error_message(exc))
+                return None
+            if not create and _error_code(exc) == "ResourceNotFoundException":
+                log.info("%s %s: already gone (%s)", verb, assignment, _describe(exc))
+                return None
+            log.warning("%s %s: %s failed: %s", verb, assignment, operation, _describe(exc))
+            raise _wrap(f"sso-admin {operation}", exc) from exc
+        except BotoCoreError as exc:
+            log.warning("%s %s: %s failed: %s", verb, assignment, operation, exc)
+            raise _wrap(f"sso-admin {operation}", exc) from exc
+
+    def _judge(
+        self,
+        assignment: Assignment,
+        status: dict[str, Any],
+        *,
+        create: bool,
+        request_id: str | None,
+    ) -> None:
+        """Return when the final ``status`` means done, else raise
+        :class:`AssignmentFailed` / :class:`AssignmentTimeout`."""
+        verb = "assign" if create else "unassign"
         state = status.get("Status")
         if state == "SUCCEEDED":
             log.info("%s %s: request %s SUCCEEDED", verb, assignment, request_id)
