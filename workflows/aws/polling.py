@@ -114,32 +114,21 @@ class Polling(Plumbing):
         delays a revocation. The polls before the first second are therefore *early*
         polls, made only while at most half the outstanding slots are taken and the
         client-side limiter holds at least half its burst (quota nobody is using: a
-        lone grant then returns as soon as AWS is done), skipped while either is busy. Polls are never more than 1 s apart, so a finished
-        operation gives its outstanding slot back within a second. With
-        ``poll_interval`` set, every poll waits that long instead (no early polls).
+        lone grant then returns as soon as AWS is done), skipped while either is busy.
+        Polls are never more than 1 s apart, so a finished operation gives its
+        outstanding slot back within a second. With ``poll_interval`` set, every poll
+        waits that long instead (no early polls).
         """
         client = self._client("sso-admin")
-        if create:
-            describe = client.describe_account_assignment_creation_status
-            id_param, key = "AccountAssignmentCreationRequestId", "AccountAssignmentCreationStatus"
-            operation = "DescribeAccountAssignmentCreationStatus"
-        else:
-            describe = client.describe_account_assignment_deletion_status
-            id_param, key = "AccountAssignmentDeletionRequestId", "AccountAssignmentDeletionStatus"
-            operation = "DescribeAccountAssignmentDeletionStatus"
+        kind = "Creation" if create else "Deletion"
+        describe = getattr(client, f"describe_account_assignment_{kind.lower()}_status")
+        id_param, key = f"AccountAssignment{kind}RequestId", f"AccountAssignment{kind}Status"
+        operation = f"DescribeAccountAssignment{kind}Status"
         request_id = status.get("RequestId")
         started = self._clock()
-        boards = self._boards
-        if (
-            boards is not None
-            and request_id
-            and status.get("Status") not in ("SUCCEEDED", "FAILED")
-            and self._kind_in_flight[create] >= 2
-            and boards[create].available
-        ):
-            together = boards[create].wait(request_id, release, self.poll_timeout)
-            if together is not None:
-                return together
+        together = self._wait_together(status, create=create, release=release)
+        if together is not None:
+            return together
         schedule = self._poll_schedule()
         while status.get("Status") not in ("SUCCEEDED", "FAILED"):
             if not request_id:
@@ -157,6 +146,23 @@ class Polling(Plumbing):
             except (ClientError, BotoCoreError) as exc:
                 raise _wrap(f"sso-admin {operation} ({request_id})", exc) from exc
         return status
+
+    def _wait_together(
+        self, status: dict[str, Any], *, create: bool, release: Callable[[], None]
+    ) -> dict[str, Any] | None:
+        """The final status from the batched board (:mod:`workflows.aws.operations`)
+        while two or more changes of this kind are outstanding; None: poll alone."""
+        request_id = status.get("RequestId")
+        boards = self._boards
+        if (
+            boards is not None
+            and request_id
+            and status.get("Status") not in ("SUCCEEDED", "FAILED")
+            and self._kind_in_flight[create] >= 2
+            and boards[create].available
+        ):
+            return boards[create].wait(request_id, release, self.poll_timeout)
+        return None
 
     def _poll_schedule(self) -> Iterator[tuple[float, bool]]:
         """``(seconds to wait before the next poll, is it an early poll)``, endless."""
