@@ -109,18 +109,9 @@ class Listings(Plumbing):
                     len(known),
                 )
                 return known
-            if tags.get(MANAGED_TAG) != "true":
-                continue
-            try:
-                result[arn] = int(tags.get(REQUEST_TAG, ""))
-            except ValueError:
-                log.warning(
-                    "permission set %s is tagged %s=true but %s=%r is not a request id",
-                    arn,
-                    MANAGED_TAG,
-                    REQUEST_TAG,
-                    tags.get(REQUEST_TAG),
-                )
+            request_id = _tagged_request_id(arn, tags)
+            if request_id is not None:
+                result[arn] = request_id
         return result
 
     def jit_permission_sets(self) -> list[JitPermissionSet]:
@@ -143,61 +134,49 @@ class Listings(Plumbing):
             unimplemented).
         """
         instance_arn = self.instance_arn
-        found: list[JitPermissionSet] = []
-        step = "sso-admin ListPermissionSets"
         try:
             arns = list(
                 self._paginate(
                     "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
                 )
             )
-            for arn in arns:
-                step = f"sso-admin DescribePermissionSet ({arn})"
-                described = self._describe_permission_set(instance_arn, arn)
-                if described is None or not str(described.get("Name", "")).startswith(JIT_PREFIX):
-                    continue
-                created = described.get("CreatedDate")
-                if isinstance(created, datetime):
-                    created = (
-                        created.replace(tzinfo=UTC)
-                        if created.tzinfo is None
-                        else created.astimezone(UTC)
-                    )
-                else:
-                    created = None
-                step = f"sso-admin ListTagsForResource ({arn})"
-                try:
-                    tags: dict[str, str] | None = self._permission_set_tags(instance_arn, arn)
-                except (ClientError, NotImplementedError) as exc:
-                    if _gone(exc):
-                        continue
-                    if not _not_implemented(exc):
-                        raise
-                    tags = None
-                if tags is not None:
-                    if tags.get(MANAGED_TAG) != "true":
-                        continue
-                    try:
-                        request_id = int(tags.get(REQUEST_TAG, ""))
-                    except ValueError:
-                        log.warning(
-                            "permission set %s is tagged %s=true but %s=%r is not a request id",
-                            arn,
-                            MANAGED_TAG,
-                            REQUEST_TAG,
-                            tags.get(REQUEST_TAG),
-                        )
-                        continue
-                    source = "tags"
-                else:
-                    described_id = _described_request_id(described)
-                    if described_id is None:
-                        continue
-                    request_id, source = described_id, "description"
-                found.append(JitPermissionSet(arn, described["Name"], created, request_id, source))
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap("sso-admin ListPermissionSets", exc) from exc
+        found: list[JitPermissionSet] = []
+        for arn in arns:
+            jit = self._jit_permission_set(instance_arn, arn)
+            if jit is not None:
+                found.append(jit)
+        return found
+
+    def _jit_permission_set(self, instance_arn: str, arn: str) -> JitPermissionSet | None:
+        """:meth:`jit_permission_sets`' answer for one set: None when it is not a ``JIT-``
+        set of jitbot's, or gone. Raises :class:`AwsError` naming the failed call."""
+        step = f"sso-admin DescribePermissionSet ({arn})"
+        try:
+            described = self._describe_permission_set(instance_arn, arn)
+            if described is None or not str(described.get("Name", "")).startswith(JIT_PREFIX):
+                return None
+            step = f"sso-admin ListTagsForResource ({arn})"
+            try:
+                tags: dict[str, str] | None = self._permission_set_tags(instance_arn, arn)
+            except (ClientError, NotImplementedError) as exc:
+                if _gone(exc):
+                    return None
+                if not _not_implemented(exc):
+                    raise
+                tags = None
         except (ClientError, BotoCoreError) as exc:
             raise _wrap(step, exc) from exc
-        return found
+        if tags is not None:
+            request_id = _tagged_request_id(arn, tags)
+            source = "tags"
+        else:
+            request_id, source = _described_request_id(described), "description"
+        if request_id is None:
+            return None
+        created = _utc(described.get("CreatedDate"))
+        return JitPermissionSet(arn, described["Name"], created, request_id, source)
 
     def _permission_set_tags(self, instance_arn: str, arn: str) -> dict[str, str]:
         """``{key: value}`` from ``ListTagsForResource`` (paginated). Raises botocore's
@@ -220,3 +199,28 @@ class Listings(Plumbing):
             self._tagging_unsupported = True
             log.warning("ListTagsForResource is not implemented by this endpoint (moto?)")
             raise
+
+
+def _tagged_request_id(arn: str, tags: dict[str, str]) -> int | None:
+    """The request id of a set tagged ``jitbot:managed=true``; None when it is not so
+    tagged, or its ``jitbot:request-id`` is not a number (logged)."""
+    if tags.get(MANAGED_TAG) != "true":
+        return None
+    try:
+        return int(tags.get(REQUEST_TAG, ""))
+    except ValueError:
+        log.warning(
+            "permission set %s is tagged %s=true but %s=%r is not a request id",
+            arn,
+            MANAGED_TAG,
+            REQUEST_TAG,
+            tags.get(REQUEST_TAG),
+        )
+        return None
+
+
+def _utc(created: object) -> datetime | None:
+    """A ``CreatedDate`` as aware UTC (naive means UTC); None when it is not a datetime."""
+    if not isinstance(created, datetime):
+        return None
+    return created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
