@@ -79,17 +79,34 @@ class CustomSetDeletion(Plumbing):
         with self._lock:
             created_for = self._created.get(arn)
             accounts = set(account_ids) | self._assigned_accounts.get(arn, set())
+        if self._check_owner(
+            instance_arn, arn, request_id, created_for, trust_description=trust_description
+        ):
+            return
+        if self._check_unassigned(instance_arn, arn, accounts, what):
+            return
+        if self._delete_now(instance_arn, arn, what):
+            return
+        self._forget(arn)
+        log.info("%s: deleted", what)
 
-        refusal = (
-            f"refusing to delete a permission set jitbot did not create for request {request_id}"
-        )
+    def _check_owner(
+        self,
+        instance_arn: str,
+        arn: str,
+        request_id: int,
+        created_for: int | None,
+        *,
+        trust_description: bool,
+    ) -> bool:
+        """Step 1 of :meth:`delete_custom_permission_set`: True when the set is gone
+        already; raises :class:`AwsError` when it is not jitbot's for ``request_id``."""
+        what = f"delete permission set {arn} of request {request_id}"
         try:
             tags = self._permission_set_tags(instance_arn, arn)
         except (ClientError, BotoCoreError, NotImplementedError) as exc:
             if _gone(exc) or not self._permission_set_exists(instance_arn, arn):
-                log.info("%s: already gone (%s)", what, _describe(exc))
-                self._forget(arn)
-                return
+                return self._already_gone(arn, what, exc)
             described_for = None
             if created_for != request_id and trust_description and _not_implemented(exc):
                 try:
@@ -99,7 +116,7 @@ class CustomSetDeletion(Plumbing):
                 described_for = _described_request_id(described or {})
             if created_for != request_id and described_for != request_id:
                 raise AwsError(
-                    f"{refusal}: {arn} (its tags could not be read: "
+                    f"{_refusal(request_id)}: {arn} (its tags could not be read: "
                     f"sso-admin ListTagsForResource: {_describe(exc)})",
                     code=_error_code(exc) or None,
                 ) from exc
@@ -112,13 +129,18 @@ class CustomSetDeletion(Plumbing):
                 else "its jitbot description names",
                 request_id,
             )
-        else:
-            managed, owner = tags.get(MANAGED_TAG), tags.get(REQUEST_TAG)
-            if managed != "true" or owner != str(request_id):
-                raise AwsError(
-                    f"{refusal}: {arn} is tagged {MANAGED_TAG}={managed!r}, {REQUEST_TAG}={owner!r}"
-                )
+            return False
+        managed, owner = tags.get(MANAGED_TAG), tags.get(REQUEST_TAG)
+        if managed != "true" or owner != str(request_id):
+            raise AwsError(
+                f"{_refusal(request_id)}: {arn} is tagged "
+                f"{MANAGED_TAG}={managed!r}, {REQUEST_TAG}={owner!r}"
+            )
+        return False
 
+    def _check_unassigned(self, instance_arn: str, arn: str, accounts: set[str], what: str) -> bool:
+        """Step 2: True when the set is gone already; raises :class:`AwsError` when an
+        account assignment of it remains (in ``accounts`` or where it is provisioned)."""
         try:
             accounts.update(
                 self._paginate(
@@ -131,9 +153,7 @@ class CustomSetDeletion(Plumbing):
             )
         except (ClientError, BotoCoreError) as exc:
             if _gone(exc):
-                log.info("%s: already gone (%s)", what, _describe(exc))
-                self._forget(arn)
-                return
+                return self._already_gone(arn, what, exc)
             raise _wrap("sso-admin ListAccountsForProvisionedPermissionSet", exc) from exc
         for account in sorted(accounts):
             try:
@@ -149,9 +169,7 @@ class CustomSetDeletion(Plumbing):
                 )
             except (ClientError, BotoCoreError) as exc:
                 if _gone(exc):
-                    log.info("%s: already gone (%s)", what, _describe(exc))
-                    self._forget(arn)
-                    return
+                    return self._already_gone(arn, what, exc)
                 raise _wrap(f"sso-admin ListAccountAssignments ({account})", exc) from exc
             if remaining:
                 principals = ", ".join(
@@ -162,7 +180,11 @@ class CustomSetDeletion(Plumbing):
                     f"permission set {arn} still has {len(remaining)} account assignment(s) "
                     f"in account {account} ({principals}); remove them before deleting it"
                 )
+        return False
 
+    def _delete_now(self, instance_arn: str, arn: str, what: str) -> bool:
+        """Step 3, ``DeletePermissionSet`` (retried): True when the set was gone
+        already; raises :class:`AwsError` when it failed."""
         client = self._client("sso-admin")
         try:
             self._write(
@@ -174,13 +196,16 @@ class CustomSetDeletion(Plumbing):
             )
         except (ClientError, BotoCoreError) as exc:
             if _gone(exc):
-                log.info("%s: already gone (%s)", what, _describe(exc))
-                self._forget(arn)
-                return
+                return self._already_gone(arn, what, exc)
             log.warning("%s: DeletePermissionSet failed: %s", what, _describe(exc))
             raise _wrap("sso-admin DeletePermissionSet", exc) from exc
+        return False
+
+    def _already_gone(self, arn: str, what: str, exc: BaseException) -> bool:
+        """Log and forget a set found gone; True."""
+        log.info("%s: already gone (%s)", what, _describe(exc))
         self._forget(arn)
-        log.info("%s: deleted", what)
+        return True
 
     def _permission_set_exists(self, instance_arn: str, arn: str) -> bool:
         """Whether ``DescribePermissionSet`` finds the set (True when it cannot tell)."""
@@ -200,3 +225,7 @@ class CustomSetDeletion(Plumbing):
                     del self._permission_sets[name]
                     if self._session_durations is not None:
                         self._session_durations.pop(name, None)
+
+
+def _refusal(request_id: int) -> str:
+    return f"refusing to delete a permission set jitbot did not create for request {request_id}"
