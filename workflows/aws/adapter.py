@@ -77,24 +77,20 @@ from workflows.assignments import (
 )
 from workflows.aws import ratelimit
 from workflows.aws.assignments import Assignments
-from workflows.aws.base import _SERVICES, DEFAULT_REGION
+from workflows.aws.base import _SERVICES
 from workflows.aws.catalog import Catalog
 from workflows.aws.custom_sets import CustomSetCreation
 from workflows.aws.errors import client_config
 from workflows.aws.health import Health
-from workflows.aws.identity import MISS_CACHE_TTL, UserDirectory, _Cached
+from workflows.aws.identity import UserDirectory, _Cached
 from workflows.aws.listings import Listings
 from workflows.aws.operations import OperationBoard
 from workflows.aws.permission_sets import CustomSetDeletion
-from workflows.aws.polling import POLL_INTERVAL_MAX, POLL_SCHEDULE, Polling
+from workflows.aws.polling import Polling
 from workflows.aws.quota import QuotaShare
 from workflows.aws.values import (
-    DEFAULT_SESSION_DURATION,
     JIT_PREFIX,
     MANAGED_TAG,
-    MAX_NAME_SUFFIX,
-    MAX_PERMISSION_SET_DESCRIPTION,
-    MAX_PERMISSION_SET_NAME,
     REQUEST_TAG,
 )
 
@@ -110,18 +106,6 @@ __all__ = [
     "REQUEST_TAG",
     "client_config",
 ]
-
-# Names kept importable from this module as before.
-_REEXPORTED = (
-    DEFAULT_REGION,
-    DEFAULT_SESSION_DURATION,
-    MAX_NAME_SUFFIX,
-    MAX_PERMISSION_SET_DESCRIPTION,
-    MAX_PERMISSION_SET_NAME,
-    MISS_CACHE_TTL,
-    POLL_INTERVAL_MAX,
-    POLL_SCHEDULE,
-)
 
 
 class IdentityCenter(
@@ -148,11 +132,11 @@ class IdentityCenter(
     :param identity_store_id: id of its identity store (``d-…``); discovered likewise.
     :param poll_interval: fixed seconds before each status poll of an assignment
         request; default None: the schedule of :meth:`_wait` (right away, then backing
-        off to :data:`POLL_INTERVAL_MAX`, early polls only from spare quota).
+        off to :data:`~workflows.aws.polling.POLL_INTERVAL_MAX`, early polls only from spare quota).
     :param poll_timeout: seconds after which a request still ``IN_PROGRESS`` raises
         :class:`AssignmentTimeout`.
     :param user_cache_ttl: seconds an email -> user id answer is cached (unknown emails:
-        :data:`MISS_CACHE_TTL`, or less if ``user_cache_ttl`` is smaller).
+        :data:`~workflows.aws.identity.MISS_CACHE_TTL`, or less if ``user_cache_ttl`` is smaller).
     :param sleep: ``sleep(seconds)``, replaced in tests.
     :param clock: monotonic clock in seconds, replaced in tests.
     :param clients: prebuilt clients by service name (``"sso-admin"``,

@@ -29,7 +29,8 @@ log = logging.getLogger("jitbot.aws")
 
 
 class Assignments(Plumbing):
-    """Assign, unassign and has_assignment."""
+    """Account assignments: :meth:`assign`, :meth:`unassign`, :meth:`has_assignment`,
+    each change holding an outstanding slot until its status is final."""
 
     def has_assignment(self, assignment: Assignment) -> bool:
         """Whether the user currently has this permission set in this account.

@@ -26,7 +26,8 @@ log = logging.getLogger("jitbot.aws")
 
 
 class Catalog(Plumbing):
-    """Permission sets and account names."""
+    """The instance's permission sets (names, ARNs, session durations, policies) and
+    the organization's account names, cached until :meth:`refresh_catalog`."""
 
     def permission_set_arns(self) -> dict[str, str]:
         """``{name: ARN}`` of every permission set of the instance.

@@ -36,7 +36,7 @@ log = logging.getLogger("jitbot.aws")
 
 
 class CustomSetCreation(Plumbing):
-    """create_custom_permission_set."""
+    """Creates a request's ``JIT-`` permission set (:meth:`create_custom_permission_set`)."""
 
     def create_custom_permission_set(
         self,

@@ -21,7 +21,7 @@ log = logging.getLogger("jitbot.aws")
 
 
 class Health(Plumbing):
-    """ping and check."""
+    """Health checks: :meth:`ping` (``/healthz``) and :meth:`check` (``check-config``)."""
 
     def ping(self) -> str | None:
         """One cheap call (``sso-admin ListPermissionSets``, one result) to tell whether

@@ -29,7 +29,7 @@ class _Cached:
 
 
 class UserDirectory(Plumbing):
-    """Email -> Identity Center user id, cached."""
+    """Email -> Identity Center user id (:meth:`find_user_id`), cached per email."""
 
     def find_user_id(self, email: str) -> str | None:
         """Identity Center user id of the person with this email, or None.

@@ -31,7 +31,8 @@ log = logging.getLogger("jitbot.aws")
 
 
 class Listings(Plumbing):
-    """custom_permission_sets, jit_permission_sets, account_assignments."""
+    """What the drift reconciler lists: :meth:`custom_permission_sets`,
+    :meth:`jit_permission_sets` and :meth:`account_assignments`."""
 
     def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Assignment]:
         """Every assignment of ``permission_set_arn`` in account ``account_id``, users and

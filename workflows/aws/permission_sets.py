@@ -30,7 +30,7 @@ log = logging.getLogger("jitbot.aws")
 
 
 class CustomSetDeletion(Plumbing):
-    """delete_custom_permission_set."""
+    """Deletes a request's ``JIT-`` permission set (:meth:`delete_custom_permission_set`)."""
 
     def delete_custom_permission_set(
         self,

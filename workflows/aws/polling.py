@@ -39,7 +39,7 @@ POLL_INTERVAL_MAX = 1.0
 
 
 class Polling(Plumbing):
-    """Status waits of assignment changes."""
+    """Waits for an assignment change's final status (:meth:`_wait`), alone or batched."""
 
     def _board(self, create: bool) -> OperationBoard:
         """The :class:`~workflows.operations.OperationBoard` for creations or deletions,

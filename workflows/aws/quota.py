@@ -10,7 +10,7 @@ log = logging.getLogger("jitbot.aws")
 
 
 class QuotaShare(Plumbing):
-    """share_quota."""
+    """This replica's share of the instance-wide quotas (:meth:`share_quota`)."""
 
     def share_quota(self, replicas: int) -> None:
         """Take a ``1/replicas`` share of Identity Center's quotas: the client-side rate
