@@ -2,7 +2,7 @@
 (boto3 and botocore are imported here and nowhere else in bot/, workflows/, storage/).
 
 :class:`IdentityCenter` (:mod:`workflows.aws.adapter`) is what the services use through
-the ``AccessGranter`` port; beside it, the client-side rate limit and quota sharing
+the ``AccessGranter`` port, made of one part per module of this package; beside it, the client-side rate limit and quota sharing
 (:mod:`~workflows.aws.ratelimit`) and the batched status polling
 (:mod:`~workflows.aws.operations`).
 """

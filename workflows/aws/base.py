@@ -1,0 +1,175 @@
+"""What every part of :class:`~workflows.aws.IdentityCenter` stands on: the boto3
+session and clients (paced by the rate limiter), the Identity Center instance,
+pagination, and the one retry-with-backoff helper for writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from workflows.assignments import (
+    AwsError,
+)
+from workflows.aws import ratelimit
+from workflows.aws.errors import (
+    _RETRYABLE_WRITE_ERRORS,
+    _error_code,
+    _wrap,
+    client_config,
+)
+
+log = logging.getLogger("jitbot.aws")
+
+
+DEFAULT_REGION = "us-east-1"
+_SERVICES = ("sso-admin", "identitystore", "organizations")
+
+
+class Plumbing:
+    """Clients, instance discovery, pagination and write retries (state set up by
+    :class:`~workflows.aws.IdentityCenter`)."""
+
+    @property
+    def region(self) -> str:
+        """Region the clients use: the argument, else the session's, else us-east-1."""
+        return self._region or self._get_session().region_name or DEFAULT_REGION
+
+    def _get_session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session
+
+    def _client(self, service: str) -> Any:
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._get_session().client(
+                    service, region_name=self.region, config=client_config()
+                )
+                self._limit(service, client)
+                self._clients[service] = client
+            return client
+
+    def _limit(self, service: str, client: Any) -> None:
+        """Pace ``client`` with :attr:`limiter` if it calls Identity Center."""
+        if self.limiter is not None and service in ratelimit.LIMITED_SERVICES:
+            ratelimit.attach(client, self.limiter)
+
+    def _discover_instance(self) -> None:
+        """Fill in the instance ARN / identity store id from ``ListInstances``."""
+        operation = "sso-admin ListInstances"
+        try:
+            instances = list(self._paginate("sso-admin", "list_instances", "Instances"))
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap(operation, exc) from exc
+        if not instances:
+            raise AwsError(f"{operation}: no IAM Identity Center instance in {self.region}")
+        chosen = instances[0]
+        if self._instance_arn or self._identity_store_id:
+            matching = [
+                i
+                for i in instances
+                if (self._instance_arn is None or i.get("InstanceArn") == self._instance_arn)
+                and (
+                    self._identity_store_id is None
+                    or i.get("IdentityStoreId") == self._identity_store_id
+                )
+            ]
+            if not matching:
+                raise AwsError(
+                    f"{operation}: no instance matches instance_arn={self._instance_arn!r} "
+                    f"identity_store_id={self._identity_store_id!r}"
+                )
+            chosen = matching[0]
+        self._instance_arn = chosen["InstanceArn"]
+        self._identity_store_id = chosen["IdentityStoreId"]
+        log.info(
+            "using Identity Center instance %s (identity store %s)",
+            self._instance_arn,
+            self._identity_store_id,
+        )
+
+    @property
+    def instance_arn(self) -> str:
+        """ARN of the Identity Center instance (``ListInstances`` when not configured).
+
+        :raises AwsError: ListInstances failed or there is no instance.
+        """
+        with self._lock:
+            if not self._instance_arn:
+                self._discover_instance()
+            assert self._instance_arn
+            return self._instance_arn
+
+    @property
+    def identity_store_id(self) -> str:
+        """Identity store id of the instance (``ListInstances`` when not configured).
+
+        :raises AwsError: ListInstances failed or there is no instance.
+        """
+        with self._lock:
+            if not self._identity_store_id:
+                self._discover_instance()
+            assert self._identity_store_id
+            return self._identity_store_id
+
+    def _paginate(self, service: str, method: str, key: str, **kwargs: Any) -> Iterator[Any]:
+        client = self._client(service)
+        if client.can_paginate(method):
+            for page in client.get_paginator(method).paginate(**kwargs):
+                yield from page.get(key, [])
+            return
+        while True:  # pragma: no cover - every operation used here has a paginator
+            page = getattr(client, method)(**kwargs)
+            yield from page.get(key, [])
+            token = page.get("NextToken")
+            if not token:
+                return
+            kwargs["NextToken"] = token
+
+    def _backoff(self, attempt: int) -> float:
+        """Delay before attempt ``attempt + 1``: exponential, capped, jittered into
+        [delay/2, delay]."""
+        delay = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def _write(
+        self,
+        operation: str,
+        call: Callable[[], Any],
+        *,
+        what: str,
+        retry_conflict: Callable[[ClientError], bool] = lambda exc: True,
+    ) -> Any:
+        """``call()``, retried with backoff up to ``write_attempts`` times while AWS
+        answers ``ThrottlingException``, or ``ConflictException`` for which
+        ``retry_conflict`` is true. Raises botocore's exception of the last attempt."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return call()
+            except ClientError as exc:
+                code = _error_code(exc)
+                retryable = code in _RETRYABLE_WRITE_ERRORS and (
+                    code != "ConflictException" or retry_conflict(exc)
+                )
+                if not retryable or attempt >= self._write_attempts:
+                    raise
+                delay = self._backoff(attempt)
+                log.info(
+                    "%s: %s answered %s, retrying in %.1f s (attempt %d of %d)",
+                    what,
+                    operation,
+                    code,
+                    delay,
+                    attempt,
+                    self._write_attempts,
+                )
+                self._sleep(delay)
