@@ -1,5 +1,6 @@
 """HTTP mode: Slack's request URL at ``/slack/events``, ``GET /healthz`` (the database
-and AWS reachable: 200, else 503 naming what is not; use it for readiness) and
+and AWS reachable: 200, else 503 naming which check failed, the detail only in the log;
+use it for readiness) and
 ``GET /metrics`` (Prometheus, see :mod:`bot.metrics`), served by waitress (a production
 WSGI server), not Bolt's development server."""
 
@@ -27,6 +28,11 @@ from storage.db import ping
 log = logging.getLogger("jitbot.http")
 
 EVENTS_PATH = "/slack/events"
+
+#: Bytes a request body may have. Slack's payloads are far smaller (a modal's whole view
+#: state is a few KiB; a message is at most 40,000 characters), so anything larger is
+#: refused with 413 before a byte of it is read: an unsigned body must cost no memory.
+MAX_BODY_BYTES = 256 * 1024
 StartResponse = Callable[..., Any]
 
 
@@ -135,13 +141,29 @@ def bolt_request(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+def _content_length(environ: dict[str, Any]) -> int | None:
+    """The request's ``Content-Length`` in bytes (0 when absent), None when it is not a
+    non-negative integer."""
+    raw = environ.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(raw)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
 def _events_handler(rt: Runtime) -> WsgiApp:
     """``POST /slack/events``: the checks :func:`make_wsgi_app` describes, then Bolt."""
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
     seen = SeenBodies()
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = _content_length(environ)
+        if length is None:
+            return _respond(start_response, "400 Bad Request", b"bad Content-Length")
+        if length > MAX_BODY_BYTES:
+            log.warning("refused a %d-byte request body (limit %d)", length, MAX_BODY_BYTES)
+            return _respond(start_response, "413 Content Too Large", b"body too large")
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {
             "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
@@ -167,8 +189,10 @@ def _events_handler(rt: Runtime) -> WsgiApp:
 
 def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
     """``GET /healthz``'s answer: the status line and the JSON body (``status``,
-    ``database``, ``aws``, ``outbox_backlog``); AWS is asked at most every
-    :data:`AWS_CHECK_TTL` seconds."""
+    ``database``, ``aws``: ``"ok"`` or ``"failed"``, and ``outbox_backlog``); AWS is asked
+    at most every :data:`AWS_CHECK_TTL` seconds. The endpoint answers anyone who reaches
+    the port, so what failed goes to the log, never into the answer: driver and AWS
+    errors name hosts, role ARNs and account ids."""
     aws_check = CachedCheck(rt.aws.ping, ttl=AWS_CHECK_TTL)
 
     def health() -> tuple[str, dict[str, Any]]:
@@ -176,10 +200,12 @@ def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
         try:
             ping(rt.store.engine)
         except Exception as exc:  # any database failure makes the replica unhealthy
-            body.update(status="unhealthy", database=str(exc))
+            log.warning("health check: the database does not answer: %s", exc)
+            body.update(status="unhealthy", database="failed")
         problem = aws_check()
         if problem is not None:
-            body.update(status="unhealthy", aws=problem)
+            log.warning("health check: AWS does not answer: %s", problem)
+            body.update(status="unhealthy", aws="failed")
         backlog, _oldest = rt.store.outbox_backlog() if body["database"] == "ok" else (0, None)
         body["outbox_backlog"] = backlog
         status = "200 OK" if body["status"] == "ok" else "503 Service Unavailable"
@@ -199,7 +225,8 @@ def make_wsgi_app(rt: Runtime) -> WsgiApp:
     """The WSGI app: commands, interactivity, options and events all POST to
     ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
 
-    Before Bolt sees a request it is checked here: a bad or old signature is a 401
+    Before Bolt sees a request it is checked here: a body over :data:`MAX_BODY_BYTES`
+    is a 413 before it is read, a bad or old signature is a 401
     (checked first, so an unauthenticated body is never parsed), a re-delivery
     (``X-Slack-Retry-Num``) of a body this replica already took is answered 200 with
     ``X-Slack-No-Retry: 1`` and dropped (Slack's Events API retries:
@@ -228,4 +255,12 @@ def make_wsgi_app(rt: Runtime) -> WsgiApp:
 def make_server(rt: Runtime, host: str, port: int, threads: int = 32) -> Any:
     """A waitress server bound to ``host:port`` (port 0 picks a free one; see
     ``server.effective_port``). Call ``run()`` to serve, ``close()`` to stop."""
-    return create_server(make_wsgi_app(rt), host=host, port=port, threads=threads, ident="jitbot")
+    return create_server(
+        make_wsgi_app(rt),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="jitbot",
+        # waitress's own cap (its default is 1 GiB), for bodies sent without a length
+        max_request_body_size=MAX_BODY_BYTES,
+    )
