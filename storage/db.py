@@ -22,6 +22,10 @@ _POSTGRES_AUDIT_GUARDS = [
     "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
     """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
        FOR EACH ROW EXECUTE FUNCTION jitbot_audit_append_only()""",
+    # TRUNCATE skips row triggers: a statement trigger refuses it (PostgreSQL "CREATE TRIGGER")
+    "DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events",
+    """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+       FOR EACH STATEMENT EXECUTE FUNCTION jitbot_audit_append_only()""",
 ]
 
 
