@@ -5,6 +5,7 @@ removed by someone who owns the tables (and exits 1)."""
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -107,3 +108,32 @@ def test_jitbot_audit_verify_exits_1_naming_the_removed_event(
         conn.execute(text("DELETE FROM audit_events WHERE id = 4"))
     assert main(["audit", "verify"]) == 1
     assert "removed between #3 and #5" in capsys.readouterr().out
+
+
+@pytest.mark.postgresql
+def test_a_role_that_does_not_own_the_tables_can_start_and_write(store: SqlStore) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("roles are PostgreSQL's")
+    role = "jitbot_app_" + uuid.uuid4().hex[:10]
+    url = store.engine.url
+    schema = url.query["options"].split("%3D")[-1].split("=")[-1]
+    with store.engine.begin() as conn:
+        conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+        conn.execute(
+            text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")
+        )
+        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {role}"))
+    try:
+        app = make_engine(url.set(username=role).render_as_string(hide_password=False))
+        upgrade(app)  # serve runs it at every start
+        write_events(SqlStore(app), 3)
+        with pytest.raises(DBAPIError), app.begin() as conn:
+            conn.execute(text("DELETE FROM audit_events"))
+        assert verify(app).checked == 3
+        app.dispose()
+    finally:
+        with store.engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
