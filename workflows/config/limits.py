@@ -15,5 +15,5 @@ class LimitsConfig(BaseModel):
 
     model_config = _MODEL_CONFIG
 
-    pending_per_requester: int = Field(default=5, ge=1, le=100)
-    requests_per_minute: int = Field(default=6, ge=1, le=60)
+    pending_per_requester: int = Field(default=5, ge=1)
+    requests_per_minute: int = Field(default=6, ge=1)
