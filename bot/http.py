@@ -11,8 +11,8 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
@@ -60,25 +60,9 @@ class CachedCheck:
             return self._last
 
 
-class SeenBodies:
-    """Digests of the last ``size`` request bodies, to drop Slack's re-deliveries
-    (``X-Slack-Retry-Num``) of a request this replica already took."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def add(self, body: bytes) -> bool:
-        """Remember ``body``; True if it was seen before."""
-        digest = hashlib.sha256(body).digest()
-        with self._lock:
-            if digest in self._seen:
-                return True
-            self._seen[digest] = None
-            if len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-            return False
+#: How long a taken request body is remembered: Slack's signatures are accepted for 5
+#: minutes ("Verifying requests from Slack"), plus a minute of clock skew between replicas.
+REPLAY_WINDOW = timedelta(minutes=6)
 
 
 def _respond(
@@ -152,10 +136,20 @@ def _content_length(environ: dict[str, Any]) -> int | None:
     return length if length >= 0 else None
 
 
+def _taken_before(rt: Runtime, body: bytes, request: BoltRequest) -> bool:
+    """True when some replica already took this very body within :data:`REPLAY_WINDOW`.
+    Options requests (``block_suggestion``) change nothing and repeat legitimately (the
+    same person typing the same query twice), so they are not remembered."""
+    if request.body.get("type") == "block_suggestion":
+        return False
+    now = rt.clock()
+    digest = hashlib.sha256(body).hexdigest()
+    return not rt.store.remember_delivery(digest, now, now + REPLAY_WINDOW)
+
+
 def _events_handler(rt: Runtime) -> WsgiApp:
     """``POST /slack/events``: the checks :func:`make_wsgi_app` describes, then Bolt."""
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
-    seen = SeenBodies()
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         length = _content_length(environ)
@@ -171,14 +165,15 @@ def _events_handler(rt: Runtime) -> WsgiApp:
         }
         if rt.settings.slack_signing_secret and not _signed(verifier, body, headers):
             return _respond(start_response, "401 Unauthorized")
-        retried = environ.get("HTTP_X_SLACK_RETRY_NUM")
-        if seen.add(body) and retried:
-            log.info("dropped Slack's retry %s of a request already taken", retried)
-            return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
         request = bolt_request(body, environ)
         if isinstance(request, str):
             log.warning("refused a malformed Slack request: %s", request)
             return _respond(start_response, "400 Bad Request", request.encode())
+        if _taken_before(rt, body, request):
+            retried = environ.get("HTTP_X_SLACK_RETRY_NUM")
+            what = f"Slack's retry {retried}" if retried else "a replay"
+            log.warning("dropped %s of a request already taken", what)
+            return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
         answer = rt.app.dispatch(request)
         response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
         start_response(response.status, response.get_headers())
@@ -227,10 +222,11 @@ def make_wsgi_app(rt: Runtime) -> WsgiApp:
 
     Before Bolt sees a request it is checked here: a body over :data:`MAX_BODY_BYTES`
     is a 413 before it is read, a bad or old signature is a 401
-    (checked first, so an unauthenticated body is never parsed), a re-delivery
-    (``X-Slack-Retry-Num``) of a body this replica already took is answered 200 with
-    ``X-Slack-No-Retry: 1`` and dropped (Slack's Events API retries:
-    https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
+    (checked first, so an unauthenticated body is never parsed), a signed body any
+    replica already took within :data:`REPLAY_WINDOW` (a replayed capture, or Slack's
+    own retry, ``X-Slack-Retry-Num``) is answered 200 with ``X-Slack-No-Retry: 1`` and
+    dropped (the database remembers the digests, :mod:`storage.deliveries`; Slack's
+    retries: https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
     route is a 400. The body is parsed once (:func:`bolt_request`), into the
     ``BoltRequest`` that Bolt then dispatches."""
     events = _events_handler(rt)

@@ -141,6 +141,16 @@ class AuditEventRow(Base):
     hash: Mapped[str | None] = mapped_column(String(64))
 
 
+class DeliveryRow(Base):
+    """A signed Slack request body already taken (``digest``: hex SHA-256), kept until
+    its signature could no longer be accepted (``until``, UTC)."""
+
+    __tablename__ = "deliveries"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class AuditHeadRow(Base):
     """The end of the audit chain: one row (``id`` 1), the last event's id and hash.
     Every audit write updates it first, which serializes appends across threads and

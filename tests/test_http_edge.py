@@ -1,6 +1,6 @@
 """The HTTP edge refuses what Slack never sends before reading it: a body over
 ``bot.http.MAX_BODY_BYTES`` gets 413 whether or not it is signed, so unsigned junk costs
-the bot no memory."""
+the bot no memory; and a signed body is taken once, by whichever replica gets it first."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import contextlib
 import io
 import resource
 import socket
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import ids
 from bot.http import MAX_BODY_BYTES, make_wsgi_app
 from sim.aws_world import DemoWorld
+from storage.store import SqlStore
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import world_config
 
@@ -90,3 +94,45 @@ def test_the_app_refuses_a_large_or_garbled_length_without_reading(bot: Bot) -> 
         }
         app(environ, start_response)
     assert seen == ["413 Content Too Large", "400 Bad Request", "400 Bad Request"]
+
+
+def test_a_replayed_signed_submission_creates_no_second_request(bot: Bot) -> None:
+    alice = bot.user("alice")
+    sent: list[tuple[bytes, str, str]] = []
+    post = alice.post_raw
+
+    def recording(body: bytes, content_type: str, **kwargs: Any) -> Any:
+        response = post(body, content_type, **kwargs)
+        sent.append((body, content_type, str(int(time.time()))))
+        return response
+
+    alice.post_raw = recording  # type: ignore[method-assign]
+    view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+    values = {
+        ids.ACTION_PERMISSION_SET: "ReadOnlyAccess",
+        ids.ACTION_DURATION: "1h",
+        ids.ACTION_JUSTIFICATION: "Investigating failed deploys in OPS-1",
+    }
+    assert alice.submit(view, values).body == ""
+    [request] = bot.fake.wait_for(lambda: bot.requests(alice.user_id))
+    body, content_type, ts = sent[-1]  # the form's view_submission, as captured
+    assert b"view_submission" in body
+
+    # replayed at once, with the captured signature's time, and again re-signed now
+    first = post(body, content_type, timestamp=ts)
+    second = post(body, content_type)
+    assert first.status == second.status == 200
+    bot.settle()
+    assert [r.id for r in bot.requests(alice.user_id)] == [request.id]
+
+
+def test_a_delivery_is_taken_once_across_replicas(store: SqlStore) -> None:
+    other = SqlStore(store.engine)  # a second replica on the same database
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    later = now + timedelta(minutes=6)
+    assert store.remember_delivery("ab" * 32, now, later) is True
+    assert other.remember_delivery("ab" * 32, now, later) is False
+    # once its window has passed the digest is forgotten
+    assert other.remember_delivery(
+        "ab" * 32, later + timedelta(seconds=1), later + timedelta(minutes=7)
+    )
