@@ -1,5 +1,6 @@
 """HTTP mode: Slack's request URL at ``/slack/events``, ``GET /healthz`` (the database
-and AWS reachable: 200, else 503 naming what is not; use it for readiness) and
+and AWS reachable: 200, else 503 naming which check failed, the detail only in the log;
+use it for readiness) and
 ``GET /metrics`` (Prometheus, see :mod:`bot.metrics`), served by waitress (a production
 WSGI server), not Bolt's development server."""
 
@@ -10,8 +11,8 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
@@ -27,6 +28,11 @@ from storage.db import ping
 log = logging.getLogger("jitbot.http")
 
 EVENTS_PATH = "/slack/events"
+
+#: Bytes a request body may have. Slack's payloads are far smaller (a modal's whole view
+#: state is a few KiB; a message is at most 40,000 characters), so anything larger is
+#: refused with 413 before a byte of it is read: an unsigned body must cost no memory.
+MAX_BODY_BYTES = 256 * 1024
 StartResponse = Callable[..., Any]
 
 
@@ -54,25 +60,9 @@ class CachedCheck:
             return self._last
 
 
-class SeenBodies:
-    """Digests of the last ``size`` request bodies, to drop Slack's re-deliveries
-    (``X-Slack-Retry-Num``) of a request this replica already took."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def add(self, body: bytes) -> bool:
-        """Remember ``body``; True if it was seen before."""
-        digest = hashlib.sha256(body).digest()
-        with self._lock:
-            if digest in self._seen:
-                return True
-            self._seen[digest] = None
-            if len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-            return False
+#: How long a taken request body is remembered: Slack's signatures are accepted for 5
+#: minutes ("Verifying requests from Slack"), plus a minute of clock skew between replicas.
+REPLAY_WINDOW = timedelta(minutes=6)
 
 
 def _respond(
@@ -135,13 +125,39 @@ def bolt_request(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+def _content_length(environ: dict[str, Any]) -> int | None:
+    """The request's ``Content-Length`` in bytes (0 when absent), None when it is not a
+    non-negative integer."""
+    raw = environ.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(raw)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _taken_before(rt: Runtime, body: bytes, request: BoltRequest) -> bool:
+    """True when some replica already took this very body within :data:`REPLAY_WINDOW`.
+    Options requests (``block_suggestion``) change nothing and repeat legitimately (the
+    same person typing the same query twice), so they are not remembered."""
+    if request.body.get("type") == "block_suggestion":
+        return False
+    now = rt.clock()
+    digest = hashlib.sha256(body).hexdigest()
+    return not rt.store.remember_delivery(digest, now, now + REPLAY_WINDOW)
+
+
 def _events_handler(rt: Runtime) -> WsgiApp:
     """``POST /slack/events``: the checks :func:`make_wsgi_app` describes, then Bolt."""
     verifier = SignatureVerifier(rt.settings.slack_signing_secret or "")
-    seen = SeenBodies()
 
     def events(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = _content_length(environ)
+        if length is None:
+            return _respond(start_response, "400 Bad Request", b"bad Content-Length")
+        if length > MAX_BODY_BYTES:
+            log.warning("refused a %d-byte request body (limit %d)", length, MAX_BODY_BYTES)
+            return _respond(start_response, "413 Content Too Large", b"body too large")
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {
             "x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
@@ -149,14 +165,15 @@ def _events_handler(rt: Runtime) -> WsgiApp:
         }
         if rt.settings.slack_signing_secret and not _signed(verifier, body, headers):
             return _respond(start_response, "401 Unauthorized")
-        retried = environ.get("HTTP_X_SLACK_RETRY_NUM")
-        if seen.add(body) and retried:
-            log.info("dropped Slack's retry %s of a request already taken", retried)
-            return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
         request = bolt_request(body, environ)
         if isinstance(request, str):
             log.warning("refused a malformed Slack request: %s", request)
             return _respond(start_response, "400 Bad Request", request.encode())
+        if _taken_before(rt, body, request):
+            retried = environ.get("HTTP_X_SLACK_RETRY_NUM")
+            what = f"Slack's retry {retried}" if retried else "a replay"
+            log.warning("dropped %s of a request already taken", what)
+            return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
         answer = rt.app.dispatch(request)
         response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
         start_response(response.status, response.get_headers())
@@ -167,8 +184,10 @@ def _events_handler(rt: Runtime) -> WsgiApp:
 
 def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
     """``GET /healthz``'s answer: the status line and the JSON body (``status``,
-    ``database``, ``aws``, ``outbox_backlog``); AWS is asked at most every
-    :data:`AWS_CHECK_TTL` seconds."""
+    ``database``, ``aws``: ``"ok"`` or ``"failed"``, and ``outbox_backlog``); AWS is asked
+    at most every :data:`AWS_CHECK_TTL` seconds. The endpoint answers anyone who reaches
+    the port, so what failed goes to the log, never into the answer: driver and AWS
+    errors name hosts, role ARNs and account ids."""
     aws_check = CachedCheck(rt.aws.ping, ttl=AWS_CHECK_TTL)
 
     def health() -> tuple[str, dict[str, Any]]:
@@ -176,10 +195,12 @@ def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
         try:
             ping(rt.store.engine)
         except Exception as exc:  # any database failure makes the replica unhealthy
-            body.update(status="unhealthy", database=str(exc))
+            log.warning("health check: the database does not answer: %s", exc)
+            body.update(status="unhealthy", database="failed")
         problem = aws_check()
         if problem is not None:
-            body.update(status="unhealthy", aws=problem)
+            log.warning("health check: AWS does not answer: %s", problem)
+            body.update(status="unhealthy", aws="failed")
         backlog, _oldest = rt.store.outbox_backlog() if body["database"] == "ok" else (0, None)
         body["outbox_backlog"] = backlog
         status = "200 OK" if body["status"] == "ok" else "503 Service Unavailable"
@@ -199,11 +220,13 @@ def make_wsgi_app(rt: Runtime) -> WsgiApp:
     """The WSGI app: commands, interactivity, options and events all POST to
     ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
 
-    Before Bolt sees a request it is checked here: a bad or old signature is a 401
-    (checked first, so an unauthenticated body is never parsed), a re-delivery
-    (``X-Slack-Retry-Num``) of a body this replica already took is answered 200 with
-    ``X-Slack-No-Retry: 1`` and dropped (Slack's Events API retries:
-    https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
+    Before Bolt sees a request it is checked here: a body over :data:`MAX_BODY_BYTES`
+    is a 413 before it is read, a bad or old signature is a 401
+    (checked first, so an unauthenticated body is never parsed), a signed body any
+    replica already took within :data:`REPLAY_WINDOW` (a replayed capture, or Slack's
+    own retry, ``X-Slack-Retry-Num``) is answered 200 with ``X-Slack-No-Retry: 1`` and
+    dropped (the database remembers the digests, :mod:`storage.deliveries`; Slack's
+    retries: https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
     route is a 400. The body is parsed once (:func:`bolt_request`), into the
     ``BoltRequest`` that Bolt then dispatches."""
     events = _events_handler(rt)
@@ -228,4 +251,12 @@ def make_wsgi_app(rt: Runtime) -> WsgiApp:
 def make_server(rt: Runtime, host: str, port: int, threads: int = 32) -> Any:
     """A waitress server bound to ``host:port`` (port 0 picks a free one; see
     ``server.effective_port``). Call ``run()`` to serve, ``close()`` to stop."""
-    return create_server(make_wsgi_app(rt), host=host, port=port, threads=threads, ident="jitbot")
+    return create_server(
+        make_wsgi_app(rt),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="jitbot",
+        # waitress's own cap (its default is 1 GiB), for bodies sent without a length
+        max_request_body_size=MAX_BODY_BYTES,
+    )

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.directory import SlackDirectory
+from bot.render.escape import esc
 from bot.render.messages import approval_message, notice_text, requester_message
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
 from workflows.outbox import DeliveryDeferred, DeliveryRefused
@@ -160,7 +161,9 @@ class SlackNotifier:
         )
 
     def alert_admin(self, email: str, text: str) -> None:
-        """DM one admin ``text`` (used when access could not be removed, say)."""
+        """DM one admin ``text`` (used when access could not be removed, say). The text is
+        composed by the services from names, reasons and AWS error text and carries no
+        Slack tokens of its own, so all of it is escaped (:func:`bot.render.escape.esc`)."""
         slack_id = self._slack_id(email)
         if slack_id is not None:
-            self._dm(slack_id, {"text": f":rotating_light: {text}"})
+            self._dm(slack_id, {"text": f":rotating_light: {esc(text)}"})

@@ -12,9 +12,14 @@ __all__ = ["blocks_to_text", "text_of"]
 
 
 def text_of(obj: Any) -> str:
-    """The ``text`` of a text object (``{"type": "plain_text", "text": ...}``), or ``""``."""
+    """The ``text`` of a text object (``{"type": "plain_text", "text": ...}``), or ``""``;
+    in ``mrkdwn`` the escapes ``&lt;``, ``&gt;`` and ``&amp;`` show as the characters
+    they stand for, as Slack shows them."""
     if isinstance(obj, dict) and isinstance(obj.get("text"), str):
-        return obj["text"]
+        text = obj["text"]
+        if obj.get("type") == "mrkdwn":
+            text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        return text
     return ""
 
 

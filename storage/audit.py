@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from storage.auditlog import add_audit
 from storage.base import SqlSessions
 from storage.convert import audit_dict, audit_event
 from storage.models import AuditEventRow
@@ -31,10 +32,11 @@ class SqlAudit(SqlSessions):
     ) -> None:
         """Write one audit event and the Slack notices about it, in one transaction."""
         with self._session() as s, s.begin():
-            s.add(
+            add_audit(
+                s,
                 AuditEventRow(
                     at=now, request_id=request_id, actor=actor, action=action, detail=detail
-                )
+                ),
             )
             enqueue_in(s, request_id, outbox, now)
 

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.auditchain import link
 from storage.convert import audit_dict
 from storage.models import AuditEventRow
 
 audit_log = logging.getLogger("jitbot.audit")
 
-_INSERT_AUDIT = insert(AuditEventRow.__table__).returning(AuditEventRow.__table__.c.id)
+_INSERT_AUDIT = insert(AuditEventRow.__table__)
 
 
 def install(sessions: sessionmaker[Session]) -> None:
@@ -30,18 +31,23 @@ def install(sessions: sessionmaker[Session]) -> None:
 
 
 def add_audit(s: Session, event: AuditEventRow) -> None:
-    """Insert ``event`` (a transient row) with a Core statement and have it logged on
-    commit like the events the ORM flushes (see :func:`_collect_audit`)."""
-    event.id = s.execute(
+    """Link ``event`` (a transient row) into the hash chain (:func:`storage.auditchain.link`),
+    insert it with a Core statement and have it logged on commit like the events the ORM
+    flushes (see :func:`_collect_audit`). Every audit write goes through here."""
+    link(s, event)
+    s.execute(
         _INSERT_AUDIT,
         {
+            "id": event.id,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
             "at": event.at,
             "request_id": event.request_id,
             "actor": event.actor,
             "action": event.action,
             "detail": event.detail,
         },
-    ).scalar_one()
+    )
     s.info.setdefault("audit", []).append(event)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from storage.base import SqlSessions
 from storage.convert import aware_utc
 from storage.models import RequestRow, SessionRow
-from workflows.states import Status
+from workflows.states import PENDING_STATUSES, Status
 
 
 class SqlCounts(SqlSessions):
@@ -22,6 +22,16 @@ class SqlCounts(SqlSessions):
                 select(RequestRow.status, func.count()).group_by(RequestRow.status)
             ).all()
         return {Status(status): int(n) for status, n in rows}
+
+    def requester_load(self, slack_user_id: str, since: datetime) -> tuple[int, int]:
+        """``(pending, recent)``: the requester's requests in a pending status, and those
+        requested at or after ``since`` (UTC), for the per-person limits."""
+        pending = [s.value for s in PENDING_STATUSES]
+        mine = RequestRow.requester_slack_id == slack_user_id
+        with self._session() as s:
+            waiting = s.scalar(select(func.count()).where(mine, RequestRow.status.in_(pending)))
+            recent = s.scalar(select(func.count()).where(mine, RequestRow.requested_at >= since))
+        return int(waiting or 0), int(recent or 0)
 
     def oldest_overdue_session(self, now: datetime) -> datetime | None:
         """The earliest ``expires_at`` (UTC) of a session still Active at ``now`` although

@@ -22,6 +22,10 @@ _POSTGRES_AUDIT_GUARDS = [
     "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events",
     """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
        FOR EACH ROW EXECUTE FUNCTION jitbot_audit_append_only()""",
+    # TRUNCATE skips row triggers: a statement trigger refuses it (PostgreSQL "CREATE TRIGGER")
+    "DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events",
+    """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+       FOR EACH STATEMENT EXECUTE FUNCTION jitbot_audit_append_only()""",
 ]
 
 
@@ -89,8 +93,21 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(_alembic_config(connection), "head")
     guards = {"sqlite": _SQLITE_AUDIT_GUARDS, "postgresql": _POSTGRES_AUDIT_GUARDS}
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql" and _postgres_guards_present(conn):
+            return  # and a role that does not own the tables may start the bot
         for statement in guards.get(engine.dialect.name, []):
             conn.execute(text(statement))
+
+
+def _postgres_guards_present(conn: Connection) -> bool:
+    """Both PostgreSQL triggers on ``audit_events`` exist (in the current schema)."""
+    found = conn.execute(
+        text(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass "
+            "AND tgname IN ('audit_events_append_only', 'audit_events_no_truncate')"
+        )
+    ).scalar_one()
+    return found == 2
 
 
 def current_revision(engine: Engine) -> str | None:

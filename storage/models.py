@@ -135,6 +135,32 @@ class AuditEventRow(Base):
     actor: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the hash chain (storage.auditchain): this event's SHA-256 over its fields and the
+    # previous event's hash, so an altered or removed event breaks every later link
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class DeliveryRow(Base):
+    """A signed Slack request body already taken (``digest``: hex SHA-256), kept until
+    its signature could no longer be accepted (``until``, UTC)."""
+
+    __tablename__ = "deliveries"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditHeadRow(Base):
+    """The end of the audit chain: one row (``id`` 1), the last event's id and hash.
+    Every audit write updates it first, which serializes appends across threads and
+    replicas (a row lock on PostgreSQL, the write lock on SQLite)."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class OutboxRow(Base):

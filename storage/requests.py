@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select, update
 
+from storage.auditlog import add_audit
 from storage.base import SqlSessions
 from storage.convert import custom_to_json, from_columns, to_domain
 from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
@@ -78,7 +79,8 @@ class SqlRequests(SqlSessions):
             row = _new_row(new)
             s.add(row)
             s.flush()
-            s.add(
+            add_audit(
+                s,
                 AuditEventRow(
                     at=new.requested_at,
                     request_id=row.id,
@@ -91,7 +93,7 @@ class SqlRequests(SqlSessions):
                         "justification": new.justification,
                         "approvers": list(new.approvers),
                     },
-                )
+                ),
             )
             enqueue_in(s, row.id, outbox, new.requested_at)
             return to_domain(row)

@@ -12,6 +12,7 @@ from storage.audit import SqlAudit
 from storage.auditlog import audit_log
 from storage.convert import audit_dict
 from storage.counts import SqlCounts
+from storage.deliveries import SqlDeliveries
 from storage.due import SqlDueWork
 from storage.home import SqlHomeQueries
 from storage.leases import REPLICA_LEASE_PREFIX, LeaseClaim, SqlLeases
@@ -39,6 +40,7 @@ class SqlStore(
     SqlOutbox,
     SqlLeases,
     SqlCounts,
+    SqlDeliveries,
 ):
     """Requests and their history in a SQL database (see :mod:`storage.models`):
     ``SqlStore(engine)``."""

@@ -54,6 +54,11 @@ class FakeStore:
     def get(self, request_id: int) -> AccessRequest | None:
         return self.requests.get(request_id)
 
+    def requester_load(self, slack_user_id: str, since: datetime) -> tuple[int, int]:
+        mine = [r for r in self.requests.values() if r.requester.slack_id == slack_user_id]
+        waiting = sum(r.status in PENDING_STATUSES for r in mine)
+        return waiting, sum(r.requested_at >= since for r in mine)
+
     def transition(
         self,
         request_id: int,

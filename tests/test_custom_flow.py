@@ -39,8 +39,8 @@ S3_POLICY = json.dumps(
         ],
     }
 )
-IAM_STAR = (
-    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}'
+STS_STAR = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}'
 )
 
 
@@ -164,8 +164,8 @@ def test_a_failed_step_removes_what_was_created_and_fails_the_request(h: Harness
 
 
 def test_warnings_are_computed_at_submit(h: Harness):
-    risky = h.services.submit_request(ALICE, custom_form(h, inline=IAM_STAR, managed=()), T0)
-    assert any("iam:*" in text for _, text in risky.custom.warnings)
+    risky = h.services.submit_request(ALICE, custom_form(h, inline=STS_STAR, managed=()), T0)
+    assert any("sts:*" in text for _, text in risky.custom.warnings)
     assert risky.custom.warnings[0][0] == "high"
 
 
@@ -234,12 +234,21 @@ def test_over_http_a_bad_policy_is_refused_inline_and_a_good_one_goes_through_bo
     assert "Line 2, column" in refused["errors"][ids.BLOCK_CUSTOM_INLINE]
     assert bot.requests(alice.user_id) == []
 
-    values[ids.ACTION_CUSTOM_INLINE] = IAM_STAR
+    # a set that could hand out access by itself is refused, whatever approvers would say
+    values[ids.ACTION_CUSTOM_INLINE] = STS_STAR.replace("sts:*", "sso:CreateAccountAssignment")
+    refused = alice.submit(view, values).json()
+    assert refused["errors"][ids.BLOCK_CUSTOM_INLINE] == (
+        "Statement[0] allows sso:CreateAccountAssignment, which custom permission sets may "
+        "not have here (custom_permission_sets.deny_actions: sso:*)."
+    )
+    assert bot.requests(alice.user_id) == []
+
+    values[ids.ACTION_CUSTOM_INLINE] = STS_STAR
     assert alice.submit(view, values).json() == {}
     request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
     oscar_msg = root_when_sent(bot, request, "oscar")
     text = blocks_to_text(oscar_msg.blocks)
-    assert "JIT-S3Debug" in text and "iam:*" in text and "Check before approving" in text
+    assert "JIT-S3Debug" in text and "sts:*" in text and "Check before approving" in text
 
     bot.user("oscar").click(oscar_msg, ids.ACTION_APPROVE)
     bot.wait_status(request.id, Status.PENDING_ADMIN)
@@ -253,7 +262,7 @@ def test_over_http_a_bad_policy_is_refused_inline_and_a_good_one_goes_through_bo
     active = bot.wait_status(request.id, Status.ACTIVE)
     assert active.permission_set_name == "JIT-S3Debug" and bot.assigned(active)
     arn = active.permission_set_arn
-    assert policies_of(arn) == (["AmazonS3ReadOnlyAccess"], json.loads(IAM_STAR))
+    assert policies_of(arn) == (["AmazonS3ReadOnlyAccess"], json.loads(STS_STAR))
 
     bot.rt.services.sweep(active.session.expires_at)  # the session's time is up
     assert bot.get(request.id).status == Status.EXPIRED

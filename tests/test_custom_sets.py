@@ -48,9 +48,13 @@ def valid(**changes) -> CustomSpec:
     }
     fields.update(changes)
     kwargs = {
-        k: fields.pop(k) for k in ("allowed_managed", "max_session", "max_managed") if k in fields
+        k: fields.pop(k)
+        for k in ("allowed_managed", "max_session", "max_managed", "deny_actions")
+        if k in fields
     }
     kwargs.setdefault("allowed_managed", ALLOWED)
+    # the policy's syntax alone; the hard limits are tested in test_guardrails
+    kwargs.setdefault("deny_actions", ())
     return validate_custom_spec(
         fields["name"], fields["session_hours"], fields["managed"], fields["inline"], **kwargs
     )

@@ -663,8 +663,14 @@ CASES: list[Any] = [
         who=None,  # refused inline, checked below
     ),
     Case(
+        # over bot.http.MAX_BODY_BYTES: refused before it is read, signed or not
         "a 1 MB body (a button value of a million digits)",
         button("oscar", ids.ACTION_APPROVE, lambda w: "7" * 1_000_000),
+        status=413,
+    ),
+    Case(
+        "a 200 kB body (a button value of 200,000 digits)",
+        button("oscar", ids.ACTION_APPROVE, lambda w: "7" * 200_000),
         who="oscar",
         words=lambda w: NO_REQUEST,
     ),

@@ -126,7 +126,16 @@ def test_requester_releases_and_cancels_from_home(bot: Bot) -> None:
     )
 
 
-def test_paging_filter_and_search_republish_the_home(bot: Bot) -> None:
+@pytest.fixture
+def roomy_bot(moto_world: DemoWorld, tmp_path: Path) -> Iterator[Bot]:
+    """A bot whose requesters may have more pending requests than one App Home page."""
+    config = world_config(moto_world, "limits: {pending_per_requester: 10}")
+    with running_bot(moto_world, tmp_path, config) as running:
+        yield running
+
+
+def test_paging_filter_and_search_republish_the_home(roomy_bot: Bot) -> None:
+    bot = roomy_bot
     for _ in range(6):
         bot.request_access("alice")
     ada = bot.user("ada")

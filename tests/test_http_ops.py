@@ -59,8 +59,23 @@ def test_healthz_is_503_naming_aws_when_identity_center_does_not_answer(bot: Bot
     status, body = get(bot, "/healthz")
     assert status == 503
     answer = json.loads(body)
-    assert answer["status"] == "unhealthy" and answer["database"] == "ok"
-    assert "Could not connect" in answer["aws"]
+    assert answer == {"status": "unhealthy", "database": "ok", "aws": "failed", "outbox_backlog": 0}
+    # anyone can reach /healthz: the endpoint, hosts and ARNs stay in the log
+    assert "amazonaws" not in body and "arn:" not in body
+
+
+def test_healthz_names_no_host_or_path_when_the_database_fails(
+    bot: Bot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.rt.store.engine.dispose()
+    (tmp_path / "j.db").unlink()
+    (tmp_path / "j.db").mkdir()
+    with caplog.at_level("WARNING", logger="jitbot.http"):
+        status, body = get(bot, "/healthz")
+    assert status == 503
+    assert json.loads(body)["database"] == "failed"
+    assert str(tmp_path) not in body
+    assert any("database does not answer" in r.getMessage() for r in caplog.records)
 
 
 def test_healthz_is_503_when_the_database_is_gone(bot: Bot, tmp_path: Path) -> None:

@@ -1030,3 +1030,22 @@ def test_requests_without_a_valid_signature_get_401_and_change_nothing(bot: Bot)
     form = alice.latest_view()
     assert alice.post_raw(slash_body(bot, "alice"), FORM).status == 200
     assert bot.next_modal(alice, form)["callback_id"] == ids.CALLBACK_REQUEST
+
+
+def test_a_sixth_pending_request_is_refused_inline_with_the_numbers(bot: Bot) -> None:
+    alice = bot.user("alice")
+    for _ in range(5):
+        bot.request_access()
+    view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+
+    response = alice.submit(view, valid_values())
+
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {
+            ids.BLOCK_ACCOUNT: "You have 5 requests waiting for approval (at most 5). "
+            "Cancel one in App Home, or wait for a decision."
+        },
+    }
+    bot.settle()
+    assert len(bot.requests(alice.user_id)) == 5

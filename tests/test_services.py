@@ -498,3 +498,21 @@ def test_an_approval_the_table_does_not_allow_grants_nothing(h: Harness, table):
         h.services.decide(request.id, OSCAR, True, T0)
     assert h.store.get(request.id).status == Status.PENDING
     assert h.aws.assign_calls == 0
+
+
+def test_submissions_beyond_the_per_minute_limit_are_refused_until_a_minute_passed(
+    moto_world: DemoWorld, store: SqlStore
+) -> None:
+    h = make_harness(moto_world, store, "limits: {requests_per_minute: 2}")
+    first = h.submit()
+    h.services.cancel(first.id, ALICE, T0)
+    h.submit(now=T0 + timedelta(seconds=30))
+    with pytest.raises(InvalidRequest) as refused:
+        h.submit(now=T0 + timedelta(seconds=59))
+    assert refused.value.errors == {
+        "account": "You sent 2 requests in the last minute (at most 2). Try again in a minute."
+    }
+    assert len(store.with_status(Status.PENDING)) == 1
+    # a minute after the first, one slot is free again
+    h.submit(now=T0 + timedelta(seconds=61))
+    assert len(store.with_status(Status.PENDING)) == 2

@@ -97,6 +97,7 @@ def validate_form(config: Config, catalog: Catalog, form: RequestForm) -> ValidF
                 form.custom_inline,
                 allowed_managed=list(custom.managed_policies),
                 max_session=custom.max_session_duration,
+                deny_actions=custom.deny_actions,
             )
         except InvalidRequest as exc:
             errors.update(exc.errors)

@@ -1,4 +1,5 @@
-"""``jitbot audit export``: the audit trail as JSON lines or CSV on stdout."""
+"""``jitbot audit export``: the audit trail as JSON lines or CSV on stdout;
+``jitbot audit verify``: check its hash chain (exit 1 at the first broken link)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--until", help="up to, not including, this time")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.set_defaults(func=cmd_audit_export)
+    verify = audit_sub.add_parser(
+        "verify", help="check the audit hash chain; exit 1 naming the first broken link"
+    )
+    verify.set_defaults(func=cmd_audit_verify)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the chain (:func:`storage.auditchain.verify`): 0 and the chain's end when it
+    holds, 1 and the first altered or removed event when it does not."""
+    from storage.auditchain import verify
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    verdict = verify(engine)
+    end = f"last event #{verdict.last_id}, hash {verdict.last_hash}"
+    if verdict.problem is not None:
+        print(f"audit chain broken: {verdict.problem} ({verdict.checked} events check out; {end})")
+        return 1
+    print(f"audit chain holds: {verdict.checked} events, {end}")
+    return 0
 
 
 def _utc(text: str | None) -> datetime | None:

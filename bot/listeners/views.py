@@ -77,6 +77,9 @@ def register(app: App, rt: Runtime) -> None:
         form = request_form(view)
         try:
             validation.validate_form(rt.config, rt.catalog, form)
+            # the limits need the requester's Slack id only: checked before the ack so the
+            # form says it inline (submit_request checks them again, authoritatively)
+            rt.services.check_limits(body["user"]["id"], rt.clock())
         except InvalidRequest as exc:
             shown = {b.get("block_id") for b in view["blocks"]}
             errors = {FIELD_BLOCKS[f]: m for f, m in exc.errors.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ButtonElement, ConfirmObject
 
 from bot import ids
+from bot.render.escape import esc
 from workflows.actions import Action
 from workflows.domain import AccessRequest
 
@@ -35,7 +36,8 @@ def _confirm(action: Action, request: AccessRequest) -> ConfirmObject | None:
         return ConfirmObject(
             title="Release this access now?",
             text=(
-                f"Your access to {request.account_label} as {request.permission_set_name} "
+                f"Your access to {esc(request.account_label)} as "
+                f"{esc(request.permission_set_name)} "
                 "ends at once."
             ),
             confirm="Release now",

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import MarkdownTextObject
 
+from bot.render.escape import cut, esc
 from workflows.domain import AccessRequest
 from workflows.durations import duration_label
 from workflows.states import EMOJI
@@ -26,11 +27,11 @@ def request_fields(request: AccessRequest) -> list[MarkdownTextObject]:
     """The fields every view of a request shows (approver guide "Viewing Request Details")."""
     return [
         MarkdownTextObject(
-            text=f"*Requester*\n{request.requester.name} ({request.requester.email})"
+            text=f"*Requester*\n{esc(request.requester.name)} ({esc(request.requester.email)})"
         ),
-        MarkdownTextObject(text=f"*AWS account*\n{request.account_label}"),
+        MarkdownTextObject(text=f"*AWS account*\n{esc(request.account_label)}"),
         MarkdownTextObject(
-            text=f"*Permission set*\n{request.permission_set_name} ({request.kind})"
+            text=f"*Permission set*\n{esc(request.permission_set_name)} ({request.kind})"
         ),
         MarkdownTextObject(text=f"*Duration*\n{duration_label(request.duration)}"),
         MarkdownTextObject(text=f"*Requested at*\n{slack_date(request.requested_at)}"),
@@ -50,12 +51,10 @@ def session_limit_text(request: AccessRequest) -> str | None:
 
 
 def quote(text: str, limit: int = 2900) -> str:
-    """``text`` as a Slack block quote of at most ``limit`` characters, quote marks
-    included (a section holds 3000)."""
-    quoted = "\n".join("> " + line for line in text.splitlines() or [""])
-    if len(quoted) > limit:
-        quoted = quoted[: limit - 1] + "…"
-    return quoted
+    """``text`` (as typed; escaped here) as a Slack block quote of at most ``limit``
+    characters, quote marks included (a section holds 3000)."""
+    quoted = "\n".join("> " + esc(line) for line in text.splitlines() or [""])
+    return cut(quoted, limit)
 
 
 SEVERITY_ICON = {"high": ":rotating_light:", "medium": ":warning:", "info": ":information_source:"}
@@ -68,15 +67,15 @@ def custom_set_text(request: AccessRequest, *, inline_limit: int = 1200) -> str:
     if custom is None:
         return ""
     hours = int(custom.session_duration.total_seconds() // 3600)
-    managed = ", ".join(custom.managed_policies) or "none"
+    managed = esc(", ".join(custom.managed_policies) or "none")
     text = (
-        f"*Custom permission set* `{custom.name}`\n"
+        f"*Custom permission set* `{esc(custom.name)}`\n"
         f"*Session duration* {hours} hour{'s' if hours != 1 else ''} (each AWS sign-in; "
         f"access as a whole lasts {duration_label(request.duration)})\n"
         f"*AWS managed policies* {managed}"
     )
     if custom.inline_policy:
-        policy = custom.inline_policy.replace("```", "`\u200b``")
+        policy = esc(custom.inline_policy).replace("```", "`\u200b``")
         if len(policy) > inline_limit:
             policy = policy[:inline_limit] + "\n… (see View details for all of it)"
         text += f"\n*Inline policy*\n```{policy}```"
@@ -88,6 +87,7 @@ def warnings_text(request: AccessRequest) -> str | None:
     if request.custom is None or not request.custom.warnings:
         return None
     lines = [
-        f"{SEVERITY_ICON.get(sev, ':warning:')} {text}" for sev, text in request.custom.warnings
+        f"{SEVERITY_ICON.get(sev, ':warning:')} {esc(text)}"
+        for sev, text in request.custom.warnings
     ]
     return ("*Check before approving*\n" + "\n".join(lines))[:2990]

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 from bot import ids
 from bot.render.buttons import details_button
 from bot.render.common import slack_date, status_text
+from bot.render.escape import cut, esc
 from bot.render.home_parts import empty, pager, progress_bar, summary
 from bot.render.home_requester import shown_actions
 from workflows.actions import Action
@@ -42,7 +43,7 @@ def approvals(data: HomeData, page: Page[AccessRequest]) -> list[Block]:
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
-                        f"*{r.requester.name}* · {summary(r)} · {duration_label(r.duration)}\n"
+                        f"*{esc(r.requester.name)}* · {summary(r)} · {duration_label(r.duration)}\n"
                         f"requested {slack_date(r.requested_at)}"
                     )
                 )
@@ -81,7 +82,7 @@ def history(page: Page[AccessRequest], current: str) -> list[Block]:
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
-                        f"*{r.requester.name}* · {summary(r)}\n{status_text(r)} · "
+                        f"*{esc(r.requester.name)}* · {summary(r)}\n{status_text(r)} · "
                         f"{duration_label(r.duration)} · requested {slack_date(r.requested_at)}"
                     )
                 ),
@@ -103,7 +104,7 @@ def managed(data: HomeData, page: Page[AccessRequest]) -> list[Block]:
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
-                        f"*{r.requester.name}* · {summary(r)}\nGranted "
+                        f"*{esc(r.requester.name)}* · {summary(r)}\nGranted "
                         f"{slack_date(r.session.granted_at)} · {progress_bar(r, data.now)}"
                     )
                 ),
@@ -133,12 +134,12 @@ def accounts(page: AccountsPage, search: str) -> list[Block]:
     if not page.items:
         blocks.append(empty("No accounts match." if search else "You own no accounts."))
     for a in page.items:
-        owners = ", ".join(a.owners) or "no owner"
+        owners = cut(esc(", ".join(a.owners) or "no owner"), 1500)
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
                     text=(
-                        f"*{a.name}* `{a.id}`\nOwners: {owners[:1500]} · Pending {a.pending} · "
+                        f"*{esc(a.name)}* `{a.id}`\nOwners: {owners} · Pending {a.pending} · "
                         f"Active {a.active}"
                     )
                 )

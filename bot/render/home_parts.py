@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
+from bot.render.escape import esc
 from workflows.app_home import PAGE_SIZE, AccountsPage
 from workflows.domain import AccessRequest
 from workflows.durations import format_remaining
@@ -68,4 +69,4 @@ def empty(text: str) -> Block:
 
 def summary(request: AccessRequest) -> str:
     """``*ReadOnly* on Prod (111122223333)``."""
-    return f"*{request.permission_set_name}* on {request.account_label}"
+    return f"*{esc(request.permission_set_name)}* on {esc(request.account_label)}"

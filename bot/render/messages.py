@@ -22,6 +22,7 @@ from bot.render.common import (
     slack_date,
     warnings_text,
 )
+from bot.render.escape import esc
 from bot.render.notices import notice_text
 from workflows.actions import message_actions
 from workflows.domain import AccessRequest, MessageRole, Stage
@@ -31,7 +32,7 @@ from workflows.states import Status
 
 def _summary(request: AccessRequest) -> str:
     return (
-        f"{request.permission_set_name} on {request.account_label} "
+        f"{esc(request.permission_set_name)} on {esc(request.account_label)} "
         f"for {duration_label(request.duration)}"
     )
 
@@ -40,9 +41,9 @@ def _outcome_context(request: AccessRequest) -> list[Block]:
     lines: list[str] = []
     review = request.decision
     if review is not None:
-        line = f"{review.decision.value.capitalize()} by {review.reviewer.name} {slack_date(review.decided_at)}"
+        line = f"{review.decision.value.capitalize()} by {esc(review.reviewer.name)} {slack_date(review.decided_at)}"
         if review.comment:
-            line += f": “{review.comment[:500]}”"
+            line += f": “{esc(review.comment[:500])}”"
         if request.status == Status.PENDING_ADMIN:
             line += ", waiting for an SSO admin"
         lines.append(line)
@@ -51,7 +52,7 @@ def _outcome_context(request: AccessRequest) -> list[Block]:
         if session.ended_at is None:
             lines.append(f"Access until {slack_date(session.expires_at)}")
         else:
-            lines.append(f"Access ended {slack_date(session.ended_at)} ({session.end_reason})")
+            lines.append(f"Access ended {slack_date(session.ended_at)} ({esc(session.end_reason)})")
     return [ContextBlock(elements=[MarkdownTextObject(text=line)]) for line in lines]
 
 
@@ -64,7 +65,7 @@ def approval_message(
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f":key: *{request.requester.name}* requests access (request #{request.id})"
+                text=f":key: *{esc(request.requester.name)}* requests access (request #{request.id})"
                 + (": final approval" if role == MessageRole.ADMIN_APPROVER else "")
             )
         ),
@@ -90,7 +91,7 @@ def approval_message(
     else:
         blocks += _outcome_context(request)
         blocks.append(ActionsBlock(elements=[details_button(request)]))
-    text = f"{request.requester.name} requests {_summary(request)} — {request.status_label}"
+    text = f"{esc(request.requester.name)} requests {_summary(request)} — {request.status_label}"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}
 
 
@@ -101,9 +102,9 @@ def _custom_blocks(request: AccessRequest, role: MessageRole) -> list[Block]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=warnings)))
     owner_review = request.review_of(Stage.OWNER)
     if role == MessageRole.ADMIN_APPROVER and owner_review is not None:
-        line = f"Owner approval: {owner_review.reviewer.name} {slack_date(owner_review.decided_at)}"
+        line = f"Owner approval: {esc(owner_review.reviewer.name)} {slack_date(owner_review.decided_at)}"
         if owner_review.comment:
-            line += f": “{owner_review.comment[:500]}”"
+            line += f": “{esc(owner_review.comment[:500])}”"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=line)]))
     return blocks
 

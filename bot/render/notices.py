@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.render.common import slack_date
+from bot.render.escape import esc
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.durations import duration_label
 
@@ -24,15 +25,15 @@ class _Told:
     @property
     def by(self) -> str:
         review = self.request.decision
-        return review.reviewer.name if review else "someone"
+        return esc(review.reviewer.name) if review else "someone"
 
     @property
     def comment(self) -> str:
-        return f": “{self.notice.detail}”" if self.notice.detail else "."
+        return f": “{esc(self.notice.detail)}”" if self.notice.detail else "."
 
     @property
     def access(self) -> str:
-        return f"{self.request.permission_set_name} on {self.request.account_label}"
+        return f"{esc(self.request.permission_set_name)} on {esc(self.request.account_label)}"
 
     def what_happened(self) -> str:
         """The end of a session in words: removed, or kept for an overlapping grant."""
@@ -48,7 +49,7 @@ def _sent_to_admins(t: _Told) -> str | None:
     if not t.for_requester:
         return None
     return (
-        f":information_source: {t.request.account_label} has no account owner who can "
+        f":information_source: {esc(t.request.account_label)} has no account owner who can "
         "approve this, so it went to the jitbot admins and SSO admins. Ask your "
         "administrator to assign owners to this account."
     )
@@ -91,7 +92,7 @@ def _granted(t: _Told) -> str:
 
 
 def _grant_failed(t: _Told) -> str:
-    reason = t.notice.detail or "AWS did not say why"
+    reason = esc(t.notice.detail or "AWS did not say why")
     return f":warning: Granting access failed, nothing was granted: {reason}"
 
 
@@ -103,13 +104,13 @@ def _expired(t: _Told) -> str:
 
 
 def _revoked(t: _Told) -> str:
-    why = f" (“{t.notice.detail}”)" if t.notice.detail else ""
-    by = t.notice.by or "an approver"
+    why = f" (“{esc(t.notice.detail)}”)" if t.notice.detail else ""
+    by = esc(t.notice.by or "an approver")
     return f":no_entry: Access revoked by {by}{why}: " + t.what_happened()
 
 
 def _released(t: _Told) -> str:
-    by = t.notice.by or "the requester"
+    by = esc(t.notice.by or "the requester")
     return f":black_circle: Access released early by {by}: " + t.what_happened()
 
 
@@ -147,7 +148,7 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.REVOKED: _revoked,
     NoticeKind.RELEASED: _released,
     NoticeKind.CANCELLED: lambda t: (
-        f":heavy_minus_sign: Cancelled by {t.notice.by or 'the requester'}."
+        f":heavy_minus_sign: Cancelled by {esc(t.notice.by or 'the requester')}."
     ),
     NoticeKind.TIMED_OUT: _timed_out,
     NoticeKind.REVOKE_FAILED: lambda t: None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -23,6 +24,9 @@ from workflows.config.fields import (
     _pattern_checker,
     _strip_or_none,
 )
+from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS, DenyRule
+
+_DENY_PATTERN = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9_*?-]+")
 
 
 class IdentityCenterConfig(BaseModel):
@@ -109,6 +113,22 @@ class CustomSetsConfig(BaseModel):
     enabled: bool = False
     managed_policies: list[PermissionSetName] = Field(default_factory=list)
     max_session_duration: Duration = timedelta(hours=12)
+    # action patterns no inline policy may allow (workflows.custom_sets.guardrails)
+    deny_actions: list[str] = Field(default_factory=lambda: list(DEFAULT_DENY_ACTIONS))
+
+    @field_validator("deny_actions")
+    @classmethod
+    def _action_patterns(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            pattern = DenyRule.parse(entry).pattern
+            if not _DENY_PATTERN.fullmatch(pattern):
+                raise PydanticCustomError(
+                    "deny_action",
+                    'each entry must be an IAM action pattern like "sso:*" or '
+                    '"identitystore:* except reads", not {entry!r}',
+                    {"entry": entry},
+                )
+        return value
 
     @field_validator("max_session_duration")
     @classmethod

@@ -24,6 +24,7 @@ from workflows.config.fields import (
     _error,
     _in_range,
 )
+from workflows.config.limits import LimitsConfig
 from workflows.config.reconcile import ReconcileConfig
 from workflows.durations import duration_code, parse_duration
 
@@ -53,6 +54,7 @@ class Config(BaseModel):
     lease_duration: Duration = timedelta(seconds=10)
     custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
 
     @field_validator("accounts")
     @classmethod

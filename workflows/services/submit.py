@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from workflows import lifecycle
 from workflows.assignments import AwsError
@@ -23,12 +23,12 @@ from workflows.domain import (
     Outgoing,
     Person,
 )
-from workflows.errors import NoIdentityCenterUser, WorkflowError
+from workflows.errors import InvalidRequest, NoIdentityCenterUser, WorkflowError
 from workflows.policy import ApproverRouting, route_approvers
 from workflows.ports import AccessGranter, Store
 from workflows.services.hooks import Hooks
 from workflows.states import Event
-from workflows.validation import RequestForm, validate_form
+from workflows.validation import FIELD_ACCOUNT, RequestForm, validate_form
 
 log = logging.getLogger("jitbot.workflows")
 
@@ -76,17 +76,45 @@ class Submitting:
         """
         return self.aws.find_user_id(person.email)
 
+    def check_limits(self, slack_user_id: str, now: datetime) -> None:
+        """Refuse a new request beyond the config's ``limits``: more than
+        ``pending_per_requester`` waiting for a decision, or more than
+        ``requests_per_minute`` submitted in the 60 seconds before ``now`` (UTC).
+
+        Raises:
+            InvalidRequest: on the account field, with the numbers.
+        """
+        limits = self.config.limits
+        waiting, recent = self.store.requester_load(slack_user_id, now - timedelta(minutes=1))
+        if waiting >= limits.pending_per_requester:
+            raise InvalidRequest(
+                {
+                    FIELD_ACCOUNT: f"You have {waiting} requests waiting for approval (at most "
+                    f"{limits.pending_per_requester}). Cancel one in App Home, or wait for a "
+                    "decision."
+                }
+            )
+        if recent >= limits.requests_per_minute:
+            raise InvalidRequest(
+                {
+                    FIELD_ACCOUNT: f"You sent {recent} requests in the last minute (at most "
+                    f"{limits.requests_per_minute}). Try again in a minute."
+                }
+            )
+
     def submit_request(self, requester: Person, form: RequestForm, now: datetime) -> AccessRequest:
         """Validate and store a new request (Pending, or Pending Owner for a custom set),
         then DM its threads.
 
         Raises:
-            InvalidRequest: a form field breaks a rule (nothing stored).
+            InvalidRequest: a form field breaks a rule, or the requester is over a limit
+                (:meth:`check_limits`; nothing stored).
             NoIdentityCenterUser: the requester's email matches no Identity Center user.
             WorkflowError: Identity Center did not answer.
             NoApprover: nobody could approve it.
         """
         valid = validate_form(self.config, self.catalog, form)
+        self.check_limits(requester.slack_id, now)
         principal_id = self._principal_id(requester)
         routing = route_approvers(self.config, valid.account.id, requester.email)
         custom = None if valid.custom is None else self._custom(valid.custom, valid.account)
