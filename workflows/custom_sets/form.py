@@ -79,19 +79,31 @@ def validate_custom_spec(
     if managed_error:
         errors[FIELD_MANAGED] = managed_error
 
-    if inline_text is not None:
-        problems = inline_policy_problems(inline or "") or denied_actions(inline_text, deny_actions)
-        if problems:
-            shown = "; ".join(problems[:_MAX_SHOWN_PROBLEMS])
-            more = len(problems) - _MAX_SHOWN_PROBLEMS
-            if more > 0:
-                shown += f" (and {more} more {'problem' if more == 1 else 'problems'})"
-            errors[FIELD_INLINE] = shown
+    inline_error = _check_inline(inline, inline_text, deny_actions)
+    if inline_error:
+        errors[FIELD_INLINE] = inline_error
 
     if errors:
         raise InvalidRequest(errors)
     assert hours is not None
     return CustomSpec(full_name, timedelta(hours=hours), policies, inline_text)
+
+
+def _check_inline(
+    inline: str | None, inline_text: str | None, deny_actions: Sequence[str]
+) -> str | None:
+    """The inline policy's syntax problems or, when it has none, the denied actions it
+    allows (:mod:`workflows.custom_sets.guardrails`), in one sentence; None if fine."""
+    if inline_text is None:
+        return None
+    problems = inline_policy_problems(inline or "") or denied_actions(inline_text, deny_actions)
+    if not problems:
+        return None
+    shown = "; ".join(problems[:_MAX_SHOWN_PROBLEMS])
+    more = len(problems) - _MAX_SHOWN_PROBLEMS
+    if more > 0:
+        shown += f" (and {more} more {'problem' if more == 1 else 'problems'})"
+    return shown
 
 
 def _check_name(name: str | None) -> tuple[str, str | None]:
