@@ -882,7 +882,8 @@ def test_the_sweep_at_the_end_of_the_session_removes_access_and_tells_every_thre
         replies = bot.replies(root)
         assert len(replies) == 3, replies
         assert replies[-1].startswith(":black_circle: Access expired")
-        assert f"ReadOnlyAccess on Sandbox ({bot.sandbox}) has been removed." in replies[-1]
+        assert f"ReadOnlyAccess on Sandbox ({bot.sandbox}) has been removed: no new" in replies[-1]
+        assert "Sign-ins already open keep working until they end" in replies[-1]
         shown = text_of(root)
         assert "Expired" in shown and "Access ended" in shown and "(expired)" in shown
         assert action_ids(root) == [ids.ACTION_DETAILS]

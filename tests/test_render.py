@@ -447,7 +447,7 @@ def test_revoked_with_reason(for_requester):
         for_requester=for_requester,
     )
     assert text.startswith(":no_entry: Access revoked by Oscar Owner (“Incident closed”): ")
-    assert text.endswith("has been removed.")
+    assert "has been removed: no new AWS sign-ins. Sign-ins already open keep working" in text
 
 
 def test_timed_out_tells_the_requester_to_ask_again():

@@ -36,13 +36,32 @@ class _Told:
         return f"{esc(self.request.permission_set_name)} on {esc(self.request.account_label)}"
 
     def what_happened(self) -> str:
-        """The end of a session in words: removed, or kept for an overlapping grant."""
+        """The end of a session in words: removed, or kept for an overlapping grant; and
+        what becomes of the AWS sign-ins already open. Removing an account assignment
+        stops new sign-ins only: a role session already made with it lasts until its own
+        end, at most the permission set's session duration (IAM Identity Center user
+        guide, "Revoke active IAM role sessions created by permission sets"). Deleting a
+        custom ``JIT-`` set deletes its role in the account, which ends them too."""
         if self.notice.kept:
             return (
                 f"this request's access ended, but {self.access} stays assigned for another "
                 "active request of the same person, until that one ends."
             )
-        return f"{self.access} has been removed."
+        if self.request.custom is not None:
+            return (
+                f"{self.access} has been removed, and its permission set deleted, which "
+                "ends the AWS sign-ins already open."
+            )
+        limit = self.request.session_limit
+        most = (
+            f"{duration_label(limit)} after they began"
+            if limit
+            else "the permission set's session duration"
+        )
+        return (
+            f"{self.access} has been removed: no new AWS sign-ins. Sign-ins already open "
+            f"keep working until they end (at most {most})."
+        )
 
 
 def _sent_to_admins(t: _Told) -> str | None:
