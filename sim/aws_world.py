@@ -212,6 +212,10 @@ def start_moto_server() -> tuple[Any, str]:
     """
     from moto.server import ThreadedMotoServer  # demo extra; imported only when used
 
+    from sim import moto_fixes
+
+    moto_fixes.install()
+
     if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_SECRET_ACCESS_KEY"):
         os.environ["AWS_ACCESS_KEY_ID"] = "demo"
         os.environ["AWS_SECRET_ACCESS_KEY"] = "demo"

@@ -16,6 +16,7 @@ from moto import mock_aws
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from sim import moto_fixes
 from sim.aws_world import DemoWorld, seed_demo_world
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
@@ -25,6 +26,7 @@ from workflows.config import Config, parse_config
 REGION = "us-east-1"
 
 speedups.install()
+moto_fixes.install()  # moto's sso-admin as strict as AWS, see sim/moto_fixes.py
 
 
 @pytest.fixture

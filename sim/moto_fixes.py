@@ -1,0 +1,158 @@
+"""Make moto's IAM Identity Center (``sso-admin``) behave like AWS where jitbot relies on it.
+
+moto 5.2 is lenient where AWS is not; :func:`install` patches its ``SSOAdminBackend``
+(``moto.ssoadmin.models``) and ``SSOAdminResponse`` (``moto.ssoadmin.responses``) so
+that, in this process (``mock_aws`` and ``ThreadedMotoServer`` alike):
+
+1. ``TagResource`` / ``UntagResource`` / ``ListTagsForResource`` work for permission
+   sets; tags given to ``CreatePermissionSet`` are returned. Response shape
+   ``{"Tags": [{"Key", "Value"}], "NextToken"?}``, see
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListTagsForResource.html
+2. ``CreatePermissionSet`` with a name already used in the instance (case-insensitive)
+   raises ``ConflictException`` "PermissionSet with name X already exists.", see
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html
+   (``ConflictException``) and the naming rule of the user guide
+   https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html
+3. ``CreateAccountAssignment`` provisions the permission set to the target account (AWS
+   does so automatically), so ``ListAccountsForProvisionedPermissionSet`` and
+   ``ListPermissionSetsProvisionedToAccount`` name it, see
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html
+   ("As part of a successful CreateAccountAssignment call, the specified permission set
+   will automatically be provisioned to the account").
+4. ``DeletePermissionSet`` of a set that still has account assignments raises
+   ``ConflictException``, see
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DeletePermissionSet.html
+
+Test and demo code only (``sim`` is never imported by the product).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.ssoadmin.exceptions import ConflictException
+from moto.ssoadmin.models import SSOAdminBackend
+from moto.ssoadmin.responses import SSOAdminResponse
+
+_MARK = "_jitbot_moto_fixes"
+
+
+def _provisioned(backend: SSOAdminBackend) -> dict[tuple[str, str], set[str]]:
+    """``(instance_arn, permission_set_arn) -> account ids`` it is provisioned to."""
+    found = backend.__dict__.get("_jitbot_provisioned")
+    if found is None:
+        found = backend.__dict__["_jitbot_provisioned"] = {}
+    return found
+
+
+def _patch_backend() -> None:
+    create_set = SSOAdminBackend.create_permission_set
+    delete_set = SSOAdminBackend.delete_permission_set
+    create_assignment = SSOAdminBackend.create_account_assignment
+    accounts_for_set = SSOAdminBackend.list_accounts_for_provisioned_permission_set
+
+    def create_permission_set(self: SSOAdminBackend, name: str, *args: Any, **kw: Any) -> Any:
+        instance_arn = kw.get("instance_arn", args[1] if len(args) > 1 else None)
+        for existing in self.permission_sets:
+            same_instance = existing.instance_arn == instance_arn
+            if same_instance and existing.name.lower() == str(name).lower():
+                raise ConflictException(f"PermissionSet with name {name} already exists.")
+        return create_set(self, name, *args, **kw)
+
+    def delete_permission_set(
+        self: SSOAdminBackend, instance_arn: str, permission_set_arn: str
+    ) -> Any:
+        if any(
+            a.instance_arn == instance_arn and a.permission_set_arn == permission_set_arn
+            for a in self.account_assignments
+        ):
+            raise ConflictException(
+                "Could not delete because PermissionSet has ApplicationProfile"
+                " associated with it or is provisioned to accounts."
+            )
+        result = delete_set(self, instance_arn, permission_set_arn)
+        _provisioned(self).pop((instance_arn, permission_set_arn), None)
+        return result
+
+    def create_account_assignment(self: SSOAdminBackend, **kw: Any) -> Any:
+        result = create_assignment(self, **kw)
+        key = (kw["instance_arn"], kw["permission_set_arn"])
+        _provisioned(self).setdefault(key, set()).add(kw["target_id"])
+        return result
+
+    def list_accounts_for_provisioned_permission_set(
+        self: SSOAdminBackend, instance_arn: str, permission_set_arn: str
+    ) -> list[str]:
+        listed = accounts_for_set(
+            self, instance_arn=instance_arn, permission_set_arn=permission_set_arn
+        )
+        extra = _provisioned(self).get((instance_arn, permission_set_arn), set())
+        return sorted(set(listed) | extra)
+
+    SSOAdminBackend.create_permission_set = create_permission_set  # type: ignore[method-assign]
+    SSOAdminBackend.delete_permission_set = delete_permission_set  # type: ignore[method-assign]
+    SSOAdminBackend.create_account_assignment = create_account_assignment  # type: ignore[method-assign]
+    SSOAdminBackend.list_accounts_for_provisioned_permission_set = (  # type: ignore[method-assign]
+        list_accounts_for_provisioned_permission_set
+    )
+
+
+def _tagged_set(response: SSOAdminResponse) -> Any:
+    """The permission set named by ``ResourceArn`` (+ ``InstanceArn``) of the request."""
+    params = json.loads(response.body or "{}")
+    found = response.ssoadmin_backend._find_permission_set(
+        params.get("InstanceArn"), params.get("ResourceArn")
+    )
+    if found.tags is None:
+        found.tags = []
+    return found, params
+
+
+def _patch_responses() -> None:
+    def list_tags_for_resource(self: SSOAdminResponse) -> str:
+        found, _ = _tagged_set(self)
+        return json.dumps({"Tags": [dict(t) for t in found.tags]})
+
+    def tag_resource(self: SSOAdminResponse) -> str:
+        found, params = _tagged_set(self)
+        new = {t["Key"]: t["Value"] for t in params.get("Tags", [])}
+        kept = [t for t in found.tags if t["Key"] not in new]
+        found.tags = kept + [{"Key": k, "Value": v} for k, v in new.items()]
+        return "{}"
+
+    def untag_resource(self: SSOAdminResponse) -> str:
+        found, params = _tagged_set(self)
+        gone = set(params.get("TagKeys", []))
+        found.tags = [t for t in found.tags if t["Key"] not in gone]
+        return "{}"
+
+    def list_permission_sets_provisioned_to_account(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        backend = self.ssoadmin_backend
+        account = params.get("AccountId")
+        arns = [
+            arn
+            for (instance, arn), accounts in _provisioned(backend).items()
+            if instance == params.get("InstanceArn") and account in accounts
+        ]
+        if account == self.current_account:
+            listed = backend.list_permission_sets_provisioned_to_account(params["InstanceArn"])
+            arns += [p.permission_set_arn for p in listed if p.permission_set_arn not in arns]
+        return json.dumps({"PermissionSets": arns})
+
+    SSOAdminResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+    SSOAdminResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
+    SSOAdminResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
+    SSOAdminResponse.list_permission_sets_provisioned_to_account = (  # type: ignore[method-assign]
+        list_permission_sets_provisioned_to_account
+    )
+
+
+def install() -> None:
+    """Patch moto's ``sso-admin`` in this process; calling it again does nothing."""
+    if getattr(SSOAdminBackend, _MARK, False):
+        return
+    _patch_backend()
+    _patch_responses()
+    setattr(SSOAdminBackend, _MARK, True)
