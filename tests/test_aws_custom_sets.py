@@ -336,7 +336,7 @@ def test_delete_refuses_other_request_after_restart(moto_world: DemoWorld, moto_
 
 
 def test_without_tagging_only_own_sets_are_known(
-    moto_world: DemoWorld, caplog: pytest.LogCaptureFixture
+    moto_world: DemoWorld, caplog: pytest.LogCaptureFixture, tagless_endpoint: None
 ) -> None:
     arn = _create(_ic(), request_id=5)
     ic = _ic()

@@ -557,7 +557,7 @@ def test_a_failed_listing_never_revokes_a_grant(
 
 
 def test_jit_sets_are_known_by_description_only_where_tags_cannot_be_read(
-    moto_world: DemoWorld,
+    moto_world: DemoWorld, tagless_endpoint: None
 ):
     leftover = leftover_set("JIT-Leftover", request_id=41)
     sso().create_permission_set(
