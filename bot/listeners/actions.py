@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.commands import open_request_modal
-from bot.listeners.common import Work, guarded, on_button, state_value
+from bot.listeners.common import Listener, Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
 from workflows.domain import Person
@@ -37,18 +37,36 @@ def _update_form(
 
 
 def register(app: App, rt: Runtime) -> None:
+    """Register each listener below; ``ack()`` comes first in each, as ``guarded`` needs."""
     # Bolt tries listeners in the order they are registered: Approve and Reject first,
     # so a decision (on the way to an AWS call) is matched without trying the others
-    @app.action(ids.ACTION_APPROVE)
-    @guarded(rt.listeners)
+    app.action(ids.ACTION_APPROVE)(guarded(rt.listeners)(_on_approve(rt)))
+    app.action(ids.ACTION_REJECT)(guarded(rt.modals)(_on_reject(rt)))
+    app.action(ids.ACTION_ACCOUNT)(guarded(rt.modals)(_on_account_chosen(rt)))
+    app.action(ids.ACTION_KIND)(guarded(rt.modals)(_on_kind_chosen(rt)))
+    select_in_form = guarded(rt.listeners)(on_select_in_form)
+    for action_id in (
+        ids.ACTION_CUSTOM_MANAGED,
+        ids.ACTION_CUSTOM_SESSION,
+        ids.ACTION_DURATION,
+        ids.ACTION_PERMISSION_SET,
+    ):
+        app.action(action_id)(select_in_form)
+    app.action(ids.ACTION_DETAILS)(guarded(rt.modals)(_on_details(rt)))
+    app.action(ids.ACTION_HOME_REQUEST)(guarded(rt.modals)(_on_home_request(rt)))
+
+
+def _on_approve(rt: Runtime) -> Listener:
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: on_button(
             rt, body, client, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
         )
 
-    @app.action(ids.ACTION_REJECT)
-    @guarded(rt.modals)
+    return on_approve
+
+
+def _on_reject(rt: Runtime) -> Listener:
     def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Open the reject modal, if this person may decide this request."""
         ack()
@@ -59,8 +77,10 @@ def register(app: App, rt: Runtime) -> None:
 
         return lambda: on_button(rt, body, client, open_modal)
 
-    @app.action(ids.ACTION_ACCOUNT)
-    @guarded(rt.modals)
+    return on_reject
+
+
+def _on_account_chosen(rt: Runtime) -> Listener:
     def on_account_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Re-render the modal with the permission sets allowed on the chosen account."""
         ack()
@@ -68,8 +88,10 @@ def register(app: App, rt: Runtime) -> None:
         option = body["actions"][0].get("selected_option") or {}
         return lambda: _update_form(rt, client, view, option.get("value", ""), form_kind(view))
 
-    @app.action(ids.ACTION_KIND)
-    @guarded(rt.modals)
+    return on_account_chosen
+
+
+def _on_kind_chosen(rt: Runtime) -> Listener:
     def on_kind_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Standard or Custom: show the permission set select or the custom inputs."""
         ack()
@@ -78,16 +100,15 @@ def register(app: App, rt: Runtime) -> None:
         account_id = state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT) or ""
         return lambda: _update_form(rt, client, view, account_id, option.get("value", ""))
 
-    @app.action(ids.ACTION_PERMISSION_SET)
-    @app.action(ids.ACTION_DURATION)
-    @app.action(ids.ACTION_CUSTOM_SESSION)
-    @app.action(ids.ACTION_CUSTOM_MANAGED)
-    @guarded(rt.listeners)
-    def on_select_in_form(ack: Ack) -> None:
-        ack()
+    return on_kind_chosen
 
-    @app.action(ids.ACTION_DETAILS)
-    @guarded(rt.modals)
+
+def on_select_in_form(ack: Ack) -> None:
+    """A select inside the request form: nothing to do but answer."""
+    ack()
+
+
+def _on_details(rt: Runtime) -> Listener:
     def on_details(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
 
@@ -99,8 +120,12 @@ def register(app: App, rt: Runtime) -> None:
             rt, body, client, open_modal, refusal="You can't see that request."
         )
 
-    @app.action(ids.ACTION_HOME_REQUEST)
-    @guarded(rt.modals)
+    return on_details
+
+
+def _on_home_request(rt: Runtime) -> Listener:
     def on_home_request(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: open_request_modal(rt, client, body["trigger_id"], body["user"]["id"], None)
+
+    return on_home_request

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners.common import Work, guarded, on_button, on_reason_form
+from bot.listeners.common import Listener, Work, guarded, on_button, on_reason_form
 from bot.render.modals import revoke_modal
 from workflows.app_home import LISTS, HomeState
 from workflows.domain import Person
@@ -23,18 +23,34 @@ def _state(body: dict[str, Any]) -> HomeState:
 
 
 def register(app: App, rt: Runtime) -> None:
+    """Register each listener below; ``ack()`` comes first in each, as ``guarded`` needs."""
+    app.event("app_home_opened")(guarded(rt.listeners)(_on_home_opened(rt)))
+    on_page = guarded(rt.listeners)(_on_page(rt))
+    app.action(ids.ACTION_HOME_OLDER)(on_page)
+    app.action(ids.ACTION_HOME_NEWER)(on_page)
+    app.action(ids.ACTION_HOME_FILTER)(guarded(rt.listeners)(_on_filter(rt)))
+    app.action(ids.ACTION_HOME_SEARCH)(guarded(rt.listeners)(_on_search(rt)))
+    app.action(ids.ACTION_OPEN_AWS)(guarded(rt.listeners)(on_open_aws))
+    app.action(ids.ACTION_CANCEL)(guarded(rt.listeners)(_on_cancel(rt)))
+    app.action(ids.ACTION_RELEASE)(guarded(rt.listeners)(_on_release(rt)))
+    app.action(ids.ACTION_REVOKE)(guarded(rt.modals)(_on_revoke(rt)))
+    app.view(ids.CALLBACK_REVOKE)(guarded(rt.listeners)(_on_revoke_submitted(rt)))
+
+
+def _on_home_opened(rt: Runtime) -> Listener:
     homes = rt.homes
 
-    @app.event("app_home_opened")
-    @guarded(rt.listeners)
     def on_home_opened(event: dict[str, Any]) -> Work | None:
         if event.get("tab") != "home":
             return None
         return lambda: homes.publish(event["user"])
 
-    @app.action(ids.ACTION_HOME_NEWER)
-    @app.action(ids.ACTION_HOME_OLDER)
-    @guarded(rt.listeners)
+    return on_home_opened
+
+
+def _on_page(rt: Runtime) -> Listener:
+    homes = rt.homes
+
     def on_page(ack: Ack, body: dict[str, Any]) -> Work | None:
         ack()
         name, _, offset = str(body["actions"][0].get("value", "")).partition(":")
@@ -42,8 +58,12 @@ def register(app: App, rt: Runtime) -> None:
             return None
         return lambda: homes.publish(body["user"]["id"], _state(body).paged(name, int(offset)))
 
-    @app.action(ids.ACTION_HOME_FILTER)
-    @guarded(rt.listeners)
+    return on_page
+
+
+def _on_filter(rt: Runtime) -> Listener:
+    homes = rt.homes
+
     def on_filter(ack: Ack, body: dict[str, Any]) -> Work:
         ack()
         option = body["actions"][0].get("selected_option") or {}
@@ -52,37 +72,47 @@ def register(app: App, rt: Runtime) -> None:
             body["user"]["id"], _state(body).filtered("" if value == "all" else value)
         )
 
-    @app.action(ids.ACTION_HOME_SEARCH)
-    @guarded(rt.listeners)
+    return on_filter
+
+
+def _on_search(rt: Runtime) -> Listener:
+    homes = rt.homes
+
     def on_search(ack: Ack, body: dict[str, Any]) -> Work:
         ack()
         return lambda: homes.publish(
             body["user"]["id"], _state(body).searched(body["actions"][0].get("value") or "")
         )
 
-    @app.action(ids.ACTION_OPEN_AWS)
-    @guarded(rt.listeners)
-    def on_open_aws(ack: Ack) -> None:
-        ack()  # a link button: Slack opens the URL
+    return on_search
 
-    @app.action(ids.ACTION_CANCEL)
-    @guarded(rt.listeners)
+
+def on_open_aws(ack: Ack) -> None:
+    """The Open AWS link button: Slack opens the URL, the bot only answers."""
+    ack()
+
+
+def _on_cancel(rt: Runtime) -> Listener:
     def on_cancel(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: on_button(
             rt, body, client, lambda rid, actor: rt.services.cancel(rid, actor, rt.clock())
         )
 
-    @app.action(ids.ACTION_RELEASE)
-    @guarded(rt.listeners)
+    return on_cancel
+
+
+def _on_release(rt: Runtime) -> Listener:
     def on_release(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: on_button(
             rt, body, client, lambda rid, actor: rt.services.release(rid, actor, rt.clock())
         )
 
-    @app.action(ids.ACTION_REVOKE)
-    @guarded(rt.modals)
+    return on_release
+
+
+def _on_revoke(rt: Runtime) -> Listener:
     def on_revoke(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         """Open the confirmation modal, if this person may revoke this session."""
         ack()
@@ -94,8 +124,10 @@ def register(app: App, rt: Runtime) -> None:
 
         return lambda: on_button(rt, body, client, open_modal)
 
-    @app.view(ids.CALLBACK_REVOKE)
-    @guarded(rt.listeners)
+    return on_revoke
+
+
+def _on_revoke_submitted(rt: Runtime) -> Listener:
     def on_revoke_submitted(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> Work | None:
@@ -109,3 +141,5 @@ def register(app: App, rt: Runtime) -> None:
             ids.ACTION_REVOKE_REASON,
             lambda rid, actor, reason: rt.services.revoke(rid, actor, rt.clock(), reason),
         )
+
+    return on_revoke_submitted

@@ -111,6 +111,8 @@ def on_form(
 
 #: What a listener leaves to do after its ack: a callable of no arguments, run in the pool.
 Work = Callable[[], object]
+#: a Bolt listener: Bolt passes the arguments it names (ack, body, client, ...)
+Listener = Callable[..., Any]
 
 
 def guarded(pool: Executor) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
