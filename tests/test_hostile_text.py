@@ -15,6 +15,7 @@ import pytest
 from bot.render.app_home import home_view
 from bot.render.escape import cut, esc
 from bot.render.messages import approval_message, notice_text, requester_message
+from bot.render.modals import details_modal, reject_modal, revoke_modal
 from tests.test_render import (
     ADA,
     BUTTONS_CONFIG,
@@ -123,6 +124,9 @@ def renderings(request: AccessRequest, word: str) -> list[Any]:
         approval_message(request, MessageRole.APPROVER),
         approval_message(request, MessageRole.ADMIN_APPROVER),
         requester_message(request),
+        details_modal(request),
+        reject_modal(request),
+        *([revoke_modal(request, GRANTED)] if request.session is not None else []),
     ]
     for kind in NoticeKind:
         notice = Notice(kind, detail=word, by=word)

@@ -26,6 +26,7 @@ from bot.render.common import (
     slack_date,
     warnings_text,
 )
+from bot.render.escape import esc
 from bot.render.request_modal import PRIVATE_METADATA_MAX, request_modal
 from bot.render.request_parts import MAX_OPTIONS, account_option, account_options
 from workflows.domain import AccessRequest
@@ -87,8 +88,8 @@ def reject_modal(request: AccessRequest) -> dict[str, Any]:
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"Reject *{request.requester.name}*'s request for "
-                    f"*{request.permission_set_name}* on *{request.account_label}*?"
+                    text=f"Reject *{esc(request.requester.name)}*'s request for "
+                    f"*{esc(request.permission_set_name)}* on *{esc(request.account_label)}*?"
                 )
             ),
             reason_input(
@@ -120,7 +121,7 @@ def details_modal(request: AccessRequest) -> dict[str, Any]:
     for review in request.reviews:
         stage = {"owner": "Owner approval — ", "admin": "Admin approval — "}.get(review.stage, "")
         line = stage + (
-            f"*Reviewed by* {review.reviewer.name} ({review.reviewer.email}) — "
+            f"*Reviewed by* {esc(review.reviewer.name)} ({esc(review.reviewer.email)}) — "
             f"{review.decision.value} {slack_date(review.decided_at)}"
         )
         if review.comment:
@@ -132,7 +133,7 @@ def details_modal(request: AccessRequest) -> dict[str, Any]:
         if session.ended_at is None:
             line += f"*Ends* {slack_date(session.expires_at)}"
         else:
-            line += f"*Ended* {slack_date(session.ended_at)} ({session.end_reason})"
+            line += f"*Ended* {slack_date(session.ended_at)} ({esc(session.end_reason)})"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
     return View(type="modal", title="Request details", close="Close", blocks=blocks).to_dict()
 
@@ -159,10 +160,13 @@ def revoke_modal(request: AccessRequest, now: Any) -> dict[str, Any]:
             SectionBlock(
                 fields=[
                     MarkdownTextObject(
-                        text=f"*User*\n{request.requester.name} ({request.requester.email})"
+                        text=f"*User*\n{esc(request.requester.name)} "
+                        f"({esc(request.requester.email)})"
                     ),
-                    MarkdownTextObject(text=f"*AWS account*\n{request.account_label}"),
-                    MarkdownTextObject(text=f"*Permission set*\n{request.permission_set_name}"),
+                    MarkdownTextObject(text=f"*AWS account*\n{esc(request.account_label)}"),
+                    MarkdownTextObject(
+                        text=f"*Permission set*\n{esc(request.permission_set_name)}"
+                    ),
                     MarkdownTextObject(text=f"*Time remaining*\n{progress_bar(request, now)}"),
                 ]
             ),
