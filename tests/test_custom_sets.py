@@ -584,6 +584,12 @@ POLICY_TABLE = [
                 "ec2:RunInstances together with iam:PassRole can run code as a more powerful "
                 "role (privilege escalation).",
             ),
+            # an ARN of every instance in every account and region is every resource
+            (
+                "medium",
+                "Statement[0] allows write or permissions-management actions on every "
+                'resource ("Resource": "*"): ec2:RunInstances, iam:PassRole.',
+            ),
         ],
     ),
     (

@@ -88,3 +88,31 @@ def _defaults() -> tuple[str, ...]:
     from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS
 
     return DEFAULT_DENY_ACTIONS
+
+
+@pytest.mark.parametrize(
+    ("resource", "broad"),
+    [
+        ("*", True),
+        ("arn:aws:ec2:*:*:instance/*", True),
+        ("arn:aws:sso:::*", True),
+        ("arn:aws:iam::*:role/*", True),
+        ("arn:aws:s3:::*", True),
+        ("arn:aws:s3:::my-bucket/*", False),
+        ("arn:aws:ec2:eu-west-1:111111111111:instance/*", False),
+        ("arn:aws:ec2:*:*:instance/i-0123", False),
+    ],
+)
+def test_resource_wildcards_in_arns_count_as_every_resource(resource: str, broad: bool) -> None:
+    from datetime import timedelta
+
+    from workflows.custom_sets import CustomSpec, approver_warnings
+
+    text = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": resource}],
+        }
+    )
+    warnings = approver_warnings(CustomSpec("JIT-x", timedelta(hours=1), (), text))
+    assert any("on every resource" in w.text for w in warnings) is broad, warnings

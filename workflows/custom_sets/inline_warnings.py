@@ -5,6 +5,7 @@ escalation, writes on ``"Resource": "*"``, ``iam:PassRole`` partners and unknown
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,24 @@ def _inline_warnings(text: str) -> list[Warning]:
     return out
 
 
+_TYPE_WILDCARD = re.compile(r"[A-Za-z0-9-]+[/:]\*")
+
+
+def _every_resource(resource: str) -> bool:
+    """``"*"``, or an ARN that names every resource of a kind in every account and
+    region: ``arn:aws:ec2:*:*:instance/*``, ``arn:aws:sso:::*``, ``arn:aws:iam::*:role/*``
+    (``arn:aws:s3:::bucket/*`` names one bucket's objects, so it is not)."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    _arn, _partition, service, region, account, rest = parts
+    if region not in ("", "*") or account not in ("", "*"):
+        return False
+    return rest == "*" or (service != "s3" and bool(_TYPE_WILDCARD.fullmatch(rest)))
+
+
 def _statement_warnings(where: str, statement: dict[str, Any], seen: _Seen) -> list[Warning]:
     """The warnings of one statement; records in ``seen`` what it allows."""
     allow = statement.get("Effect") == "Allow"
@@ -90,7 +109,7 @@ def _statement_warnings(where: str, statement: dict[str, Any], seen: _Seen) -> l
         return []
     out: list[Warning] = []
     resources = _as_list(statement.get("Resource"))
-    on_everything = "*" in resources
+    on_everything = any(_every_resource(r) for r in resources)
     scope = " on every resource" if on_everything else ""
     if "NotResource" in statement:
         out.append(
