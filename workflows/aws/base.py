@@ -133,6 +133,30 @@ class Plumbing:
                 return
             kwargs["NextToken"] = token
 
+    def _permission_set_arns(self, instance_arn: str) -> list[str]:
+        """Every permission set ARN in the instance (``ListPermissionSets``, paginated).
+
+        :raises AwsError: the call failed.
+        """
+        try:
+            return list(
+                self._paginate(
+                    "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
+                )
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap("sso-admin ListPermissionSets", exc) from exc
+
+    def _delete_permission_set(self, instance_arn: str, arn: str, what: str) -> None:
+        """``DeletePermissionSet``, retried by :meth:`_write`; raises botocore's
+        exceptions (the callers tell "already gone" apart themselves)."""
+        client = self._client("sso-admin")
+        self._write(
+            "DeletePermissionSet",
+            lambda: client.delete_permission_set(InstanceArn=instance_arn, PermissionSetArn=arn),
+            what=what,
+        )
+
     def _backoff(self, attempt: int) -> float:
         """Delay before attempt ``attempt + 1``: exponential, capped, jittered into
         [delay/2, delay]."""

@@ -232,15 +232,8 @@ class CustomSetCreation(Plumbing):
     def _roll_back(self, instance_arn: str, arn: str, what: str) -> str | None:
         """Delete a half-made custom permission set; None when done, else the problem
         (logged)."""
-        client = self._client("sso-admin")
         try:
-            self._write(
-                "DeletePermissionSet",
-                lambda: client.delete_permission_set(
-                    InstanceArn=instance_arn, PermissionSetArn=arn
-                ),
-                what=what,
-            )
+            self._delete_permission_set(instance_arn, arn, what)
         except (ClientError, BotoCoreError) as exc:
             if not _gone(exc):
                 log.error(

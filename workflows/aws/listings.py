@@ -83,14 +83,7 @@ class Listings(Plumbing):
         :raises AwsError: a call failed.
         """
         instance_arn = self.instance_arn
-        try:
-            arns = list(
-                self._paginate(
-                    "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
-                )
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _wrap("sso-admin ListPermissionSets", exc) from exc
+        arns = self._permission_set_arns(instance_arn)
         result: dict[str, int] = {}
         for arn in arns:
             try:
@@ -135,14 +128,7 @@ class Listings(Plumbing):
             unimplemented).
         """
         instance_arn = self.instance_arn
-        try:
-            arns = list(
-                self._paginate(
-                    "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
-                )
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise _wrap("sso-admin ListPermissionSets", exc) from exc
+        arns = self._permission_set_arns(instance_arn)
         found: list[JitPermissionSet] = []
         for arn in arns:
             jit = self._jit_permission_set(instance_arn, arn)

@@ -185,15 +185,8 @@ class CustomSetDeletion(Plumbing):
     def _delete_now(self, instance_arn: str, arn: str, what: str) -> bool:
         """Step 3, ``DeletePermissionSet`` (retried): True when the set was gone
         already; raises :class:`AwsError` when it failed."""
-        client = self._client("sso-admin")
         try:
-            self._write(
-                "DeletePermissionSet",
-                lambda: client.delete_permission_set(
-                    InstanceArn=instance_arn, PermissionSetArn=arn
-                ),
-                what=what,
-            )
+            self._delete_permission_set(instance_arn, arn, what)
         except (ClientError, BotoCoreError) as exc:
             if _gone(exc):
                 return self._already_gone(arn, what, exc)
