@@ -9,7 +9,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk.webhook import WebhookClient
 
-from bot.listeners import actions, app_home, commands, options, views
+from bot.listeners import actions, app_home, commands, identity, options, views
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -48,7 +48,7 @@ def build_app(rt: Runtime) -> App:
         )
         return None
 
-    for surface in (commands, views, actions, options, app_home):
+    for surface in (commands, views, actions, options, app_home, identity):
         surface.register(app, rt)
     return app
 

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.bindings import Binder
 from bot.runtime import make_identity_center, make_web_client
 from bot.settings import Settings
 from workflows.aws import AwsError
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
-
-
-def _people(config: Config) -> list[tuple[str, str]]:
-    """(key path, email) of every person the config names."""
-    people = [(f"admins[{i}]", e) for i, e in enumerate(config.admins)]
-    people += [(f"sso_admins[{i}]", e) for i, e in enumerate(config.sso_admins)]
-    for a, account in enumerate(config.accounts):
-        people += [(f"accounts[{a}].owners[{i}]", e) for i, e in enumerate(account.owners)]
-    return people
+from workflows.people import Binding, is_slack_id
+from workflows.rebinding import Rebinding, Seen
 
 
 def check_everything(settings: Settings) -> list[str]:
@@ -49,19 +46,37 @@ def check_everything(settings: Settings) -> list[str]:
     except SlackApiError as exc:
         problems.append(f"Slack: auth.test: {exc.response.get('error')}")
         return problems
-    seen: dict[str, bool] = {}
-    for path, email in _people(config):
-        if email not in seen:
+    return problems + _people_problems(config, client)
+
+
+def _people_problems(config: Config, client: WebClient) -> list[str]:
+    """One line for each configured person Slack has no active user for (an email that
+    resolves to nobody, an unknown or deactivated user id: such an entry grants no
+    role), or could not be asked about."""
+    binder = Binder(client, Rebinding(config, _NoBindings()), lambda: datetime.now(UTC))
+    problems: list[str] = []
+    seen: dict[str, Seen | str] = {}
+    for path, entry in config.people():
+        if entry not in seen:
             try:
-                client.users_lookupByEmail(email=email)
-                seen[email] = True
+                seen[entry] = binder.look_up(entry)
             except SlackApiError as exc:
-                seen[email] = False
-                if exc.response.get("error") != "users_not_found":
-                    problems.append(
-                        f"{path}: Slack users.lookupByEmail: {exc.response.get('error')}"
-                    )
-                    continue
-        if not seen[email]:
-            problems.append(f"{path}: no Slack user with email {email}")
+                seen[entry] = str(exc.response.get("error"))
+        found = seen[entry]
+        method = "users.info" if is_slack_id(entry) else "users.lookupByEmail"
+        if isinstance(found, str):
+            problems.append(f"{path}: Slack {method}: {found}")
+        elif found.slack_id is None:
+            what = "user id" if is_slack_id(entry) else "email"
+            problems.append(f"{path}: no active Slack user with {what} {entry}")
     return problems
+
+
+class _NoBindings:
+    """A binding store that is never written: check-config only looks."""
+
+    def bindings(self) -> list[Binding]:
+        return []
+
+    def save_binding(self, *args: object, **kwargs: object) -> bool:
+        return False

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.directory import SlackDirectory
 from bot.render.app_home import home_view
@@ -18,7 +17,8 @@ from workflows.app_home import HomeState, build_home
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.domain import AccessRequest
-from workflows.errors import WorkflowError
+from workflows.people import Roster
+from workflows.policy import Rules
 from workflows.ports import HomeQueries
 
 log = logging.getLogger("jitbot.home")
@@ -78,21 +78,13 @@ class HomePublisher:
 
     def request_changed(self, request: AccessRequest) -> None:
         """Re-publish, in the background, the homes that show ``request``: the requester's
-        and those of its approvers, SSO admins and admins who have opened their home."""
-        emails = {
-            *self._config.owners_of(request.account_id),
-            *self._config.admins,
-            *self._config.sso_admins,
-        }
+        and those of its approvers, SSO admins and admins (their Slack user ids as bound
+        now) who have opened their home."""
+        rules = Rules(self._config, Roster.of(self._store.bindings()))
+        overseers = {*rules.owners_of(request.account_id), *rules.admins(), *rules.sso_admins()}
         with self._lock:
             known = set(self._states)
-        audience = {request.requester.slack_id} & known
-        for user_id in known - audience:
-            try:
-                if self._directory.person(user_id).email in emails:
-                    audience.add(user_id)
-            except (SlackApiError, WorkflowError):
-                continue
+        audience = ({request.requester.slack_id} | overseers) & known
         for user_id in audience:
             self.publish_soon(user_id)
 

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.directory import SlackDirectory
-from bot.render.escape import esc
+from bot.render.alerts import alert_message
 from bot.render.messages import approval_message, notice_text, requester_message
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
 from workflows.outbox import DeliveryDeferred, DeliveryRefused
@@ -110,15 +110,21 @@ class SlackNotifier:
         sent = self._dm(request.requester.slack_id, requester_message(request))
         return MessageRef(sent[0], sent[1], MessageRole.REQUESTER, request.requester.slack_id)
 
+    def _user(self, user: str) -> str | None:
+        """A Slack user id as given; an email (outbox entries written before people
+        were bound) looked up."""
+        return self._slack_id(user) if "@" in user else user
+
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
+        self, request: AccessRequest, user: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef | None:
-        """DM one approver (by email) the request with its buttons; ``role`` says which
-        stage the message is for (owner stage / standard, or the admin stage). None when
-        ``email`` is not a Slack user."""
-        slack_id = self._slack_id(email)
+        """DM one approver, the Slack user id ``user`` the config's person is bound to
+        (not a fresh look-up of an email), the request with its buttons; ``role`` says
+        which stage the message is for (owner stage / standard, or the admin stage).
+        None when they can't be DM'd."""
+        slack_id = self._user(user)
         if slack_id is None:
-            log.warning("approver %s of request %s is not in Slack", email, request.id)
+            log.warning("approver %s of request %s is not in Slack", user, request.id)
             return None
         sent = self._dm(slack_id, approval_message(request, role))
         return MessageRef(sent[0], sent[1], role, slack_id)
@@ -160,10 +166,12 @@ class SlackNotifier:
             lambda: self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text),
         )
 
-    def alert_admin(self, email: str, text: str) -> None:
-        """DM one admin ``text`` (used when access could not be removed, say). The text is
-        composed by the services from names, reasons and AWS error text and carries no
-        Slack tokens of its own, so all of it is escaped (:func:`bot.render.escape.esc`)."""
-        slack_id = self._slack_id(email)
+    def alert_admin(
+        self, user: str, text: str, confirm: dict[str, str | None] | None = None
+    ) -> None:
+        """DM one admin (a bound Slack user id) ``text`` (used when access could not be
+        removed, say), with a Confirm button for a rebinding (``confirm``,
+        :func:`bot.render.alerts.alert_message`, which escapes all of the text)."""
+        slack_id = self._user(user)
         if slack_id is not None:
-            self._dm(slack_id, {"text": f":rotating_light: {esc(text)}"})
+            self._dm(slack_id, alert_message(text, confirm))

@@ -22,6 +22,7 @@ from bot.adapters import (  # make_identity_center, make_web_client: also from h
     make_web_client,
     standard_policies_of,
 )
+from bot.bindings import Binder
 from bot.directory import SlackDirectory
 from bot.home_publisher import HomePublisher
 from bot.metrics import Metrics
@@ -34,6 +35,9 @@ from workflows.aws import IdentityCenter, ratelimit
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.outbox import OutboxDispatcher
+from workflows.people import Roster
+from workflows.policy import Rules
+from workflows.rebinding import Rebinding
 from workflows.reconcile import Reconciler
 from workflows.services import Hooks, Leases, Services
 from workflows.services.submit import no_standard_policies
@@ -89,6 +93,9 @@ class Runtime:
     heartbeat: Heartbeat
     metrics: Metrics
     clock: Callable[[], datetime]
+    # who the config's people are: rebindings confirmed by admins, look-ups in Slack
+    rebinding: Rebinding
+    binder: Binder
     # the listeners' work after their ack runs here (bot.listeners.common.guarded):
     # Slack is answered from the request's thread, so a busy pool delays work, not acks
     listeners: ThreadPoolExecutor = field(
@@ -175,7 +182,7 @@ def build_runtime(
     dispatcher = OutboxDispatcher(
         store,
         slack.notifier,
-        admins=list(config.admins),
+        admins=lambda: Rules(config, Roster.of(store.bindings())).admins(),
         holder=leases.holder,
         clock=utc_now,
         lease=config.lease_duration,
@@ -186,6 +193,9 @@ def build_runtime(
     wakeups = Wakeups()
     hooks = Hooks(kick=outbox.kick, wake_at=wakeups.wake_at, on_timing=metrics.observe)
     services = make_services(config, catalog, store, aws, hooks, leases)
+    rebinding = Rebinding(config, store)
+    binder = Binder(slack.client, rebinding, clock)
+    binder.run()  # before serving: the people the config names, as Slack says now
     runtime = Runtime(
         settings=settings,
         config=config,
@@ -203,6 +213,16 @@ def build_runtime(
         ),
         metrics=metrics,
         clock=clock,
+        rebinding=rebinding,
+        binder=binder,
+    )
+    wakeups.scheduler.add_job(
+        binder.run,
+        "interval",
+        seconds=config.identity.resolve_interval.total_seconds(),
+        id="resolve_people",
+        max_instances=1,
+        coalesce=True,
     )
     runtime.heartbeat.start()
     outbox.start()

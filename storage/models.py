@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models: requests, reviews, sessions, Slack message roots, audit events.
+"""SQLAlchemy 2 models: requests, reviews, sessions, Slack message roots, audit events,
+the bindings of the config's people to Slack user ids.
 
 Times are stored as naive UTC (SQLite keeps no zone) and returned aware UTC by
 :class:`UTCDateTime`. Indexes follow the queries of the per-port modules composed into
@@ -201,3 +202,19 @@ class LeaseRow(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class BindingRow(Base):
+    """Who one person the config names is (:class:`workflows.people.Binding`): ``entry``
+    (a lower-cased email or a Slack user id) bound to ``slack_id`` (None: nobody), and
+    a change seen but not in effect yet (``pending_*``, until an admin confirms)."""
+
+    __tablename__ = "bindings"
+
+    entry: Mapped[str] = mapped_column(String(320), primary_key=True)
+    slack_id: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pending_slack_id: Mapped[str | None] = mapped_column(String(32))
+    pending_email: Mapped[str | None] = mapped_column(String(320))
+    noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -84,9 +84,11 @@ class SqlRequests(SqlSessions):
                 AuditEventRow(
                     at=new.requested_at,
                     request_id=row.id,
-                    actor=new.requester.email,
+                    actor=new.requester.slack_id,
                     action="requested",
                     detail={
+                        "actor_email": new.requester.email,
+                        "actor_principal": new.principal_id,
                         "account_id": new.account_id,
                         "permission_set": new.permission_set_name,
                         "duration_seconds": row.duration_seconds,

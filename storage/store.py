@@ -3,13 +3,15 @@
 :class:`SqlStore` is what the composition root builds; it implements
 :class:`workflows.ports.Store`, :class:`workflows.ports.HomeQueries`, the outbox's
 :class:`workflows.outbox.OutboxStore` and the ports of :mod:`bot.outbox_worker` and
-:mod:`bot.metrics`. Each method is one transaction.
+:mod:`bot.metrics`, and :class:`workflows.ports.BindingStore`. Each method is one
+transaction.
 """
 
 from __future__ import annotations
 
 from storage.audit import SqlAudit
 from storage.auditlog import audit_log
+from storage.bindings import SqlBindings
 from storage.convert import audit_dict
 from storage.counts import SqlCounts
 from storage.deliveries import SqlDeliveries
@@ -41,6 +43,7 @@ class SqlStore(
     SqlLeases,
     SqlCounts,
     SqlDeliveries,
+    SqlBindings,
 ):
     """Requests and their history in a SQL database (see :mod:`storage.models`):
     ``SqlStore(engine)``."""

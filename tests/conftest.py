@@ -21,6 +21,7 @@ from sim.aws_world import DemoWorld, seed_demo_world
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from tests import speedups
+from tests.fakes import DEMO_IDS, bind
 from workflows.config import Config, parse_config
 
 REGION = "us-east-1"
@@ -130,7 +131,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    """A fresh store on SQLite, and on PostgreSQL where one is configured."""
+    """A fresh store on SQLite, and on PostgreSQL where one is configured, the demo's
+    people (:data:`tests.fakes.DEMO_IDS`) bound to their Slack user ids."""
     with contextlib.ExitStack() as stack:
         if request.param == "sqlite":
             url = f"sqlite:///{tmp_path}/jitbot.db"
@@ -138,7 +140,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
             url = stack.enter_context(postgres_schema())
         engine = make_engine(url)
         create_schema(engine)
-        yield SqlStore(engine)
+        sql = SqlStore(engine)
+        bind(sql, DEMO_IDS)  # the demo's people, as start-up binds them
+        yield sql
         engine.dispose()
 
 

@@ -9,9 +9,10 @@ import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from sim.demo_setup import PEOPLE
 from workflows.assignments import Assignment, AwsError
 from workflows.catalog import build_catalog
 from workflows.config import parse_config
@@ -24,7 +25,8 @@ from workflows.domain import (
     Person,
     Review,
 )
-from workflows.ports import Leased
+from workflows.people import Binding
+from workflows.ports import BindingStore, Leased
 from workflows.services import Hooks, Leases, Services
 from workflows.states import PENDING_STATUSES, TRANSITIONS, Status
 from workflows.validation import RequestForm
@@ -39,7 +41,34 @@ class FakeStore:
     events: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[tuple[int | None, Outgoing]] = field(default_factory=list)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    people: dict[str, Binding] = field(default_factory=dict)  # entry -> binding
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def bindings(self) -> list[Binding]:
+        return list(self.people.values())
+
+    def save_binding(
+        self,
+        binding: Binding,
+        *,
+        expect: Binding | None,
+        now: datetime,
+        actor: str = "jitbot",
+        action: str | None = None,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        stored = self.people.get(binding.entry)
+        compared = ("slack_id", "email", "pending_slack_id", "pending_email")
+        if (stored is None) != (expect is None) or (
+            stored is not None and any(getattr(stored, f) != getattr(expect, f) for f in compared)
+        ):
+            return False
+        self.people[binding.entry] = binding
+        if action is not None:
+            self.audit(None, actor, action, now, detail)
+        self.enqueue(None, outbox, now)
+        return True
 
     def add_request(self, new: NewRequest, outbox: Sequence[Outgoing] = ()) -> AccessRequest:
         fields = {k: v for k, v in vars(new).items() if k != "session_limit"}
@@ -309,8 +338,23 @@ def fake_world(extra: str = "", users: dict[str, str] | None = None) -> FakeWorl
     kicks: list[None] = []
     wakes: list[datetime] = []
     hooks = Hooks(kick=lambda: kicks.append(None), wake_at=wakes.append)
+    bind(store, DEMO_IDS)
     services = Services(config, catalog, store, aws, hooks=hooks, leases=Leases(store))
     return FakeWorld(services, store, aws, kicks, wakes)
+
+
+#: email -> Slack user id of the demo's people (:data:`sim.demo_setup.PEOPLE`).
+DEMO_IDS = {email: user_id for email, (user_id, _name) in PEOPLE.items()}
+BOUND_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def bind(store: BindingStore, people: dict[str, str]) -> None:
+    """Bind each email of ``people`` to its Slack user id, as start-up would once Slack
+    answered (:class:`bot.bindings.Binder`)."""
+    stored = {b.entry: b for b in store.bindings()}
+    for email, slack_id in people.items():
+        binding = Binding(email, slack_id, email, BOUND_AT)
+        assert store.save_binding(binding, expect=stored.get(email), now=BOUND_AT)
 
 
 @contextmanager

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from workflows.config import Config
 from workflows.domain import AccessRequest, MessageRole, Person
-from workflows.policy import may_decide, may_end_own, may_revoke
+from workflows.policy import Rules, may_decide, may_end_own, may_revoke
 from workflows.states import Event, Status, allowed_events
 
 
@@ -37,14 +36,14 @@ EVENT_OF: dict[Action, Event] = {
     Action.REVOKE: Event.REVOKE,
 }
 
-_Refusal = Callable[[Config, AccessRequest, Person], str | None]
+_Refusal = Callable[[Rules, AccessRequest, Person], str | None]
 
 #: Why a viewer may not take each action (None: they may), from workflows.policy.
 _REFUSAL: dict[Action, _Refusal] = {
     Action.APPROVE: may_decide,
     Action.REJECT: may_decide,
-    Action.CANCEL: lambda _config, request, viewer: may_end_own(request, viewer),
-    Action.RELEASE: lambda _config, request, viewer: may_end_own(request, viewer),
+    Action.CANCEL: lambda _rules, request, viewer: may_end_own(request, viewer),
+    Action.RELEASE: lambda _rules, request, viewer: may_end_own(request, viewer),
     Action.REVOKE: may_revoke,
 }
 
@@ -63,14 +62,15 @@ def table_allows(request: AccessRequest, action: Action) -> bool:
     return EVENT_OF[action] in allowed_events(request.status)
 
 
-def offered_actions(config: Config, request: AccessRequest, viewer: Person) -> tuple[Action, ...]:
+def offered_actions(rules: Rules, request: AccessRequest, viewer: Person) -> tuple[Action, ...]:
     """The actions ``viewer`` may take on ``request`` now, in :class:`Action` order:
     those whose event the table allows from the current status and for which
-    :mod:`workflows.policy` finds no reason to refuse ``viewer``."""
+    :mod:`workflows.policy` (``rules``: the config with its people bound to user ids)
+    finds no reason to refuse ``viewer``."""
     return tuple(
         action
         for action in Action
-        if table_allows(request, action) and _REFUSAL[action](config, request, viewer) is None
+        if table_allows(request, action) and _REFUSAL[action](rules, request, viewer) is None
     )
 
 

@@ -17,7 +17,8 @@ from workflows.actions import Action, offered_actions
 from workflows.catalog import Catalog
 from workflows.config import AccountConfig, Config
 from workflows.domain import AccessRequest, Person
-from workflows.policy import approver_scope, is_approver
+from workflows.people import Roster
+from workflows.policy import Rules, approver_scope, is_approver
 from workflows.ports import HomeQueries, Page
 from workflows.states import Status
 
@@ -128,22 +129,24 @@ def build_home(
     name_of: Callable[[str], str] = lambda email: email,
     portal_url: str | None = None,
 ) -> HomeData:
-    """Query what ``viewer`` sees on their home (one page of each list)."""
+    """Query what ``viewer`` sees on their home (one page of each list); who they are
+    in ``config`` is their Slack user id, read through the stored bindings."""
     s = store
+    rules = Rules(config, Roster.of(store.bindings()))
     stats = s.requester_stats(viewer.slack_id)
     mine = s.my_requests(viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("mine"))
     sessions = s.active_sessions(
         requester_slack_id=viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("sessions")
     )
-    if not is_approver(config, viewer):
-        actions = _actions(config, viewer, mine.items, sessions.items)
+    if not is_approver(rules, viewer):
+        actions = _actions(rules, viewer, mine.items, sessions.items)
         return HomeData(
             viewer, state, now, stats, mine, sessions, actions=actions, portal_url=portal_url
         )
-    scope = approver_scope(config, viewer)
+    scope = approver_scope(rules, viewer)
     exclude = None if config.allow_self_approval else viewer.slack_id
     approvals = s.pending_for_approver(
-        owned_account_ids=config.owned_account_ids(viewer.email),
+        owned_account_ids=rules.owned_account_ids(viewer.slack_id),
         all_accounts=scope is None,
         exclude_requester=exclude,
         limit=PAGE_SIZE,
@@ -157,7 +160,7 @@ def build_home(
         offset=state.offset("history"),
     )
     managed = s.active_sessions(account_ids=scope, limit=PAGE_SIZE, offset=state.offset("managed"))
-    actions = _actions(config, viewer, mine.items, sessions.items, approvals.items, managed.items)
+    actions = _actions(rules, viewer, mine.items, sessions.items, approvals.items, managed.items)
     return HomeData(
         viewer,
         state,
@@ -168,30 +171,30 @@ def build_home(
         approvals,
         history,
         managed,
-        _owned_accounts(s, config, catalog, viewer, state, name_of),
+        _owned_accounts(s, rules, catalog, viewer, state, name_of),
         actions,
         portal_url,
     )
 
 
 def _actions(
-    config: Config, viewer: Person, *lists: Iterable[AccessRequest]
+    rules: Rules, viewer: Person, *lists: Iterable[AccessRequest]
 ) -> dict[int, tuple[Action, ...]]:
-    return {r.id: offered_actions(config, r, viewer) for rows in lists for r in rows}
+    return {r.id: offered_actions(rules, r, viewer) for rows in lists for r in rows}
 
 
 def _owned_accounts(
     store: HomeQueries,
-    config: Config,
+    rules: Rules,
     catalog: Catalog,
     viewer: Person,
     state: HomeState,
     name_of: Callable[[str], str],
 ) -> AccountsPage:
     """The accounts the viewer owns (every account for SSO admins and admins), filtered
-    by the search text (account name, id, owner email or owner name)."""
-    scope = approver_scope(config, viewer)
-    accounts = [a for a in config.accounts if scope is None or a.id in scope]
+    by the search text (account name, id, owner entry or owner name)."""
+    scope = approver_scope(rules, viewer)
+    accounts = [a for a in rules.config.accounts if scope is None or a.id in scope]
     query = state.account_search.lower()
 
     def name(account_id: str, configured: str | None) -> str:

@@ -55,7 +55,10 @@ class CustomPermissionSet:
 
 @dataclass(frozen=True)
 class Person:
-    """Someone in the Slack workspace: Slack user id, lower-cased email, display name."""
+    """Someone in the Slack workspace: Slack user id, lower-cased email, display name.
+
+    The id is who they are (every authority rule compares it); the email is what Slack
+    says now, for display, the audit trail and the Identity Center look-up."""
 
     slack_id: str
     email: str
@@ -140,8 +143,10 @@ class Outgoing:
     """One Slack notice, written to the outbox in the transaction of the state change
     it tells about, and delivered afterwards by :mod:`workflows.outbox`.
 
-    ``payload`` is plain JSON data: ``email``/``role``/``last`` for APPROVAL, ``kind``/
-    ``detail``/``by`` (a :class:`Notice`) for ANNOUNCE, ``text`` for ALERT.
+    ``payload`` is plain JSON data: ``user`` (a Slack user id; ``email`` in entries
+    written before people were bound)/``role``/``last`` for APPROVAL, ``kind``/
+    ``detail``/``by`` (a :class:`Notice`) for ANNOUNCE, ``text`` (and ``confirm``, an
+    entry to confirm the rebinding of) for ALERT.
     """
 
     kind: OutgoingKind
@@ -152,9 +157,11 @@ class Outgoing:
         return cls(OutgoingKind.THREAD)
 
     @classmethod
-    def approval(cls, email: str, role: MessageRole, *, last: bool) -> Outgoing:
-        """``last``: the last approver of its stage, where "nobody reachable" is judged."""
-        return cls(OutgoingKind.APPROVAL, {"email": email, "role": role.value, "last": last})
+    def approval(cls, slack_id: str, role: MessageRole, *, last: bool) -> Outgoing:
+        """DM the approver with Slack user id ``slack_id`` (bound from the config,
+        :mod:`workflows.people`); ``last``: the last approver of its stage, where
+        "nobody reachable" is judged."""
+        return cls(OutgoingKind.APPROVAL, {"user": slack_id, "role": role.value, "last": last})
 
     @classmethod
     def refresh(cls) -> Outgoing:
@@ -168,8 +175,14 @@ class Outgoing:
         return cls(OutgoingKind.ANNOUNCE, payload)
 
     @classmethod
-    def alert(cls, text: str) -> Outgoing:
-        return cls(OutgoingKind.ALERT, {"text": text})
+    def alert(cls, text: str, *, confirm: dict[str, str | None] | None = None) -> Outgoing:
+        """DM every admin ``text``; ``confirm`` (``{"entry": …, "to": user id}``, a config
+        entry whose new binding waits for an admin, :mod:`workflows.people`) adds a
+        Confirm button for it."""
+        payload: dict[str, Any] = {"text": text}
+        if confirm is not None:
+            payload["confirm"] = confirm
+        return cls(OutgoingKind.ALERT, payload)
 
     @property
     def notice(self) -> Notice:
@@ -211,8 +224,9 @@ class NewRequest:
 class AccessRequest:
     """A stored request with its reviews, session and Slack message roots.
 
-    ``approvers`` are the emails the request was sent to at submit time (kept for
-    the record; authority is re-checked against the config on every click).
+    ``approvers`` are the Slack user ids the request was sent to at submit time (the
+    emails, for requests stored before people were bound; kept for the record:
+    authority is re-checked against the config on every click).
     """
 
     id: int

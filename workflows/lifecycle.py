@@ -14,9 +14,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from workflows.domain import AccessRequest, GrantedSession, NewRequest, Outgoing, Review
+from workflows.domain import AccessRequest, GrantedSession, NewRequest, Outgoing, Person, Review
 from workflows.ports import Leased, Store
 from workflows.states import Event, Status, next_status
+
+
+def actor_detail(actor: Person, principal: str | None = None) -> dict[str, str]:
+    """What an audit event records of the person who caused it, besides its ``actor``
+    (their Slack user id, the stable one): the email Slack gave for them at that
+    moment and, where known, their Identity Center user id (``principal``)."""
+    detail = {"actor_email": actor.email}
+    if principal:
+        detail["actor_principal"] = principal
+    return detail
 
 
 def first_status(event: Event) -> Status:
@@ -66,7 +76,9 @@ def apply(
 ) -> bool:
     """Move ``request`` from its status (as read) by ``event``: a compare-and-set
     (:meth:`Store.transition`) that writes the review/session, one audit event
-    ``action`` by ``actor`` and the ``outbox`` notices with it. ``now`` is aware UTC.
+    ``action`` by ``actor`` (a Slack user id, or ``jitbot``; :func:`actor_detail` says
+    what ``detail`` adds of a person) and the ``outbox`` notices with it. ``now`` is
+    aware UTC.
 
     Returns False (nothing written) when the stored status is no longer the one read.
 

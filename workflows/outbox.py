@@ -71,9 +71,10 @@ class DeliveryNotifier(Protocol):
         ...
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
+        self, request: AccessRequest, user: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef | None:
-        """DM one approver the request; None if ``email`` is not a Slack user."""
+        """DM one approver the request: ``user`` is their Slack user id (an email in
+        entries written before people were bound); None if they can't be DM'd."""
         ...
 
     def refresh(self, request: AccessRequest) -> None:
@@ -84,8 +85,12 @@ class DeliveryNotifier(Protocol):
         """Reply in one thread with the words for its audience (nothing if none)."""
         ...
 
-    def alert_admin(self, email: str, text: str) -> None:
-        """DM one admin an alert (nothing if they are not in Slack)."""
+    def alert_admin(
+        self, user: str, text: str, confirm: dict[str, str | None] | None = None
+    ) -> None:
+        """DM one admin (a Slack user id) an alert, with a Confirm button for the
+        rebinding ``confirm`` (``{"entry": …, "to": …}``) when given (nothing if they
+        are not in Slack)."""
         ...
 
 
@@ -105,13 +110,14 @@ class OutboxDispatcher:
     """Claims and delivers due outbox entries (see the module docstring).
 
     ``holder`` names this replica in claims; ``lease`` is how long a claim holds unless
-    renewed; ``admins`` are the emails ALERT entries go to; ``max_backoff`` (seconds)
+    renewed; ``admins()`` gives the Slack user ids ALERT entries go to (the admins as
+    bound now, :mod:`workflows.people`); ``max_backoff`` (seconds)
     caps the wait between tries while Slack is down. Times are UTC from ``clock``.
     """
 
     store: OutboxStore
     notifier: DeliveryNotifier
-    admins: Sequence[str]
+    admins: Callable[[], Sequence[str]]
     holder: str
     clock: Callable[[], datetime]
     lease: timedelta = timedelta(seconds=30)
@@ -185,10 +191,11 @@ class OutboxDispatcher:
     def _send(self, entry: OutboxEntry) -> None:
         item: Outgoing = entry.item
         if item.kind == OutgoingKind.ALERT:
+            text, confirm = item.payload["text"], item.payload.get("confirm")
             self._each(
                 entry,
-                list(self.admins),
-                lambda email: self.notifier.alert_admin(email, item.payload["text"]),
+                list(self.admins()),
+                lambda user: self.notifier.alert_admin(user, text, confirm),
             )
             return
         request = self.store.get(entry.request_id) if entry.request_id is not None else None
@@ -200,9 +207,9 @@ class OutboxDispatcher:
                 self.store.add_messages(request.id, [ref])
         elif item.kind == OutgoingKind.APPROVAL:
             role = MessageRole(item.payload.get("role", MessageRole.APPROVER.value))
-            email = item.payload["email"]
+            user = item.payload.get("user") or item.payload["email"]
             ref = self._refused_is_none(
-                lambda: self.notifier.post_approval_request(request, email, role)
+                lambda: self.notifier.post_approval_request(request, user, role)
             )
             if ref is not None:
                 self.store.add_messages(request.id, [ref])

@@ -3,8 +3,10 @@
 The rules are the product's (approver guide, troubleshooting "Cannot Approve Request"):
 a standard request may be decided by an owner of the target account, an SSO admin or
 an admin, never by the requester (unless ``allow_self_approval`` is set for a tiny
-team). Roles come from the server's config, the request from the database: nothing a
-button's value or a modal's metadata claims is trusted.
+team). Roles come from the server's config read through the stored bindings of its
+people to Slack user ids (:class:`Rules`), the request from the database: nothing a
+button's value or a modal's metadata claims is trusted, and no rule compares emails
+(design §3: people are stable ids).
 """
 
 from __future__ import annotations
@@ -14,14 +16,42 @@ from dataclasses import dataclass
 from workflows.config import Config
 from workflows.domain import AccessRequest, Person, Stage
 from workflows.errors import NoApprover, NotAuthorized
+from workflows.people import Roster
 from workflows.states import Event, Status, allowed_events
 
 
 @dataclass(frozen=True)
+class Rules:
+    """The config's roles in Slack user ids: each person ``config`` names (by email or
+    user id) read through ``roster``, the bindings in effect now
+    (:mod:`workflows.people`). Every rule below compares user ids, never emails."""
+
+    config: Config
+    roster: Roster
+
+    @property
+    def allow_self_approval(self) -> bool:
+        return self.config.allow_self_approval
+
+    def admins(self) -> tuple[str, ...]:
+        return self.roster.ids_of(self.config.admins)
+
+    def sso_admins(self) -> tuple[str, ...]:
+        return self.roster.ids_of(self.config.sso_admins)
+
+    def owners_of(self, account_id: str) -> tuple[str, ...]:
+        """The user ids of the account's owners; empty for an unknown account."""
+        return self.roster.ids_of(self.config.owners_of(account_id))
+
+    def owned_account_ids(self, slack_id: str) -> list[str]:
+        """Ids of the accounts ``slack_id`` owns, in configuration order."""
+        return [a.id for a in self.config.accounts if self.roster.names(a.owners, slack_id)]
+
+
+@dataclass(frozen=True)
 class Roles:
-    """A person's roles in the config (:meth:`Config.role_of`): ``admin``,
-    ``sso_admin``, and ``owner`` of the account asked about (of any account when
-    :func:`roles_of` was given none)."""
+    """A person's roles (:func:`roles_of`): ``admin``, ``sso_admin``, and ``owner`` of
+    the account asked about (of any account when :func:`roles_of` was given none)."""
 
     admin: bool
     sso_admin: bool
@@ -33,46 +63,57 @@ class Roles:
         return self.admin or self.sso_admin
 
 
-def roles_of(config: Config, person: Person | str, account_id: str | None = None) -> Roles:
-    """The roles of ``person`` (or an email, any case), owner meaning of ``account_id``
-    (of any account when None): the one notion of roles every rule here uses."""
-    email = (person.email if isinstance(person, Person) else person).strip().lower()
-    roles = config.role_of(email)
-    owner = "owner" in roles if account_id is None else email in config.owners_of(account_id)
-    return Roles(admin="admin" in roles, sso_admin="sso_admin" in roles, owner=owner)
+def roles_of(rules: Rules, person: Person | str, account_id: str | None = None) -> Roles:
+    """The roles of ``person`` (or a Slack user id), owner meaning of ``account_id`` (of
+    any account when None): the one notion of roles every rule here uses."""
+    slack_id = person.slack_id if isinstance(person, Person) else person
+    if account_id is None:
+        owner = bool(rules.owned_account_ids(slack_id))
+    else:
+        owner = slack_id in rules.owners_of(account_id)
+    return Roles(
+        admin=slack_id in rules.admins(), sso_admin=slack_id in rules.sso_admins(), owner=owner
+    )
+
+
+def is_self(request: AccessRequest, actor: Person, actor_principal: str | None = None) -> bool:
+    """Whether ``actor`` is ``request``'s requester: the same Slack user id, or (when
+    known) the same Identity Center user as the request's principal."""
+    same_principal = actor_principal is not None and actor_principal == request.principal_id
+    return actor.slack_id == request.requester.slack_id or same_principal
 
 
 @dataclass(frozen=True)
 class ApproverRouting:
-    """Who a new request is sent to. ``fell_back`` is True when the account has no
-    owner who may approve, so the admins and SSO admins got it instead."""
+    """Who a new request is sent to (Slack user ids). ``fell_back`` is True when the
+    account has no owner who may approve, so the admins and SSO admins got it instead."""
 
-    emails: tuple[str, ...]
+    slack_ids: tuple[str, ...]
     fell_back: bool
 
 
-def route_approvers(config: Config, account_id: str, requester_email: str) -> ApproverRouting:
+def route_approvers(rules: Rules, account_id: str, requester: Person) -> ApproverRouting:
     """Pick the approvers of a new request on ``account_id``.
 
-    Owners of the account, minus the requester; if none remain, the admins and SSO
-    admins (minus the requester).
+    The bound owners of the account, minus the requester; if none remain, the admins
+    and SSO admins (minus the requester). Unbound entries (an email that resolves to
+    nobody in Slack) are nobody's.
 
     Raises:
         NoApprover: nobody at all could approve it.
     """
-    requester = requester_email.lower()
 
-    def eligible(emails: list[str]) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for email in emails:
-            if config.allow_self_approval or email != requester:
-                seen.setdefault(email, None)
-        return tuple(seen)
+    def eligible(slack_ids: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(
+            s
+            for s in dict.fromkeys(slack_ids)
+            if rules.allow_self_approval or s != requester.slack_id
+        )
 
-    owners = eligible(config.owners_of(account_id))
+    owners = eligible(rules.owners_of(account_id))
     if owners:
         return ApproverRouting(owners, fell_back=False)
-    admins = eligible([*config.admins, *config.sso_admins])
+    admins = eligible((*rules.admins(), *rules.sso_admins()))
     if admins:
         return ApproverRouting(admins, fell_back=True)
     raise NoApprover(
@@ -81,78 +122,80 @@ def route_approvers(config: Config, account_id: str, requester_email: str) -> Ap
     )
 
 
-def may_decide(config: Config, request: AccessRequest, actor: Person) -> str | None:
+def may_decide(
+    rules: Rules, request: AccessRequest, actor: Person, actor_principal: str | None = None
+) -> str | None:
     """Why ``actor`` may not approve or reject ``request`` now, or None if they may.
 
     Standard (Pending): an owner of the account, an SSO admin or an admin. Custom,
     owner stage (Pending Owner): an owner of the account (the admins and SSO admins
     when the account has no owner who may approve). Custom, admin stage (Pending
     Admin): an SSO admin or an admin who did not approve the owner stage
-    (troubleshooting doc, "Cannot Approve Request"). Never the requester.
+    (troubleshooting doc, "Cannot Approve Request"). Never the requester: not their
+    Slack user id, nor (``actor_principal``, when known) their Identity Center user.
     """
-    email = actor.email.lower()
-    if email == request.requester.email.lower() and not config.allow_self_approval:
+    if is_self(request, actor, actor_principal) and not rules.allow_self_approval:
         return "you can't approve your own request"
-    roles = roles_of(config, actor, request.account_id)
+    roles = roles_of(rules, actor, request.account_id)
     if request.status == Status.PENDING_OWNER:
         if roles.owner:
             return None
-        routing = route_approvers(config, request.account_id, request.requester.email)
+        routing = route_approvers(rules, request.account_id, request.requester)
         if roles.oversees_all and routing.fell_back:
             return None
         return f"the first approval is for an owner of {request.account_label}"
     if request.status == Status.PENDING_ADMIN:
         first = request.review_of(Stage.OWNER)
         owner = first.reviewer if first is not None else None
-        return may_give_final_approval(config, actor, owner)
+        return may_give_final_approval(rules, actor, owner)
     if roles.owner or roles.oversees_all:
         return None
     return f"you are not an owner of {request.account_label}, an SSO admin or an admin"
 
 
-def may_give_final_approval(
-    config: Config, actor: Person | str, owner: Person | None
-) -> str | None:
-    """Why ``actor`` may not give a custom request's final (admin stage) approval, or
-    None if they may: an SSO admin or an admin who is not ``owner``, the person who
-    approved the owner stage (troubleshooting doc, "Cannot Approve Request"). ``actor``
-    may be given as an email. The requester is refused by :func:`may_decide` first."""
-    email = (actor.email if isinstance(actor, Person) else actor).lower()
-    if owner is not None and owner.email.lower() == email:
+def may_give_final_approval(rules: Rules, actor: Person | str, owner: Person | None) -> str | None:
+    """Why ``actor`` (a person or a Slack user id) may not give a custom request's final
+    (admin stage) approval, or None if they may: an SSO admin or an admin who is not
+    ``owner``, the person who approved the owner stage, by Slack user id, whatever
+    email either has now (troubleshooting doc, "Cannot Approve Request"). The requester
+    is refused by :func:`may_decide` first."""
+    slack_id = actor.slack_id if isinstance(actor, Person) else actor
+    if owner is not None and owner.slack_id == slack_id:
         return "you approved the owner stage; another person must give the final approval"
-    if roles_of(config, actor).oversees_all:
+    if roles_of(rules, slack_id).oversees_all:
         return None
     return "the final approval is for an SSO admin or an admin"
 
 
-def admin_stage_approvers(config: Config, request: AccessRequest, owner: Person) -> list[str]:
-    """The emails a custom request goes to for its final approval once ``owner``
+def admin_stage_approvers(rules: Rules, request: AccessRequest, owner: Person) -> list[str]:
+    """The Slack user ids a custom request goes to for its final approval once ``owner``
     approved its owner stage: the SSO admins, then the admins, each once, who
     :func:`may_give_final_approval` (and not the requester unless
     ``allow_self_approval``). Empty when nobody is left."""
-    requester = request.requester.email.lower()
     return [
-        email
-        for email in dict.fromkeys([*config.sso_admins, *config.admins])
-        if may_give_final_approval(config, email, owner) is None
-        and (config.allow_self_approval or email != requester)
+        slack_id
+        for slack_id in dict.fromkeys([*rules.sso_admins(), *rules.admins()])
+        if may_give_final_approval(rules, slack_id, owner) is None
+        and (rules.allow_self_approval or slack_id != request.requester.slack_id)
     ]
 
 
-def check_can_decide(config: Config, request: AccessRequest, actor: Person) -> None:
+def check_can_decide(
+    rules: Rules, request: AccessRequest, actor: Person, actor_principal: str | None = None
+) -> None:
     """Raise :class:`NotAuthorized` with the reason unless ``actor`` may decide ``request``.
 
     Authority is checked before the status, so an outsider learns nothing about the
     request's progress.
     """
-    reason = may_decide(config, request, actor)
+    reason = may_decide(rules, request, actor, actor_principal)
     if reason is not None:
         raise NotAuthorized(f"You can't approve this request: {reason}.")
 
 
-def may_view(config: Config, request: AccessRequest, actor: Person) -> bool:
+def may_view(rules: Rules, request: AccessRequest, actor: Person) -> bool:
     """The requester, the account's owners, SSO admins and admins may see a request."""
-    roles = roles_of(config, actor, request.account_id)
+    roles = roles_of(rules, actor, request.account_id)
     return actor.slack_id == request.requester.slack_id or roles.owner or roles.oversees_all
 
 
@@ -161,34 +204,35 @@ def decision_buttons_shown(request: AccessRequest) -> bool:
     return Event.APPROVE in allowed_events(request.status)
 
 
-def is_approver(config: Config, actor: Person) -> bool:
+def is_approver(rules: Rules, actor: Person) -> bool:
     """Owners of any account, SSO admins and admins see the approver section."""
-    roles = roles_of(config, actor)
+    roles = roles_of(rules, actor)
     return roles.owner or roles.oversees_all
 
 
-def approver_scope(config: Config, actor: Person) -> list[str] | None:
+def approver_scope(rules: Rules, actor: Person) -> list[str] | None:
     """The accounts whose requests ``actor`` oversees: None means every account (SSO
     admins and admins), a list the accounts they own (possibly empty)."""
-    if roles_of(config, actor).oversees_all:
+    if roles_of(rules, actor).oversees_all:
         return None
-    return config.owned_account_ids(actor.email.lower())
+    return rules.owned_account_ids(actor.slack_id)
 
 
-def may_revoke(config: Config, request: AccessRequest, actor: Person) -> str | None:
+def may_revoke(rules: Rules, request: AccessRequest, actor: Person) -> str | None:
     """Why ``actor`` may not revoke the session of ``request``, or None if they may.
 
     Owners revoke sessions on the accounts they own, admins any session (design §3);
     the requester ends their own with Release instead.
     """
-    roles = roles_of(config, actor, request.account_id)
+    roles = roles_of(rules, actor, request.account_id)
     if roles.owner or roles.admin:
         return None
     return f"only an owner of {request.account_label} or an admin can revoke this session"
 
 
 def may_end_own(request: AccessRequest, actor: Person) -> str | None:
-    """Cancel (pending) and Release (active) are the requester's own."""
+    """Cancel (pending) and Release (active) are the requester's own: their Slack user
+    id, whatever email they have now."""
     if actor.slack_id != request.requester.slack_id:
         return "only the requester can do that"
     return None

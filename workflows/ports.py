@@ -22,6 +22,7 @@ from workflows.domain import (
     Outgoing,
     Review,
 )
+from workflows.people import Binding
 from workflows.records import AuditEvent, RequesterStats
 from workflows.states import Status
 
@@ -162,6 +163,34 @@ class Store(Protocol):
         """The person's most recent requests, newest first."""
         ...
 
+    def bindings(self) -> list[Binding]:
+        """The stored bindings of the config's people to Slack user ids
+        (:mod:`workflows.people`), one per entry."""
+        ...
+
+
+class BindingStore(Protocol):
+    """The bindings of the config's people (:class:`storage.bindings.SqlBindings`)."""
+
+    def bindings(self) -> list[Binding]: ...
+
+    def save_binding(
+        self,
+        binding: Binding,
+        *,
+        expect: Binding | None,
+        now: datetime,
+        actor: str = "jitbot",
+        action: str | None = None,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Store ``binding`` if its entry's row is still ``expect`` as read (None: no row
+        yet; compared on the bound and pending ids and emails), with one audit event
+        ``action`` (when given) and ``outbox`` notices, in one transaction. False (and
+        nothing written) when another replica or click changed it first."""
+        ...
+
 
 class HomeQueries(Protocol):
     """The App Home's queries (:class:`storage.store.SqlStore` implements them). Each
@@ -200,6 +229,10 @@ class HomeQueries(Protocol):
     ) -> Page[AccessRequest]: ...
 
     def account_counts(self, account_ids: Sequence[str] | None) -> dict[str, tuple[int, int]]: ...
+
+    def bindings(self) -> list[Binding]:
+        """Who the config's people are (:meth:`Store.bindings`), for the viewer's roles."""
+        ...
 
 
 class AccessGranter(Protocol):

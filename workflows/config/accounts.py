@@ -17,8 +17,8 @@ from workflows.config.fields import (
     _MODEL_CONFIG,
     AccountId,
     Duration,
-    Email,
     PermissionSetName,
+    PersonEntry,
     _check_calls_per_second,
     _check_url,
     _pattern_checker,
@@ -89,8 +89,8 @@ class AccountConfig(BaseModel):
     """One AWS account people may ask for access to (an item of ``accounts:``).
 
     ``id`` is the 12-digit account id as text; ``name`` is ``None`` when it should come
-    from AWS Organizations; ``owners`` are lower-cased emails of the people who approve
-    requests for it; ``permission_sets`` name the standard permission sets requestable
+    from AWS Organizations; ``owners`` are the people who approve requests for it
+    (lower-cased emails or Slack user ids, :mod:`workflows.people`); ``permission_sets`` name the standard permission sets requestable
     in it, in the order given.
     """
 
@@ -98,7 +98,7 @@ class AccountConfig(BaseModel):
 
     id: AccountId
     name: Annotated[str | None, BeforeValidator(_strip_or_none)] = None
-    owners: list[Email] = Field(default_factory=list)
+    owners: list[PersonEntry] = Field(default_factory=list)
     permission_sets: list[PermissionSetName] = Field(default_factory=list)
     custom_permission_sets: bool = True  # may custom sets be requested here (when enabled)
 

@@ -27,7 +27,14 @@ DEFAULT_ORPHAN_GRACE = timedelta(minutes=15)
 ORPHAN_GRACE_MIN = timedelta(minutes=5)
 ORPHAN_GRACE_MAX = timedelta(days=1)
 
-#: Every role :meth:`Config.role_of` can return.
+#: How often the emails the config names are looked up again in Slack, and the range
+#: allowed (``identity.resolve_interval``; each look-up is one ``users.lookupByEmail``,
+#: Tier 3: 50+ a minute).
+DEFAULT_RESOLVE_INTERVAL = timedelta(hours=1)
+RESOLVE_INTERVAL_MIN = timedelta(seconds=1)
+RESOLVE_INTERVAL_MAX = timedelta(days=1)
+
+#: Every role a person can have (:class:`workflows.policy.Roles`).
 ROLES = frozenset({"admin", "sso_admin", "owner"})
 
 #: Identity Center's collective API rate, calls per second (IAM Identity Center quotas,

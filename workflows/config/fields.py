@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from workflows.durations import duration_code, parse_duration
+from workflows.people import is_slack_id
 
 _CTX_SUBPATH = "subpath"  # error-context key: a path suffix below the failing field
 
@@ -54,6 +55,17 @@ def _check_email(value: object) -> str:
     except EmailNotValidError:
         raise _error("email", "not an email address") from None
     return checked.normalized.lower()
+
+
+def _check_person(value: object) -> str:
+    """A person named in the config: a Slack user id (``U…``/``W…``, kept as written) or
+    an email (lower-cased); see :mod:`workflows.people`."""
+    if isinstance(value, str) and is_slack_id(value.strip()):
+        return value.strip()
+    try:
+        return _check_email(value)
+    except PydanticCustomError:
+        raise _error("person", "not an email address or a Slack user id (U0123ABCD)") from None
 
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
@@ -176,6 +188,8 @@ def _strip_or_none(value: object) -> object:
 
 
 Email = Annotated[str, BeforeValidator(_check_email)]
+#: A person in the config: an email or a Slack user id (:func:`_check_person`).
+PersonEntry = Annotated[str, BeforeValidator(_check_person)]
 AccountId = Annotated[str, BeforeValidator(_check_account_id)]
 PermissionSetName = Annotated[str, BeforeValidator(_check_permission_set)]
 Duration = Annotated[timedelta, BeforeValidator(_check_duration)]

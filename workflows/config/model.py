@@ -19,11 +19,12 @@ from workflows.config.defaults import (
 from workflows.config.fields import (
     _MODEL_CONFIG,
     Duration,
-    Email,
+    PersonEntry,
     _check_slash_command,
     _error,
     _in_range,
 )
+from workflows.config.identity import IdentityConfig
 from workflows.config.limits import LimitsConfig
 from workflows.config.reconcile import ReconcileConfig
 from workflows.durations import duration_code, parse_duration
@@ -40,8 +41,9 @@ class Config(BaseModel):
 
     slash_command: Annotated[str, BeforeValidator(_check_slash_command)] = "/jit"
     identity_center: IdentityCenterConfig | None = None
-    admins: list[Email] = Field(default_factory=list)
-    sso_admins: list[Email] = Field(default_factory=list)
+    # people by email or Slack user id (workflows.people): bound to user ids at start-up
+    admins: list[PersonEntry] = Field(default_factory=list)
+    sso_admins: list[PersonEntry] = Field(default_factory=list)
     accounts: list[AccountConfig]
     durations: list[Duration] = Field(
         default_factory=lambda: [parse_duration(code) for code in DEFAULT_DURATIONS]
@@ -55,6 +57,7 @@ class Config(BaseModel):
     custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
 
     @field_validator("accounts")
     @classmethod
@@ -120,27 +123,16 @@ class Config(BaseModel):
         )
 
     def owners_of(self, account_id: str) -> list[str]:
-        """Lower-cased owner emails of an account; empty for an unknown account."""
+        """The owner entries (lower-cased emails, Slack user ids) of an account; empty for
+        an unknown account."""
         account = self.account(account_id)
         return list(account.owners) if account else []
 
-    def role_of(self, email: str) -> set[str]:
-        """The roles of the person with this email (any case): a subset of :data:`ROLES`.
-
-        ``"admin"`` if listed in ``admins``, ``"sso_admin"`` if in ``sso_admins``,
-        ``"owner"`` if an owner of at least one account; empty for everyone else.
-        """
-        address = email.strip().lower()
-        roles: set[str] = set()
-        if address in self.admins:
-            roles.add("admin")
-        if address in self.sso_admins:
-            roles.add("sso_admin")
-        if any(address in account.owners for account in self.accounts):
-            roles.add("owner")
-        return roles
-
-    def owned_account_ids(self, email: str) -> list[str]:
-        """Ids of the accounts this email (any case) owns, in configuration order."""
-        address = email.strip().lower()
-        return [account.id for account in self.accounts if address in account.owners]
+    def people(self) -> list[tuple[str, str]]:
+        """``(key path, entry)`` of every person named, in file order: ``admins``,
+        ``sso_admins``, then each account's ``owners``."""
+        people = [(f"admins[{i}]", e) for i, e in enumerate(self.admins)]
+        people += [(f"sso_admins[{i}]", e) for i, e in enumerate(self.sso_admins)]
+        for a, account in enumerate(self.accounts):
+            people += [(f"accounts[{a}].owners[{i}]", e) for i, e in enumerate(account.owners)]
+        return people

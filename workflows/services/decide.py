@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from workflows import lifecycle
+from workflows.assignments import AwsError
 from workflows.config import Config
 from workflows.domain import (
     AccessRequest,
@@ -21,8 +22,9 @@ from workflows.domain import (
     Stage,
     changed,
 )
-from workflows.errors import AlreadyDecided
-from workflows.policy import admin_stage_approvers
+from workflows.errors import AlreadyDecided, NotAuthorized, WorkflowError
+from workflows.lifecycle import actor_detail
+from workflows.policy import Rules, admin_stage_approvers, is_self
 from workflows.ports import Store
 from workflows.services.authority import Authority
 from workflows.services.grant import Granting
@@ -41,7 +43,7 @@ def already_decided_text(request: AccessRequest, actor: Person | None = None) ->
     """Why ``request`` (as stored now) can't be decided or cancelled any more, naming
     who decided it when someone did."""
     review = request.decision
-    if review is not None and actor is not None and review.reviewer.email == actor.email:
+    if review is not None and actor is not None and review.reviewer.slack_id == actor.slack_id:
         return f"You already {review.decision.value} this request."
     if review is not None:
         return (
@@ -51,12 +53,12 @@ def already_decided_text(request: AccessRequest, actor: Person | None = None) ->
     return f"This request can't be decided any more: it is {request.status_label}."
 
 
-def admin_stage_messages(config: Config, request: AccessRequest, owner: Person) -> list[Outgoing]:
+def admin_stage_messages(rules: Rules, request: AccessRequest, owner: Person) -> list[Outgoing]:
     """The DMs that take a custom request to the SSO admins and admins who may give its
     final approval (:func:`~workflows.policy.admin_stage_approvers`), or an alert to the
     admins when nobody may."""
-    emails = admin_stage_approvers(config, request, owner)
-    if not emails:
+    slack_ids = admin_stage_approvers(rules, request, owner)
+    if not slack_ids:
         return [
             Outgoing.alert(
                 f"Custom request #{request.id} ({request.requester.email} on "
@@ -65,8 +67,8 @@ def admin_stage_messages(config: Config, request: AccessRequest, owner: Person) 
             )
         ]
     return [
-        Outgoing.approval(email, MessageRole.ADMIN_APPROVER, last=i == len(emails) - 1)
-        for i, email in enumerate(emails)
+        Outgoing.approval(slack_id, MessageRole.ADMIN_APPROVER, last=i == len(slack_ids) - 1)
+        for i, slack_id in enumerate(slack_ids)
     ]
 
 
@@ -101,6 +103,7 @@ class Deciding:
         """
         comment = check_reason(comment)
         request = self.authority.decidable(request_id, actor)
+        principal = self._not_the_requesters_principal(request, actor)
         if request.status not in PENDING_STATUSES:  # someone acted first
             raise AlreadyDecided(already_decided_text(self.authority.get(request.id), actor))
         event = Event.APPROVE if approve else Event.REJECT
@@ -110,9 +113,9 @@ class Deciding:
         to_status = next_status(request.status, event)
         change: dict[str, Any] = dict(
             now=now,
-            actor=actor.email,
+            actor=actor.slack_id,
             action=review.decision.value if stage == Stage.SINGLE else f"{stage}_{decision}",
-            detail={"comment": comment} if comment else None,
+            detail={**actor_detail(actor, principal), **({"comment": comment} if comment else {})},
             review=review,
             outbox=self._notices(request, actor, to_status, approve, comment),
         )
@@ -126,6 +129,30 @@ class Deciding:
         self.hooks.kick()
         return self.authority.get(request.id)
 
+    def _not_the_requesters_principal(self, request: AccessRequest, actor: Person) -> str | None:
+        """``actor``'s Identity Center user id (None: they have none), refusing them when
+        it is the requester's: one person with two Slack accounts whose emails match
+        the same Identity Center user still can't approve their own request.
+
+        Raises:
+            NotAuthorized: the actor's principal is the request's.
+            WorkflowError: Identity Center did not answer (nothing is recorded).
+        """
+        try:
+            principal = self.granting.aws.find_user_id(actor.email)
+        except AwsError as exc:
+            log.warning("identity lookup for approver %s failed: %s", actor.slack_id, exc)
+            raise WorkflowError(
+                "AWS IAM Identity Center isn't answering right now, so your decision wasn't "
+                "recorded. Try again in a minute."
+            ) from exc
+        if not self.config.allow_self_approval and is_self(request, actor, principal):
+            raise NotAuthorized(
+                "You can't approve this request: your AWS Identity Center user is the "
+                "requester's, and nobody approves their own request."
+            )
+        return principal
+
     def _notices(
         self,
         request: AccessRequest,
@@ -137,7 +164,7 @@ class Deciding:
         if Event.APPROVE in allowed_events(to_status):  # another stage approves next
             return [
                 *changed(Notice(NoticeKind.OWNER_APPROVED, comment)),
-                *admin_stage_messages(self.config, request, actor),
+                *admin_stage_messages(self.authority.rules(), request, actor),
             ]
         kind = NoticeKind.APPROVED if approve else NoticeKind.REJECTED
         return changed(Notice(kind, comment))

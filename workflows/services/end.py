@@ -20,6 +20,7 @@ from workflows.domain import (
     changed,
 )
 from workflows.errors import AlreadyDecided, WorkflowError
+from workflows.lifecycle import actor_detail
 from workflows.ports import AccessGranter, Store
 from workflows.services.authority import Authority
 from workflows.services.decide import already_decided_text
@@ -57,8 +58,11 @@ class Ending:
         actor: str = "jitbot",
         reason: str | None = None,
         notice: Notice | None = None,
+        by: Person | None = None,
     ) -> AccessRequest:
-        """Remove the access of an Active request and mark it Expired (or Revoked).
+        """Remove the access of an Active request and mark it Expired (or Revoked),
+        audited as by ``actor`` (a Slack user id, or ``jitbot``; ``by`` the person,
+        whose email at that moment the event records too).
 
         The assignment is deleted first and the status changes only once AWS confirms,
         so a session never shows as ended while its assignment exists. If the same
@@ -98,6 +102,7 @@ class Ending:
                 action=action,
                 session=ended,
                 detail={
+                    **(actor_detail(by) if by is not None else {}),
                     "assignment_kept_for_overlapping_grant": shared,
                     "replica": self.leases.holder,
                 },
@@ -167,7 +172,13 @@ class Ending:
         if request.status != Status.ACTIVE:
             raise AlreadyDecided(f"This session is not active: it is {request.status_label}.")
         ended = self.end_session(
-            request.id, now, event=Event.REVOKE, actor=actor.email, reason=end_reason, notice=notice
+            request.id,
+            now,
+            event=Event.REVOKE,
+            actor=actor.slack_id,
+            reason=end_reason,
+            notice=notice,
+            by=actor,
         )
         if ended.status == Status.ACTIVE:
             raise WorkflowError(NOT_REMOVED_YET)
@@ -186,8 +197,9 @@ class Ending:
             request,
             Event.CANCEL,
             now=now,
-            actor=actor.email,
+            actor=actor.slack_id,
             action="cancelled",
+            detail=actor_detail(actor),
             outbox=changed(Notice(NoticeKind.CANCELLED, by=actor.name)),
         )
         if not won:

@@ -24,7 +24,8 @@ from workflows.domain import (
     Person,
 )
 from workflows.errors import InvalidRequest, NoIdentityCenterUser, WorkflowError
-from workflows.policy import ApproverRouting, route_approvers
+from workflows.people import Roster
+from workflows.policy import ApproverRouting, Rules, route_approvers
 from workflows.ports import AccessGranter, Store
 from workflows.services.hooks import Hooks
 from workflows.states import Event
@@ -44,12 +45,12 @@ def threads_of(routing: ApproverRouting) -> list[Outgoing]:
     """A new request's threads: the requester's root, then one DM per approver (whoever
     can't be reached in Slack is found out at delivery; see :mod:`workflows.outbox`),
     and a word in each thread when it fell back to the admins."""
-    emails = routing.emails
+    slack_ids = routing.slack_ids
     return [
         Outgoing.thread(),
         *(
-            Outgoing.approval(email, MessageRole.APPROVER, last=i == len(emails) - 1)
-            for i, email in enumerate(emails)
+            Outgoing.approval(slack_id, MessageRole.APPROVER, last=i == len(slack_ids) - 1)
+            for i, slack_id in enumerate(slack_ids)
         ),
         *([Outgoing.announce(Notice(NoticeKind.SENT_TO_ADMINS))] if routing.fell_back else []),
     ]
@@ -116,7 +117,8 @@ class Submitting:
         valid = validate_form(self.config, self.catalog, form)
         self.check_limits(requester.slack_id, now)
         principal_id = self._principal_id(requester)
-        routing = route_approvers(self.config, valid.account.id, requester.email)
+        rules = Rules(self.config, Roster.of(self.store.bindings()))
+        routing = route_approvers(rules, valid.account.id, requester)
         custom = None if valid.custom is None else self._custom(valid.custom, valid.account)
         new = NewRequest(
             requester=requester,
@@ -129,7 +131,7 @@ class Submitting:
             justification=valid.justification,
             requested_at=now,
             approval_deadline=now + self.config.approval_timeout,
-            approvers=routing.emails,
+            approvers=routing.slack_ids,
             custom=custom,
             session_limit=self.catalog.session_limits.get(valid.permission_set_name),
         )
