@@ -18,7 +18,7 @@ from workflows.domain import Outgoing
 from workflows.people import Binding
 
 #: What a compare-and-set of a binding compares: who it is bound to, and what waits.
-_COMPARED = ("slack_id", "email", "pending_slack_id", "pending_email")
+_COMPARED = ("slack_id", "email", "pending_slack_id", "pending_email", "pending_at")
 
 
 def _binding(row: BindingRow) -> Binding:
@@ -30,6 +30,7 @@ def _binding(row: BindingRow) -> Binding:
         row.pending_slack_id,
         row.pending_email,
         row.noticed_at,
+        row.pending_at,
     )
 
 
@@ -91,6 +92,7 @@ class SqlBindings(SqlSessions):
             row.pending_slack_id = binding.pending_slack_id
             row.pending_email = binding.pending_email
             row.noticed_at = binding.noticed_at
+            row.pending_at = binding.pending_at
             s.flush()
             if action is not None:
                 add_audit(

@@ -207,7 +207,8 @@ class LeaseRow(Base):
 class BindingRow(Base):
     """Who one person the config names is (:class:`workflows.people.Binding`): ``entry``
     (a lower-cased email or a Slack user id) bound to ``slack_id`` (None: nobody), and
-    a change seen but not in effect yet (``pending_*``, until an admin confirms)."""
+    a change seen at ``pending_at`` but not in effect yet (``pending_*``, until an admin
+    confirms)."""
 
     __tablename__ = "bindings"
 
@@ -218,3 +219,4 @@ class BindingRow(Base):
     pending_slack_id: Mapped[str | None] = mapped_column(String(32))
     pending_email: Mapped[str | None] = mapped_column(String(320))
     noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -77,7 +77,7 @@ accounts:
     owners: [not-an-email]
 """)
     assert main(["check-config"]) == 1
-    assert "accounts[1].owners[0]: not an email address" in capsys.readouterr().out
+    assert "accounts[1].owners[0]: not an email address or a Slack user" in capsys.readouterr().out
 
 
 def test_serve_says_which_settings_are_missing(

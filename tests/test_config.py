@@ -210,19 +210,28 @@ def test_owners_of():
     assert config.owners_of("333333333333") == []
 
 
-def test_role_of():
-    config = parse_config(TWO_ACCOUNTS)
-    assert config.role_of("ada@example.com") == {"admin", "sso_admin"}
-    assert config.role_of("SAM@example.com") == {"sso_admin"}
-    assert config.role_of("olga@example.com") == {"owner"}
-    assert config.role_of("nobody@example.com") == set()
+def test_people_are_every_entry_by_key_path_emails_lower_cased_ids_as_written():
+    config = parse_config(
+        TWO_ACCOUNTS.replace("sso_admins: [", "sso_admins: [U0SAM1234, ").replace(
+            "admins: [", "admins: [W0GRID42, ", 1
+        )
+    )
+    people = config.people()
+    assert ("admins[0]", "W0GRID42") in people and ("sso_admins[0]", "U0SAM1234") in people
+    assert ("accounts[1].owners[0]", "olga@example.com") in people
+    assert all(e == e.lower() for _, e in people if "@" in e)
 
 
-def test_owned_account_ids():
-    config = parse_config(TWO_ACCOUNTS)
-    assert config.owned_account_ids("Olga@Example.com") == ["111111111111", "222222222222"]
-    assert config.owned_account_ids("oscar@example.com") == ["111111111111"]
-    assert config.owned_account_ids("ada@example.com") == []
+def test_identity_rebind_defaults_to_alert_and_takes_follow():
+    assert parse_config(MINIMAL).identity.rebind == "alert"
+    config = parse_config(MINIMAL + "identity:\n  rebind: follow\n  resolve_interval: 10m\n")
+    assert config.identity.rebind == "follow"
+    assert config.identity.resolve_interval.total_seconds() == 600
+
+
+def test_identity_rebind_refuses_anything_else():
+    problem = only_problem(MINIMAL + "identity:\n  rebind: ignore\n")
+    assert problem.startswith("identity.rebind: ")
 
 
 # --------------------------------------------------------------------------- errors
@@ -237,11 +246,20 @@ def test_config_error_is_a_value_error_listing_problems_by_line():
 
 def test_bad_owner_email_names_its_path():
     text = MINIMAL + '  - id: "222222222222"\n    owners: ["bob at example", oscar@example.com]\n'
-    assert only_problem(text) == "accounts[1].owners[0]: not an email address"
+    assert only_problem(text) == (
+        "accounts[1].owners[0]: not an email address or a Slack user id (U0123ABCD)"
+    )
 
 
 def test_bad_admin_email():
-    assert only_problem(MINIMAL + "admins: [ada]\n") == "admins[0]: not an email address"
+    assert only_problem(MINIMAL + "admins: [ada]\n") == (
+        "admins[0]: not an email address or a Slack user id (U0123ABCD)"
+    )
+
+
+def test_a_lower_case_or_short_user_id_is_not_a_person():
+    for bad in ("u0123abcd", "U1", "B0123ABCD", "U0123ABCD<@U1>"):
+        assert only_problem(MINIMAL + f'admins: ["{bad}"]\n').startswith("admins[0]: not an")
 
 
 def test_unknown_duration_unit():

@@ -105,7 +105,7 @@ def test_custom_request_goes_owner_then_sso_admin_then_active_then_gone(h: Harne
     assert request.status == Status.PENDING_OWNER and request.status_label == "Pending Owner"
     assert request.custom.name == "JIT-S3Debug" and request.custom.warnings == ()
     owners = {e for rid, e in h.notifier.posted if rid == request.id} - {"alice@example.com"}
-    assert owners == {"oscar@example.com", "olga@example.com"}
+    assert owners == {"U02OSCAR", "U03OLGA"}
 
     with pytest.raises(NotAuthorized, match="first approval is for an owner"):
         h.services.decide(request.id, SAM, True, T0)
@@ -113,7 +113,7 @@ def test_custom_request_goes_owner_then_sso_admin_then_active_then_gone(h: Harne
     assert staged.status == Status.PENDING_ADMIN
     assert NoticeKind.OWNER_APPROVED in h.notifier.kinds(request.id)
     admins = [e for rid, e in h.notifier.posted if rid == request.id][-2:]
-    assert sorted(admins) == ["ada@example.com", "sam@example.com"]
+    assert sorted(admins) == ["U04SAM", "U05ADA"]
     assert jit_sets(h) == {}, "nothing exists in AWS before the final approval"
 
     with pytest.raises(NotAuthorized, match="another person must give the final approval"):

@@ -15,9 +15,9 @@ from workflows.domain import Person
 from workflows.errors import AlreadyDecided, WorkflowError
 from workflows.states import Event, Status, TransitionNotAllowed
 
-ALICE = Person("U_ALICE", "alice@example.com", "Alice Requester")
-OSCAR = Person("U_OSCAR", "oscar@example.com", "Oscar Owner")
-ADA = Person("U_ADA", "ada@example.com", "Ada Admin")
+ALICE = Person("U01ALICE", "alice@example.com", "Alice Requester")
+OSCAR = Person("U02OSCAR", "oscar@example.com", "Oscar Owner")
+ADA = Person("U05ADA", "ada@example.com", "Ada Admin")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

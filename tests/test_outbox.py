@@ -49,7 +49,7 @@ class Clock:
 @dataclass
 class ScriptedSlack:
     """Records every message it is asked to send; ``failures`` are raised first, one per
-    call, by the target they are keyed on (a thread ``channel/ts`` or an admin email)."""
+    call, by the target they are keyed on (a thread ``channel/ts`` or an admin user id)."""
 
     sent: list[tuple[int | None, str]] = field(default_factory=list)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
@@ -69,14 +69,14 @@ class ScriptedSlack:
         )
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
+        self, request: AccessRequest, user: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef | None:
-        self._maybe_fail(email)
-        if email.startswith("ghost"):
+        self._maybe_fail(user)
+        if user.startswith("ghost"):
             return None
         self.roots += 1
-        self.sent.append((request.id, f"root:{email}"))
-        return MessageRef("D" + email, f"{self.roots}.0", role, email)
+        self.sent.append((request.id, f"root:{user}"))
+        return MessageRef("D" + user, f"{self.roots}.0", role, user)
 
     def refresh(self, request: AccessRequest) -> None:
         self._maybe_fail("refresh")
@@ -86,9 +86,9 @@ class ScriptedSlack:
         self._maybe_fail(f"{ref.channel}/{ref.ts}")
         self.sent.append((request.id, f"reply:{ref.channel}:{notice.kind.value}"))
 
-    def alert_admin(self, email: str, text: str) -> None:
-        self._maybe_fail(email)
-        self.sent.append((None, f"alert:{email}:{text}"))
+    def alert_admin(self, user: str, text: str, confirm: dict | None = None) -> None:
+        self._maybe_fail(user)
+        self.sent.append((None, f"alert:{user}:{text}"))
 
     def replies(self, request_id: int, kind: NoticeKind) -> list[str]:
         return [
@@ -109,7 +109,7 @@ class Replica:
 def replica(store: SqlStore, name: str, clock: Clock, slack: ScriptedSlack | None = None):
     slack = slack or ScriptedSlack()
     dispatcher = OutboxDispatcher(
-        store, slack, admins=["ada@example.com", "sam@example.com"], holder=name, clock=clock
+        store, slack, admins=lambda: ["U05ADA", "U04SAM"], holder=name, clock=clock
     )
     return Replica(dispatcher, slack)
 
@@ -188,9 +188,9 @@ def test_a_refused_target_is_skipped_and_the_rest_delivered(h: Harness):
     slack = ScriptedSlack()
     r = replica(h.store, "a", clock, slack)
     h.services.tell(None, [Outgoing.alert("revoke failed")], T0)
-    slack.failures["ada@example.com"] = [DeliveryRefused("channel_not_found")]
+    slack.failures["U05ADA"] = [DeliveryRefused("channel_not_found")]
     r.dispatcher.deliver_all()
-    assert [m for _, m in slack.sent] == ["alert:sam@example.com:revoke failed"]
+    assert [m for _, m in slack.sent] == ["alert:U04SAM:revoke failed"]
     assert h.store.outbox_entries()[-1].state == "sent"
 
 
@@ -200,7 +200,7 @@ def test_a_bug_in_one_notice_gives_up_after_a_few_attempts(h: Harness):
     r = replica(h.store, "a", clock, slack)
     r.dispatcher.max_attempts = 3
     h.services.tell(None, [Outgoing.alert("x")], T0)
-    slack.failures["ada@example.com"] = [RuntimeError("bug") for _ in range(3)]
+    slack.failures["U05ADA"] = [RuntimeError("bug") for _ in range(3)]
     for _ in range(3):
         r.dispatcher.deliver_due()
         clock.advance(60)
@@ -212,12 +212,12 @@ def test_when_no_approver_is_in_slack_the_requester_and_admins_are_told(h: Harne
     clock = Clock(datetime.now(UTC))
     slack = ScriptedSlack()
     r = replica(h.store, "a", clock, slack)
-    slack.post_approval_request = lambda request, email, role=MessageRole.APPROVER: None  # type: ignore[method-assign]
+    slack.post_approval_request = lambda request, user, role=MessageRole.APPROVER: None  # type: ignore[method-assign]
     request = h.submit()
     r.dispatcher.deliver_all()
     assert slack.replies(request.id, NoticeKind.APPROVERS_UNREACHABLE)
     alerts = [m for _, m in slack.sent if m.startswith("alert:")]
-    assert len(alerts) == 2 and "oscar@example.com" in alerts[0]
+    assert len(alerts) == 2 and "U02OSCAR, U03OLGA" in alerts[0]
     assert "approvers_unreachable" in [e["action"] for e in h.store.audit_events(request.id)]
 
 
@@ -240,9 +240,7 @@ def test_two_replicas_never_deliver_the_same_notice(h: Harness):
     a.dispatcher.deliver_all()
     for request in requests:
         roots = [m for rid, m in slack.sent if rid == request.id]
-        assert sorted(roots) == sorted(
-            ["root:requester", "root:oscar@example.com", "root:olga@example.com"]
-        ), roots
+        assert sorted(roots) == sorted(["root:requester", "root:U02OSCAR", "root:U03OLGA"]), roots
 
 
 def test_a_dead_replicas_claim_is_taken_over_when_its_lease_ends(h: Harness):

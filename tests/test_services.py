@@ -65,10 +65,10 @@ class RecordingNotifier:
         )
 
     def post_approval_request(
-        self, request: AccessRequest, email: str, role: MessageRole = MessageRole.APPROVER
+        self, request: AccessRequest, user: str, role: MessageRole = MessageRole.APPROVER
     ) -> MessageRef:
-        self.posted.append((request.id, email))
-        return MessageRef("D" + email, f"{len(self.posted)}.0", role, email)
+        self.posted.append((request.id, user))
+        return MessageRef("D" + user, f"{len(self.posted)}.0", role, user)
 
     def refresh(self, request: AccessRequest) -> None:
         self.refreshed.append((request.id, request.status))
@@ -77,7 +77,7 @@ class RecordingNotifier:
         if ref.role == MessageRole.REQUESTER:  # one record per notice, not per thread
             self.notices.append((request.id, notice.kind, notice.detail))
 
-    def alert_admin(self, email: str, text: str) -> None:
+    def alert_admin(self, user: str, text: str, confirm: dict | None = None) -> None:
         if not self.alerts or self.alerts[-1] != text:  # one record per alert
             self.alerts.append(text)
 
@@ -154,7 +154,7 @@ def make_harness(world: DemoWorld, store: SqlStore, extra_config: str = "") -> H
     aws = FlakyGranter(ic)
     # the outbox delivered at once, in the caller's thread
     outbox = OutboxDispatcher(
-        store, notifier, admins=list(config.admins), holder="test", clock=lambda: datetime.now(UTC)
+        store, notifier, admins=lambda: ["U05ADA"], holder="test", clock=lambda: datetime.now(UTC)
     )
     services = Services(config, catalog, store, aws, hooks=Hooks(kick=outbox.deliver_all))
     return Harness(services, store, notifier, aws, world)
@@ -171,8 +171,8 @@ def test_submit_stores_a_pending_request_and_dms_the_requester_and_each_owner(h:
     assert request.approval_deadline == T0 + timedelta(hours=24)
     assert [email for rid, email in h.notifier.posted] == [
         "alice@example.com",
-        "oscar@example.com",
-        "olga@example.com",
+        "U02OSCAR",
+        "U03OLGA",
     ]
     assert len(h.store.get(request.id).messages) == 3
     assert [e["action"] for e in h.store.audit_events(request.id)] == ["requested"]
@@ -200,7 +200,7 @@ def test_account_without_owner_goes_to_admins_and_requester_is_told(
     h = make_harness(moto_world, store)
     # Olga owns Production alone; when she asks for it, nobody else owns it
     request = h.submit(OLGA, account="Production")
-    assert set(request.approvers) == {"ada@example.com", "sam@example.com"}
+    assert set(request.approvers) == {"U05ADA", "U04SAM"}
     assert NoticeKind.SENT_TO_ADMINS in h.notifier.kinds(request.id)
 
 
@@ -370,10 +370,10 @@ def test_audit_events_are_append_only(h: Harness):
 
 
 def test_request_no_approver_could_be_reached_for_is_told_to_requester_and_admins(h: Harness):
-    h.notifier.post_approval_request = lambda request, email, role=None: None  # nobody is in Slack
+    h.notifier.post_approval_request = lambda request, user, role=None: None  # nobody is in Slack
     request = h.submit()
     assert NoticeKind.APPROVERS_UNREACHABLE in h.notifier.kinds(request.id)
-    assert h.notifier.alerts and "oscar@example.com" in h.notifier.alerts[0]
+    assert h.notifier.alerts and "U02OSCAR" in h.notifier.alerts[0]
     assert "approvers_unreachable" in [e["action"] for e in h.store.audit_events(request.id)]
 
 

@@ -21,12 +21,12 @@ from datetime import datetime
 
 #: A Slack user id: ``U`` (a workspace's) or ``W`` (an Enterprise Grid org's), then
 #: upper-case letters and digits (https://api.slack.com/changelog/2016-08-11-user-id-format-changes).
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def is_slack_id(entry: str) -> bool:
     """Whether a config entry names a person by Slack user id rather than email."""
-    return bool(SLACK_USER_ID.match(entry))
+    return bool(SLACK_USER_ID.fullmatch(entry))
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,10 @@ class Binding:
 
     ``slack_id`` is the user id the rules use (None: the email resolved to nobody, so
     the entry grants no role); ``email`` the person's email when bound (for the audit
-    trail). ``pending_slack_id``/``pending_email`` are a change seen but not yet in
-    effect (``identity.rebind: alert``, until an admin confirms); ``noticed_at`` when
-    the admins were last alerted about this entry. Times are aware UTC.
+    trail). ``pending_at`` (when set) says a change was seen then but is not in effect
+    yet (``identity.rebind: alert``, until an admin confirms): to ``pending_slack_id``
+    (None: to nobody) and ``pending_email``; ``noticed_at`` when the admins were last
+    alerted about this entry. Times are aware UTC.
     """
 
     entry: str
@@ -47,11 +48,12 @@ class Binding:
     pending_slack_id: str | None = None
     pending_email: str | None = None
     noticed_at: datetime | None = None
+    pending_at: datetime | None = None
 
     @property
     def pending(self) -> bool:
         """A change waits for an admin's confirmation."""
-        return self.pending_slack_id is not None or self.pending_email is not None
+        return self.pending_at is not None
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class Rebinding:
         if seen.slack_id == stored.slack_id:
             if not stored.pending:
                 return None
-            fresh = replace(stored, pending_slack_id=None, pending_email=None)
+            fresh = replace(stored, pending_slack_id=None, pending_email=None, pending_at=None)
             return self._save(fresh, stored, now, "identity_rebind_withdrawn", seen)
         if stored.pending and stored.pending_slack_id == seen.slack_id:
             return None  # already told; waits for an admin
@@ -86,7 +86,11 @@ class Rebinding:
             )
             return self._save(fresh, stored, now, "identity_rebound", seen, detail, [alert])
         fresh = replace(
-            stored, pending_slack_id=seen.slack_id, pending_email=seen.email, noticed_at=now
+            stored,
+            pending_slack_id=seen.slack_id,
+            pending_email=seen.email,
+            pending_at=now,
+            noticed_at=now,
         )
         alert = Outgoing.alert(
             text + " The old binding stays until an admin confirms the new one.",

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("pending_slack_id", sa.String(length=32), nullable=True),
         sa.Column("pending_email", sa.String(length=320), nullable=True),
         sa.Column("noticed_at", sa.DateTime(), nullable=True),
+        sa.Column("pending_at", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("entry"),
     )
 
