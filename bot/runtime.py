@@ -163,9 +163,8 @@ def build_runtime(
     aws: IdentityCenter | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Runtime:
-    """Wire the bot. Resolves permission set names and account names in AWS now.
-
-    Each object gets its collaborators in its constructor. The one cycle, the services
+    """Wire the bot. Resolves permission set names and account names in AWS, and the
+    config's people in Slack, now. Each object gets its collaborators in its constructor. The one cycle, the services
     asking for a sweep at a moment and the timekeeper sweeping them, goes through
     :class:`~bot.scheduler.Wakeups`, built before both.
 
@@ -193,9 +192,7 @@ def build_runtime(
     wakeups = Wakeups()
     hooks = Hooks(kick=outbox.kick, wake_at=wakeups.wake_at, on_timing=metrics.observe)
     services = make_services(config, catalog, store, aws, hooks, leases)
-    rebinding = Rebinding(config, store)
-    binder = Binder(slack.client, rebinding, clock)
-    binder.run()  # before serving: the people the config names, as Slack says now
+    people = make_binder(config, store, slack.client, wakeups, clock)
     runtime = Runtime(
         settings=settings,
         config=config,
@@ -213,9 +210,26 @@ def build_runtime(
         ),
         metrics=metrics,
         clock=clock,
-        rebinding=rebinding,
-        binder=binder,
+        rebinding=people[0],
+        binder=people[1],
     )
+    runtime.heartbeat.start()
+    outbox.start()
+    return runtime
+
+
+def make_binder(
+    config: Config,
+    store: SqlStore,
+    client: WebClient,
+    wakeups: Wakeups,
+    clock: Callable[[], datetime],
+) -> tuple[Rebinding, Binder]:
+    """Who the config's people are: looked up in Slack now (before serving) and every
+    ``identity.resolve_interval`` on ``wakeups``' scheduler (:mod:`bot.bindings`)."""
+    rebinding = Rebinding(config, store)
+    binder = Binder(client, rebinding, clock)
+    binder.run()
     wakeups.scheduler.add_job(
         binder.run,
         "interval",
@@ -224,9 +238,7 @@ def build_runtime(
         max_instances=1,
         coalesce=True,
     )
-    runtime.heartbeat.start()
-    outbox.start()
-    return runtime
+    return rebinding, binder
 
 
 def make_timekeeper(

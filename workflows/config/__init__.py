@@ -8,7 +8,7 @@ An example with every key (only ``accounts`` is required)::
       identity_store_id: d-0123456789
       portal_url: https://d-0123456789.awsapps.com/start     # optional
       max_calls_per_second: 20    # client-side API limit of all replicas (the quota); 0/null: none
-    admins: [ada@example.com]
+    admins: [ada@example.com]     # people by email or Slack user id (U0123ABCD)
     sso_admins: [sam@example.com]
     accounts:
       - id: "111111111111"        # quoted: 12 digits, leading zeros kept
@@ -24,10 +24,13 @@ An example with every key (only ``accounts`` is required)::
       mode: remove                # remove | report: stray assignments and orphan JIT- sets
       interval: 10m               # how often it runs (1m to 1d)
       orphan_grace: 15m           # leave JIT- sets younger than this alone (5m to 1d)
+    identity:                     # who the people named are (workflows.people)
+      rebind: alert               # alert (keep the old id until an admin confirms) | follow
+      resolve_interval: 1h        # how often their emails are looked up again in Slack
 
 Every problem found is reported at once in a :class:`ConfigError`, one line each, named
 by key path the way a person writes it, e.g.
-``accounts[1].owners[0]: not an email address`` or
+``accounts[1].owners[0]: not an email address or a Slack user id (U0123ABCD)`` or
 ``jitbot.yml line 4, column 3: mapping values are not allowed here``.
 """
 

@@ -101,15 +101,14 @@ class Ending:
                 actor=actor,
                 action=action,
                 session=ended,
-                detail={
-                    **(actor_detail(by) if by is not None else {}),
-                    "assignment_kept_for_overlapping_grant": shared,
-                    "replica": self.leases.holder,
-                },
+                detail={**(actor_detail(by) if by else {}), **self._detail(shared)},
                 outbox=changed(replace(notice or Notice(NoticeKind.EXPIRED), kept=shared)),
             ):
                 self.hooks.kick()
             return self.authority.get(request.id)
+
+    def _detail(self, shared: bool) -> dict[str, object]:
+        return {"assignment_kept_for_overlapping_grant": shared, "replica": self.leases.holder}
 
     def _unassign(self, request: AccessRequest, now: datetime) -> bool:
         """Delete the assignment; on an AWS error audit it, alert the admins once per
