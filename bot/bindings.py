@@ -36,6 +36,23 @@ def _seen(user: dict[str, Any]) -> Seen:
     return Seen(user.get("id"), email)
 
 
+def look_up(client: WebClient, entry: str) -> Seen:
+    """What Slack says of one config entry now.
+
+    Raises:
+        SlackApiError: Slack refused for another reason than "no such user".
+        SlackClientError, OSError: Slack could not be reached.
+    """
+    try:
+        if is_slack_id(entry):
+            return _seen(client.users_info(user=entry)["user"])
+        return _seen(client.users_lookupByEmail(email=entry)["user"])
+    except SlackApiError as exc:
+        if exc.response.get("error") in NOBODY:
+            return Seen(None, None)
+        raise
+
+
 class Binder:
     """Resolves every person ``rebinding.config`` names through ``client``."""
 
@@ -46,22 +63,6 @@ class Binder:
         self._rebinding = rebinding
         self._clock = clock
 
-    def look_up(self, entry: str) -> Seen:
-        """What Slack says of one config entry now.
-
-        Raises:
-            SlackApiError: Slack refused for another reason than "no such user".
-            SlackClientError, OSError: Slack could not be reached.
-        """
-        try:
-            if is_slack_id(entry):
-                return _seen(self._client.users_info(user=entry)["user"])
-            return _seen(self._client.users_lookupByEmail(email=entry)["user"])
-        except SlackApiError as exc:
-            if exc.response.get("error") in NOBODY:
-                return Seen(None, None)
-            raise
-
     def resolve_all(self) -> list[tuple[str, str]]:
         """Look every configured entry up once and record it; ``(entry, audit action)``
         for each change recorded. An entry Slack could not be asked about is skipped
@@ -70,7 +71,7 @@ class Binder:
         entries = dict.fromkeys(entry for _path, entry in self._rebinding.config.people())
         for entry in entries:
             try:
-                seen = self.look_up(entry)
+                seen = look_up(self._client, entry)
             except (SlackApiError, SlackClientError, OSError) as exc:
                 log.warning("could not look %s up in Slack; binding kept: %s", entry, exc)
                 continue

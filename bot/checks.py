@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.bindings import Binder
+from bot.bindings import look_up
 from bot.runtime import make_identity_center, make_web_client
 from bot.settings import Settings
 from workflows.aws import AwsError
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
-from workflows.people import Binding, is_slack_id
-from workflows.rebinding import Rebinding, Seen
+from workflows.people import is_slack_id
+from workflows.rebinding import Seen
 
 
 def check_everything(settings: Settings) -> list[str]:
@@ -53,13 +51,12 @@ def _people_problems(config: Config, client: WebClient) -> list[str]:
     """One line for each configured person Slack has no active user for (an email that
     resolves to nobody, an unknown or deactivated user id: such an entry grants no
     role), or could not be asked about."""
-    binder = Binder(client, Rebinding(config, _NoBindings()), lambda: datetime.now(UTC))
     problems: list[str] = []
     seen: dict[str, Seen | str] = {}
     for path, entry in config.people():
         if entry not in seen:
             try:
-                seen[entry] = binder.look_up(entry)
+                seen[entry] = look_up(client, entry)
             except SlackApiError as exc:
                 seen[entry] = str(exc.response.get("error"))
         found = seen[entry]
@@ -70,13 +67,3 @@ def _people_problems(config: Config, client: WebClient) -> list[str]:
             what = "user id" if is_slack_id(entry) else "email"
             problems.append(f"{path}: no active Slack user with {what} {entry}")
     return problems
-
-
-class _NoBindings:
-    """A binding store that is never written: check-config only looks."""
-
-    def bindings(self) -> list[Binding]:
-        return []
-
-    def save_binding(self, *args: object, **kwargs: object) -> bool:
-        return False

@@ -62,7 +62,7 @@ accounts:
     assert main(["check-config"]) == 1
     out = capsys.readouterr().out
     assert "accounts[0].permission_sets[1]: no permission set named 'PowerUserAccess'" in out
-    assert "accounts[0].owners[1]: no Slack user with email ghost@example.com" in out
+    assert "accounts[0].owners[1]: no active Slack user with email ghost@example.com" in out
     assert "2 problem(s) found." in out
 
 
@@ -115,9 +115,9 @@ def test_demo_prints_the_whole_lifecycle(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_db_upgrade_migrates_an_empty_database(env: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["db", "upgrade"]) == 0
-    assert "empty -> 0004" in capsys.readouterr().out
+    assert "empty -> 0005" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
-    assert "0004 -> 0004" in capsys.readouterr().out
+    assert "0005 -> 0005" in capsys.readouterr().out
 
 
 def test_audit_export_writes_the_events_between_two_times(

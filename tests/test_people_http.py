@@ -107,6 +107,16 @@ def test_an_email_taken_over_grants_nothing_until_an_admin_confirms_and_never_se
         assert "Only a jitbot admin" in told(bot, bob, "Only a jitbot admin")
         assert bot.get(request.id).status == Status.PENDING
 
+        # forged Confirm values change nothing either
+        for forged, words in (
+            ("not json", "doesn't name a change"),
+            ('{"entry": "olga@example.com", "to": "U09EVE"}', "no change of olga@example.com"),
+            ('{"entry": "<!channel>", "to": null}', "no change of &lt;!channel&gt;"),
+        ):
+            click(bot, ada, ACTION_CONFIRM_REBIND, forged)
+            told(bot, ada, words)
+        assert bot.get(request.id).status == Status.PENDING
+
         # Ada confirms both from her alerts
         click(bot, ada, ACTION_CONFIRM_REBIND, confirm_olga["value"])
         told(bot, ada, "Confirmed: olga@example.com is now U06BOB")

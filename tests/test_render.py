@@ -40,6 +40,8 @@ from workflows.domain import (
     Stage,
 )
 from workflows.durations import parse_duration
+from workflows.people import Roster
+from workflows.policy import Rules
 from workflows.ports import Page
 from workflows.states import Status, allowed_events
 from workflows.validation import RequestForm, validate_form
@@ -756,12 +758,15 @@ def test_reject_modal_names_the_request_and_asks_an_optional_reason():
 
 # ------------------------------------------------- buttons come from the transition table
 
-BUTTONS_CONFIG = parse_config("""
+BUTTONS_CONFIG = Rules(
+    parse_config("""
 admins: [ada@example.com]
 sso_admins: [sam@example.com]
 accounts:
   - {id: "111111111111", name: Sandbox, owners: [oscar@example.com], permission_sets: [ReadOnly]}
-""")
+"""),
+    Roster.direct({"ada@example.com": "U_ADA", "oscar@example.com": "U_OSCAR"}),
+)
 ADA = Person("U_ADA", "ada@example.com", "Ada Admin")
 EVENT_OF_BUTTON = {ACTION_IDS[action]: EVENT_OF[action] for action in Action}
 
