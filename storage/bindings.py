@@ -17,9 +17,6 @@ from storage.outbox import enqueue_in
 from workflows.domain import Outgoing
 from workflows.people import Binding
 
-#: What a compare-and-set of a binding compares: who it is bound to, and what waits.
-_COMPARED = ("slack_id", "email", "pending_slack_id", "pending_email", "pending_at")
-
 
 def _binding(row: BindingRow) -> Binding:
     return Binding(
@@ -79,9 +76,7 @@ class SqlBindings(SqlSessions):
             row = s.scalars(query).one_or_none()
             if (row is None) != (expect is None):
                 return False
-            if row is not None and any(
-                getattr(row, name) != getattr(expect, name) for name in _COMPARED
-            ):
+            if row is not None and expect is not None and _binding(row).state() != expect.state():
                 return False
             if row is None:
                 row = BindingRow(entry=binding.entry)

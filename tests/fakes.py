@@ -59,9 +59,8 @@ class FakeStore:
         outbox: Sequence[Outgoing] = (),
     ) -> bool:
         stored = self.people.get(binding.entry)
-        compared = ("slack_id", "email", "pending_slack_id", "pending_email", "pending_at")
         if (stored is None) != (expect is None) or (
-            stored is not None and any(getattr(stored, f) != getattr(expect, f) for f in compared)
+            stored is not None and expect is not None and stored.state() != expect.state()
         ):
             return False
         self.people[binding.entry] = binding

@@ -211,3 +211,19 @@ def test_a_binding_changed_by_another_replica_first_is_not_written_twice():
     assert not store.save_binding(
         Binding("oscar@example.com", "U09EVE", None, T0), expect=stale, now=T0
     )
+
+
+def test_the_sql_store_writes_a_binding_change_once(store):
+    """On SQLite and PostgreSQL: a stale read, or a second first insert, writes nothing
+    (two replicas resolving at once alert once)."""
+    [oscar] = [b for b in store.bindings() if b.entry == "oscar@example.com"]
+    pending = replace(oscar, pending_slack_id="U01ALICE", pending_email="x@example.com")
+    pending = replace(pending, pending_at=T0)
+    assert store.save_binding(pending, expect=oscar, now=T0, action="identity_rebind_detected")
+    assert not store.save_binding(pending, expect=oscar, now=T0, action="identity_rebind_detected")
+    assert [b for b in store.bindings() if b.entry == "oscar@example.com"] == [pending]
+    new = Binding("new@example.com", "U0NEW1", "new@example.com", T0)
+    assert store.save_binding(new, expect=None, now=T0)
+    assert not store.save_binding(new, expect=None, now=T0)
+    actions = [e["action"] for e in store.audit_events()]
+    assert actions.count("identity_rebind_detected") == 1

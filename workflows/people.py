@@ -50,6 +50,16 @@ class Binding:
     noticed_at: datetime | None = None
     pending_at: datetime | None = None
 
+    def state(self) -> tuple[object, ...]:
+        """What a compare-and-set of a binding compares: whom it binds, what waits."""
+        return (
+            self.slack_id,
+            self.email,
+            self.pending_slack_id,
+            self.pending_email,
+            self.pending_at,
+        )
+
     @property
     def pending(self) -> bool:
         """A change waits for an admin's confirmation."""
