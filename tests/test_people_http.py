@@ -21,6 +21,7 @@ from sim.aws_world import DemoWorld
 from sim.people import SlackUser
 from tests.bot_harness import Bot, running_bot, text_of
 from tests.conftest import world_config
+from tests.test_custom_flow import CUSTOM, S3_POLICY, open_custom_form
 from workflows.states import Status
 
 
@@ -148,3 +149,49 @@ def test_an_email_taken_over_grants_nothing_until_an_admin_confirms_and_never_se
         event = next(e for e in bot.rt.store.audit_events(request.id) if e["action"] == "approved")
         assert event["actor"] == "U06BOB" and event["detail"]["actor_email"] == "olga@example.com"
         assert event["detail"]["actor_principal"]  # Olga's Identity Center user, by her email
+
+
+def test_one_person_with_two_emails_cannot_approve_both_stages_of_a_custom_request(
+    moto_world: DemoWorld, tmp_path: Path
+):
+    """Olga approves the owner stage as olga@example.com; then Slack gives her Sam's
+    email (the SSO admin's) and an admin confirms that sam@example.com is now her."""
+    config = world_config(moto_world, CUSTOM)
+    with running_bot(moto_world, tmp_path, config) as bot:
+        alice, olga = bot.user("alice"), bot.user("olga")
+        view = open_custom_form(bot, alice)
+        values = {
+            ids.ACTION_CUSTOM_NAME: "S3Debug",
+            ids.ACTION_CUSTOM_SESSION: "1",
+            ids.ACTION_CUSTOM_INLINE: S3_POLICY,
+            ids.ACTION_DURATION: "1h",
+            ids.ACTION_JUSTIFICATION: "Reading artifacts for OPS-81",
+        }
+        assert alice.submit(view, values).json() == {}
+        request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
+        bot.wait_status(request.id, Status.PENDING_OWNER)
+        bot.fake.wait_for(lambda: bot.get(request.id).messages[2:] or None)
+        olga.click(bot.root(request, "olga"), ids.ACTION_APPROVE)
+        bot.wait_status(request.id, Status.PENDING_ADMIN)
+        bot.settle()
+    with running_bot(moto_world, tmp_path, config) as bot:
+        olga, ada = bot.user("olga"), bot.user("ada")
+        bot.fake.add_user("U04SAM", "sam.old@example.com", "Sam SsoAdmin")
+        bot.fake.add_user("U03OLGA", "sam@example.com", "Olga Owner")
+        assert dict(bot.rt.binder.resolve_all())["sam@example.com"] == "identity_rebind_detected"
+
+        # Olga, with Sam's email, is refused before the confirmation
+        refusal = "you approved the owner stage; another person must give the final approval"
+        click(bot, olga, ids.ACTION_APPROVE, str(request.id))
+        told(bot, olga, refusal)
+        confirm = alert_with_confirm(bot, ada, "sam@example.com")
+        click(bot, ada, ACTION_CONFIRM_REBIND, confirm["value"])
+        told(bot, ada, "Confirmed: sam@example.com is now U03OLGA")
+
+        # and after it, when she is an SSO admin by binding: still the owner stage's approver
+        before = len(bot.fake.ephemerals(olga.user_id))
+        click(bot, olga, ids.ACTION_APPROVE, str(request.id))
+        bot.fake.wait_for(lambda: len(bot.fake.ephemerals(olga.user_id)) > before or None)
+        assert refusal in bot.fake.ephemerals(olga.user_id)[-1].text
+        assert bot.get(request.id).status == Status.PENDING_ADMIN
+        assert bot.get(request.id).reviews[0].reviewer.slack_id == "U03OLGA"
