@@ -247,7 +247,6 @@ class FakeGranter:
         *,
         request_id: int,
         account_ids: Sequence[str] = (),
-        trust_description: bool = False,
     ) -> None:
         self.sets.pop(permission_set_arn, None)
 

@@ -109,3 +109,10 @@ def test_tags_are_listed_through_motos_server(aws_env: None) -> None:
         assert listed["Tags"] == [{"Key": "k", "Value": "v"}]
     finally:
         server.stop()
+
+
+def test_a_set_made_without_duration_has_one_hour(sso: tuple[Any, str]) -> None:
+    client, instance = sso
+    arn = _create(client, instance, "NoDuration")
+    described = client.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)
+    assert described["PermissionSet"]["SessionDuration"] == "PT1H"

@@ -33,26 +33,8 @@ and never deletes a set that lacks them. Permission set writes are retried like 
 assignment writes: Identity Center allows one operation on a permission set at a time
 and answers ``ConflictException`` meanwhile.
 
-What moto (5.2) does differently from AWS, and how this module copes:
-
-* ``CreatePermissionSet`` accepts a duplicate name (AWS: ``ConflictException``
-  "PermissionSet with name X already exists."), so names are checked with
-  ``ListPermissionSets`` + ``DescribePermissionSet`` before creating;
-* ``ListTagsForResource`` is not implemented (in-process ``mock_aws`` raises
-  ``NotImplementedError``; moto's server answers HTTP 500). Tags are still sent and
-  stored. Without readable tags only the sets *this process* created are known: they may
-  be deleted (for the request they were created for) and are what
-  :meth:`IdentityCenter.custom_permission_sets` returns; any other set is refused.
-  The drift reconciler falls back to the description jitbot writes on every set it
-  creates ("Created by jitbot for request #<id> of <email>"), see
-  :meth:`IdentityCenter.jit_permission_sets` and ``trust_description`` of
-  :meth:`IdentityCenter.delete_custom_permission_set`. AWS always implements the call,
-  so there the tags alone decide;
-* ``CreateAccountAssignment`` does not provision the permission set, so
-  ``ListAccountsForProvisionedPermissionSet`` does not name the accounts it is assigned
-  in. Before deleting a set, the accounts this process assigned it in (and those the
-  caller names) are checked too;
-* ``DeletePermissionSet`` deletes a set that still has assignments (AWS refuses).
+The adapter talks to AWS as AWS behaves; the tests and the demo run it on moto made as
+strict as AWS by ``sim/moto_fixes.py``, so product code has no workarounds for it.
 
 All durations are in seconds. Every AWS failure that could not be overcome is raised as
 :class:`AwsError` (or a subclass) with a human-readable message; botocore exceptions do
@@ -124,7 +106,7 @@ class IdentityCenter(
     :param session: boto3 session the clients are made from (default: a new
         ``boto3.session.Session()``, i.e. the standard credential chain). The endpoint
         comes from the standard AWS environment too: ``AWS_ENDPOINT_URL`` (or the
-        per-service variants) point the clients at e.g. moto's server.
+        per-service variants) point the clients at another endpoint (a stand-in, say).
     :param region: region of the Identity Center instance; default the session's region,
         else ``us-east-1``.
     :param instance_arn: ARN of the Identity Center instance; discovered with
@@ -250,7 +232,7 @@ class IdentityCenter(
         )
 
     def _init_caches(self) -> None:
-        """The caches of users and the catalogue, and the records of created sets."""
+        """The caches of users and the catalogue."""
         self._lock = threading.RLock()
         self._users: dict[str, _Cached] = {}
         #: email key -> the lock of its lookup under way (one lookup per email at a time)
@@ -260,9 +242,3 @@ class IdentityCenter(
         self._account_names: dict[str, str] | None = None
         # Permission set names never change, so ARN -> name is remembered for good.
         self._names_by_arn: dict[str, str] = {}
-        # Custom permission sets this process created and has not deleted: ARN -> request
-        # id, and the accounts it assigned them in (what moto cannot tell, see above).
-        self._created: dict[str, int] = {}
-        self._assigned_accounts: dict[str, set[str]] = {}
-        self._tagging_unsupported = False
-        self._create_lock = threading.Lock()

@@ -99,14 +99,13 @@ class CustomSetCreation(Plumbing):
     def _create_named(
         self, name: str, session_duration: str, description: str, request_id: int, what: str
     ) -> tuple[str, str]:
-        """``(ARN, name)`` of a new set: the names in use from ``ListPermissionSets`` +
-        ``DescribePermissionSet`` (only of sets whose name is not known yet), then
-        ``CreatePermissionSet`` with ``Name``, ``SessionDuration``, ``Description`` and
-        the tags ``jitbot:managed=true``, ``jitbot:request-id=<request_id>``. Names are
-        unique in an instance (AWS answers ``ConflictException`` "PermissionSet with
-        name … already exists."): a name in use, or refused so, is retried as
-        ``name-2`` … ``name-100``, trimmed to 32 characters. An existing set is never
-        reused, not even one of the same request.
+        """``(ARN, name)`` of a new set: ``CreatePermissionSet`` with ``Name``,
+        ``SessionDuration``, ``Description`` and the tags ``jitbot:managed=true``,
+        ``jitbot:request-id=<request_id>``. Names are unique in an instance, compared
+        case-insensitively (AWS answers ``ConflictException`` "PermissionSet with name …
+        already exists."): a name refused so is retried as ``name-2`` … ``name-100``,
+        trimmed to 32 characters. An existing set is never reused, not even one of the
+        same request.
         https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html
         """
         instance_arn = self.instance_arn
@@ -121,23 +120,14 @@ class CustomSetCreation(Plumbing):
         cleaned = _clean_description(description)
         if cleaned is not None:
             params["Description"] = cleaned
-        with self._create_lock:  # two creations in this process never race for a name
-            try:
-                taken = self._permission_set_names(instance_arn)
-            except (ClientError, BotoCoreError) as exc:
-                raise _wrap("sso-admin ListPermissionSets/DescribePermissionSet", exc) from exc
-            for candidate in _candidate_names(name):
-                if candidate.casefold() in taken:
-                    continue
-                arn = self._create_as(candidate, params, what)
-                if arn is None:
-                    taken.add(candidate.casefold())
-                    continue
-                with self._lock:
-                    self._names_by_arn[arn] = candidate
-                    self._created[arn] = request_id
-                log.info("%s: created %s as %r", what, arn, candidate)
-                return arn, candidate
+        for candidate in _candidate_names(name):
+            arn = self._create_as(candidate, params, what)
+            if arn is None:
+                continue
+            with self._lock:
+                self._names_by_arn[arn] = candidate
+            log.info("%s: created %s as %r", what, arn, candidate)
+            return arn, candidate
         raise AwsError(
             f"sso-admin CreatePermissionSet: no free name for {name!r} "
             f"(tried up to suffix -{MAX_NAME_SUFFIX})"
@@ -210,24 +200,6 @@ class CustomSetCreation(Plumbing):
         except BaseException:
             self._roll_back(instance_arn, arn, what)
             raise
-
-    def _permission_set_names(self, instance_arn: str) -> set[str]:
-        """Casefolded names of the permission sets now in the instance: a fresh
-        ``ListPermissionSets``, ``DescribePermissionSet`` only for ARNs not seen before.
-        Raises botocore's exceptions."""
-        names: set[str] = set()
-        for arn in self._paginate(
-            "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
-        ):
-            with self._lock:
-                name = self._names_by_arn.get(arn)
-            if name is None:
-                described = self._describe_permission_set(instance_arn, arn)
-                if described is None:
-                    continue
-                name = described["Name"]
-            names.add(name.casefold())
-        return names
 
     def _roll_back(self, instance_arn: str, arn: str, what: str) -> str | None:
         """Delete a half-made custom permission set; None when done, else the problem
