@@ -30,6 +30,14 @@ that, in this process (``mock_aws`` and ``ThreadedMotoServer`` alike):
 5. A set created without ``SessionDuration`` describes as ``"PT1H"`` (AWS's default,
    ISO 8601 text; moto answers the number 3600), see the ``SessionDuration`` of
    https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html
+6. ``PutPermissionsBoundaryToPermissionSet`` / ``GetPermissionsBoundaryForPermissionSet``
+   / ``DeletePermissionsBoundaryFromPermissionSet`` (missing in moto 5.2), see
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutPermissionsBoundaryToPermissionSet.html
+   and
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_GetPermissionsBoundaryForPermissionSet.html
+   (``{"PermissionsBoundary": {"ManagedPolicyArn"} | {"CustomerManagedPolicyReference":
+   {"Name", "Path"}}}``; a set without one answers ``ResourceNotFoundException``).
+
 Test and demo code only (``sim`` is never imported by the product).
 """
 
@@ -38,7 +46,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.ssoadmin.exceptions import ConflictException
+from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
 from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
@@ -118,6 +126,45 @@ def _tagged_set(response: SSOAdminResponse) -> Any:
     return found, params
 
 
+def _boundary_responses() -> dict[str, Any]:
+    """The three permissions boundary calls, as ``SSOAdminResponse`` methods."""
+
+    def put_permissions_boundary_to_permission_set(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        found = self.ssoadmin_backend._find_permission_set(
+            params.get("InstanceArn"), params.get("PermissionSetArn")
+        )
+        found.permissions_boundary = params["PermissionsBoundary"]
+        return "{}"
+
+    def get_permissions_boundary_for_permission_set(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        found = self.ssoadmin_backend._find_permission_set(
+            params.get("InstanceArn"), params.get("PermissionSetArn")
+        )
+        boundary = getattr(found, "permissions_boundary", None)
+        if boundary is None:
+            raise ResourceNotFoundException("Could not find permissions boundary")
+        return json.dumps({"PermissionsBoundary": boundary})
+
+    def delete_permissions_boundary_from_permission_set(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        found = self.ssoadmin_backend._find_permission_set(
+            params.get("InstanceArn"), params.get("PermissionSetArn")
+        )
+        found.permissions_boundary = None
+        return "{}"
+
+    return {
+        f.__name__: f
+        for f in (
+            put_permissions_boundary_to_permission_set,
+            get_permissions_boundary_for_permission_set,
+            delete_permissions_boundary_from_permission_set,
+        )
+    }
+
+
 def _patch_responses() -> None:
     def list_tags_for_resource(self: SSOAdminResponse) -> str:
         found, _ = _tagged_set(self)
@@ -150,6 +197,8 @@ def _patch_responses() -> None:
             arns += [p.permission_set_arn for p in listed if p.permission_set_arn not in arns]
         return json.dumps({"PermissionSets": arns})
 
+    for name, method in _boundary_responses().items():
+        setattr(SSOAdminResponse, name, method)
     SSOAdminResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
     SSOAdminResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
     SSOAdminResponse.untag_resource = untag_resource  # type: ignore[attr-defined]

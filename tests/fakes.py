@@ -15,6 +15,7 @@ from typing import Any
 from workflows.assignments import Assignment, AwsError
 from workflows.catalog import build_catalog
 from workflows.config import parse_config
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import (
     AccessRequest,
     GrantedSession,
@@ -236,6 +237,7 @@ class FakeGranter:
         request_id: int,
         managed_policy_arns: Sequence[str],
         inline_policy: str | None,
+        permissions_boundary: PermissionsBoundary | None = None,
     ) -> str:
         arn = f"arn:aws:sso:::permissionSet/ssoins-fake/ps-jit{request_id}"
         self.sets[arn] = name

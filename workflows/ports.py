@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from workflows.assignments import Assignment, JitPermissionSet
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import (
     AccessRequest,
     GrantedSession,
@@ -221,6 +222,7 @@ class AccessGranter(Protocol):
         request_id: int,
         managed_policy_arns: Sequence[str],
         inline_policy: str | None,
+        permissions_boundary: PermissionsBoundary | None = None,
     ) -> str: ...
 
     def delete_custom_permission_set(

@@ -1,12 +1,14 @@
 """IAM Identity Center adapter: :class:`IdentityCenter`, the facade the services use,
 made of the parts in this package (one module per responsibility).
 
-It wraps three services:
+It wraps four services:
 
 * ``sso-admin`` - the Identity Center instance, its permission sets and account
   assignments (the grants this bot creates and removes);
 * ``identitystore`` - mapping a Slack email to an Identity Center user id;
-* ``organizations`` - account names, for display only.
+* ``organizations`` - account names, for display, and which account is the
+  organization's management account (custom sets are refused there);
+* ``sts`` - which account jitbot runs in (custom sets are refused there too).
 
 Account assignments are asynchronous in AWS. ``CreateAccountAssignment`` and
 ``DeleteAccountAssignment`` only *start* the change and answer with a request id and
@@ -67,6 +69,7 @@ from workflows.aws.health import Health
 from workflows.aws.identity import UserDirectory, _Cached
 from workflows.aws.listings import Listings
 from workflows.aws.operations import OperationBoard
+from workflows.aws.organization import OrganizationFacts
 from workflows.aws.permission_sets import CustomSetDeletion
 from workflows.aws.polling import Polling
 from workflows.aws.quota import QuotaShare
@@ -75,6 +78,7 @@ from workflows.aws.values import (
     MANAGED_TAG,
     REQUEST_TAG,
 )
+from workflows.custom_sets.sensitive import SensitiveAccounts
 
 __all__ = [
     "Assignment",
@@ -99,6 +103,7 @@ class IdentityCenter(
     CustomSetCreation,
     CustomSetDeletion,
     Listings,
+    OrganizationFacts,
     Health,
 ):
     """IAM Identity Center through boto3.
@@ -122,7 +127,7 @@ class IdentityCenter(
     :param sleep: ``sleep(seconds)``, replaced in tests.
     :param clock: monotonic clock in seconds, replaced in tests.
     :param clients: prebuilt clients by service name (``"sso-admin"``,
-        ``"identitystore"``, ``"organizations"``), for tests (botocore ``Stubber``); the
+        ``"identitystore"``, ``"organizations"``, ``"sts"``), for tests (botocore ``Stubber``); the
         missing ones are made from the session.
     :param write_attempts: attempts of ``CreateAccountAssignment`` /
         ``DeleteAccountAssignment`` and of the permission set writes
@@ -240,5 +245,6 @@ class IdentityCenter(
         self._permission_sets: dict[str, str] | None = None
         self._session_durations: dict[str, str] | None = None
         self._account_names: dict[str, str] | None = None
+        self._sensitive: SensitiveAccounts | None = None
         # Permission set names never change, so ARN -> name is remembered for good.
         self._names_by_arn: dict[str, str] = {}
