@@ -30,8 +30,9 @@ exponential backoff and jitter on top of botocore's own retries.
 
 Custom permission sets (one per request that asks for policies no standard set has) are
 created, filled and deleted here too, see :meth:`IdentityCenter.create_custom_permission_set`.
-jitbot marks them with the tags ``jitbot:managed=true`` and ``jitbot:request-id=<id>``
-and never deletes a set that lacks them. Permission set writes are retried like the
+jitbot marks them with the tags ``jitbot:managed=true`` and ``jitbot:request-id=<id>``,
+gives them the configured permissions boundary before they are ever assigned, and never
+deletes a set that lacks the tags. Permission set writes are retried like the
 assignment writes: Identity Center allows one operation on a permission set at a time
 and answers ``ConflictException`` meanwhile.
 
