@@ -37,7 +37,9 @@ assignment writes: Identity Center allows one operation on a permission set at a
 and answers ``ConflictException`` meanwhile.
 
 The adapter talks to AWS as AWS behaves; the tests and the demo run it on moto made as
-strict as AWS by ``sim/moto_fixes.py``, so product code has no workarounds for it.
+strict as AWS by ``sim/moto_fixes.py``. One fallback remains that a stand-in reaches:
+batched status polling polls each operation alone when
+``ListAccountAssignment{Creation,Deletion}Status`` is refused or not implemented.
 
 All durations are in seconds. Every AWS failure that could not be overcome is raised as
 :class:`AwsError` (or a subclass) with a human-readable message; botocore exceptions do
