@@ -24,7 +24,7 @@ The choice: **guests and Slack Connect strangers are refused unless the config s
 ``allow_guests: true``**, which lets both in (they still need an Identity Center user
 with their email). Bots, deactivated accounts, unknown ids and unconfirmed emails are
 refused always. The user object is kept :data:`MAX_AGE` seconds (``users.info`` is
-Tier 4, 100+ a minute, https://docs.slack.dev/apis/web-api/rate-limits), shared with
+Tier 4, 100+ a minute: https://docs.slack.dev/reference/methods/users.info), shared with
 :class:`~bot.directory.SlackDirectory`, so the listener behind the gate needs no second
 call. A look-up runs in the request's thread (an external select's options and a
 modal's answer must be in the ack) through a client that gives up after
@@ -43,6 +43,7 @@ that only says why.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,9 @@ log = logging.getLogger("jitbot.gate")
 MAX_AGE = 60.0
 #: seconds the gate's ``users.info`` may take (Slack waits 3 s for the whole answer)
 LOOKUP_TIMEOUT = 2.0
+#: a Slack user id (``U…``, or ``W…`` in Enterprise Grid); anything else is refused as
+#: unknown without asking Slack
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
 #: the interaction payload types that name the person acting in ``user``
 INTERACTIONS = frozenset(
     {"block_actions", "block_suggestion", "view_submission", "view_closed", "shortcut",
@@ -216,7 +220,7 @@ class Gate:
 
     def check(self, actor: Actor) -> Reason | None:
         """The reason ``actor`` is refused, or None; ``users.info`` when not cached."""
-        if not actor.user_id:
+        if not actor.user_id or not USER_ID.fullmatch(actor.user_id):
             return Reason.UNKNOWN
         if claims_foreign(self.home, actor) and not self._allow_guests:
             return Reason.STRANGER  # the payload says so: no need to ask Slack

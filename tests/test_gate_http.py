@@ -152,9 +152,12 @@ def test_an_owner_who_became_a_guest_cannot_approve_and_is_told_why(bot: Bot) ->
     assert bot.assigned(bot.wait_status(request.id, Status.ACTIVE))
 
 
-def test_a_guest_submitting_a_form_or_opening_the_home_sees_only_why(bot: Bot) -> None:
+def test_a_guest_submitting_a_form_or_using_the_home_sees_only_why(bot: Bot) -> None:
     alice = bot.user("alice")
     view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+    assert alice.open_home().status == 200
+    member_home = bot.fake.wait_for(lambda: bot.fake.home(alice.user_id))
+    bot.settle()
     bot.fake.update_user(alice.user_id, is_ultra_restricted=True)
     bot.rt.directory.forget(alice.user_id)
     before = protected(bot)
@@ -170,28 +173,51 @@ def test_a_guest_submitting_a_form_or_opening_the_home_sees_only_why(bot: Bot) -
     assert sent.status == 200 and sent.problems == []
     modal = bot.fake.view(view["id"])
     assert modal is not None and "guests can't use it" in view_text(modal)
+
+    # a click in the home she still has open, then opening it again
+    assert alice.click(member_home, ids.ACTION_HOME_REQUEST).status == 200
+
+    def refused_home() -> dict[str, Any] | None:
+        home = bot.fake.home(alice.user_id)
+        return home if home and "guests can't use it" in view_text(home) else None
+
+    home = bot.fake.wait_for(refused_home)
+    assert "Request Access" not in view_text(home) and len(home["blocks"]) == 1
     assert alice.open_home().status == 200
-    home = bot.fake.wait_for(lambda: bot.fake.home(alice.user_id))
-    assert "guests can't use it" in view_text(home)
-    assert "Request Access" not in view_text(home)
     bot.settle()
+    assert view_text(bot.fake.home(alice.user_id) or {}) == view_text(home)
     assert protected(bot) == before
-    assert bot.all_requests() == []
+    assert bot.all_requests() == [] and len(bot.fake.calls_to("views.open")) == 1
 
 
-def test_an_unknown_id_with_mrkdwn_in_it_is_refused_without_echo(bot: Bot) -> None:
-    user = person(bot, Hostile("unknown", {}, ""))
+@pytest.mark.parametrize(
+    "user",
+    [{"id": "<!channel>", "team_id": "T0FAKE"}, {"id": "U" + "9" * 5000}, "U01ALICE", None],
+    ids=["mrkdwn", "huge", "a-string", "none"],
+)
+def test_a_payload_whose_user_is_no_slack_id_is_refused_without_asking_slack(
+    bot: Bot, user: Any
+) -> None:
+    sender = bot.user("alice")
     payload = {
-        "type": "block_actions",
-        "user": {"id": "<!channel>", "team_id": "T0FAKE"},
+        "type": "block_suggestion",
+        "user": user,
         "team": {"id": "T0FAKE"},
-        "actions": [{"type": "button", "action_id": ids.ACTION_APPROVE, "value": "1"}],
+        "action_id": ids.ACTION_ACCOUNT,
+        "block_id": ids.BLOCK_ACCOUNT,
+        "value": "San",
     }
-    assert bot.post_interaction(user, payload).status == 200
-    bot.expect_refusal("users.info", "user_not_found")
+    answer = bot.post_interaction(sender, payload)
+    assert answer.status == 200 and answer.json() == {"options": []}
+    click = {
+        **payload,
+        "type": "block_actions",
+        "actions": [{"action_id": ids.ACTION_APPROVE, "type": "button", "value": "1"}],
+    }
+    assert bot.post_interaction(sender, click).status == 200
     bot.settle()
-    assert [c.args["user"] for c in bot.fake.calls_to("users.info")] == ["<!channel>"]
-    assert bot.fake.messages == [] and bot.fake.ephemerals("<!channel>") == []
+    assert bot.fake.calls_to("users.info") == []
+    assert bot.fake.messages == [] and bot.fake.ephemerals(sender.user_id) == []
 
 
 def test_a_foreign_org_in_the_payload_is_refused_without_asking_slack(bot: Bot) -> None:
