@@ -25,6 +25,7 @@ from workflows.aws import IdentityCenter
 from workflows.catalog import Catalog, CatalogAccount, build_catalog
 from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
+from workflows.custom_sets.sensitive import restrict_custom
 from workflows.durations import parse_iso8601_duration
 
 log = logging.getLogger("jitbot")
@@ -85,8 +86,10 @@ def standard_policies_of(
 
 def make_catalog(config: Config, aws: IdentityCenter) -> Catalog:
     """The catalog of ``config`` resolved in AWS: permission set ARNs, account names and
-    each set's ``SessionDuration``. Problems are logged (and left out)."""
+    each set's ``SessionDuration``; no custom sets on sensitive accounts. Problems are
+    logged (and left out)."""
     catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
+    catalog = restrict_custom(catalog, config, aws.sensitive_accounts())
     for name, iso in aws.session_durations().items():
         limit = parse_iso8601_duration(iso)
         if limit is not None:

@@ -9,6 +9,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk.webhook import WebhookClient
 
+from bot import gate
 from bot.listeners import actions, app_home, commands, identity, options, views
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def build_app(rt: Runtime) -> App:
         )
         return None
 
+    gate.register(app, rt)  # first: who may use the bot at all, before every listener
     for surface in (commands, views, actions, options, app_home, identity):
         surface.register(app, rt)
     return app

@@ -20,6 +20,7 @@ Seeding is idempotent: what already exists (same name / userName) is reused.
 from __future__ import annotations
 
 import os
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,6 +206,9 @@ def assignments(
 def start_moto_server() -> tuple[Any, str]:
     """Start moto's server on 127.0.0.1 at a free port, in a daemon thread.
 
+    The server starts with an empty AWS (moto's ``POST /moto-api/reset``, see moto's
+    server-mode docs), whatever this process's earlier servers or mocks left.
+
     Returns ``(server, endpoint_url)``; the caller points boto3 at it (e.g.
     ``os.environ["AWS_ENDPOINT_URL"] = endpoint_url``) and calls ``server.stop()``.
     Sets dummy ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` in ``os.environ`` when
@@ -224,4 +228,10 @@ def start_moto_server() -> tuple[Any, str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
+    endpoint = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: without this, a second server
+    # in one process (the next test) would see the first one's users and assignments.
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(reset, timeout=10) as answer:
+        answer.read()
+    return server, endpoint

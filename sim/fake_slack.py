@@ -63,6 +63,8 @@ class FakeSlack(InteractionAnswers, ViewMethods, WebApiDispatch):
         bot_user_id: str = "U0JITBOT",
         bot_id: str = "B0JITBOT",
         app_id: str = "A0JITBOT",
+        enterprise_id: str | None = None,
+        team_name: str = "Fake Workspace",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
@@ -72,6 +74,8 @@ class FakeSlack(InteractionAnswers, ViewMethods, WebApiDispatch):
             bot_user_id=bot_user_id,
             bot_id=bot_id,
             app_id=app_id,
+            enterprise_id=enterprise_id,
+            team_name=team_name,
             clock=clock,
         )
         self._server: ThreadingHTTPServer | None = None

@@ -8,20 +8,35 @@ that, in this process (``mock_aws`` and ``ThreadedMotoServer`` alike):
    sets; tags given to ``CreatePermissionSet`` are returned. Response shape
    ``{"Tags": [{"Key", "Value"}], "NextToken"?}``, see
    https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListTagsForResource.html
-2. ``CreatePermissionSet`` with a name already used in the instance (case-insensitive)
-   raises ``ConflictException`` "PermissionSet with name X already exists.", see
-   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html
-   (``ConflictException``) and the naming rule of the user guide
-   https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html
-3. ``CreateAccountAssignment`` provisions the permission set to the target account (AWS
-   does so automatically), so ``ListAccountsForProvisionedPermissionSet`` and
+2. ``CreatePermissionSet`` with a name already used in the instance raises
+   ``ConflictException`` "PermissionSet with name X already exists.". The API reference
+   (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html)
+   lists ``ConflictException`` only in general words ("a conflict with a previous
+   successful write"); the message is AWS's observed answer (e.g.
+   https://github.com/avlcloudtechnologies/terraform-aws-sso/issues/6). That names are
+   compared case-insensitively is jitbot's cautious assumption, not documented.
+3. ``CreateAccountAssignment`` provisions the permission set to the target account, so
+   ``ListAccountsForProvisionedPermissionSet`` and
    ``ListPermissionSetsProvisionedToAccount`` name it, see
    https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreateAccountAssignment.html
    ("As part of a successful CreateAccountAssignment call, the specified permission set
    will automatically be provisioned to the account").
 4. ``DeletePermissionSet`` of a set that still has account assignments raises
-   ``ConflictException``, see
-   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DeletePermissionSet.html
+   ``ConflictException``. The API reference
+   (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DeletePermissionSet.html)
+   lists ``ConflictException`` in the same general words as above and does not say
+   this case; the refusal (and its message text here) is what AWS does for a set still
+   provisioned, as jitbot relies on it, not a documented sentence.
+5. A set created without ``SessionDuration`` describes as ``"PT1H"`` (AWS's default,
+   ISO 8601 text; moto answers the number 3600), see the ``SessionDuration`` of
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PermissionSet.html
+6. ``PutPermissionsBoundaryToPermissionSet`` / ``GetPermissionsBoundaryForPermissionSet``
+   / ``DeletePermissionsBoundaryFromPermissionSet`` (missing in moto 5.2), see
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutPermissionsBoundaryToPermissionSet.html
+   and
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_GetPermissionsBoundaryForPermissionSet.html
+   (``{"PermissionsBoundary": {"ManagedPolicyArn"} | {"CustomerManagedPolicyReference":
+   {"Name", "Path"}}}``; a set without one answers ``ResourceNotFoundException``).
 
 Test and demo code only (``sim`` is never imported by the product).
 """
@@ -31,7 +46,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.ssoadmin.exceptions import ConflictException
+from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
 from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
@@ -52,13 +67,15 @@ def _patch_backend() -> None:
     create_assignment = SSOAdminBackend.create_account_assignment
     accounts_for_set = SSOAdminBackend.list_accounts_for_provisioned_permission_set
 
-    def create_permission_set(self: SSOAdminBackend, name: str, *args: Any, **kw: Any) -> Any:
-        instance_arn = kw.get("instance_arn", args[1] if len(args) > 1 else None)
+    def create_permission_set(self: SSOAdminBackend, **kw: Any) -> Any:
+        name = str(kw["name"])
         for existing in self.permission_sets:
-            same_instance = existing.instance_arn == instance_arn
-            if same_instance and existing.name.lower() == str(name).lower():
+            same_instance = existing.instance_arn == kw.get("instance_arn")
+            if same_instance and existing.name.lower() == name.lower():
                 raise ConflictException(f"PermissionSet with name {name} already exists.")
-        return create_set(self, name, *args, **kw)
+        if not isinstance(kw.get("session_duration"), str):
+            kw["session_duration"] = "PT1H"
+        return create_set(self, **kw)
 
     def delete_permission_set(
         self: SSOAdminBackend, instance_arn: str, permission_set_arn: str
@@ -109,6 +126,45 @@ def _tagged_set(response: SSOAdminResponse) -> Any:
     return found, params
 
 
+def _boundary_responses() -> dict[str, Any]:
+    """The three permissions boundary calls, as ``SSOAdminResponse`` methods."""
+
+    def put_permissions_boundary_to_permission_set(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        found = self.ssoadmin_backend._find_permission_set(
+            params.get("InstanceArn"), params.get("PermissionSetArn")
+        )
+        found.permissions_boundary = params["PermissionsBoundary"]
+        return "{}"
+
+    def get_permissions_boundary_for_permission_set(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        found = self.ssoadmin_backend._find_permission_set(
+            params.get("InstanceArn"), params.get("PermissionSetArn")
+        )
+        boundary = getattr(found, "permissions_boundary", None)
+        if boundary is None:
+            raise ResourceNotFoundException("Could not find permissions boundary")
+        return json.dumps({"PermissionsBoundary": boundary})
+
+    def delete_permissions_boundary_from_permission_set(self: SSOAdminResponse) -> str:
+        params = json.loads(self.body or "{}")
+        found = self.ssoadmin_backend._find_permission_set(
+            params.get("InstanceArn"), params.get("PermissionSetArn")
+        )
+        found.permissions_boundary = None
+        return "{}"
+
+    return {
+        f.__name__: f
+        for f in (
+            put_permissions_boundary_to_permission_set,
+            get_permissions_boundary_for_permission_set,
+            delete_permissions_boundary_from_permission_set,
+        )
+    }
+
+
 def _patch_responses() -> None:
     def list_tags_for_resource(self: SSOAdminResponse) -> str:
         found, _ = _tagged_set(self)
@@ -141,6 +197,8 @@ def _patch_responses() -> None:
             arns += [p.permission_set_arn for p in listed if p.permission_set_arn not in arns]
         return json.dumps({"PermissionSets": arns})
 
+    for name, method in _boundary_responses().items():
+        setattr(SSOAdminResponse, name, method)
     SSOAdminResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
     SSOAdminResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
     SSOAdminResponse.untag_resource = untag_resource  # type: ignore[attr-defined]

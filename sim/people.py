@@ -29,9 +29,43 @@ __all__ = ["Response", "SlackClientError", "SlackUser"]
 class SlackUser(MessageActions, ViewActions):
     """A person in the fake workspace, using Slack against a bot at ``bot_url``.
 
-    ``SlackUser(fake, user_id, bot_url=..., signing_secret=..., team_id="T0FAKE",
-    timeout=10.0)``; ``user_id`` must be in the fake's directory (``ValueError``).
+    ``SlackUser(fake, user_id, bot_url=..., signing_secret=..., team_id=None,
+    enterprise_id=None, timeout=10.0)``; ``user_id`` must be in the fake's directory
+    (``ValueError``). ``team_id``/``enterprise_id`` are what Slack's payloads say of
+    the person's team and org: by default those of their record (another team for a
+    Slack Connect user), else the fake's.
     """
+
+    def slash(
+        self, command: str = "/jit", text: str = "", channel_id: str | None = None
+    ) -> Response:
+        """Type ``command text``; the bot's immediate answer, if it has one, is shown to
+        the person as Slack shows it (an ephemeral message, unless ``in_channel``)."""
+        channel = channel_id or self.fake.dm_channel(self.user_id)
+        response = super().slash(command, text, channel)
+        self.fake.apply_command_answer(self.user_id, channel, response.status, response.body)
+        return response
+
+    def forge_suggestion(self, view: dict[str, Any], action_id: str, value: str) -> Any:
+        """Type ``value`` into the external select ``action_id`` of ``view``, a modal this
+        person may never have been shown (a client replaying a copied payload); returns
+        the bot's options JSON."""
+        block = next(
+            b
+            for b in view.get("blocks") or []
+            if (b.get("element") or b.get("accessory") or {}).get("action_id") == action_id
+        )
+        sent = {k: v for k, v in view.items() if k not in ("user_id", "state")}
+        payload = {
+            **self._envelope("block_suggestion"),
+            "container": {"type": "view", "view_id": view["id"]},
+            "action_id": action_id,
+            "block_id": block["block_id"],
+            "value": value,
+            "view": {**sent, "state": {"values": {}}},
+        }
+        self.fake.log(f"[@{self.name}] typed {value!r} in {action_id} (forged)")
+        return self._interaction(payload).json()
 
     def click(
         self,

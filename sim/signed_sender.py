@@ -57,16 +57,23 @@ class SignedSender:
         *,
         bot_url: str,
         signing_secret: str,
-        team_id: str = "T0FAKE",
+        team_id: str | None = None,
+        enterprise_id: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        if user_id not in fake.users:
+        record = fake.users.get(user_id)
+        if record is None:
             raise ValueError(f"{user_id} is not in the fake's directory; call fake.add_user first")
         self.fake = fake
         self.user_id = user_id
         self.bot_url = bot_url
         self.signing_secret = signing_secret
-        self.team_id = team_id
+        #: the team and org Slack's payloads name for this person: by default their own
+        #: (``team_id``/``enterprise_id`` of their record, else the fake's workspace)
+        self.team_id = team_id or record.team_id or fake.team_id
+        self.enterprise_id = enterprise_id or (
+            record.enterprise_id if record.team_id else record.enterprise_id or fake.enterprise_id
+        )
         self.timeout = timeout
         #: called with no arguments right before each request's bytes are sent, after
         #: its payload is built and signed (a benchmark starts its clock here: building
@@ -143,12 +150,17 @@ class SignedSender:
         }
 
     def _envelope(self, kind: str) -> dict[str, Any]:
+        team: dict[str, Any] = {"id": self.team_id, "domain": "fake-workspace"}
+        enterprise = None
+        if self.enterprise_id:
+            team["enterprise_id"] = self.enterprise_id
+            enterprise = {"id": self.enterprise_id, "name": "Fake Org"}
         return {
             "type": kind,
             "user": self._user(),
             "api_app_id": self.fake.app_id,
             "token": VERIFICATION_TOKEN,
-            "team": {"id": self.team_id, "domain": "fake-workspace"},
-            "enterprise": None,
+            "team": team,
+            "enterprise": enterprise,
             "is_enterprise_install": False,
         }

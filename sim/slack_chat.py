@@ -110,27 +110,30 @@ class ChatMethods(SlackState):
     # ---- Web API methods -------------------------------------------------------------
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
+        answer = {
             "url": "https://fake-workspace.slack.com/",
-            "team": "Fake Workspace",
+            "team": self.team_name,
             "user": self.bot_name,
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+        if self.enterprise_id:
+            answer["enterprise_id"] = self.enterprise_id
+        return answer
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self._users.get(args["user"])
         if user is None:
             raise SlackError("user_not_found", f"no user {args['user']}")
-        return {"user": user.api(self.team_id)}
+        return {"user": user.api(self.team_id, self.enterprise_id)}
 
     def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
         email = str(args["email"]).lower()
         for user in self._users.values():
             if user.email and user.email.lower() == email:
-                return {"user": user.api(self.team_id)}
+                return {"user": user.api(self.team_id, self.enterprise_id)}
         raise SlackError("users_not_found", f"no user with email {email}")
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,26 @@ class InteractionAnswers(ViewStore, ChatMethods):
                 return self._update_or_push(who, user_id, current, action, answer.get("view"))
             return self._log_problem(who, f"unknown response_action {action!r}")
 
+    def apply_command_answer(self, user_id: str, channel: str, status: int, body: str) -> None:
+        """Show an app's answer to a slash command as the Slack client would: a non-empty
+        200 answer is a message to the person who typed it, ephemeral unless
+        ``response_type`` is ``in_channel`` (plain text or JSON with ``text``/``blocks``,
+        https://docs.slack.dev/interactivity/implementing-slash-commands)."""
+        if status != 200 or not body.strip():
+            return
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = {"text": body}
+        if not isinstance(answer, dict):
+            answer = {"text": body}
+        with self._lock:
+            context = {"user_id": user_id, "channel": channel, "message_ts": None}
+            try:
+                self._respond(context, answer)
+            except SlackError as exc:
+                self.log(f"[slack] the command's answer is refused: {exc.error}")
+
     def _show_errors(self, who: str, current: dict[str, Any], errors: Any) -> list[str]:
         input_ids = {
             b.get("block_id")

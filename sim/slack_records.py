@@ -61,7 +61,13 @@ class Ephemeral:
 
 @dataclass
 class SlackUserRecord:
-    """One person (or bot) in the fake workspace's directory."""
+    """One person (or bot) in the fake workspace's directory.
+
+    ``team_id`` / ``enterprise_id`` None: the fake's own workspace and org; another
+    team is a Slack Connect user of another organization. ``is_restricted`` is a
+    multi-channel guest, ``is_ultra_restricted`` a single-channel one, ``deleted`` a
+    deactivated account (https://api.slack.com/types/user).
+    """
 
     id: str
     email: str | None
@@ -69,9 +75,16 @@ class SlackUserRecord:
     tz: str = "UTC"
     is_bot: bool = False
     name: str = ""
+    team_id: str | None = None
+    enterprise_id: str | None = None
+    deleted: bool = False
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
+    is_email_confirmed: bool = True
 
-    def api(self, team_id: str) -> dict[str, Any]:
-        """This user as ``users.info`` returns it."""
+    def api(self, team_id: str, enterprise_id: str | None = None) -> dict[str, Any]:
+        """This user as ``users.info`` returns it, in a workspace ``team_id`` (of org
+        ``enterprise_id``)."""
         try:
             offset = ZoneInfo(self.tz).utcoffset(datetime.now(UTC))
         except (ZoneInfoNotFoundError, ValueError):
@@ -79,17 +92,33 @@ class SlackUserRecord:
         profile: dict[str, Any] = {"real_name": self.real_name, "display_name": self.name}
         if self.email:
             profile["email"] = self.email
-        return {
+        home_team = self.team_id or team_id
+        org = self.enterprise_id if self.team_id else (self.enterprise_id or enterprise_id)
+        user: dict[str, Any] = {
             "id": self.id,
-            "team_id": team_id,
+            "team_id": home_team,
             "name": self.name,
             "real_name": self.real_name,
-            "deleted": False,
+            "deleted": self.deleted,
             "tz": self.tz,
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "is_bot": self.is_bot,
+            "is_app_user": False,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
+            "is_email_confirmed": self.is_email_confirmed,
             "profile": profile,
         }
+        if home_team != team_id:
+            user["is_stranger"] = True
+        if org:
+            user["enterprise_user"] = {
+                "id": self.id,
+                "enterprise_id": org,
+                "enterprise_name": "Fake Org",
+                "teams": [home_team],
+            }
+        return user
 
 
 @dataclass

@@ -7,6 +7,7 @@ messages and threads, ephemeral messages, views and trigger ids, and the transcr
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -32,10 +33,16 @@ class SlackState:
         bot_user_id: str = "U0JITBOT",
         bot_id: str = "B0JITBOT",
         app_id: str = "A0JITBOT",
+        enterprise_id: str | None = None,
+        team_name: str = "Fake Workspace",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.team_id = team_id
+        #: the Enterprise Grid org the workspace is in (None: a standalone workspace)
+        self.enterprise_id = enterprise_id
+        #: the workspace's name, as ``auth.test``'s ``team``
+        self.team_name = team_name
         self.bot_name = bot_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -74,17 +81,36 @@ class SlackState:
         real_name: str,
         tz: str = "UTC",
         is_bot: bool = False,
+        **flags: Any,
     ) -> SlackUserRecord:
-        """Add (or replace) a person in the workspace. ``name`` is the email's local part."""
+        """Add (or replace) a person in the workspace. ``name`` is the email's local part.
+
+        ``flags`` are :class:`SlackUserRecord` fields: ``team_id`` and ``enterprise_id``
+        (another organization's user, met through Slack Connect), ``deleted``,
+        ``is_restricted``, ``is_ultra_restricted``, ``is_email_confirmed``.
+        """
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {tz!r}") from exc
         name = (email.split("@", 1)[0] if email else real_name.replace(" ", ".")).lower()
-        user = SlackUserRecord(user_id, email, real_name, tz, is_bot, name)
+        user = SlackUserRecord(user_id, email, real_name, tz, is_bot, name, **flags)
         with self._lock:
             self._users[user_id] = user
         return user
+
+    def update_user(self, user_id: str, **changes: Any) -> SlackUserRecord:
+        """Change a person's record (``deleted=True`` deactivates them, say)."""
+        with self._lock:
+            user = dataclasses.replace(self._users[user_id], **changes)
+            self._users[user_id] = user
+            return user
+
+    def remove_user(self, user_id: str) -> None:
+        """Take a person out of the directory: ``users.info`` answers ``user_not_found``
+        (their DM channel, if opened, stays for the simulated client)."""
+        with self._lock:
+            self._users.pop(user_id, None)
 
     @property
     def users(self) -> dict[str, SlackUserRecord]:
@@ -100,9 +126,9 @@ class SlackState:
     def dm_channel(self, user_id: str) -> str:
         """The bot's DM channel id with ``user_id`` (stable; opened on first use)."""
         with self._lock:
-            if user_id not in self._users:
-                raise KeyError(f"unknown user {user_id}")
             channel = self._dm_of_user.get(user_id)
+            if channel is None and user_id not in self._users:
+                raise KeyError(f"unknown user {user_id}")
             if channel is None:
                 channel = "D" + (user_id[1:] if user_id[:1] in "UW" else user_id)
                 while channel in self._user_of_dm:

@@ -144,16 +144,3 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
         bind(sql, DEMO_IDS)  # the demo's people, as start-up binds them
         yield sql
         engine.dispose()
-
-
-@pytest.fixture
-def tagless_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An sso-admin endpoint without ``ListTagsForResource`` (as moto 5.2 was before
-    :mod:`sim.moto_fixes`): the adapter's description fallback is tested against it
-    until that fallback leaves product code."""
-    from moto.ssoadmin.responses import SSOAdminResponse
-
-    def not_implemented(self: SSOAdminResponse) -> str:
-        raise NotImplementedError("ListTagsForResource")
-
-    monkeypatch.setattr(SSOAdminResponse, "list_tags_for_resource", not_implemented)

@@ -16,6 +16,7 @@ from sim.demo_setup import PEOPLE
 from workflows.assignments import Assignment, AwsError
 from workflows.catalog import build_catalog
 from workflows.config import parse_config
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import (
     AccessRequest,
     GrantedSession,
@@ -264,6 +265,7 @@ class FakeGranter:
         request_id: int,
         managed_policy_arns: Sequence[str],
         inline_policy: str | None,
+        permissions_boundary: PermissionsBoundary | None = None,
     ) -> str:
         arn = f"arn:aws:sso:::permissionSet/ssoins-fake/ps-jit{request_id}"
         self.sets[arn] = name
@@ -275,7 +277,6 @@ class FakeGranter:
         *,
         request_id: int,
         account_ids: Sequence[str] = (),
-        trust_description: bool = False,
     ) -> None:
         self.sets.pop(permission_set_arn, None)
 

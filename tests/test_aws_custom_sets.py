@@ -1,16 +1,8 @@
 """Tests of the custom permission sets of the Identity Center adapter (workflows.aws).
 
-Happy paths run on moto (in-process ``mock_aws``, fixtures from ``conftest``). moto 5.2
-differs from AWS where it matters here:
-
-* ``CreatePermissionSet`` accepts a duplicate name (AWS: ``ConflictException``);
-* ``ListTagsForResource`` is not implemented (``NotImplementedError``), though the tags
-  given to ``CreatePermissionSet`` are stored: the ``moto_tags`` fixture adds the call to
-  moto for the tests of the tag path; without it the adapter's fallback (sets this process
-  created) is tested;
-* ``CreateAccountAssignment`` does not provision the set, so
-  ``ListAccountsForProvisionedPermissionSet`` is empty;
-* ``DeletePermissionSet`` deletes a set that still has assignments.
+Happy paths run on moto (in-process ``mock_aws``, fixtures from ``conftest``), made as
+strict as AWS by ``sim/moto_fixes.py``: duplicate names are refused, tags are listed,
+an assignment provisions its set, and a set still assigned cannot be deleted.
 
 Failure and retry paths raise AWS errors from a botocore event hook on a moto client, or
 use ``Stubber`` with AWS's answers.
@@ -28,9 +20,6 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ssoadmin.models import ssoadmin_backends
-from moto.ssoadmin.responses import SSOAdminResponse
 
 from sim.aws_world import DemoWorld
 from workflows.aws import MANAGED_TAG, REQUEST_TAG, Assignment, AwsError, IdentityCenter
@@ -121,33 +110,16 @@ def _count(ic: IdentityCenter, operation: str) -> list[str]:
     return calls
 
 
-@pytest.fixture
-def moto_tags(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Teach moto ``ListTagsForResource`` for permission sets, from the tags it stored at
-    ``CreatePermissionSet`` (moto 5.2 lacks the call)."""
-
-    def list_tags_for_resource(self: SSOAdminResponse) -> str:
-        permission_set = self.ssoadmin_backend._find_permission_set(
-            self._get_param("InstanceArn"), self._get_param("ResourceArn")
-        )
-        return json.dumps({"Tags": permission_set.tags or []})
-
-    monkeypatch.setattr(
-        SSOAdminResponse, "list_tags_for_resource", list_tags_for_resource, raising=False
-    )
-
-
-def _moto_tags(arn: str) -> dict[str, str]:
-    """The tags moto stored for the set (whether or not it can list them)."""
-    backend = ssoadmin_backends[DEFAULT_ACCOUNT_ID][REGION]
-    (permission_set,) = [p for p in backend.permission_sets if p.permission_set_arn == arn]
-    return {t["Key"]: t["Value"] for t in permission_set.tags or []}
+def _tags_of(world: DemoWorld, arn: str) -> dict[str, str]:
+    """The set's tags, as ListTagsForResource answers."""
+    listed = _sso().list_tags_for_resource(InstanceArn=world.instance_arn, ResourceArn=arn)
+    return {t["Key"]: t["Value"] for t in listed["Tags"]}
 
 
 # --------------------------------------------------------------------------- create (moto)
 
 
-def test_create_with_managed_and_inline_policies(moto_world: DemoWorld, moto_tags: None) -> None:
+def test_create_with_managed_and_inline_policies(moto_world: DemoWorld) -> None:
     ic = _ic()
     before = ic.permission_set_arns()  # cached now; the new set is added to the cache
     arn = _create(ic)
@@ -191,8 +163,7 @@ def test_create_without_inline_policy_and_duplicate_policies(moto_world: DemoWor
         InstanceArn=moto_world.instance_arn, PermissionSetArn=arn
     )["InlinePolicy"]
     assert inline == ""
-    # moto cannot list tags, but it stored them.
-    assert _moto_tags(arn) == {MANAGED_TAG: "true", REQUEST_TAG: "42"}
+    assert _tags_of(moto_world, arn) == {MANAGED_TAG: "true", REQUEST_TAG: "42"}
 
 
 def test_name_clash_gets_suffix(moto_world: DemoWorld) -> None:
@@ -208,7 +179,7 @@ def test_name_clash_gets_suffix(moto_world: DemoWorld) -> None:
     clone = _create(ic, name="ReadOnlyAccess", request_id=4)
     assert clone != moto_world.permission_sets["ReadOnlyAccess"]
     assert _describe(moto_world, clone)["Name"] == "ReadOnlyAccess-2"
-    assert _moto_tags(moto_world.permission_sets["ReadOnlyAccess"]) == {}
+    assert _tags_of(moto_world, moto_world.permission_sets["ReadOnlyAccess"]) == {}
 
 
 def test_long_name_clash_is_trimmed(moto_world: DemoWorld) -> None:
@@ -281,7 +252,7 @@ def test_assign_unassign_then_delete(moto_world: DemoWorld) -> None:
     ic.delete_custom_permission_set(arn, request_id=7)  # already gone: done
 
 
-def test_delete_after_restart_uses_tags(moto_world: DemoWorld, moto_tags: None) -> None:
+def test_delete_after_restart_uses_tags(moto_world: DemoWorld) -> None:
     arn = _create(_ic(), request_id=7)
     ic = _ic()  # a new process knows the set only by its tags
     assert ic.custom_permission_sets() == {arn: 7}
@@ -290,15 +261,13 @@ def test_delete_after_restart_uses_tags(moto_world: DemoWorld, moto_tags: None) 
     ic.delete_custom_permission_set(arn, request_id=7)  # gone: ResourceNotFoundException
 
 
-def test_delete_with_remaining_assignment_refuses(moto_world: DemoWorld, moto_tags: None) -> None:
+def test_delete_with_remaining_assignment_refuses(moto_world: DemoWorld) -> None:
     arn = _create(_ic(), request_id=7)
     a = Assignment(moto_world.accounts["Production"], arn, moto_world.users["bob@example.com"])
     _ic().assign(a)
-    ic = _ic()  # a new process: only the caller's account_ids (and AWS) tell where to look
+    ic = _ic()  # a new process: AWS says where the set is provisioned
     with pytest.raises(AwsError, match="still has 1 account assignment") as err:
-        ic.delete_custom_permission_set(
-            arn, request_id=7, account_ids=[moto_world.accounts["Production"]]
-        )
+        ic.delete_custom_permission_set(arn, request_id=7)
     assert f"USER {moto_world.users['bob@example.com']}" in str(err.value)
     assert _exists(moto_world, arn)
     ic.unassign(a)
@@ -308,12 +277,7 @@ def test_delete_with_remaining_assignment_refuses(moto_world: DemoWorld, moto_ta
     assert not _exists(moto_world, arn)
 
 
-@pytest.mark.parametrize("tagging", [False, True], ids=["moto", "moto+ListTagsForResource"])
-def test_delete_refuses_sets_jitbot_did_not_create(
-    moto_world: DemoWorld, tagging: bool, request: pytest.FixtureRequest
-) -> None:
-    if tagging:
-        request.getfixturevalue("moto_tags")
+def test_delete_refuses_sets_jitbot_did_not_create(moto_world: DemoWorld) -> None:
     ic = _ic()
     standard = moto_world.permission_sets["ReadOnlyAccess"]
     with pytest.raises(AwsError, match="refusing to delete a permission set jitbot did not create"):
@@ -328,28 +292,14 @@ def test_delete_refuses_sets_jitbot_did_not_create(
     assert not _exists(moto_world, other)
 
 
-def test_delete_refuses_other_request_after_restart(moto_world: DemoWorld, moto_tags: None) -> None:
+def test_delete_refuses_other_request_after_restart(moto_world: DemoWorld) -> None:
     arn = _create(_ic(), request_id=1)
     with pytest.raises(AwsError, match=f"{REQUEST_TAG}='1'"):
         _ic().delete_custom_permission_set(arn, request_id=2)
     assert _exists(moto_world, arn)
 
 
-def test_without_tagging_only_own_sets_are_known(
-    moto_world: DemoWorld, caplog: pytest.LogCaptureFixture, tagless_endpoint: None
-) -> None:
-    arn = _create(_ic(), request_id=5)
-    ic = _ic()
-    with caplog.at_level(logging.WARNING, logger="jitbot.aws"):
-        assert ic.custom_permission_sets() == {}
-        # After a restart moto gives no way to prove the set is jitbot's: refused.
-        with pytest.raises(AwsError, match="tags could not be read"):
-            ic.delete_custom_permission_set(arn, request_id=5)
-    assert "not implemented" in caplog.text
-    assert _exists(moto_world, arn)
-
-
-def test_custom_permission_sets_with_tags(moto_world: DemoWorld, moto_tags: None) -> None:
+def test_custom_permission_sets_with_tags(moto_world: DemoWorld) -> None:
     ic = _ic()
     one, two = _create(ic, name="a", request_id=1), _create(ic, name="b", request_id=2)
     _sso().create_permission_set(
@@ -370,15 +320,15 @@ def test_session_durations(moto_world: DemoWorld) -> None:
     assert ic.permission_set_arns() == moto_world.permission_sets
     assert len(describes) == 2  # one DescribePermissionSet per set for both
 
-    # moto answers 3600 (a number) for a set created without a duration.
+    # A set created without a duration has AWS's default, one hour.
     _sso().create_permission_set(InstanceArn=moto_world.instance_arn, Name="no-duration")
     _create(ic, name="long", session_duration="PT12H")
     ic.refresh_catalog()
     durations = ic.session_durations()
     assert durations["no-duration"] == "PT1H"
     assert durations["long"] == "PT12H"
-    # creating described only the unknown "no-duration"; the refresh describes all four
-    assert len(describes) == 2 + 1 + 4
+    # creating describes nothing; the refresh describes all four
+    assert len(describes) == 2 + 4
 
 
 # --------------------------------------------------------------------------- failures (moto + hooks)
@@ -471,8 +421,8 @@ def test_throttling_is_retried_then_given_up(moto_world: DemoWorld) -> None:
 
 
 def test_name_taken_meanwhile_takes_next_name(moto_world: DemoWorld) -> None:
-    """AWS refuses a duplicate name (moto does not): the set made by someone else between
-    listing and creating is not reused, the next suffix is taken at once."""
+    """AWS refuses a duplicate name: a set someone else made with that name is not
+    reused, the next suffix is taken at once (no backoff)."""
     sleeps: list[float] = []
     ic = _ic(sleep=sleeps.append)
     calls = _fail(
@@ -551,38 +501,24 @@ def _assignments(stub: Stubber, items: list[dict]) -> None:
 
 def test_stub_create_exact_calls(stubbed) -> None:
     ic, stub, sleeps = stubbed
-    stub.add_response(
-        "list_permission_sets", {"PermissionSets": [PS_OTHER]}, {"InstanceArn": INSTANCE}
-    )
-    stub.add_response(
-        "describe_permission_set",
-        {
-            "PermissionSet": {
-                "Name": "jit-1",
-                "PermissionSetArn": PS_OTHER,
-                "SessionDuration": "PT1H",
-            }
-        },
-        {"InstanceArn": INSTANCE, "PermissionSetArn": PS_OTHER},
-    )
     expected = {
         "InstanceArn": INSTANCE,
-        "Name": "jit-1-2",
+        "Name": "jit-1",
         "SessionDuration": "PT2H",
         "Description": "why",
         "Tags": [{"Key": MANAGED_TAG, "Value": "true"}, {"Key": REQUEST_TAG, "Value": "1"}],
     }
-    # Taken by someone else after the listing: AWS's answer.
+    # The name is taken (by another set, of any case): AWS's answer. No listing first.
     stub.add_client_error(
         "create_permission_set",
         "ConflictException",
-        "PermissionSet with name jit-1-2 already exists.",
+        "PermissionSet with name jit-1 already exists.",
         expected_params=expected,
     )
     stub.add_response(
         "create_permission_set",
-        {"PermissionSet": {"Name": "jit-1-3", "PermissionSetArn": PS}},
-        {**expected, "Name": "jit-1-3"},
+        {"PermissionSet": {"Name": "jit-1-2", "PermissionSetArn": PS}},
+        {**expected, "Name": "jit-1-2"},
     )
     stub.add_response(
         "attach_managed_policy_to_permission_set",
@@ -696,11 +632,12 @@ def test_stub_custom_permission_sets(stubbed) -> None:
     assert ic.custom_permission_sets() == {PS: 42}
 
 
-def test_stub_custom_permission_sets_without_tagging(stubbed) -> None:
-    """moto's server answers an HTML page with status 500 for ListTagsForResource."""
+def test_stub_unreadable_tags_fail_the_listing(stubbed) -> None:
+    """No guessing when AWS cannot say: the listing fails and names the call."""
     ic, stub, _ = stubbed
     stub.add_response("list_permission_sets", {"PermissionSets": [PS]}, {"InstanceArn": INSTANCE})
     stub.add_client_error(
-        "list_tags_for_resource", "500", "Internal Server Error", http_status_code=500
+        "list_tags_for_resource", "AccessDeniedException", "not allowed to sso:ListTagsForResource"
     )
-    assert ic.custom_permission_sets() == {}
+    with pytest.raises(AwsError, match=r"^sso-admin ListTagsForResource \(.*AccessDenied"):
+        ic.custom_permission_sets()

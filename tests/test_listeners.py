@@ -747,6 +747,7 @@ def test_two_owners_approving_at_once_make_one_decision(bot: Bot) -> None:
     )
     assert refused[0].user != winner.slack_id
     assert assignments(bot.world) == [("Sandbox", "ReadOnlyAccess", "alice@example.com")]
+    bot.settle()  # every thread's replies, not only Alice's, are delivered
     for root in bot.roots(request):
         assert len(bot.replies(root)) == 2
 
@@ -778,6 +779,7 @@ def test_reject_opens_a_modal_and_the_reason_reaches_the_requester(bot: Bot) -> 
     alice_root = bot.root(request, "alice")
     reply = bot.wait_reply(alice_root, "Rejected")
     assert reply == ":x: Rejected by Olga Owner: “Use the staging account first”"
+    bot.settle()  # the approvers' threads and re-renders too, not only Alice's
     assert bot.get(request.id).status == Status.REJECTED
     assert not bot.assigned(request)
     assert assignments(bot.world) == []

@@ -109,3 +109,26 @@ def test_tags_are_listed_through_motos_server(aws_env: None) -> None:
         assert listed["Tags"] == [{"Key": "k", "Value": "v"}]
     finally:
         server.stop()
+
+
+def test_a_set_made_without_duration_has_one_hour(sso: tuple[Any, str]) -> None:
+    client, instance = sso
+    arn = _create(client, instance, "NoDuration")
+    described = client.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)
+    assert described["PermissionSet"]["SessionDuration"] == "PT1H"
+
+
+def test_permissions_boundary_is_put_read_and_deleted(sso: tuple[Any, str]) -> None:
+    client, instance = sso
+    arn = _create(client, instance, "Bounded")
+    target = {"InstanceArn": instance, "PermissionSetArn": arn}
+    with pytest.raises(ClientError) as caught:
+        client.get_permissions_boundary_for_permission_set(**target)
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    boundary = {"CustomerManagedPolicyReference": {"Name": "JitBoundary", "Path": "/"}}
+    client.put_permissions_boundary_to_permission_set(**target, PermissionsBoundary=boundary)
+    got = client.get_permissions_boundary_for_permission_set(**target)
+    assert got["PermissionsBoundary"] == boundary
+    client.delete_permissions_boundary_from_permission_set(**target)
+    with pytest.raises(ClientError):
+        client.get_permissions_boundary_for_permission_set(**target)

@@ -24,7 +24,7 @@ from sim.demo_setup import PEOPLE
 from sim.fake_slack import FakeSlack
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
-from workflows.assignments import Assignment, AwsError
+from workflows.assignments import Assignment
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice, Person
@@ -556,33 +556,7 @@ def test_a_failed_listing_never_revokes_a_grant(
 # --------------------------------------------------------------------------- the AWS adapter
 
 
-def test_jit_sets_are_known_by_description_only_where_tags_cannot_be_read(
-    moto_world: DemoWorld, tagless_endpoint: None
-):
-    leftover = leftover_set("JIT-Leftover", request_id=41)
-    sso().create_permission_set(
-        InstanceArn=moto_world.instance_arn, Name="JIT-ByHand", Description="someone's own"
-    )
-    ic = IdentityCenter(region=REGION, sleep=lambda s: None)  # a later process
-
-    [found] = ic.jit_permission_sets()
-
-    assert (found.arn, found.name, found.request_id, found.source) == (
-        leftover,
-        "JIT-Leftover",
-        41,
-        "description",
-    )
-    assert found.created_at is not None and found.created_at.tzinfo is not None
-    with pytest.raises(AwsError, match="refusing to delete"):
-        ic.delete_custom_permission_set(leftover, request_id=41)
-    with pytest.raises(AwsError, match="refusing to delete"):  # another request's set
-        ic.delete_custom_permission_set(leftover, request_id=42, trust_description=True)
-    ic.delete_custom_permission_set(leftover, request_id=41, trust_description=True)
-    assert "JIT-Leftover" not in jit_set_names()
-
-
-def test_where_tags_can_be_read_they_alone_say_which_jit_sets_are_jitbots(aws_env: None):
+def test_tags_alone_say_which_jit_sets_are_jitbots(aws_env: None):
     instance = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
     ours, theirs, other = (f"{instance}/ps-{n:016x}" for n in (1, 2, 3))
     created = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -632,12 +606,7 @@ def test_where_tags_can_be_read_they_alone_say_which_jit_sets_are_jitbots(aws_en
     with stub:
         [found] = ic.jit_permission_sets()
     stub.assert_no_pending_responses()
-    assert (found.arn, found.request_id, found.source, found.created_at) == (
-        ours,
-        7,
-        "tags",
-        created,
-    )
+    assert (found.arn, found.request_id, found.created_at) == (ours, 7, created)
 
 
 # --------------------------------------------------------------------------- CLI

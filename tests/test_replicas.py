@@ -233,7 +233,7 @@ def test_sigterm_finishes_the_grant_in_progress_before_exiting(sqlite_world: Wor
         assert bot.proc.wait(20) == 0
         request = w.store.get(1)
         assert request is not None and request.status == Status.ACTIVE
-        assert w.assignments(request.principal_id) == 1
+        assert w.assignments(request.principal_id) == 1, w.proxy.of("CreateAccountAssignment")
         assert "finishing the work in progress" in bot.logs()
     finally:
         bot.stop_bot()

@@ -58,14 +58,10 @@ class JitPermissionSet:
     """A ``JIT-`` permission set jitbot created for one request, as found in AWS.
 
     ``created_at`` is its ``CreatedDate`` (aware UTC; None if AWS gave none);
-    ``request_id`` the request it was made for; ``source`` says how that was known:
-    ``"tags"`` (``jitbot:request-id``) or ``"description"`` (the text jitbot writes,
-    "Created by jitbot for request #<id> of <email>", used only where tags cannot be
-    read: moto).
+    ``request_id`` the request it was made for (its ``jitbot:request-id`` tag).
     """
 
     arn: str
     name: str
     created_at: datetime | None
     request_id: int
-    source: str = "tags"

@@ -18,6 +18,7 @@ class CatalogAccount:
     name: str
     permission_sets: dict[str, str] = field(default_factory=dict)
     custom: bool = False  # custom permission sets may be requested here
+    custom_refusal: str | None = None  # why not, when a rule refuses them (the requester reads it)
 
     @property
     def label(self) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from workflows.assignments import Assignment, JitPermissionSet
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import (
     AccessRequest,
     GrantedSession,
@@ -240,9 +242,9 @@ class AccessGranter(Protocol):
 
     def find_user_id(self, email: str) -> str | None: ...
 
-    def assign(self, assignment: Any) -> None: ...
+    def assign(self, assignment: Assignment) -> None: ...
 
-    def unassign(self, assignment: Any) -> None: ...
+    def unassign(self, assignment: Assignment) -> None: ...
 
     def create_custom_permission_set(
         self,
@@ -253,6 +255,7 @@ class AccessGranter(Protocol):
         request_id: int,
         managed_policy_arns: Sequence[str],
         inline_policy: str | None,
+        permissions_boundary: PermissionsBoundary | None = None,
     ) -> str: ...
 
     def delete_custom_permission_set(
@@ -261,24 +264,18 @@ class AccessGranter(Protocol):
         *,
         request_id: int,
         account_ids: Sequence[str] = (),
-        trust_description: bool = False,
-    ) -> None:
-        """``trust_description``: where tags cannot be read (moto), a ``JIT-`` set whose
-        description is jitbot's for ``request_id`` may be deleted (the reconciler)."""
-        ...
+    ) -> None: ...
 
     # -- the drift reconciler (workflows.reconcile) --
 
-    def has_assignment(self, assignment: Any) -> bool:
-        """Whether the assignment (an :class:`~workflows.assignments.Assignment`) exists."""
+    def has_assignment(self, assignment: Assignment) -> bool:
+        """Whether the assignment exists."""
         ...
 
-    def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Any]:
-        """Every assignment (users and groups) of a permission set in an account, as
-        :class:`~workflows.assignments.Assignment` values."""
+    def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Assignment]:
+        """Every assignment (users and groups) of a permission set in an account."""
         ...
 
-    def jit_permission_sets(self) -> list[Any]:
-        """jitbot's ``JIT-`` permission sets, as
-        :class:`~workflows.assignments.JitPermissionSet` values."""
+    def jit_permission_sets(self) -> list[JitPermissionSet]:
+        """jitbot's ``JIT-`` permission sets (known by their tags)."""
         ...

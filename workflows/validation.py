@@ -104,7 +104,10 @@ def validate_form(config: Config, catalog: Catalog, form: RequestForm) -> ValidF
         if not custom.enabled:
             errors[FIELD_ACCOUNT] = "Custom permission sets are not enabled."
         elif account is not None and not account.custom:
-            errors[FIELD_ACCOUNT] = f"Custom permission sets can't be requested on {account.label}."
+            errors[FIELD_ACCOUNT] = (
+                account.custom_refusal
+                or f"Custom permission sets can't be requested on {account.label}."
+            )
     elif account is not None:
         arn = account.permission_sets.get(form.permission_set or "")
         if arn is None:

@@ -1,12 +1,14 @@
 """IAM Identity Center adapter: :class:`IdentityCenter`, the facade the services use,
 made of the parts in this package (one module per responsibility).
 
-It wraps three services:
+It wraps four services:
 
 * ``sso-admin`` - the Identity Center instance, its permission sets and account
   assignments (the grants this bot creates and removes);
 * ``identitystore`` - mapping a Slack email to an Identity Center user id;
-* ``organizations`` - account names, for display only.
+* ``organizations`` - account names, for display, and which account is the
+  organization's management account (custom sets are refused there);
+* ``sts`` - which account jitbot runs in (custom sets are refused there too).
 
 Account assignments are asynchronous in AWS. ``CreateAccountAssignment`` and
 ``DeleteAccountAssignment`` only *start* the change and answer with a request id and
@@ -28,31 +30,16 @@ exponential backoff and jitter on top of botocore's own retries.
 
 Custom permission sets (one per request that asks for policies no standard set has) are
 created, filled and deleted here too, see :meth:`IdentityCenter.create_custom_permission_set`.
-jitbot marks them with the tags ``jitbot:managed=true`` and ``jitbot:request-id=<id>``
-and never deletes a set that lacks them. Permission set writes are retried like the
+jitbot marks them with the tags ``jitbot:managed=true`` and ``jitbot:request-id=<id>``,
+gives them the configured permissions boundary before they are ever assigned, and never
+deletes a set that lacks the tags. Permission set writes are retried like the
 assignment writes: Identity Center allows one operation on a permission set at a time
 and answers ``ConflictException`` meanwhile.
 
-What moto (5.2) does differently from AWS, and how this module copes:
-
-* ``CreatePermissionSet`` accepts a duplicate name (AWS: ``ConflictException``
-  "PermissionSet with name X already exists."), so names are checked with
-  ``ListPermissionSets`` + ``DescribePermissionSet`` before creating;
-* ``ListTagsForResource`` is not implemented (in-process ``mock_aws`` raises
-  ``NotImplementedError``; moto's server answers HTTP 500). Tags are still sent and
-  stored. Without readable tags only the sets *this process* created are known: they may
-  be deleted (for the request they were created for) and are what
-  :meth:`IdentityCenter.custom_permission_sets` returns; any other set is refused.
-  The drift reconciler falls back to the description jitbot writes on every set it
-  creates ("Created by jitbot for request #<id> of <email>"), see
-  :meth:`IdentityCenter.jit_permission_sets` and ``trust_description`` of
-  :meth:`IdentityCenter.delete_custom_permission_set`. AWS always implements the call,
-  so there the tags alone decide;
-* ``CreateAccountAssignment`` does not provision the permission set, so
-  ``ListAccountsForProvisionedPermissionSet`` does not name the accounts it is assigned
-  in. Before deleting a set, the accounts this process assigned it in (and those the
-  caller names) are checked too;
-* ``DeletePermissionSet`` deletes a set that still has assignments (AWS refuses).
+The adapter talks to AWS as AWS behaves; the tests and the demo run it on moto made as
+strict as AWS by ``sim/moto_fixes.py``. One fallback remains that a stand-in reaches:
+batched status polling polls each operation alone when
+``ListAccountAssignment{Creation,Deletion}Status`` is refused or not implemented.
 
 All durations are in seconds. Every AWS failure that could not be overcome is raised as
 :class:`AwsError` (or a subclass) with a human-readable message; botocore exceptions do
@@ -85,6 +72,7 @@ from workflows.aws.health import Health
 from workflows.aws.identity import UserDirectory, _Cached
 from workflows.aws.listings import Listings
 from workflows.aws.operations import OperationBoard
+from workflows.aws.organization import OrganizationFacts
 from workflows.aws.permission_sets import CustomSetDeletion
 from workflows.aws.polling import Polling
 from workflows.aws.quota import QuotaShare
@@ -93,6 +81,7 @@ from workflows.aws.values import (
     MANAGED_TAG,
     REQUEST_TAG,
 )
+from workflows.custom_sets.sensitive import SensitiveAccounts
 
 __all__ = [
     "Assignment",
@@ -117,6 +106,7 @@ class IdentityCenter(
     CustomSetCreation,
     CustomSetDeletion,
     Listings,
+    OrganizationFacts,
     Health,
 ):
     """IAM Identity Center through boto3.
@@ -124,7 +114,7 @@ class IdentityCenter(
     :param session: boto3 session the clients are made from (default: a new
         ``boto3.session.Session()``, i.e. the standard credential chain). The endpoint
         comes from the standard AWS environment too: ``AWS_ENDPOINT_URL`` (or the
-        per-service variants) point the clients at e.g. moto's server.
+        per-service variants) point the clients at another endpoint (a stand-in, say).
     :param region: region of the Identity Center instance; default the session's region,
         else ``us-east-1``.
     :param instance_arn: ARN of the Identity Center instance; discovered with
@@ -140,7 +130,7 @@ class IdentityCenter(
     :param sleep: ``sleep(seconds)``, replaced in tests.
     :param clock: monotonic clock in seconds, replaced in tests.
     :param clients: prebuilt clients by service name (``"sso-admin"``,
-        ``"identitystore"``, ``"organizations"``), for tests (botocore ``Stubber``); the
+        ``"identitystore"``, ``"organizations"``, ``"sts"``), for tests (botocore ``Stubber``); the
         missing ones are made from the session.
     :param write_attempts: attempts of ``CreateAccountAssignment`` /
         ``DeleteAccountAssignment`` and of the permission set writes
@@ -250,7 +240,7 @@ class IdentityCenter(
         )
 
     def _init_caches(self) -> None:
-        """The caches of users and the catalogue, and the records of created sets."""
+        """The caches of users and the catalogue."""
         self._lock = threading.RLock()
         self._users: dict[str, _Cached] = {}
         #: email key -> the lock of its lookup under way (one lookup per email at a time)
@@ -258,11 +248,6 @@ class IdentityCenter(
         self._permission_sets: dict[str, str] | None = None
         self._session_durations: dict[str, str] | None = None
         self._account_names: dict[str, str] | None = None
+        self._sensitive: SensitiveAccounts | None = None
         # Permission set names never change, so ARN -> name is remembered for good.
         self._names_by_arn: dict[str, str] = {}
-        # Custom permission sets this process created and has not deleted: ARN -> request
-        # id, and the accounts it assigned them in (what moto cannot tell, see above).
-        self._created: dict[str, int] = {}
-        self._assigned_accounts: dict[str, set[str]] = {}
-        self._tagging_unsupported = False
-        self._create_lock = threading.Lock()

@@ -137,13 +137,6 @@ class Assignments(Plumbing):
             "PrincipalType": assignment.principal_type,
             "PrincipalId": assignment.principal_id,
         }
-        if create:
-            with self._lock:
-                if assignment.permission_set_arn in self._created:
-                    # moto does not say where a set is provisioned; see the module doc.
-                    self._assigned_accounts.setdefault(assignment.permission_set_arn, set()).add(
-                        assignment.account_id
-                    )
         response = self._start_change(assignment, lambda: call(**params), create=create)
         if response is None:
             return

@@ -28,7 +28,7 @@ log = logging.getLogger("jitbot.aws")
 
 
 DEFAULT_REGION = "us-east-1"
-_SERVICES = ("sso-admin", "identitystore", "organizations")
+_SERVICES = ("sso-admin", "identitystore", "organizations", "sts")
 
 
 class Plumbing:

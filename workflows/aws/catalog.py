@@ -169,9 +169,10 @@ class Catalog(Plumbing):
         return dict(result)
 
     def refresh_catalog(self) -> None:
-        """Forget the cached permission sets, session durations and account names (read
-        again on next use)."""
+        """Forget the cached permission sets, session durations, account names and
+        sensitive accounts (read again on next use)."""
         with self._lock:
             self._permission_sets = None
             self._session_durations = None
             self._account_names = None
+            self._sensitive = None

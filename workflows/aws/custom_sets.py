@@ -5,7 +5,7 @@ with jitbot's tags, its policies, and the roll back of a half-made set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,6 +31,7 @@ from workflows.aws.values import (
     _candidate_names,
     _clean_description,
 )
+from workflows.custom_sets.boundary import PermissionsBoundary
 
 log = logging.getLogger("jitbot.aws")
 
@@ -47,10 +48,11 @@ class CustomSetCreation(Plumbing):
         request_id: int,
         managed_policy_arns: Sequence[str],
         inline_policy: str | None,
+        permissions_boundary: PermissionsBoundary | None = None,
     ) -> str:
         """Create a permission set for one request, fill it, and return its ARN: a free
         name and ``CreatePermissionSet`` with jitbot's tags (:meth:`_create_named`),
-        then its policies (:meth:`_fill`). Throttling and in-progress conflicts are
+        then its policies and permissions boundary (:meth:`_fill`). Throttling and in-progress conflicts are
         retried with backoff (``write_attempts``; Identity Center allows one operation
         on a permission set at a time). When a step after the creation fails, the set
         is deleted again (best effort, logged) before the error is raised. The set is
@@ -64,11 +66,13 @@ class CustomSetCreation(Plumbing):
             characters. Left out when empty.
         :param request_id: the jitbot request the set is for (the ``jitbot:request-id``
             tag).
-        :param managed_policy_arns: AWS managed policy ARNs
-            (``arn:aws:iam::aws:policy/…``). IAM allows 10 managed policies per role by
-            default (quota increase up to 20); more fail the attach step.
+        :param managed_policy_arns: AWS managed policy ARNs (``arn:aws:iam::aws:policy/…``);
+            IAM allows 10 per role by default (up to 20); more fail the attach step.
         :param inline_policy: IAM policy document (JSON text) or None. One inline
             policy per permission set, at most 10,240 bytes (IAM Identity Center quotas).
+        :param permissions_boundary: attached with
+            ``PutPermissionsBoundaryToPermissionSet`` before the set is ever assigned;
+            None: no boundary.
         :returns: the new permission set's ARN.
         :raises ValueError: ``name`` or ``session_duration`` is malformed.
         :raises AwsError: a step failed; the message names it, e.g.
@@ -82,7 +86,7 @@ class CustomSetCreation(Plumbing):
         policies, inline = _checked(name, session_duration, managed_policy_arns, inline_policy)
         what = f"custom permission set {name!r} for request {request_id}"
         arn, chosen = self._create_named(name, session_duration, description, request_id, what)
-        self._fill(arn, chosen, policies, inline, what)
+        self._fill(arn, chosen, policies, inline, what, permissions_boundary)
         with self._lock:
             if self._permission_sets is not None and self._session_durations is not None:
                 self._permission_sets[chosen] = arn
@@ -99,14 +103,13 @@ class CustomSetCreation(Plumbing):
     def _create_named(
         self, name: str, session_duration: str, description: str, request_id: int, what: str
     ) -> tuple[str, str]:
-        """``(ARN, name)`` of a new set: the names in use from ``ListPermissionSets`` +
-        ``DescribePermissionSet`` (only of sets whose name is not known yet), then
-        ``CreatePermissionSet`` with ``Name``, ``SessionDuration``, ``Description`` and
-        the tags ``jitbot:managed=true``, ``jitbot:request-id=<request_id>``. Names are
-        unique in an instance (AWS answers ``ConflictException`` "PermissionSet with
-        name … already exists."): a name in use, or refused so, is retried as
-        ``name-2`` … ``name-100``, trimmed to 32 characters. An existing set is never
-        reused, not even one of the same request.
+        """``(ARN, name)`` of a new set: ``CreatePermissionSet`` with ``Name``,
+        ``SessionDuration``, ``Description`` and the tags ``jitbot:managed=true``,
+        ``jitbot:request-id=<request_id>``. Names are unique in an instance, compared
+        case-insensitively (AWS answers ``ConflictException`` "PermissionSet with name …
+        already exists."): a name refused so is retried as ``name-2`` … ``name-100``,
+        trimmed to 32 characters. An existing set is never reused, not even one of the
+        same request.
         https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_CreatePermissionSet.html
         """
         instance_arn = self.instance_arn
@@ -121,23 +124,14 @@ class CustomSetCreation(Plumbing):
         cleaned = _clean_description(description)
         if cleaned is not None:
             params["Description"] = cleaned
-        with self._create_lock:  # two creations in this process never race for a name
-            try:
-                taken = self._permission_set_names(instance_arn)
-            except (ClientError, BotoCoreError) as exc:
-                raise _wrap("sso-admin ListPermissionSets/DescribePermissionSet", exc) from exc
-            for candidate in _candidate_names(name):
-                if candidate.casefold() in taken:
-                    continue
-                arn = self._create_as(candidate, params, what)
-                if arn is None:
-                    taken.add(candidate.casefold())
-                    continue
-                with self._lock:
-                    self._names_by_arn[arn] = candidate
-                    self._created[arn] = request_id
-                log.info("%s: created %s as %r", what, arn, candidate)
-                return arn, candidate
+        for candidate in _candidate_names(name):
+            arn = self._create_as(candidate, params, what)
+            if arn is None:
+                continue
+            with self._lock:
+                self._names_by_arn[arn] = candidate
+            log.info("%s: created %s as %r", what, arn, candidate)
+            return arn, candidate
         raise AwsError(
             f"sso-admin CreatePermissionSet: no free name for {name!r} "
             f"(tried up to suffix -{MAX_NAME_SUFFIX})"
@@ -166,36 +160,22 @@ class CustomSetCreation(Plumbing):
         return str(response["PermissionSet"]["PermissionSetArn"])
 
     def _fill(
-        self, arn: str, chosen: str, policies: list[str], inline: str | None, what: str
+        self,
+        arn: str,
+        chosen: str,
+        policies: list[str],
+        inline: str | None,
+        what: str,
+        boundary: PermissionsBoundary | None = None,
     ) -> None:
-        """``AttachManagedPolicyToPermissionSet`` for each policy ARN (in order), then
-        ``PutInlinePolicyToPermissionSet`` when ``inline`` is given; on a failure the set
-        is rolled back (:meth:`_roll_back`) and :class:`AwsError` raised.
-        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_AttachManagedPolicyToPermissionSet.html,
-        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutInlinePolicyToPermissionSet.html
-        """
+        """The writes of :meth:`_fill_steps`, in order; on a failure the set is rolled
+        back (:meth:`_roll_back`) and :class:`AwsError` raised naming the step."""
         instance_arn = self.instance_arn
-        client = self._client("sso-admin")
         step = "sso-admin CreatePermissionSet"
         try:
-            for policy in policies:
-                step = f"sso-admin AttachManagedPolicyToPermissionSet ({policy})"
-                self._write(
-                    "AttachManagedPolicyToPermissionSet",
-                    lambda p=policy: client.attach_managed_policy_to_permission_set(
-                        InstanceArn=instance_arn, PermissionSetArn=arn, ManagedPolicyArn=p
-                    ),
-                    what=what,
-                )
-            if inline is not None:
-                step = "sso-admin PutInlinePolicyToPermissionSet"
-                self._write(
-                    "PutInlinePolicyToPermissionSet",
-                    lambda: client.put_inline_policy_to_permission_set(
-                        InstanceArn=instance_arn, PermissionSetArn=arn, InlinePolicy=inline
-                    ),
-                    what=what,
-                )
+            for named, operation, call in self._fill_steps(arn, policies, inline, boundary):
+                step = named  # what a failure names
+                self._write(operation, call, what=what)
         except (ClientError, BotoCoreError) as exc:
             error = _wrap(step, exc)
             log.warning("%s: %s", what, error)
@@ -211,23 +191,44 @@ class CustomSetCreation(Plumbing):
             self._roll_back(instance_arn, arn, what)
             raise
 
-    def _permission_set_names(self, instance_arn: str) -> set[str]:
-        """Casefolded names of the permission sets now in the instance: a fresh
-        ``ListPermissionSets``, ``DescribePermissionSet`` only for ARNs not seen before.
-        Raises botocore's exceptions."""
-        names: set[str] = set()
-        for arn in self._paginate(
-            "sso-admin", "list_permission_sets", "PermissionSets", InstanceArn=instance_arn
-        ):
-            with self._lock:
-                name = self._names_by_arn.get(arn)
-            if name is None:
-                described = self._describe_permission_set(instance_arn, arn)
-                if described is None:
-                    continue
-                name = described["Name"]
-            names.add(name.casefold())
-        return names
+    def _fill_steps(
+        self,
+        arn: str,
+        policies: list[str],
+        inline: str | None,
+        boundary: PermissionsBoundary | None,
+    ) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        """``(step named in errors, operation, call)``: ``AttachManagedPolicyToPermissionSet``
+        for each policy ARN (in order), ``PutInlinePolicyToPermissionSet`` when ``inline``
+        is given, then ``PutPermissionsBoundaryToPermissionSet`` when ``boundary`` is.
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_AttachManagedPolicyToPermissionSet.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutInlinePolicyToPermissionSet.html,
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutPermissionsBoundaryToPermissionSet.html
+        """
+        client = self._client("sso-admin")
+        target = {"InstanceArn": self.instance_arn, "PermissionSetArn": arn}
+        for policy in policies:
+            yield (
+                f"sso-admin AttachManagedPolicyToPermissionSet ({policy})",
+                "AttachManagedPolicyToPermissionSet",
+                lambda p=policy: client.attach_managed_policy_to_permission_set(
+                    **target, ManagedPolicyArn=p
+                ),
+            )
+        if inline is not None:
+            yield (
+                "sso-admin PutInlinePolicyToPermissionSet",
+                "PutInlinePolicyToPermissionSet",
+                lambda: client.put_inline_policy_to_permission_set(**target, InlinePolicy=inline),
+            )
+        if boundary is not None:
+            yield (
+                f"sso-admin PutPermissionsBoundaryToPermissionSet ({boundary.label})",
+                "PutPermissionsBoundaryToPermissionSet",
+                lambda: client.put_permissions_boundary_to_permission_set(
+                    **target, PermissionsBoundary=_boundary_param(boundary)
+                ),
+            )
 
     def _roll_back(self, instance_arn: str, arn: str, what: str) -> str | None:
         """Delete a half-made custom permission set; None when done, else the problem
@@ -264,3 +265,16 @@ def _checked(
         raise TypeError("managed_policy_arns must be a sequence of ARNs, not one string")
     inline = inline_policy if inline_policy and inline_policy.strip() else None
     return list(dict.fromkeys(managed_policy_arns)), inline
+
+
+def _boundary_param(boundary: PermissionsBoundary) -> dict[str, Any]:
+    """``PermissionsBoundary`` of PutPermissionsBoundaryToPermissionSet:
+    ``{"ManagedPolicyArn": …}`` or ``{"CustomerManagedPolicyReference": {"Name", "Path"}}``."""
+    if boundary.managed_policy_arn is not None:
+        return {"ManagedPolicyArn": boundary.managed_policy_arn}
+    return {
+        "CustomerManagedPolicyReference": {
+            "Name": boundary.customer_managed,
+            "Path": boundary.path,
+        }
+    }

@@ -73,9 +73,9 @@ _LIST_UNAVAILABLE = frozenset(
 
 
 def _not_implemented(exc: BaseException) -> bool:
-    """The endpoint does not implement the operation: in-process moto raises
-    ``NotImplementedError``; moto's server answers a bare HTTP 500 page, which botocore
-    reports with the status as error code (AWS always sends a named error)."""
+    """The endpoint does not implement the operation: ``NotImplementedError`` from an
+    in-process stand-in, or an answer without a named AWS error (a bare HTTP 5xx page,
+    which botocore reports with the status as error code; AWS always names its error)."""
     return isinstance(exc, NotImplementedError) or (
         isinstance(exc, ClientError) and _error_code(exc).isdigit()
     )

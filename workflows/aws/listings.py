@@ -1,5 +1,5 @@
-"""What the drift reconciler reads: jitbot's custom permission sets (by tags or
-description) and the assignments of a permission set in an account.
+"""What the drift reconciler reads: jitbot's custom permission sets (by their tags) and
+the assignments of a permission set in an account.
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from workflows.assignments import (
 )
 from workflows.aws.base import Plumbing
 from workflows.aws.errors import (
-    _describe,
     _gone,
-    _not_implemented,
     _wrap,
 )
 from workflows.aws.values import (
     JIT_PREFIX,
     MANAGED_TAG,
     REQUEST_TAG,
-    _described_request_id,
 )
 
 log = logging.getLogger("jitbot.aws")
@@ -75,34 +72,20 @@ class Listings(Plumbing):
 
         ``ListPermissionSets`` then ``ListTagsForResource`` of each set (not cached). A
         set tagged managed whose ``jitbot:request-id`` is not a number is logged and
-        left out. When the endpoint does not implement ``ListTagsForResource`` (moto),
-        this logs a warning and returns the sets this process created and has not
-        deleted. See
+        left out; a set deleted meanwhile is skipped. See
         https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListTagsForResource.html
 
         :raises AwsError: a call failed.
         """
         instance_arn = self.instance_arn
-        arns = self._permission_set_arns(instance_arn)
         result: dict[str, int] = {}
-        for arn in arns:
+        for arn in self._permission_set_arns(instance_arn):
             try:
                 tags = self._permission_set_tags(instance_arn, arn)
-            except (ClientError, BotoCoreError, NotImplementedError) as exc:
+            except (ClientError, BotoCoreError) as exc:
                 if _gone(exc):
                     continue
-                if not _not_implemented(exc):
-                    raise _wrap(f"sso-admin ListTagsForResource ({arn})", exc) from exc
-                listed = set(arns)
-                with self._lock:
-                    known = {a: r for a, r in self._created.items() if a in listed}
-                log.warning(
-                    "sso-admin ListTagsForResource is not implemented by this endpoint (%s); "
-                    "only the %d custom permission sets this process created are known",
-                    _describe(exc),
-                    len(known),
-                )
-                return known
+                raise _wrap(f"sso-admin ListTagsForResource ({arn})", exc) from exc
             request_id = _tagged_request_id(arn, tags)
             if request_id is not None:
                 result[arn] = request_id
@@ -113,19 +96,15 @@ class Listings(Plumbing):
         request id, for the drift reconciler (orphan sets). Not cached.
 
         ``ListPermissionSets``, then for each set ``DescribePermissionSet`` (name,
-        ``CreatedDate``, description) and, for the ``JIT-`` ones, ``ListTagsForResource``:
-        a set is jitbot's when tagged ``jitbot:managed=true`` with a numeric
-        ``jitbot:request-id`` (``source="tags"``). When the endpoint does not implement
-        ``ListTagsForResource`` (moto; never AWS) the description jitbot writes stands
-        in: "Created by jitbot for request #<id> of <email>" (``source="description"``).
-        A ``JIT-`` set with readable tags that are not jitbot's is left out, whatever its
+        ``CreatedDate``) and, for the ``JIT-`` ones, ``ListTagsForResource``: a set is
+        jitbot's when tagged ``jitbot:managed=true`` with a numeric
+        ``jitbot:request-id``. A ``JIT-`` set without them is left out, whatever its
         description says. Sets deleted meanwhile are skipped.
 
         https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribePermissionSet.html
 
         :returns: the sets, in ``ListPermissionSets`` order; ``created_at`` is aware UTC.
-        :raises AwsError: a call failed (other than ``ListTagsForResource`` being
-            unimplemented).
+        :raises AwsError: a call failed.
         """
         instance_arn = self.instance_arn
         arns = self._permission_set_arns(instance_arn)
@@ -145,47 +124,30 @@ class Listings(Plumbing):
             if described is None or not str(described.get("Name", "")).startswith(JIT_PREFIX):
                 return None
             step = f"sso-admin ListTagsForResource ({arn})"
-            try:
-                tags: dict[str, str] | None = self._permission_set_tags(instance_arn, arn)
-            except (ClientError, NotImplementedError) as exc:
-                if _gone(exc):
-                    return None
-                if not _not_implemented(exc):
-                    raise
-                tags = None
+            tags = self._permission_set_tags(instance_arn, arn)
         except (ClientError, BotoCoreError) as exc:
+            if _gone(exc):
+                return None
             raise _wrap(step, exc) from exc
-        if tags is not None:
-            request_id = _tagged_request_id(arn, tags)
-            source = "tags"
-        else:
-            request_id, source = _described_request_id(described), "description"
+        request_id = _tagged_request_id(arn, tags)
         if request_id is None:
             return None
         created = _utc(described.get("CreatedDate"))
-        return JitPermissionSet(arn, described["Name"], created, request_id, source)
+        return JitPermissionSet(arn, described["Name"], created, request_id)
 
     def _permission_set_tags(self, instance_arn: str, arn: str) -> dict[str, str]:
         """``{key: value}`` from ``ListTagsForResource`` (paginated). Raises botocore's
-        exceptions, and ``NotImplementedError`` once the endpoint was found not to
-        implement the call (in-process moto; remembered)."""
-        if self._tagging_unsupported:
-            raise NotImplementedError("ListTagsForResource is not implemented by this endpoint")
-        try:
-            return {
-                tag["Key"]: tag.get("Value", "")
-                for tag in self._paginate(
-                    "sso-admin",
-                    "list_tags_for_resource",
-                    "Tags",
-                    InstanceArn=instance_arn,
-                    ResourceArn=arn,
-                )
-            }
-        except NotImplementedError:
-            self._tagging_unsupported = True
-            log.warning("ListTagsForResource is not implemented by this endpoint (moto?)")
-            raise
+        exceptions."""
+        return {
+            tag["Key"]: tag.get("Value", "")
+            for tag in self._paginate(
+                "sso-admin",
+                "list_tags_for_resource",
+                "Tags",
+                InstanceArn=instance_arn,
+                ResourceArn=arn,
+            )
+        }
 
 
 def _tagged_request_id(arn: str, tags: dict[str, str]) -> int | None:

@@ -1,5 +1,5 @@
-"""Deleting a ``JIT-`` custom permission set: only jitbot's own (tags, or what moto
-lets it know), only once unassigned everywhere.
+"""Deleting a ``JIT-`` custom permission set: only jitbot's own (by its tags), only
+once unassigned everywhere.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from workflows.aws.errors import (
     _describe,
     _error_code,
     _gone,
-    _not_implemented,
     _wrap,
 )
 from workflows.aws.values import (
     MANAGED_TAG,
     REQUEST_TAG,
-    _described_request_id,
 )
 
 log = logging.getLogger("jitbot.aws")
@@ -38,22 +36,15 @@ class CustomSetDeletion(Plumbing):
         *,
         request_id: int,
         account_ids: Iterable[str] = (),
-        trust_description: bool = False,
     ) -> None:
         """Delete a permission set jitbot created for request ``request_id``.
 
         1. ``ListTagsForResource``: the set must carry ``jitbot:managed=true`` and
-           ``jitbot:request-id=<request_id>``. When the tags cannot be read (moto does
-           not implement the call) only a set this process created for this very
-           request passes, or, with ``trust_description`` and only when the endpoint
-           does not implement the call, a ``JIT-`` set whose description is the one
-           jitbot writes for this request ("Created by jitbot for request
-           #<request_id> of …", ``DescribePermissionSet``): how the drift reconciler
-           deletes, on moto, a set an earlier process left behind. Tags that can be
-           read always decide, and an access error on them never falls back;
+           ``jitbot:request-id=<request_id>``; tags that cannot be read (an access
+           error, say) refuse the deletion;
         2. no account assignment of it may remain: ``ListAccountsForProvisionedPermissionSet``
-           names the accounts it is provisioned to (plus ``account_ids``, and the
-           accounts this process assigned it in, which is all moto tells), then
+           names the accounts it is provisioned to (``CreateAccountAssignment``
+           provisions a set to its account), plus ``account_ids``, then
            ``ListAccountAssignments`` for each. The caller unassigns first
            (:meth:`unassign`);
         3. ``DeletePermissionSet``. ``ConflictException`` (an assignment's deletion
@@ -76,60 +67,29 @@ class CustomSetDeletion(Plumbing):
         arn = permission_set_arn
         instance_arn = self.instance_arn
         what = f"delete permission set {arn} of request {request_id}"
-        with self._lock:
-            created_for = self._created.get(arn)
-            accounts = set(account_ids) | self._assigned_accounts.get(arn, set())
-        if self._check_owner(
-            instance_arn, arn, request_id, created_for, trust_description=trust_description
-        ):
+        if self._check_owner(instance_arn, arn, request_id):
             return
-        if self._check_unassigned(instance_arn, arn, accounts, what):
+        if self._check_unassigned(instance_arn, arn, set(account_ids), what):
             return
         if self._delete_now(instance_arn, arn, what):
             return
         self._forget(arn)
         log.info("%s: deleted", what)
 
-    def _check_owner(
-        self,
-        instance_arn: str,
-        arn: str,
-        request_id: int,
-        created_for: int | None,
-        *,
-        trust_description: bool,
-    ) -> bool:
+    def _check_owner(self, instance_arn: str, arn: str, request_id: int) -> bool:
         """Step 1 of :meth:`delete_custom_permission_set`: True when the set is gone
         already; raises :class:`AwsError` when it is not jitbot's for ``request_id``."""
         what = f"delete permission set {arn} of request {request_id}"
         try:
             tags = self._permission_set_tags(instance_arn, arn)
-        except (ClientError, BotoCoreError, NotImplementedError) as exc:
+        except (ClientError, BotoCoreError) as exc:
             if _gone(exc) or not self._permission_set_exists(instance_arn, arn):
                 return self._already_gone(arn, what, exc)
-            described_for = None
-            if created_for != request_id and trust_description and _not_implemented(exc):
-                try:
-                    described = self._describe_permission_set(instance_arn, arn)
-                except (ClientError, BotoCoreError) as described_exc:
-                    raise _wrap("sso-admin DescribePermissionSet", described_exc) from exc
-                described_for = _described_request_id(described or {})
-            if created_for != request_id and described_for != request_id:
-                raise AwsError(
-                    f"{_refusal(request_id)}: {arn} (its tags could not be read: "
-                    f"sso-admin ListTagsForResource: {_describe(exc)})",
-                    code=_error_code(exc) or None,
-                ) from exc
-            log.warning(
-                "%s: tags not readable (%s); %s request %s",
-                what,
-                _describe(exc),
-                "this process created it for"
-                if created_for == request_id
-                else "its jitbot description names",
-                request_id,
-            )
-            return False
+            raise AwsError(
+                f"{_refusal(request_id)}: {arn} (its tags could not be read: "
+                f"sso-admin ListTagsForResource: {_describe(exc)})",
+                code=_error_code(exc) or None,
+            ) from exc
         managed, owner = tags.get(MANAGED_TAG), tags.get(REQUEST_TAG)
         if managed != "true" or owner != str(request_id):
             raise AwsError(
@@ -210,8 +170,6 @@ class CustomSetDeletion(Plumbing):
     def _forget(self, arn: str) -> None:
         """Drop a deleted permission set from every cache and record."""
         with self._lock:
-            self._created.pop(arn, None)
-            self._assigned_accounts.pop(arn, None)
             self._names_by_arn.pop(arn, None)
             if self._permission_sets is not None:
                 for name in [n for n, a in self._permission_sets.items() if a == arn]:

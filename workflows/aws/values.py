@@ -5,8 +5,7 @@ define them, and the pure helpers that check or shape them (no AWS calls).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 #: Tag key (value ``"true"``) on every permission set jitbot creates.
 MANAGED_TAG = "jitbot:managed"
@@ -31,26 +30,12 @@ _DURATION_RE = re.compile(
 _DESCRIPTION_FORBIDDEN = re.compile(r"[^\t\n\r\x20-\x7e\xa1-\xff]")
 #: Name prefix of every custom permission set jitbot creates.
 JIT_PREFIX = "JIT-"
-# The description jitbot writes on a custom set (workflows.services), whose request id
-# stands in for the tags where ListTagsForResource is not implemented (moto).
-_JITBOT_DESCRIPTION = re.compile(r"Created by jitbot for request #(\d+)(?= of |$)")
 
 
-def _duration_text(value: Any) -> str:
-    """A permission set's ``SessionDuration`` as ISO 8601 text. AWS always answers a
-    string; moto answers the number of seconds 3600 when the set was created without
-    one; absent means AWS's default of one hour."""
-    if value is None or value == "":
-        return DEFAULT_SESSION_DURATION
-    if isinstance(value, str):
-        return value
-    seconds = int(value)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-    if seconds or not text:
-        text += f"{seconds}S"
-    return "PT" + text
+def _duration_text(value: object) -> str:
+    """A permission set's ``SessionDuration`` (ISO 8601 text, e.g. ``"PT4H"``); absent
+    means AWS's default of one hour."""
+    return str(value) if value else DEFAULT_SESSION_DURATION
 
 
 def _clean_description(description: str) -> str | None:
@@ -62,14 +47,6 @@ def _clean_description(description: str) -> str | None:
     if len(text) > MAX_PERMISSION_SET_DESCRIPTION:
         text = text[: MAX_PERMISSION_SET_DESCRIPTION - 3].rstrip() + "..."
     return text or None
-
-
-def _described_request_id(described: Mapping[str, Any]) -> int | None:
-    """The request id in a ``JIT-`` set's jitbot description, else None."""
-    if not str(described.get("Name", "")).startswith(JIT_PREFIX):
-        return None
-    match = _JITBOT_DESCRIPTION.match(str(described.get("Description") or ""))
-    return int(match.group(1)) if match else None
 
 
 def _candidate_names(name: str) -> Iterator[str]:

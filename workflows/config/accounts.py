@@ -1,5 +1,5 @@
 """The models of ``identity_center:``, an item of ``accounts:`` and
-``custom_permission_sets:``."""
+``custom_permission_sets:`` (with its ``permissions_boundary:``)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ from workflows.config.fields import (
     _pattern_checker,
     _strip_or_none,
 )
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS, DenyRule
+from workflows.custom_sets.managed import managed_policy_arn
 
 _DENY_PATTERN = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9_*?-]+")
+# CustomerManagedPolicyReference Name and Path (API_CustomerManagedPolicyReference.html)
+_POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
+_POLICY_PATH = re.compile(r"(?:/[A-Za-z0-9.,+@=_-]+)*/")
 
 
 class IdentityCenterConfig(BaseModel):
@@ -101,6 +106,64 @@ class AccountConfig(BaseModel):
     owners: list[PersonEntry] = Field(default_factory=list)
     permission_sets: list[PermissionSetName] = Field(default_factory=list)
     custom_permission_sets: bool = True  # may custom sets be requested here (when enabled)
+    # custom sets even though this is the organization's management account or the account
+    # jitbot runs in (refused there by default: workflows.custom_sets.sensitive)
+    allow_custom_on_sensitive: bool = False
+
+
+class BoundaryConfig(BaseModel):
+    """``custom_permission_sets.permissions_boundary:``, the boundary of every ``JIT-``
+    set: an AWS managed policy name (``PowerUserAccess``, or the mapping
+    ``{aws_managed: PowerUserAccess}``) or a customer managed policy
+    (``{customer_managed: JitBoundary, path: /team/}``; ``path`` defaults to ``/`` and
+    the policy must exist in every account custom sets are requested on)."""
+
+    model_config = _MODEL_CONFIG
+
+    aws_managed: str | None = None
+    customer_managed: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, value: object) -> object:
+        return {"aws_managed": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> BoundaryConfig:
+        if (self.aws_managed is None) == (self.customer_managed is None):
+            raise PydanticCustomError(
+                "boundary_kind",
+                "give an AWS managed policy name (PowerUserAccess) or "
+                "{customer_managed: name, path: /}, one of them",
+            )
+        if self.aws_managed is not None:
+            if self.path is not None:
+                raise PydanticCustomError(
+                    "boundary_path", "path belongs to a customer_managed policy only"
+                )
+            try:
+                managed_policy_arn(self.aws_managed)
+            except ValueError as exc:
+                raise PydanticCustomError("boundary_name", str(exc)) from None
+            return self
+        if not _POLICY_NAME.fullmatch(self.customer_managed or ""):
+            raise PydanticCustomError(
+                "boundary_name",
+                "customer_managed must be an IAM policy name (1 to 128 of "
+                "letters, digits and _+=,.@-)",
+            )
+        if self.path is not None and not _POLICY_PATH.fullmatch(self.path):
+            raise PydanticCustomError(
+                "boundary_path", 'path must start and end with "/", like /team/ (IAM paths)'
+            )
+        return self
+
+    def boundary(self) -> PermissionsBoundary:
+        """The domain value (``path`` ``/`` when not given)."""
+        if self.aws_managed is not None:
+            return PermissionsBoundary(aws_managed=self.aws_managed.strip().strip("/"))
+        return PermissionsBoundary(customer_managed=self.customer_managed, path=self.path or "/")
 
 
 class CustomSetsConfig(BaseModel):
@@ -115,6 +178,12 @@ class CustomSetsConfig(BaseModel):
     max_session_duration: Duration = timedelta(hours=12)
     # action patterns no inline policy may allow (workflows.custom_sets.guardrails)
     deny_actions: list[str] = Field(default_factory=lambda: list(DEFAULT_DENY_ACTIONS))
+    permissions_boundary: BoundaryConfig | None = None
+
+    @property
+    def boundary(self) -> PermissionsBoundary | None:
+        """The boundary every ``JIT-`` set gets, or None."""
+        return self.permissions_boundary.boundary() if self.permissions_boundary else None
 
     @field_validator("deny_actions")
     @classmethod

@@ -50,6 +50,11 @@ class Config(BaseModel):
     )
     approval_timeout: Duration = DEFAULT_APPROVAL_TIMEOUT
     allow_self_approval: bool = False
+    # who may use the bot at all (bot/gate.py): members of the installed workspace or
+    # Enterprise Grid org only. True also lets in guests (users.info ``is_restricted`` /
+    # ``is_ultra_restricted``) and Slack Connect users of other organizations; bots,
+    # deactivated users and unconfirmed emails are refused either way
+    allow_guests: bool = False
     sweep_interval: Duration = DEFAULT_SWEEP_INTERVAL
     # how long a replica's claim on work (an account assignment, an outbox entry) holds
     # without its heartbeat: a dead replica's work is taken over after this (design §5)

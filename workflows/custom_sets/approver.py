@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.custom_sets.inline_warnings import _inline_warnings
 from workflows.custom_sets.managed import _managed_warnings, _policy_base_name
 from workflows.custom_sets.spec import CustomSpec, StandardSetPolicies, Warning
@@ -15,9 +16,15 @@ _NO_STANDARD_SETS: Mapping[str, StandardSetPolicies] = MappingProxyType({})
 
 
 def approver_warnings(
-    spec: CustomSpec, *, standard_sets: Mapping[str, StandardSetPolicies] = _NO_STANDARD_SETS
+    spec: CustomSpec,
+    *,
+    standard_sets: Mapping[str, StandardSetPolicies] = _NO_STANDARD_SETS,
+    boundary: PermissionsBoundary | None = None,
 ) -> list[Warning]:
     """What an approver of ``spec`` should look at, most severe first.
+
+    ``boundary`` is the permissions boundary the set will get: named last, as
+    information ("Permissions boundary: PowerUserAccess (AWS managed policy). …").
 
     ``standard_sets`` are the standard permission sets allowed on the request's account,
     by name; one with exactly the spec's managed policies and no inline policy (when the
@@ -29,6 +36,8 @@ def approver_warnings(
     if spec.inline_policy is not None:
         found.extend(_inline_warnings(spec.inline_policy))
     found.extend(_standard_set_warnings(spec, standard_sets))
+    if boundary is not None:
+        found.append(boundary.warning())
     unique = list(dict.fromkeys(found))
     return sorted(unique, key=lambda w: _SEVERITY_ORDER[w.severity])
 

@@ -24,7 +24,7 @@ leaves a ``JIT-`` permission set behind. :class:`Reconciler` finds and fixes the
   (:attr:`NoticeKind.ASSIGNMENT_VANISHED`). Two ACTIVE requests sharing one assignment
   (overlapping grants) are both marked when it goes. This is done in both modes: it
   records what AWS already did. A custom request's set is then an orphan (below).
-* **orphan set**: a ``JIT-`` set of jitbot (tags, or on moto its description, see
+* **orphan set**: a ``JIT-`` set of jitbot (known by its tags, see
   :meth:`workflows.aws.IdentityCenter.jit_permission_sets`) whose request is not
   APPROVED or ACTIVE, is unknown, or now uses another set, and which is older than
   ``reconcile.orphan_grace`` (a grant in progress creates its set before assigning it),

@@ -77,7 +77,6 @@ class OrphanSet:
             "permission_set_name": ps.name,
             "request_id": ps.request_id,
             "created_at": ps.created_at.isoformat() if ps.created_at else None,
-            "found_by": ps.source,
         }
 
 

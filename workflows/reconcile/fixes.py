@@ -146,7 +146,6 @@ class Fixes:
                     ps.arn,
                     request_id=ps.request_id,
                     account_ids=accounts,
-                    trust_description=ps.source == "description",
                 )
             except AwsError as exc:
                 action = "orphan_permission_set_delete_failed"

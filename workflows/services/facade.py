@@ -52,7 +52,7 @@ class Services:
         self.hooks = hooks or Hooks()
         self.leases = leases or Leases(store)
         self.authority = Authority(config, store)
-        sets = JitSets(store, aws, self.authority)
+        sets = JitSets(store, aws, self.authority, config.custom_permission_sets.boundary)
         parts = (store, aws, self.authority, self.leases, sets, self.hooks)
         self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
         self.granting = Granting(*parts)

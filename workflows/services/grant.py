@@ -68,7 +68,7 @@ class Granting:
                 request = self.sets.create(request)
                 others = None
             # An overlapping active grant of the same assignment already holds it;
-            # creating it again would be a no-op in AWS (and a duplicate in moto).
+            # creating it again would be a no-op in AWS.
             if others is None:
                 others = self.store.other_active_grants(request, now)
             if others == 0:

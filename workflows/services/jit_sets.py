@@ -9,6 +9,7 @@ from datetime import datetime
 
 from workflows.assignments import AwsError
 from workflows.custom_sets import managed_policy_arn
+from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import AccessRequest, Outgoing
 from workflows.durations import iso8601_duration
 from workflows.ports import AccessGranter, Store
@@ -19,11 +20,13 @@ log = logging.getLogger("jitbot.workflows")
 
 @dataclass(frozen=True)
 class JitSets:
-    """Creates and deletes requests' ``JIT-`` sets in ``aws``, recorded in ``store``."""
+    """Creates and deletes requests' ``JIT-`` sets in ``aws``, recorded in ``store``;
+    each gets ``boundary`` (config ``custom_permission_sets.permissions_boundary``)."""
 
     store: Store
     aws: AccessGranter
     authority: Authority
+    boundary: PermissionsBoundary | None = None
 
     def create(self, request: AccessRequest) -> AccessRequest:
         """Create the request's ``JIT-`` permission set and record its ARN (before the
@@ -44,6 +47,7 @@ class JitSets:
             request_id=request.id,
             managed_policy_arns=[managed_policy_arn(n) for n in spec.managed_policies],
             inline_policy=spec.inline_policy,
+            permissions_boundary=self.boundary,
         )
         self.store.set_permission_set_arn(request.id, arn)
         return self.authority.get(request.id)

@@ -161,7 +161,11 @@ class Submitting:
         return principal_id
 
     def _custom(self, spec: CustomSpec, account: CatalogAccount) -> CustomPermissionSet:
-        warnings = approver_warnings(spec, standard_sets=self.standard_policies(account))
+        warnings = approver_warnings(
+            spec,
+            standard_sets=self.standard_policies(account),
+            boundary=self.config.custom_permission_sets.boundary,
+        )
         return CustomPermissionSet(
             spec.name,
             spec.session_duration,
