@@ -6,7 +6,7 @@ Each look-up goes to Slack itself, not to :class:`bot.directory.SlackDirectory`'
 so a change is seen on the next run: ``users.lookupByEmail`` for an email entry,
 ``users.info`` for a user id entry (both Tier 3 or 4,
 https://api.slack.com/methods/users.lookupByEmail). A deactivated user resolves to
-nobody. When Slack can't be asked (an outage, a missing scope) the entry's stored
+nobody, and so does a bot user. When Slack can't be asked (an outage, a missing scope) the entry's stored
 binding stays as it is and the next run tries again.
 """
 
@@ -30,7 +30,7 @@ NOBODY = frozenset({"users_not_found", "user_not_found"})
 
 
 def _seen(user: dict[str, Any]) -> Seen:
-    if user.get("deleted"):
+    if user.get("deleted") or user.get("is_bot"):  # nobody the bot serves (design §3)
         return Seen(None, None)
     email = ((user.get("profile") or {}).get("email") or "").lower() or None
     return Seen(user.get("id"), email)

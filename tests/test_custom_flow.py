@@ -39,6 +39,14 @@ S3_POLICY = json.dumps(
         ],
     }
 )
+#: the custom form's values over HTTP: S3Debug, one-hour sessions, :data:`S3_POLICY`
+S3_FORM = {
+    ids.ACTION_CUSTOM_NAME: "S3Debug",
+    ids.ACTION_CUSTOM_SESSION: "1",
+    ids.ACTION_CUSTOM_INLINE: S3_POLICY,
+    ids.ACTION_DURATION: "1h",
+    ids.ACTION_JUSTIFICATION: "Reading artifacts for OPS-81",
+}
 STS_STAR = (
     '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}'
 )

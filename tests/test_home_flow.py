@@ -14,7 +14,7 @@ from sim.aws_world import DemoWorld
 from sim.fake_slack import blocks_to_text
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import world_config
-from tests.test_custom_flow import CUSTOM, S3_POLICY, open_custom_form
+from tests.test_custom_flow import CUSTOM, S3_FORM, open_custom_form
 from workflows.states import Status
 
 
@@ -166,14 +166,7 @@ def test_requester_cancels_a_pending_owner_custom_request_from_home(custom_bot: 
     bot = custom_bot
     alice = bot.user("alice")
     view = open_custom_form(bot, alice)
-    values = {
-        ids.ACTION_CUSTOM_NAME: "S3Debug",
-        ids.ACTION_CUSTOM_SESSION: "1",
-        ids.ACTION_CUSTOM_INLINE: S3_POLICY,
-        ids.ACTION_DURATION: "1h",
-        ids.ACTION_JUSTIFICATION: "Reading artifacts for OPS-81",
-    }
-    assert alice.submit(view, values).json() == {}
+    assert alice.submit(view, S3_FORM).json() == {}
     request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
     assert bot.wait_status(request.id, Status.PENDING_OWNER).custom is not None
     home = home_of(bot, "alice", words="Cancel request")

@@ -21,7 +21,7 @@ from sim.aws_world import DemoWorld
 from sim.people import SlackUser
 from tests.bot_harness import Bot, running_bot, text_of
 from tests.conftest import world_config
-from tests.test_custom_flow import CUSTOM, S3_POLICY, open_custom_form
+from tests.test_custom_flow import CUSTOM, S3_FORM, open_custom_form
 from workflows.states import Status
 
 
@@ -58,6 +58,14 @@ def told(bot: Bot, user: SlackUser, words: str) -> str:
         return next((t for t in texts if words in t), None)
 
     return bot.fake.wait_for(found)
+
+
+def told_again(bot: Bot, user: SlackUser, action_id: str, value: str) -> str:
+    """Click, and the text of the new ephemeral ``user`` is shown for it."""
+    before = len(bot.fake.ephemerals(user.user_id))
+    click(bot, user, action_id, value)
+    bot.fake.wait_for(lambda: len(bot.fake.ephemerals(user.user_id)) > before or None)
+    return bot.fake.ephemerals(user.user_id)[-1].text
 
 
 def alert_with_confirm(bot: Bot, admin: SlackUser, entry: str) -> dict[str, Any]:
@@ -126,10 +134,8 @@ def test_an_email_taken_over_grants_nothing_until_an_admin_confirms_and_never_se
         told(bot, ada, "Confirmed: oscar@example.com is now U01ALICE")
 
         # oscar@example.com now is Alice: still her own request, by id
-        before = len(bot.fake.ephemerals(alice.user_id))
-        click(bot, alice, ids.ACTION_APPROVE, str(request.id))
-        bot.fake.wait_for(lambda: len(bot.fake.ephemerals(alice.user_id)) > before or None)
-        assert "you can't approve your own request" in bot.fake.ephemerals(alice.user_id)[-1].text
+        again = told_again(bot, alice, ids.ACTION_APPROVE, str(request.id))
+        assert "you can't approve your own request" in again
         assert bot.get(request.id).status == Status.PENDING
 
         actions = [e["action"] for e in bot.rt.store.audit_events()]
@@ -160,14 +166,7 @@ def test_one_person_with_two_emails_cannot_approve_both_stages_of_a_custom_reque
     with running_bot(moto_world, tmp_path, config) as bot:
         alice, olga = bot.user("alice"), bot.user("olga")
         view = open_custom_form(bot, alice)
-        values = {
-            ids.ACTION_CUSTOM_NAME: "S3Debug",
-            ids.ACTION_CUSTOM_SESSION: "1",
-            ids.ACTION_CUSTOM_INLINE: S3_POLICY,
-            ids.ACTION_DURATION: "1h",
-            ids.ACTION_JUSTIFICATION: "Reading artifacts for OPS-81",
-        }
-        assert alice.submit(view, values).json() == {}
+        assert alice.submit(view, S3_FORM).json() == {}
         request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
         bot.wait_status(request.id, Status.PENDING_OWNER)
         bot.fake.wait_for(lambda: bot.get(request.id).messages[2:] or None)
@@ -189,9 +188,24 @@ def test_one_person_with_two_emails_cannot_approve_both_stages_of_a_custom_reque
         told(bot, ada, "Confirmed: sam@example.com is now U03OLGA")
 
         # and after it, when she is an SSO admin by binding: still the owner stage's approver
-        before = len(bot.fake.ephemerals(olga.user_id))
-        click(bot, olga, ids.ACTION_APPROVE, str(request.id))
-        bot.fake.wait_for(lambda: len(bot.fake.ephemerals(olga.user_id)) > before or None)
-        assert refusal in bot.fake.ephemerals(olga.user_id)[-1].text
+        assert refusal in told_again(bot, olga, ids.ACTION_APPROVE, str(request.id))
         assert bot.get(request.id).status == Status.PENDING_ADMIN
         assert bot.get(request.id).reviews[0].reviewer.slack_id == "U03OLGA"
+
+
+def test_a_deactivated_owner_is_a_rebind_to_nobody_kept_until_confirmed(
+    moto_world: DemoWorld, tmp_path: Path
+):
+    with running_bot(moto_world, tmp_path, world_config(moto_world)) as bot:
+        bot.fake.update_user("U02OSCAR", deleted=True)
+        assert dict(bot.rt.binder.resolve_all()) == {
+            "oscar@example.com": "identity_rebind_detected"
+        }
+        confirm = alert_with_confirm(bot, bot.user("ada"), "oscar@example.com")
+        assert json.loads(confirm["value"]) == {"entry": "oscar@example.com", "to": None}
+        assert "resolves in Slack to nobody in Slack" in text_of(
+            bot.fake.dm_messages(bot.user("ada").user_id)[-1]
+        )
+        assert dict(bot.rt.binder.resolve_all()) == {}, "told once"
+        [oscar] = [b for b in bot.rt.store.bindings() if b.entry == "oscar@example.com"]
+        assert oscar.slack_id == "U02OSCAR" and oscar.pending and oscar.pending_slack_id is None
