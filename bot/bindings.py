@@ -75,11 +75,18 @@ class Binder:
             except (SlackApiError, SlackClientError, OSError) as exc:
                 log.warning("could not look %s up in Slack; binding kept: %s", entry, exc)
                 continue
-            action = self._rebinding.observe(entry, seen, self._clock())
+            action = self._rebinding.observe(entry, seen, self._clock(), self._email_of)
             if action is not None:
                 log.info("identity: %s %s", entry, action)
                 changes.append((entry, action))
         return changes
+
+    def _email_of(self, slack_id: str) -> str | None:
+        """A user's email as Slack has it now (``users.info``); None if unknown."""
+        try:
+            return look_up(self._client, slack_id).email
+        except (SlackApiError, SlackClientError, OSError):
+            return None
 
     def run(self) -> None:
         """:meth:`resolve_all` as a timed job: never raises (the next run retries)."""

@@ -103,6 +103,13 @@ def test_an_email_taken_over_grants_nothing_until_an_admin_confirms_and_never_se
             == ("identity_rebind_detected")
         )
         confirm_olga = alert_with_confirm(bot, ada, "olga@example.com")
+        olga_alert = next(
+            m.text for m in bot.fake.dm_messages(ada.user_id) if "olga@example.com now" in m.text
+        )
+        assert (
+            "to U06BOB (olga@example.com); it was bound to U03OLGA (olga@example.com), "
+            "whose email is now olga.old@example.com." in olga_alert
+        )
         assert json.loads(confirm_olga["value"]) == {"entry": "olga@example.com", "to": "U06BOB"}
 
         # the old ids stay: Bob, with Olga's email, is nobody's owner yet

@@ -7,6 +7,7 @@ The Slack look-ups are the bot's (:mod:`bot.bindings`); this module only decides
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -51,9 +52,17 @@ class Rebinding:
     config: Config
     store: BindingStore
 
-    def observe(self, entry: str, seen: Seen, now: datetime) -> str | None:
+    def observe(
+        self,
+        entry: str,
+        seen: Seen,
+        now: datetime,
+        email_now: Callable[[str], str | None] = lambda slack_id: None,
+    ) -> str | None:
         """Record what Slack said of ``entry`` (a config entry); returns the audit action
         written (None when nothing changed, or another replica recorded it first).
+        ``email_now(user_id)`` is the bound person's email as Slack has it now (asked
+        only on a rebind, for the alert and the audit: their email changed, say).
 
         First look-up: bound at once (trust on first use; an email that resolves to
         nobody binds nobody and the admins are told once). Later, an email entry that
@@ -77,8 +86,12 @@ class Rebinding:
         detail = _change_detail(entry, stored, seen)
         text = (
             f"The config's {entry} now resolves in Slack to {_who(seen.slack_id, seen.email)}; "
-            f"it was bound to {_who(stored.slack_id, stored.email)}."
+            f"it was bound to {_who(stored.slack_id, stored.email)}"
         )
+        if stored.slack_id is not None:
+            detail["old_slack_id_email_now"] = email_now(stored.slack_id)
+            text += f", whose email is now {detail['old_slack_id_email_now'] or 'unknown'}"
+        text += "."
         if self.config.identity.rebind == Rebind.FOLLOW:
             fresh = Binding(entry, seen.slack_id, seen.email, now, noticed_at=now)
             alert = Outgoing.alert(
