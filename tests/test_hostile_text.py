@@ -216,28 +216,18 @@ def test_an_explanation_quoting_a_hostile_email_arrives_as_plain_text(
         assert live_tokens(texts) == []
         assert f"Your Slack email *{shown}*" in "\n".join(texts)
 
-        sandbox = bot.rt.catalog.account(bot.sandbox)
-        channel = bot.fake.dm_channel(zed.user_id)
-        for metadata in (json.dumps({"channel_id": channel}), ""):
-            form = request_modal(
-                bot.rt.catalog, bot.rt.config.durations, account=sandbox, private_metadata=metadata
-            )
-            form.update(id=explanation["id"], hash=explanation["hash"], team_id=bot.fake.team_id)
-            state = zed.fill(
-                form,
-                {
-                    ids.ACTION_PERMISSION_SET: "ReadOnlyAccess",
-                    ids.ACTION_DURATION: "1h",
-                    ids.ACTION_JUSTIFICATION: "Investigating failed deploys in OPS-1234",
-                },
-            )
-            assert bot.forge_submission(zed, form, state).status == 200
-            if metadata:
-                told = bot.wait_ephemeral(zed, 1)
-            else:
-                told = bot.fake.wait_for(lambda: bot.fake.dm_messages(zed.user_id))[0].text
-            assert live_tokens([told]) == [], told
-            assert f"Your Slack email {shown} doesn't match a user" in told
+        # a forged submission of the form Zed was never shown: told in the DM it names
+        metadata = json.dumps({"channel_id": bot.fake.dm_channel(zed.user_id)})
+        catalog, durations = bot.rt.catalog, bot.rt.config.durations
+        sandbox = catalog.account(bot.sandbox)
+        form = request_modal(catalog, durations, account=sandbox, private_metadata=metadata)
+        form.update(id=explanation["id"], hash=explanation["hash"], team_id=bot.fake.team_id)
+        typed = {ids.ACTION_PERMISSION_SET: "ReadOnlyAccess", ids.ACTION_DURATION: "1h"}
+        typed[ids.ACTION_JUSTIFICATION] = "Investigating failed deploys in OPS-1234"
+        assert bot.forge_submission(zed, form, zed.fill(form, typed)).status == 200
+        told = bot.wait_ephemeral(zed, 1)
+        assert live_tokens([told]) == [], told
+        assert f"Your Slack email {shown} doesn't match a user" in told
         assert bot.all_requests() == []
 
 
@@ -251,3 +241,7 @@ def test_tell_escapes_every_hostile_string(moto_world: DemoWorld, tmp_path: Path
             told = bot.wait_ephemeral(alice, count)
             assert live_tokens([told]) == [], told
             assert told == f":warning: {esc(word)}"
+        # no channel: a DM
+        tell(bot.rt.client, alice.user_id, HOSTILE[0])
+        dm = bot.fake.wait_for(lambda: bot.fake.dm_messages(alice.user_id))[0].text
+        assert dm == esc(HOSTILE[0])

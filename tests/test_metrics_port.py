@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-import os
+import json
 import signal
 import socket
 import subprocess
@@ -36,24 +36,13 @@ from tests.test_e2e_http import bot_env
 pytestmark = pytest.mark.xdist_group("metrics_port")
 
 
-#: Ports for the bots here: below the ones tests/test_e2e_http.py takes (20000 up, by
-#: pytest-xdist worker), and below Linux's ephemeral range, where port 0 binds and
-#: outgoing connections land; 50 a test process, by its pid, so test runs of other
-#: worktrees on this machine rarely meet (a bot checks that the port it waits on is its
-#: own: :func:`wait_answering`).
-_PORTS = iter(range(10000 + 50 * (os.getpid() % 190), 10050 + 50 * (os.getpid() % 190)))
-
-
 def free_port() -> int:
-    """A port no one listens on, of this test process's own range."""
-    for port in _PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("this test process used up its ports")
+    """A port the kernel has just found free. It may hand it out again before the bot
+    binds it (rarely: it cycles through its ephemeral range), so a test also checks in
+    the bot's log that the port it waits on is this bot's (:func:`wait_answering`)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class SocketModeSlack(FakeSlack):
@@ -139,46 +128,49 @@ class World:
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("bot-*.log")))
 
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("metrics-port")
-    saved = dict(os.environ)
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
-    )
-    moto, endpoint = start_moto_server()
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
-    fake = SocketModeSlack().start()
-    ws = HelloWebSocket()
-    fake.ws_url = ws.url
-    running = None
-    try:
-        demo = seed_demo_world()
-        for email, (user_id, name) in PEOPLE.items():
-            fake.add_user(user_id, email, name)
-        config = tmp / "jitbot.yml"
-        config.write_text(f"""
-admins: [ada@example.com]
-accounts:
-  - id: "{demo.accounts["Sandbox"]}"
-    owners: [oscar@example.com]
-    permission_sets: [ReadOnlyAccess]
-""")
-        env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
-        env["SLACK_APP_TOKEN"] = fake.token  # the fake knows one token
-        running = World(fake, ws, env, tmp)
-        yield running
-    finally:
-        for proc in running.procs if running else []:
+    def kill_all(self) -> None:
+        for proc in self.procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
-        ws.close()
-        fake.stop()
-        moto.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """moto's server with the demo's organization, the fake Slack with the demo's people
+    and the WebSocket endpoint; a config of one account. Bots started with
+    :meth:`World.serve` are killed at the end if a test left one running."""
+    tmp = tmp_path_factory.mktemp("metrics-port")
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        moto, endpoint = start_moto_server()
+        stack.callback(moto.stop)
+        patch.setenv("AWS_ENDPOINT_URL", endpoint)
+        accounts = seed_demo_world().accounts
+        fake = SocketModeSlack()
+        stack.enter_context(fake)
+        ws = HelloWebSocket()
+        stack.callback(ws.close)
+        fake.ws_url = ws.url
+        for email, (user_id, name) in PEOPLE.items():
+            fake.add_user(user_id, email, name)
+        config = tmp / "jitbot.yml"
+        sandbox = {"id": accounts["Sandbox"], "owners": ["oscar@example.com"]}
+        config.write_text(
+            json.dumps(  # YAML reads JSON
+                {
+                    "admins": ["ada@example.com"],
+                    "accounts": [{**sandbox, "permission_sets": ["ReadOnlyAccess"]}],
+                }
+            )
+        )
+        env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
+        env["SLACK_APP_TOKEN"] = fake.token  # the fake knows one token
+        running = World(fake, ws, env, tmp)
+        stack.callback(running.kill_all)
+        yield running
 
 
 def get(port: int, path: str) -> tuple[int, str, str]:
