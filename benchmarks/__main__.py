@@ -30,6 +30,7 @@ BENCHMARKS = {
     "mass-expiry": "benchmarks.mass_expiry",
     "home": "benchmarks.home",
     "memory": "benchmarks.memory",
+    "approver-warnings": "benchmarks.approver_warnings",
 }
 RESULTS = Path(__file__).with_name("results.md")
 FINDINGS = ("<!-- findings -->", "<!-- /findings -->")

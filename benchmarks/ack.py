@@ -4,7 +4,8 @@ Simulated people (:class:`sim.people.SlackUser`) send signed requests to the
 bot; the time is from sending the request to having read the answer (a new TCP
 connection each time, as Slack's servers make). Each person waits until they see the
 effect (the modal opened; the approval DM updated with the grant) before acting again:
-one person at a time, then 20 at once. Approvals go to requests created beforehand with
+one person at a time, then 20 at once. Then the request form is submitted the same two
+ways, with what its ack waits for timed alone (:mod:`benchmarks.ack_submit`). Approvals go to requests created beforehand with
 ``Services.submit_request`` (so the DMs exist); Oscar and Olga click.
 
 Until 2026-11-29 a diagnostic round widened Bolt's own listener pool (5 -> 32 workers);
@@ -26,6 +27,7 @@ import threading
 import time
 from typing import Any
 
+from benchmarks.ack_submit import part_rows, submit_form
 from benchmarks.common import (
     Options,
     Row,
@@ -132,6 +134,26 @@ def _rows(what: str, senders: int, samples: list[Sample], effect: str) -> list[R
     return rows
 
 
+def _form_rounds(
+    opts: Options, fake: Any, users: list[Any], single: int, senders: int, per_sender: int
+) -> list[Row]:
+    """The request form submitted (after ``/jit Sandbox`` opened it): one sender, then
+    ``senders`` at once (:func:`benchmarks.ack_submit.submit_form`)."""
+
+    def form(sender: int, i: int) -> Sample:
+        return submit_form(fake, users[sender % len(users)], "Sandbox", sender * 1000 + i)
+
+    rows: list[Row] = []
+    for count, each in ((1, single), (senders, per_sender)):
+        opts.log(f"  ack: form submit x{count * each}, {count} sender{'s' if count > 1 else ''}")
+        samples = closed_loop(count, each, form)
+        rows += _rows("form submit", count, samples, "")
+        refused = sum(not s.ok for s in samples)
+        if refused:
+            rows.append(Row(NAME, f"form submit, {count} senders: not closed", refused, "forms"))
+    return rows
+
+
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
     single = 60 if opts.quick else 200
     per_sender = 4 if opts.quick else 12
@@ -180,6 +202,11 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
             opts.log(f"  ack: Approve x{senders * per_sender}, {senders} senders")
             rows += _rows(
                 "Approve", senders, closed_loop(senders, per_sender, approve), "grant done"
+            )
+            rows += _form_rounds(opts, fake, jit_users, single, senders, per_sender)
+            ids = [p.slack_id for p in world.requesters]
+            rows += part_rows(
+                host.call("benchmarks.ack_submit:time_parts", slack_ids=ids, rounds=500)
             )
     finally:
         world.stop()

@@ -2,7 +2,9 @@
 and AWS reachable: 200, else 503 naming which check failed, the detail only in the log;
 use it for readiness) and
 ``GET /metrics`` (Prometheus, see :mod:`bot.metrics`), served by waitress (a production
-WSGI server), not Bolt's development server."""
+WSGI server), not Bolt's development server. ``/metrics`` may have a listener of its own
+instead (:func:`make_metrics_server`, ``jitbot serve --metrics-port``), in HTTP mode and
+in Socket Mode."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.metrics import CONTENT_TYPE
+from bot.metrics import METRICS_PATH, metrics_app
 from bot.runtime import Runtime
 from storage.db import ping
 
@@ -209,16 +211,11 @@ def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
     return health
 
 
-def _send(
-    start_response: StartResponse, status: str, content_type: str, payload: bytes
-) -> Iterable[bytes]:
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
-    return [payload]
-
-
-def make_wsgi_app(rt: Runtime) -> WsgiApp:
+def make_wsgi_app(rt: Runtime, *, metrics: bool = True) -> WsgiApp:
     """The WSGI app: commands, interactivity, options and events all POST to
-    ``/slack/events``; ``GET /healthz`` answers 200 when the database answers.
+    ``/slack/events``; ``GET /healthz`` answers 200 when the database answers;
+    ``GET /metrics`` unless ``metrics`` is False (served on a port of its own, then:
+    here it is a 404 like any unknown path).
 
     Before Bolt sees a request it is checked here: a body over :data:`MAX_BODY_BYTES`
     is a 413 before it is read, a bad or old signature is a 401
@@ -231,32 +228,55 @@ def make_wsgi_app(rt: Runtime) -> WsgiApp:
     ``BoltRequest`` that Bolt then dispatches."""
     events = _events_handler(rt)
     health = _health_check(rt)
+    # rt.metrics is read at each scrape (a test may swap it)
+    scrape = metrics_app(lambda: rt.metrics.render()) if metrics else None
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == EVENTS_PATH and method == "POST":
             return events(environ, start_response)
-        if path == "/metrics" and method in ("GET", "HEAD"):
-            return _send(start_response, "200 OK", CONTENT_TYPE, rt.metrics.render())
+        if path == METRICS_PATH and scrape is not None:
+            return scrape(environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             status, body = health()
-            return _send(start_response, status, "application/json", json.dumps(body).encode())
+            payload = json.dumps(body).encode()
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+            start_response(status, headers)
+            return [payload]
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 
     return app
 
 
-def make_server(rt: Runtime, host: str, port: int, threads: int = 32) -> Any:
+def make_server(
+    rt: Runtime, host: str, port: int, threads: int = 32, *, metrics: bool = True
+) -> Any:
     """A waitress server bound to ``host:port`` (port 0 picks a free one; see
-    ``server.effective_port``). Call ``run()`` to serve, ``close()`` to stop."""
+    ``server.effective_port``), with ``/metrics`` unless ``metrics`` is False. Call
+    ``run()`` to serve, ``close()`` to stop."""
     return create_server(
-        make_wsgi_app(rt),
+        make_wsgi_app(rt, metrics=metrics),
         host=host,
         port=port,
         threads=threads,
         ident="jitbot",
         # waitress's own cap (its default is 1 GiB), for bodies sent without a length
         max_request_body_size=MAX_BODY_BYTES,
+    )
+
+
+def make_metrics_server(rt: Runtime, host: str, port: int) -> Any:
+    """A waitress server on ``host:port`` that answers ``GET /metrics`` only (404
+    otherwise), for ``jitbot serve --metrics-port``: scrapes stay off the port Slack
+    reaches, and Socket Mode, which has no HTTP port, can be scraped too. Two threads: a
+    scrape is a few database reads. ``run()`` and ``close()`` as :func:`make_server`."""
+    return create_server(
+        metrics_app(lambda: rt.metrics.render()),
+        host=host,
+        port=port,
+        threads=2,
+        ident="jitbot-metrics",
+        max_request_body_size=0,  # a scrape has no body
     )

@@ -17,8 +17,9 @@ Measured in this replica:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -28,6 +29,7 @@ from workflows.runtime_ports import OperationCounts
 from workflows.states import Status
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+METRICS_PATH = "/metrics"
 _BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
 
 
@@ -92,3 +94,28 @@ class Metrics:
     def render(self) -> bytes:
         """The metrics in Prometheus's text exposition format."""
         return generate_latest(self.registry)
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def metrics_app(render: Callable[[], bytes]) -> WsgiApp:
+    """A WSGI app answering ``GET``/``HEAD`` :data:`METRICS_PATH` with ``render()`` (the
+    Prometheus text, :meth:`Metrics.render`), and 404 to anything else; mounted on the
+    Slack port (:func:`bot.http.make_wsgi_app`) or on a port of its own
+    (:func:`bot.http.make_metrics_server`)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == METRICS_PATH and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
+            payload = render()
+            start_response(
+                "200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(payload)))]
+            )
+            return [payload]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+
+    return app

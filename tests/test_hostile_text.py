@@ -5,17 +5,24 @@ App Home; no mention, broadcast or link survives that the renderer did not make 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import ids
+from bot.listeners.common import tell
 from bot.render.app_home import home_view
 from bot.render.escape import cut, esc
 from bot.render.messages import approval_message, notice_text, requester_message
-from bot.render.modals import details_modal, reject_modal, revoke_modal
+from bot.render.modals import details_modal, reject_modal, request_modal, revoke_modal
+from sim.aws_world import DemoWorld
+from tests.bot_harness import ZED, running_bot
+from tests.conftest import world_config
 from tests.test_render import (
     ADA,
     BUTTONS_CONFIG,
@@ -183,3 +190,58 @@ def test_the_checker_finds_what_an_unescaped_renderer_would_leave() -> None:
 def test_a_cut_never_splits_an_entity() -> None:
     assert cut(esc("ab<cd"), 5) == "ab…"
     assert cut(esc("a<b"), 10) == "a&lt;b"
+
+
+# ---------------------------------------------------------------- what the bot tells
+
+
+#: In the one Slack email: a broadcast, a mention, a disguised link and a pre-escaped
+#: entity (the directory lower-cases emails, so the mention reads <@u123>).
+HOSTILE_EMAIL = "<!channel><@U123><https://evil.example|ok>&lt;@example.com"
+
+
+def test_an_explanation_quoting_a_hostile_email_arrives_as_plain_text(
+    moto_world: DemoWorld, tmp_path: Path
+) -> None:
+    """A person whose Slack email matches no Identity Center user is told so, quoting
+    the email: in the modal ``/jit`` opens, and in the ephemeral (or DM) that a forged
+    submission gets (``tell``, ``chat.postEphemeral``'s mrkdwn ``text``)."""
+    shown = esc(HOSTILE_EMAIL.lower())
+    with running_bot(moto_world, tmp_path, world_config(moto_world)) as bot:
+        bot.fake.add_user(ZED[0], HOSTILE_EMAIL, ZED[2])  # Zed, with that email
+        zed = bot.user("zed")
+
+        explanation = bot.open_form(zed, title="Can't request access")
+        texts = mrkdwn_texts(explanation)
+        assert live_tokens(texts) == []
+        assert f"Your Slack email *{shown}*" in "\n".join(texts)
+
+        # a forged submission of the form Zed was never shown: told in the DM it names
+        metadata = json.dumps({"channel_id": bot.fake.dm_channel(zed.user_id)})
+        catalog, durations = bot.rt.catalog, bot.rt.config.durations
+        sandbox = catalog.account(bot.sandbox)
+        form = request_modal(catalog, durations, account=sandbox, private_metadata=metadata)
+        form.update(id=explanation["id"], hash=explanation["hash"], team_id=bot.fake.team_id)
+        typed = {ids.ACTION_PERMISSION_SET: "ReadOnlyAccess", ids.ACTION_DURATION: "1h"}
+        typed[ids.ACTION_JUSTIFICATION] = "Investigating failed deploys in OPS-1234"
+        assert bot.forge_submission(zed, form, zed.fill(form, typed)).status == 200
+        told = bot.wait_ephemeral(zed, 1)
+        assert live_tokens([told]) == [], told
+        assert f"Your Slack email {shown} doesn't match a user" in told
+        assert bot.all_requests() == []
+
+
+def test_tell_escapes_every_hostile_string(moto_world: DemoWorld, tmp_path: Path) -> None:
+    """Whatever sentence a listener hands to ``tell`` shows exactly as written."""
+    with running_bot(moto_world, tmp_path, world_config(moto_world)) as bot:
+        alice = bot.user("alice")
+        channel = bot.fake.dm_channel(alice.user_id)
+        for count, word in enumerate(HOSTILE, start=1):
+            tell(bot.rt.client, alice.user_id, f":warning: {word}", channel)
+            told = bot.wait_ephemeral(alice, count)
+            assert live_tokens([told]) == [], told
+            assert told == f":warning: {esc(word)}"
+        # no channel: a DM
+        tell(bot.rt.client, alice.user_id, HOSTILE[0])
+        dm = bot.fake.wait_for(lambda: bot.fake.dm_messages(alice.user_id))[0].text
+        assert dm == esc(HOSTILE[0])

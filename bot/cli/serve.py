@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
@@ -22,11 +24,23 @@ class _Stop(BaseException):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``serve`` (``--http``, ``--host``, ``--port``)."""
+    """Register ``serve`` (``--http``, ``--host``, ``--port``, ``--metrics-port``,
+    ``--metrics-host``)."""
     serve = sub.add_parser("serve", help="run the bot (Socket Mode, or HTTP with --http)")
     serve.add_argument("--http", action="store_true", help="serve Slack's HTTP request URL")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve GET /metrics on this port of its own (then not on the Slack port); "
+        "in Socket Mode the only way to have /metrics",
+    )
+    serve.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="bind address of --metrics-port (default 127.0.0.1: this host only)",
+    )
     serve.set_defaults(func=cmd_serve)
 
 
@@ -73,18 +87,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_metrics(rt: Runtime, host: str, port: int, closers: list[Any]) -> None:
+    """Start the ``/metrics`` listener in a thread of its own; ``closers`` gets what
+    stops it (close the listener, then wait a little for the thread)."""
+    from bot.http import make_metrics_server
+
+    server = make_metrics_server(rt, host, port)
+
+    def run() -> None:
+        # close() from the main thread may end a select() in progress with EBADF
+        with contextlib.suppress(OSError, ValueError):
+            server.run()
+
+    thread = threading.Thread(target=run, name="jitbot-metrics", daemon=True)
+    thread.start()
+
+    def close() -> None:
+        server.close()
+        thread.join(timeout=5)
+
+    closers.append(close)
+    log.info("serving metrics at http://%s:%s/metrics", host, server.effective_port)
+
+
 def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: list[Any]) -> None:
+    own_metrics = args.metrics_port is not None
+    if own_metrics:
+        _serve_metrics(rt, args.metrics_host, args.metrics_port, closers)
     if args.http:
         from bot.http import make_server
 
-        server = make_server(rt, args.host, args.port)
-        closers.append(server.close)
+        server = make_server(rt, args.host, args.port, metrics=not own_metrics)
+        closers.insert(0, server.close)  # Slack's port first: no new requests
         log.info("serving Slack at http://%s:%s/slack/events", args.host, server.effective_port)
         server.run()
     else:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(rt.app, settings.slack_app_token, web_client=rt.client)
-        closers.append(handler.close)
+        closers.insert(0, handler.close)
         log.info("connecting to Slack in Socket Mode")
         handler.start()

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.listeners.common import Work, guarded, submit
+from bot.render.escape import esc
 from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
 from workflows.errors import WorkflowError
 
@@ -65,12 +66,12 @@ def check_requester(rt: Runtime, client: WebClient, user_id: str, view: dict[str
         person = rt.directory.person(user_id)
         if rt.services.principal_of(person) is None:
             problem = (
-                f"Your Slack email *{person.email}* doesn't match a user in AWS IAM Identity "
+                f"Your Slack email *{esc(person.email)}* doesn't match a user in AWS IAM Identity "
                 "Center, so you can't request access yet. Ask your AWS administrator to "
                 "create an Identity Center user with that email address."
             )
     except WorkflowError as exc:
-        problem = str(exc)
+        problem = esc(exc)  # the modal's text is mrkdwn; the sentence may quote people
     except Exception:
         log.exception("could not check the Identity Center user of %s", user_id)
         return

@@ -13,6 +13,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.render.escape import esc
 from workflows.domain import Person
 from workflows.errors import InvalidRequest, NotAuthorized, WorkflowError
 from workflows.validation import check_reason
@@ -25,7 +26,15 @@ log = logging.getLogger("jitbot.listeners")
 
 def tell(client: WebClient, user_id: str, text: str, channel: str | None = None) -> None:
     """An ephemeral message to ``user_id`` in ``channel``; their DM with the bot when the
-    bot can't post there (or no channel is known)."""
+    bot can't post there (or no channel is known).
+
+    ``text`` is plain text, shown as written: it often quotes what people supplied (a
+    :class:`~workflows.errors.WorkflowError`'s sentence names a reviewer, an email, a
+    policy's resource), and ``text`` of ``chat.postEphemeral`` and ``chat.postMessage`` is
+    mrkdwn, so it is escaped here (:func:`bot.render.escape.esc`): a ``<!channel>`` or a
+    ``<https://…|label>`` in it shows as typed and is never live. Emoji codes and ``*bold*``
+    still work; links and mentions cannot be made through it."""
+    text = esc(text)
     if channel:
         try:
             client.chat_postEphemeral(channel=channel, user=user_id, text=text)

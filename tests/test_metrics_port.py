@@ -1,0 +1,292 @@
+"""``jitbot serve --metrics-port N``: ``/metrics`` on a listener of its own, bound to
+127.0.0.1 unless ``--metrics-host`` says otherwise, and then no longer on the port Slack
+reaches; in HTTP mode and in Socket Mode; SIGTERM stops both listeners and exits 0.
+
+Real processes, as an operator runs them, against a moto server and the fake Slack (for
+Socket Mode, the fake's ``apps.connections.open`` hands out the URL of a WebSocket
+endpoint in this test that accepts the connection and says hello, as Slack's does).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.aws_world import seed_demo_world, start_moto_server
+from sim.demo_setup import PEOPLE
+from sim.fake_slack import FakeSlack
+from tests.test_e2e_http import bot_env
+
+pytestmark = pytest.mark.xdist_group("metrics_port")
+
+
+def free_port() -> int:
+    """A port the kernel has just found free. It may hand it out again before the bot
+    binds it (rarely: it cycles through its ephemeral range), so a test also checks in
+    the bot's log that the port it waits on is this bot's (:func:`wait_answering`)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SocketModeSlack(FakeSlack):
+    """The fake Slack, also answering ``apps.connections.open`` with ``ws_url``."""
+
+    ws_url = ""
+
+    def _method_table(self) -> dict[str, Any]:
+        table = super()._method_table()
+        table["apps.connections.open"] = lambda _args: {"url": self.ws_url}
+        return table
+
+
+class HelloWebSocket:
+    """A WebSocket endpoint on 127.0.0.1 that completes the opening handshake (RFC 6455
+    section 4.2.2), sends Slack's ``hello`` and keeps the connection open, reading
+    whatever comes (pings) until the client leaves; counts the handshakes."""
+
+    _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self._listener.getsockname()[1]}/link"
+        self.handshakes = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            headers = dict(
+                line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
+            )
+            key = headers.get("Sec-WebSocket-Key", "")
+            accept = base64.b64encode(hashlib.sha1((key + self._GUID).encode()).digest())
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            self.handshakes += 1
+            hello = b'{"type":"hello","num_connections":1}'
+            conn.sendall(bytes([0x81, len(hello)]) + hello)  # one text frame, unmasked
+            with contextlib.suppress(OSError):  # the bot resets it as it stops
+                while conn.recv(4096):
+                    pass
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@dataclass
+class World:
+    fake: SocketModeSlack
+    ws: HelloWebSocket
+    env: dict[str, str]
+    tmp: Path
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def serve(self, *args: str) -> subprocess.Popen[bytes]:
+        """``jitbot serve ARGS`` in a process of its own (stopped at the end)."""
+        log = open(self.tmp / f"bot-{len(self.procs)}.log", "wb")  # noqa: SIM115 - the process's
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("bot-*.log")))
+
+    def kill_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """moto's server with the demo's organization, the fake Slack with the demo's people
+    and the WebSocket endpoint; a config of one account. Bots started with
+    :meth:`World.serve` are killed at the end if a test left one running."""
+    tmp = tmp_path_factory.mktemp("metrics-port")
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        moto, endpoint = start_moto_server()
+        stack.callback(moto.stop)
+        patch.setenv("AWS_ENDPOINT_URL", endpoint)
+        accounts = seed_demo_world().accounts
+        fake = SocketModeSlack()
+        stack.enter_context(fake)
+        ws = HelloWebSocket()
+        stack.callback(ws.close)
+        fake.ws_url = ws.url
+        for email, (user_id, name) in PEOPLE.items():
+            fake.add_user(user_id, email, name)
+        config = tmp / "jitbot.yml"
+        sandbox = {"id": accounts["Sandbox"], "owners": ["oscar@example.com"]}
+        config.write_text(
+            json.dumps(  # YAML reads JSON
+                {
+                    "admins": ["ada@example.com"],
+                    "accounts": [{**sandbox, "permission_sets": ["ReadOnlyAccess"]}],
+                }
+            )
+        )
+        env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
+        env["SLACK_APP_TOKEN"] = fake.token  # the fake knows one token
+        running = World(fake, ws, env, tmp)
+        stack.callback(running.kill_all)
+        yield running
+
+
+def get(port: int, path: str) -> tuple[int, str, str]:
+    """``GET http://127.0.0.1:port/path``: status, Content-Type and body."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Content-Type"], exc.read().decode()
+
+
+def wait_answering(world: World, proc: subprocess.Popen[bytes], port: int, what: str) -> None:
+    """Wait until ``proc`` logs that it serves ``what`` (``metrics`` or ``Slack``) on
+    ``port`` and the port answers: the log says the answer is this process's (another
+    test process on this machine might have taken the port first)."""
+    deadline = time.monotonic() + 30
+    log = world.tmp / f"bot-{world.procs.index(proc)}.log"
+    line = f"serving {what} at http://"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(line in t and f":{port}/" in t for t in log.read_text().splitlines()):
+            with contextlib.suppress(OSError):
+                get(port, "/")
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing of this bot answers on port {port}:\n{world.logs()}")
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on TCP ``port`` (Linux's
+    /proc/net/tcp: little-endian hex address, state 0A is LISTEN)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, _remote, state = line.split()[1:4]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def stop(world: World, proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(20)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"no exit within 20 s of SIGTERM:\n{world.logs()}") from None
+
+
+@pytest.fixture(scope="module")
+def http_bot(world: World) -> tuple[subprocess.Popen[bytes], int, int]:
+    slack_port, metrics_port = free_port(), free_port()
+    proc = world.serve(
+        "--http", "--host", "127.0.0.1", "--port", str(slack_port),
+        "--metrics-port", str(metrics_port),
+    )  # fmt: skip
+    wait_answering(world, proc, slack_port, "Slack")
+    wait_answering(world, proc, metrics_port, "metrics")
+    return proc, slack_port, metrics_port
+
+
+def test_the_metrics_port_answers_in_prometheus_text(http_bot) -> None:
+    _proc, _slack, metrics = http_bot
+    status, content_type, body = get(metrics, "/metrics")
+    assert status == 200
+    assert content_type.startswith("text/plain; version=0.0.4")
+    assert 'jitbot_requests{status="pending"} 0.0' in body
+    assert "jitbot_outbox_backlog 0.0" in body
+    # the metrics port serves nothing else
+    assert get(metrics, "/healthz")[0] == 404
+    assert get(metrics, "/slack/events")[0] == 404
+
+
+def test_the_slack_port_has_no_metrics_when_they_have_a_port_of_their_own(http_bot) -> None:
+    _proc, slack, _metrics = http_bot
+    assert get(slack, "/metrics") == (404, "text/plain", "not found")
+    assert get(slack, "/healthz")[0] == 200
+
+
+def test_the_metrics_port_is_bound_to_127_0_0_1_by_default(http_bot) -> None:
+    _proc, slack, metrics = http_bot
+    assert listening_addresses(metrics) == {"127.0.0.1"}
+    assert listening_addresses(slack) == {"127.0.0.1"}  # --host 127.0.0.1, as given
+
+
+def test_sigterm_stops_both_listeners_and_exits_0(world: World, http_bot) -> None:
+    proc, slack, metrics = http_bot
+    assert stop(world, proc) == 0
+    assert refused(slack) and refused(metrics)
+    assert "stopped" in world.logs()
+
+
+def test_socket_mode_serves_metrics_on_the_metrics_port_and_stops_on_sigterm(
+    world: World,
+) -> None:
+    metrics = free_port()
+    proc = world.serve("--metrics-port", str(metrics))
+    wait_answering(world, proc, metrics, "metrics")
+    status, _type, body = get(metrics, "/metrics")
+    assert status == 200 and "jitbot_oldest_overdue_session_seconds 0.0" in body
+    assert listening_addresses(metrics) == {"127.0.0.1"}
+    world.fake.wait_for(lambda: world.ws.handshakes >= 1 or None, 10)
+    assert world.fake.calls_to("apps.connections.open")
+    assert stop(world, proc) == 0
+    assert refused(metrics)
+
+
+def test_metrics_host_binds_where_it_is_told(world: World) -> None:
+    metrics = free_port()
+    proc = world.serve("--metrics-port", str(metrics), "--metrics-host", "0.0.0.0")
+    wait_answering(world, proc, metrics, "metrics")
+    assert listening_addresses(metrics) == {"0.0.0.0"}
+    assert stop(world, proc) == 0
