@@ -11,6 +11,7 @@ import pytest
 
 from workflows.config import parse_config
 from workflows.custom_sets import FIELD_INLINE, validate_custom_spec
+from workflows.custom_sets.actions import wildcard_regex
 from workflows.custom_sets.guardrails import denied_actions
 from workflows.errors import InvalidRequest
 
@@ -116,3 +117,37 @@ def test_resource_wildcards_in_arns_count_as_every_resource(resource: str, broad
     )
     warnings = approver_warnings(CustomSpec("JIT-x", timedelta(hours=1), (), text))
     assert any("on every resource" in w.text for w in warnings) is broad, warnings
+
+
+@pytest.mark.parametrize(
+    ("pattern", "regex"),
+    [
+        ("ec2:*?*?*?*?*q", "ec2:.{4,}q"),
+        ("ec2:Describe*", "ec2:Describe.{0,}"),
+        ("ec2:Get??", "ec2:Get.{2}"),
+        ("s3:*a*b*", "s3:.{0,}a.{0,}b.{0,}"),
+    ],
+)
+def test_a_run_of_wildcards_is_one_quantifier(pattern: str, regex: str) -> None:
+    """``.*.*`` side by side backtrack exponentially on a miss: a 14-character action
+    held the bot for seconds before its ack."""
+    assert wildcard_regex(pattern).pattern == regex
+
+
+def test_runs_of_wildcards_match_as_iam_says() -> None:
+    assert wildcard_regex("ec2:Get?*").fullmatch("ec2:GetX")
+    assert not wildcard_regex("ec2:Get?*").fullmatch("ec2:Get")
+    assert not wildcard_regex("ec2:Get??").fullmatch("ec2:GetXYZ")
+    assert wildcard_regex("EC2:describe*").fullmatch("ec2:DescribeInstances")
+    assert not wildcard_regex("ec2:a.b").fullmatch("ec2:aXb")
+
+
+def test_a_policy_of_alternating_wildcards_is_answered() -> None:
+    hostile = "ec2:" + "*?" * 12 + "*q"
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": [hostile], "Resource": "*"}],
+        }
+    )
+    assert denied_actions(policy, ["ec2:*Instance*"]) == []
