@@ -95,6 +95,6 @@ class Teller:
             elif view.get("type") == "home":
                 self._client.views_publish(user_id=user_id, view=self.home(text))
             else:
-                tell(self._client, user_id, text, channel_of(body))
+                tell(self._client, user_id, text, channel_of(body), escaped=True)
         except Exception:
             log.warning("could not tell %s why jitbot refused them", user_id, exc_info=True)

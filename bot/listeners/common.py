@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("jitbot.listeners")
 
 
-def tell(client: WebClient, user_id: str, text: str, channel: str | None = None) -> None:
+def tell(
+    client: WebClient,
+    user_id: str,
+    text: str,
+    channel: str | None = None,
+    *,
+    escaped: bool = False,
+) -> None:
     """An ephemeral message to ``user_id`` in ``channel``; their DM with the bot when the
     bot can't post there (or no channel is known).
 
@@ -33,8 +40,10 @@ def tell(client: WebClient, user_id: str, text: str, channel: str | None = None)
     policy's resource), and ``text`` of ``chat.postEphemeral`` and ``chat.postMessage`` is
     mrkdwn, so it is escaped here (:func:`bot.render.escape.esc`): a ``<!channel>`` or a
     ``<https://…|label>`` in it shows as typed and is never live. Emoji codes and ``*bold*``
-    still work; links and mentions cannot be made through it."""
-    text = esc(text)
+    still work; links and mentions cannot be made through it. ``escaped``: ``text`` is
+    mrkdwn already escaped where it quotes anyone (not escaped twice)."""
+    if not escaped:
+        text = esc(text)
     if channel:
         try:
             client.chat_postEphemeral(channel=channel, user=user_id, text=text)

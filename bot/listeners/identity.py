@@ -13,7 +13,6 @@ from slack_sdk import WebClient
 
 from bot.listeners.common import Listener, Work, channel_of, guarded, tell
 from bot.render.alerts import ACTION_CONFIRM_REBIND
-from bot.render.escape import esc
 from workflows.errors import WorkflowError
 
 if TYPE_CHECKING:
@@ -52,13 +51,13 @@ def _on_confirm(rt: Runtime) -> Listener:
                 entry, to = change
                 rt.rebinding.confirm(entry, to, rt.directory.person(user_id), rt.clock())
             except WorkflowError as exc:
-                tell(client, user_id, f":warning: {esc(exc)}", channel)
+                tell(client, user_id, f":warning: {exc}", channel)
                 return
             rt.outbox.kick()
             tell(
                 client,
                 user_id,
-                f":white_check_mark: Confirmed: {esc(entry)} is now {esc(to or 'nobody')}.",
+                f":white_check_mark: Confirmed: {entry} is now {to or 'nobody'}.",
                 channel,
             )
 
