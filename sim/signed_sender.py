@@ -6,6 +6,7 @@ and the bot's answer as a :class:`Response`.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import time
@@ -123,7 +124,10 @@ class SignedSender:
             self.on_send()
         started = time.monotonic()
         try:
-            connection.request("POST", path, body=body, headers=all_headers)
+            # the app may answer before the body is all sent (413 for a body over its
+            # limit) and close: its answer is still there to read
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                connection.request("POST", path, body=body, headers=all_headers)
             answer = connection.getresponse()
             status, text = answer.status, answer.read().decode("utf-8", "replace")
             answer_headers = dict(answer.headers.items())
