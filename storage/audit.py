@@ -53,6 +53,12 @@ class SqlAudit(SqlSessions):
             for row in s.scalars(query.execution_options(yield_per=500)):
                 yield audit_dict(row)
 
+    def has_audited(self, action: str) -> bool:
+        """Whether any audit event of ``action`` was ever written."""
+        query = select(AuditEventRow.id).where(AuditEventRow.action == action).limit(1)
+        with self._session() as s:
+            return s.scalar(query) is not None
+
     def audit_events(self, request_id: int | None = None) -> list[AuditEvent]:
         """Audit events in order, as :class:`AuditEvent` dicts (``at``, ``request_id``,
         ``actor``, ``action``, ``detail``)."""

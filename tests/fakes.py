@@ -153,6 +153,9 @@ class FakeStore:
         self.events.append({**event, "detail": detail})
         self.enqueue(request_id, outbox, now)
 
+    def has_audited(self, action: str) -> bool:
+        return any(e["action"] == action for e in self.events)
+
     def audit_events(self, request_id: int | None = None) -> list[dict[str, Any]]:
         return [e for e in self.events if request_id is None or e["request_id"] == request_id]
 
@@ -240,6 +243,7 @@ class FakeGranter:
     fail_assign: AwsError | None = None
     fail_unassign: AwsError | None = None
     sets: dict[str, str] = field(default_factory=dict)  # ARN -> name of created JIT- sets
+    groups: dict[str, str] = field(default_factory=dict)  # display name -> group id
 
     def find_user_id(self, email: str) -> str | None:
         return self.users.get(email.lower())
@@ -292,6 +296,15 @@ class FakeGranter:
 
     def jit_permission_sets(self) -> list[Any]:
         return []
+
+    def find_group_id(self, display_name: str) -> str | None:
+        return self.groups.get(display_name)
+
+    def principal_name(self, principal_type: str, principal_id: str) -> str:
+        names = {
+            v: k for k, v in (self.groups if principal_type == "GROUP" else self.users).items()
+        }
+        return names.get(principal_id, principal_id)
 
 
 # --------------------------------------------------------------------------- a world

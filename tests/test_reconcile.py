@@ -24,12 +24,13 @@ from sim.demo_setup import PEOPLE
 from sim.fake_slack import FakeSlack
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
-from workflows.assignments import Assignment
+from workflows.assignments import Assignment, AwsError
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice, Person
 from workflows.outbox import OutboxDispatcher
 from workflows.reconcile import VANISHED_REASON, Reconciler
+from workflows.reconcile.reconciler import FIRST_RUN
 from workflows.services import Hooks, Services
 from workflows.states import Status
 from workflows.validation import KIND_CUSTOM, RequestForm
@@ -46,6 +47,15 @@ custom_permission_sets:
 REPORT = """
 reconcile:
   mode: report
+"""
+REMOVE = """
+reconcile:
+  mode: remove
+"""
+REMOVE_GROUPS = """
+reconcile:
+  mode: remove
+  groups: remove
 """
 
 
@@ -115,8 +125,19 @@ class World:
         return [e for e in self.store.audit_events() if e["action"] == action]
 
 
-def make_world(world: DemoWorld, store: SqlStore, extra: str = "", sso_client: Any = None) -> World:
-    config = world_config(world, extra)
+def make_world(
+    world: DemoWorld,
+    store: SqlStore,
+    extra: str = "",
+    sso_client: Any = None,
+    *,
+    installed: bool = True,
+) -> World:
+    """The world's services; ``reconcile.mode: remove`` unless ``extra`` says otherwise,
+    and (``installed``) past the first run, which only reports."""
+    config = world_config(world, extra if "reconcile:" in extra else extra + REMOVE)
+    if installed:
+        store.audit(None, "jitbot", FIRST_RUN, datetime.now(UTC), {})
     aws = IdentityCenter(
         region=REGION,
         sleep=lambda s: None,
@@ -212,9 +233,96 @@ def leftover_set(name: str, request_id: int) -> str:
 # --------------------------------------------------------------------------- stray assignments
 
 
-def test_an_assignment_added_by_hand_for_a_managed_set_is_removed_and_audited(
-    w: World, now: datetime
+def test_standing_group_access_stays_and_a_hand_made_user_is_reported_until_remove_mode(
+    moto_world: DemoWorld, store: SqlStore, now: datetime
 ):
+    """A real organization on the first day: Control Tower's group keeps its standing
+    access; a hand-made user assignment is reported to the admins, removed only once
+    an admin chose ``reconcile.mode: remove``."""
+    w = make_world(moto_world, store, "\nreconcile: {}\n", installed=False)  # defaults
+    admins = a_group(w, "AWSControlTowerAdmins")
+    bob = w.user("bob@example.com")
+    by_hand(w, "Sandbox", w.arn("AdministratorAccess"), admins, kind="GROUP")
+    by_hand(w, "Sandbox", w.arn("ReadOnlyAccess"), bob)
+
+    first = w.reconciler().run(now)
+    second = w.reconciler().run(now + timedelta(minutes=10))
+
+    assert assigned(w, "Sandbox", w.arn("AdministratorAccess")) == {("GROUP", admins)}
+    assert assigned(w, "Sandbox", w.arn("ReadOnlyAccess")) == {("USER", bob)}
+    assert first.first_run and not second.first_run
+    assert first.stray_removed == second.stray_removed == []
+    alert = "\n".join(text for _, text in w.slack.alerts)
+    assert f"GROUP AWSControlTowerAdmins ({admins}) has AdministratorAccess on Sandbox" in alert
+    assert f"USER bob@example.com ({bob}) has ReadOnlyAccess on Sandbox" in alert
+    assert "first run" in alert
+
+    w = make_world(moto_world, store, REMOVE)  # an admin chose to remove
+    third = w.reconciler().run(now + timedelta(minutes=20))
+    assert [s.assignment.principal_id for s in third.stray_removed] == [bob]
+    assert assigned(w, "Sandbox", w.arn("ReadOnlyAccess")) == set()
+    assert assigned(w, "Sandbox", w.arn("AdministratorAccess")) == {("GROUP", admins)}
+    assert [s.assignment.principal_id for s in third.stray_reported] == [admins]
+
+
+def test_the_first_run_only_reports_whatever_the_mode(
+    moto_world: DemoWorld, store: SqlStore, now: datetime
+):
+    w = make_world(moto_world, store, REMOVE_GROUPS, installed=False)
+    bob = w.user("bob@example.com")
+    by_hand(w, "Sandbox", w.arn("ReadOnlyAccess"), bob)
+
+    first = w.reconciler().run(now)
+    assert first.mode == "report" and first.stray_removed == []
+    assert assigned(w, "Sandbox", w.arn("ReadOnlyAccess")) == {("USER", bob)}
+    assert [e["detail"] for e in w.audits(FIRST_RUN)] == [{"configured_mode": "remove"}]
+
+    then = w.reconciler().run(now + timedelta(minutes=10))
+    assert [s.assignment.principal_id for s in then.stray_removed] == [bob]
+
+
+def test_kept_principals_are_neither_removed_nor_reported(
+    moto_world: DemoWorld, store: SqlStore, now: datetime
+):
+    keep = REMOVE_GROUPS + "  keep: [BreakGlass, sam@example.com]\n"
+    w = make_world(moto_world, store, keep)
+    glass = a_group(w, "BreakGlass")
+    sam, bob = w.user("sam@example.com"), w.user("bob@example.com")
+    for principal, kind in ((glass, "GROUP"), (sam, "USER"), (bob, "USER")):
+        by_hand(w, "Sandbox", w.arn("AdministratorAccess"), principal, kind=kind)
+
+    report = w.reconciler().run(now)
+
+    assert assigned(w, "Sandbox", w.arn("AdministratorAccess")) == {
+        ("GROUP", glass),
+        ("USER", sam),
+    }
+    assert [s.assignment.principal_id for s in report.stray_removed] == [bob]
+    assert report.stray_reported == []
+
+
+def test_when_the_kept_principals_cannot_be_looked_up_nothing_is_removed(
+    moto_world: DemoWorld, store: SqlStore, now: datetime
+):
+    w = make_world(moto_world, store, REMOVE_GROUPS + "  keep: [BreakGlass]\n")
+    bob = w.user("bob@example.com")
+    by_hand(w, "Sandbox", w.arn("ReadOnlyAccess"), bob)
+
+    def refused(name: str) -> str | None:
+        raise AwsError("identitystore GetGroupId: AccessDeniedException")
+
+    w.services.aws.find_group_id = refused  # type: ignore[method-assign]
+    report = w.reconciler().run(now)
+
+    assert report.mode == "report" and report.stray_removed == []
+    assert assigned(w, "Sandbox", w.arn("ReadOnlyAccess")) == {("USER", bob)}
+    assert any("reconcile.keep" in e for e in report.errors)
+
+
+def test_an_assignment_added_by_hand_for_a_managed_set_is_removed_and_audited(
+    moto_world: DemoWorld, store: SqlStore, now: datetime
+):
+    w = make_world(moto_world, store, REMOVE_GROUPS)
     bob = w.user("bob@example.com")
     group = a_group(w)
     by_hand(w, "Sandbox", w.arn("ReadOnlyAccess"), bob)
@@ -236,8 +344,8 @@ def test_an_assignment_added_by_hand_for_a_managed_set_is_removed_and_audited(
     [(email, text)] = w.slack.alerts
     assert email == "U05ADA"
     assert "2 stray assignment(s) removed" in text
-    assert f"USER {bob} has ReadOnlyAccess on Sandbox ({w.account('Sandbox')})" in text
-    assert f"GROUP {group} has ReadOnlyAccess on Production" in text
+    assert f"USER bob@example.com ({bob}) has ReadOnlyAccess on Sandbox" in text
+    assert f"GROUP contractors ({group}) has ReadOnlyAccess on Production" in text
 
 
 def test_report_mode_only_reports_and_audits_once_while_the_drift_stays(
@@ -511,7 +619,7 @@ def test_an_aws_error_on_one_item_does_not_stop_the_others(
     client.meta.events.register(
         "before-parameter-build.sso-admin.DeleteAccountAssignment", refuse_bob
     )
-    w = make_world(moto_world, store, sso_client=client)
+    w = make_world(moto_world, store, REMOVE_GROUPS, sso_client=client)
     group = a_group(w)
     by_hand(w, "Sandbox", w.arn("ReadOnlyAccess"), bob)
     by_hand(w, "Sandbox", w.arn("ReadOnlyAccess"), group, kind="GROUP")
@@ -632,6 +740,8 @@ accounts:
     name: Sandbox
     owners: [oscar@example.com]
     permission_sets: [ReadOnlyAccess]
+reconcile:
+  mode: remove
 """)
     monkeypatch.setenv("JITBOT_CONFIG", str(config))
     monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
@@ -652,7 +762,8 @@ def test_cli_reconcile_prints_each_finding_and_removes_it(
     assert main(["reconcile", "--report-only"]) == 0
     out = capsys.readouterr().out
     assert (
-        f"found assignment (report only): USER {bob} has ReadOnlyAccess on Sandbox ({sandbox}) "
+        "found assignment (report only): USER bob@example.com "
+        f"({bob}) has ReadOnlyAccess on Sandbox ({sandbox}) "
         "with no active jitbot grant"
     ) in out
     assert "(report mode): 0 stray assignment(s) removed, 1 reported" in out
@@ -660,7 +771,7 @@ def test_cli_reconcile_prints_each_finding_and_removes_it(
 
     assert main(["reconcile"]) == 0
     out = capsys.readouterr().out
-    assert f"removed assignment: USER {bob} has ReadOnlyAccess on Sandbox ({sandbox})" in out
+    assert f"removed assignment: USER bob@example.com ({bob}) has ReadOnlyAccess on Sandbox" in out
     assert "(remove mode): 1 stray assignment(s) removed" in out
     assert not ic.has_assignment(Assignment(sandbox, read_only, bob))
     # the admin was told in Slack

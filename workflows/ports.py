@@ -122,6 +122,10 @@ class Store(Protocol):
         outbox: Sequence[Outgoing] = (),
     ) -> None: ...
 
+    def has_audited(self, action: str) -> bool:
+        """Whether any audit event of ``action`` was ever written."""
+        ...
+
     def audit_events(self, request_id: int | None = None) -> list[AuditEvent]:
         """Audit events (of ``request_id``, or all) in order, as :class:`AuditEvent`
         dicts with ``at``, ``request_id``, ``actor``, ``action`` and ``detail``."""
@@ -278,4 +282,12 @@ class AccessGranter(Protocol):
 
     def jit_permission_sets(self) -> list[JitPermissionSet]:
         """jitbot's ``JIT-`` permission sets (known by their tags)."""
+        ...
+
+    def find_group_id(self, display_name: str) -> str | None:
+        """The Identity Center group id of a group display name, or None."""
+        ...
+
+    def principal_name(self, principal_type: str, principal_id: str) -> str:
+        """A USER's user name or a GROUP's display name; the id when unknown."""
         ...

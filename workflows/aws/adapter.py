@@ -75,6 +75,7 @@ from workflows.aws.operations import OperationBoard
 from workflows.aws.organization import OrganizationFacts
 from workflows.aws.permission_sets import CustomSetDeletion
 from workflows.aws.polling import Polling
+from workflows.aws.principals import Principals
 from workflows.aws.quota import QuotaShare
 from workflows.aws.values import (
     JIT_PREFIX,
@@ -99,6 +100,7 @@ __all__ = [
 
 class IdentityCenter(
     UserDirectory,
+    Principals,
     Catalog,
     Assignments,
     Polling,

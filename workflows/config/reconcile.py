@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from workflows.config.defaults import (
     DEFAULT_ORPHAN_GRACE,
@@ -22,9 +22,16 @@ class ReconcileConfig(BaseModel):
     """``reconcile:``: drift reconciliation (:mod:`workflows.reconcile`), run every
     ``interval`` and by ``jitbot reconcile``.
 
-    ``mode``: ``remove`` (default) deletes account assignments of managed permission
-    sets that no active grant stands behind, and deletes orphan ``JIT-`` permission
-    sets; ``report`` only audits them and tells the admins, changing nothing in AWS.
+    ``mode``: ``report`` (default) only audits what no active grant stands behind and
+    tells the admins, changing nothing in AWS; ``remove`` deletes such account
+    assignments of managed permission sets, and orphan ``JIT-`` permission sets. Real
+    organizations have standing assignments (Control Tower's ``AWSControlTowerAdmins``,
+    break-glass groups): removing is a choice an admin makes after reading a report.
+    The first run on a new database only reports, whatever the mode.
+    ``groups``: ``report`` (default) or ``remove``: GROUP assignments are removed only
+    with ``groups: remove`` (and ``mode: remove``).
+    ``keep``: principals never removed nor reported: Identity Center group display
+    names, user names or emails.
     In both modes a grant whose assignment was removed outside jitbot is marked
     Revoked and its requester and approvers are told (that only records what AWS
     already did). ``interval``: 1 minute to 1 day, default 10 minutes.
@@ -35,18 +42,32 @@ class ReconcileConfig(BaseModel):
 
     model_config = _MODEL_CONFIG
 
-    mode: Literal["remove", "report"] = "remove"
+    mode: Literal["remove", "report"] = "report"
+    groups: Literal["remove", "report"] = "report"
+    keep: list[str] = Field(default_factory=list)
     interval: Duration = DEFAULT_RECONCILE_INTERVAL
     orphan_grace: Duration = DEFAULT_ORPHAN_GRACE
 
-    @field_validator("mode", mode="before")
+    @field_validator("mode", "groups", mode="before")
     @classmethod
-    def _remove_or_report(cls, value: object) -> str:
+    def _remove_or_report(cls, value: object, info: ValidationInfo) -> str:
         text = value.strip().lower() if isinstance(value, str) else None
         if text not in ("remove", "report"):
             shown = f'"{value}"' if isinstance(value, str) else _kind(value)
-            raise _error("reconcile_mode", f"must be remove or report, got {shown}")
+            raise _error(f"reconcile_{info.field_name}", f"must be remove or report, got {shown}")
         return text
+
+    @field_validator("keep", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _error(
+                "reconcile_keep",
+                "must be a list of group names, user names or emails, e.g. [BreakGlass]",
+            )
+        return [v.strip() for v in value]
 
     @field_validator("interval")
     @classmethod
@@ -64,3 +85,8 @@ class ReconcileConfig(BaseModel):
     def report_only(self) -> bool:
         """True in ``report`` mode: nothing is changed in AWS."""
         return self.mode == "report"
+
+    @property
+    def removes_groups(self) -> bool:
+        """True when GROUP assignments may be removed (``groups: remove``)."""
+        return self.groups == "remove"

@@ -18,11 +18,19 @@ class StrayAssignment:
     assignment: Assignment
     permission_set_name: str
     account_label: str
+    principal_name: str = ""  # a user name or a group display name, when known
+
+    @property
+    def principal(self) -> str:
+        """``USER alice@example.com (9a…)``, or ``GROUP 4f…`` when the name is unknown."""
+        a = self.assignment
+        if self.principal_name and self.principal_name != a.principal_id:
+            return f"{a.principal_type} {self.principal_name} ({a.principal_id})"
+        return f"{a.principal_type} {a.principal_id}"
 
     def __str__(self) -> str:
-        a = self.assignment
         return (
-            f"{a.principal_type} {a.principal_id} has {self.permission_set_name} on "
+            f"{self.principal} has {self.permission_set_name} on "
             f"{self.account_label} with no active jitbot grant"
         )
 
@@ -34,6 +42,7 @@ class StrayAssignment:
             "permission_set_name": self.permission_set_name,
             "principal_type": a.principal_type,
             "principal_id": a.principal_id,
+            "principal_name": self.principal_name or None,
         }
 
 
@@ -95,6 +104,7 @@ class ReconcileReport:
     orphans_reported: list[OrphanSet] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    first_run: bool = False  # the first run on this database: it only reports
 
     @property
     def found(self) -> bool:
@@ -111,7 +121,13 @@ class ReconcileReport:
     def lines(self) -> list[str]:
         """One line per finding, e.g. ``"removed assignment: USER 9a… has ReadOnlyAccess
         on Sandbox (111111111111) with no active jitbot grant"``."""
+        first = (
+            ["first run: jitbot only reports on its first run, whatever reconcile.mode says"]
+            if self.first_run
+            else []
+        )
         return [
+            *first,
             *(f"removed assignment: {s}" for s in self.stray_removed),
             *(f"found assignment (report only): {s}" for s in self.stray_reported),
             *(f"marked Revoked: {v}" for v in self.vanished),

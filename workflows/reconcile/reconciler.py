@@ -12,11 +12,14 @@ from workflows.domain import AccessRequest
 from workflows.reconcile.findings import OrphanSet, ReconcileReport, StrayAssignment
 from workflows.reconcile.fixes import Fixes
 from workflows.reconcile.scan import SETTLE, backed, managed_pairs, may_have_vanished, orphan_of
-from workflows.reconcile.telling import Telling
+from workflows.reconcile.telling import ACTOR, Telling
 from workflows.services import Services
 from workflows.states import Status
 
 log = logging.getLogger("jitbot.reconcile")
+
+#: The audit action of the first reconciliation on a database (which only reports).
+FIRST_RUN = "reconcile_first_run"
 
 
 @dataclass
@@ -50,24 +53,55 @@ class Reconciler:
     def run(self, now: datetime) -> ReconcileReport:
         """Reconcile once at ``now`` (aware UTC) and return what was found and done.
 
+        The first run on a database only reports, whatever the mode (audited as
+        :data:`FIRST_RUN`); principals ``reconcile.keep`` names are left alone; GROUP
+        assignments are removed only with ``reconcile.groups: remove``.
+
         Raises only what is not an AWS failure (a database error, say); AWS failures are
         in ``report.errors``.
         """
-        report = ReconcileReport(now, "report" if self.reporting else "remove")
+        store = self.services.store
+        first = not store.has_audited(FIRST_RUN)
+        keep = self._kept(now)
+        reporting = self.reporting or first or keep is None
+        report = ReconcileReport(now, "report" if reporting else "remove", first_run=first)
+        if keep is None:
+            report.errors.append("could not look up reconcile.keep: nothing removed this run")
         self._telling.start()
-        active = self.services.store.with_status(Status.ACTIVE)
+        active = store.with_status(Status.ACTIVE)
         sets = self._jit_sets(report)
         orphans = [o for o in (self._orphan(s, now) for s in sets) if o is not None]
         for pair, names in managed_pairs(self.services.catalog, active, orphans).items():
-            self._scan_pair(report, now, pair, names, active)
+            self._scan_pair(report, now, pair, names, active, reporting, keep or frozenset())
         # judged again: a grant may have ended (or vanished) during this run
         for ps in sets:
             orphan = self._orphan(ps, now)
             if orphan is not None:
-                self._fixes.orphan_set(report, now, orphan, reporting=self.reporting)
+                self._fixes.orphan_set(report, now, orphan, reporting=reporting)
         self._telling.finish(report, now)
+        if first:
+            mode = self.services.config.reconcile.mode
+            store.audit(None, ACTOR, FIRST_RUN, now, {"configured_mode": mode})
         log.info("%s", report.summary())
         return report
+
+    def _kept(self, now: datetime) -> frozenset[str] | None:
+        """Ids of the principals ``reconcile.keep`` names (groups by display name, users
+        by user name or email); None when Identity Center could not say (then nothing
+        is removed: a kept principal must never be removed for want of a lookup)."""
+        aws = self.services.aws
+        ids: set[str] = set()
+        try:
+            for name in self.services.config.reconcile.keep:
+                found = aws.find_group_id(name) or aws.find_user_id(name)
+                if found is None:
+                    log.warning("reconcile.keep: no Identity Center group or user %r", name)
+                else:
+                    ids.add(found)
+        except AwsError as exc:
+            log.warning("reconcile.keep could not be looked up: %s", exc)
+            return None
+        return frozenset(ids)
 
     def run_exclusive(self, now: datetime) -> ReconcileReport | None:
         """:meth:`run`, unless another replica is running it now (the store lease
@@ -87,18 +121,25 @@ class Reconciler:
         pair: tuple[str, str],
         names: tuple[str, str],
         active: list[AccessRequest],
+        reporting: bool,
+        keep: frozenset[str],
     ) -> None:
         """One (account, permission set): its stray assignments and vanished grants."""
+        aws = self.services.aws
         try:
-            present = self.services.aws.account_assignments(*pair)
+            present = aws.account_assignments(*pair)
         except AwsError as exc:
             what = f"listing the assignments of {names[0]} on {names[1]}"
             self._telling.error(report, now, what, exc)
             return
+        groups_stay = not self.services.config.reconcile.removes_groups
         for assignment in present:
-            if not backed(assignment, active):
-                stray = StrayAssignment(assignment, *names)
-                self._fixes.stray(report, now, stray, reporting=self.reporting)
+            if backed(assignment, active) or assignment.principal_id in keep:
+                continue
+            who = aws.principal_name(assignment.principal_type, assignment.principal_id)
+            stray = StrayAssignment(assignment, *names, principal_name=who)
+            group = assignment.principal_type == "GROUP"
+            self._fixes.stray(report, now, stray, reporting=reporting or (group and groups_stay))
         users = {a.principal_id for a in present if a.principal_type == "USER"}
         for request in active:
             if (request.account_id, request.permission_set_arn) != pair:
