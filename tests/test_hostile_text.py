@@ -214,7 +214,7 @@ def test_an_explanation_quoting_a_hostile_email_arrives_as_plain_text(
         explanation = bot.open_form(zed, title="Can't request access")
         texts = mrkdwn_texts(explanation)
         assert live_tokens(texts) == []
-        assert f"Your Slack email *{shown}*" in "\n".join(texts)
+        assert f"(looked up: {shown})" in "\n".join(texts)
 
         # a forged submission of the form Zed was never shown: told in the DM it names
         metadata = json.dumps({"channel_id": bot.fake.dm_channel(zed.user_id)})
@@ -227,7 +227,7 @@ def test_an_explanation_quoting_a_hostile_email_arrives_as_plain_text(
         assert bot.forge_submission(zed, form, zed.fill(form, typed)).status == 200
         told = bot.wait_ephemeral(zed, 1)
         assert live_tokens([told]) == [], told
-        assert f"Your Slack email {shown} doesn't match a user" in told
+        assert f"No AWS IAM Identity Center user matches you (looked up: {shown})" in told
         assert bot.all_requests() == []
 
 

@@ -246,8 +246,7 @@ def test_a_requester_without_an_identity_center_user_is_told_why(bot: Bot) -> No
     explanation = bot.open_form(zed, title="Can't request access")
 
     text = view_text(explanation)
-    assert "*zed@example.com*" in text
-    assert "doesn't match a user in AWS IAM Identity Center" in text
+    assert "No AWS IAM Identity Center user matches you (looked up: zed@example.com)" in text
     assert "Ask your AWS administrator" in text
     assert "submit" not in explanation  # nothing to submit
 
@@ -270,7 +269,7 @@ def test_a_requester_without_an_identity_center_user_is_told_why(bot: Bot) -> No
             assert bot.fake.ephemerals(zed.user_id)[0].channel == channel
         else:
             told = bot.fake.wait_for(lambda: bot.fake.dm_messages(zed.user_id))[0].text
-        assert "Your Slack email zed@example.com doesn't match a user" in told
+        assert "No AWS IAM Identity Center user matches you (looked up: zed@example.com)" in told
         assert "Ask your AWS administrator to create an Identity Center user" in told
 
     assert len(bot.fake.ephemerals(zed.user_id)) == 1
@@ -393,7 +392,7 @@ def test_a_missing_identity_center_user_is_told_once_a_listener_worker_is_free(
     explanation = bot.fake.wait_for(
         lambda: (v := zed.latest_view()) and v["title"]["text"] == "Can't request access" and v
     )
-    assert "doesn't match a user in AWS IAM Identity Center" in view_text(explanation)
+    assert "No AWS IAM Identity Center user matches you" in view_text(explanation)
     bot.settle()
     nothing_requested(bot)
 

@@ -13,6 +13,7 @@ from bot.listeners.common import Work, guarded, submit
 from bot.render.escape import esc
 from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
 from workflows.errors import WorkflowError
+from workflows.services.principal import no_user_text
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -63,13 +64,9 @@ def check_requester(rt: Runtime, client: WebClient, user_id: str, view: dict[str
     unexpected error is logged and the form left open: submitting it checks again."""
     problem = None
     try:
-        person = rt.directory.person(user_id)
-        if rt.services.principal_of(person) is None:
-            problem = (
-                f"Your Slack email *{esc(person.email)}* doesn't match a user in AWS IAM Identity "
-                "Center, so you can't request access yet. Ask your AWS administrator to "
-                "create an Identity Center user with that email address."
-            )
+        found = rt.services.lookup(rt.directory.person(user_id))
+        if found.principal_id is None:
+            problem = esc(no_user_text(found, "so you can't request access yet"))
     except WorkflowError as exc:
         problem = esc(exc)  # the modal's text is mrkdwn; the sentence may quote people
     except Exception:

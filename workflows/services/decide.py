@@ -30,6 +30,7 @@ from workflows.services.authority import Authority
 from workflows.services.grant import Granting
 from workflows.services.hooks import Hooks
 from workflows.services.leases import Leases, key_of, lease_name
+from workflows.services.principal import find_principal
 from workflows.states import PENDING_STATUSES, Event, Status, allowed_events, next_status
 from workflows.validation import check_reason
 
@@ -139,7 +140,7 @@ class Deciding:
             WorkflowError: Identity Center did not answer (nothing is recorded).
         """
         try:
-            principal = self.granting.aws.find_user_id(actor.email)
+            principal = find_principal(self.granting.aws, self.config.identity, actor).principal_id
         except AwsError as exc:
             log.warning("identity lookup for approver %s failed: %s", actor.slack_id, exc)
             raise WorkflowError(

@@ -72,6 +72,7 @@ class Services:
         self.end_session = self.ending.end_session
         self.time_out = self.ending.time_out
         self.principal_of = self.submitting.principal_of
+        self.lookup = self.submitting.lookup
         self.submit_request = self.submitting.submit_request
         self.check_limits = self.submitting.check_limits
         self.decide = self.deciding.decide

@@ -28,6 +28,7 @@ from workflows.people import Roster
 from workflows.policy import ApproverRouting, Rules, route_approvers
 from workflows.ports import AccessGranter, Store
 from workflows.services.hooks import Hooks
+from workflows.services.principal import Found, find_principal, no_user_text
 from workflows.states import Event
 from workflows.validation import FIELD_ACCOUNT, RequestForm, validate_form
 
@@ -68,14 +69,21 @@ class Submitting:
     standard_policies: StandardPolicies = no_standard_policies
 
     def principal_of(self, person: Person) -> str | None:
-        """The Identity Center user id matching ``person``'s Slack email (identitystore
-        ``GetUserId`` on the email, then the user name; cached by the adapter with a
-        TTL), or None when there is none.
+        """The Identity Center user id of ``person`` (:func:`find_principal`: overrides,
+        the Slack email, its mapped domains), or None when there is none.
 
         Raises:
             AwsError: Identity Center did not answer.
         """
-        return self.aws.find_user_id(person.email)
+        return self.lookup(person).principal_id
+
+    def lookup(self, person: Person) -> Found:
+        """:func:`find_principal` for ``person``: the user id and what was tried.
+
+        Raises:
+            AwsError: Identity Center did not answer.
+        """
+        return find_principal(self.aws, self.config.identity, person)
 
     def check_limits(self, slack_user_id: str, now: datetime) -> None:
         """Refuse a new request beyond the config's ``limits``: more than
@@ -145,20 +153,16 @@ class Submitting:
 
     def _principal_id(self, requester: Person) -> str:
         try:
-            principal_id = self.principal_of(requester)
+            found = self.lookup(requester)
         except AwsError as exc:
             log.warning("identity lookup for %s failed: %s", requester.email, exc)
             raise WorkflowError(
                 "AWS IAM Identity Center isn't answering right now, so no request was made. "
                 "Try again in a minute."
             ) from exc
-        if principal_id is None:
-            raise NoIdentityCenterUser(
-                f"Your Slack email {requester.email} doesn't match a user in AWS IAM Identity "
-                "Center, so no request was made. Ask your AWS administrator to create an "
-                "Identity Center user with that email address (or user name), then try again."
-            )
-        return principal_id
+        if found.principal_id is None:
+            raise NoIdentityCenterUser(no_user_text(found, "so no request was made"))
+        return found.principal_id
 
     def _custom(self, spec: CustomSpec, account: CatalogAccount) -> CustomPermissionSet:
         warnings = approver_warnings(
