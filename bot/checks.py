@@ -11,8 +11,11 @@ from bot.settings import Settings
 from workflows.aws import AwsError
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
+from workflows.domain import Person
 from workflows.people import is_slack_id
+from workflows.ports import AccessGranter
 from workflows.rebinding import Seen
+from workflows.services.principal import find_principal
 
 
 def check_everything(settings: Settings) -> list[str]:
@@ -44,13 +47,16 @@ def check_everything(settings: Settings) -> list[str]:
     except SlackApiError as exc:
         problems.append(f"Slack: auth.test: {exc.response.get('error')}")
         return problems
-    return problems + _people_problems(config, client)
+    return problems + _people_problems(config, client, None if aws_problems else aws)
 
 
-def _people_problems(config: Config, client: WebClient) -> list[str]:
+def _people_problems(
+    config: Config, client: WebClient, aws: AccessGranter | None = None
+) -> list[str]:
     """One line for each configured person Slack has no active user for (an email that
     resolves to nobody, an unknown or deactivated user id: such an entry grants no
-    role), or could not be asked about."""
+    role), or could not be asked about; and, when ``aws`` is given, each one Identity
+    Center has no user for (looked up as requests are: :func:`find_principal`)."""
     problems: list[str] = []
     seen: dict[str, Seen | str] = {}
     for path, entry in config.people():
@@ -66,4 +72,20 @@ def _people_problems(config: Config, client: WebClient) -> list[str]:
         elif found.slack_id is None:
             what = "user id" if is_slack_id(entry) else "email"
             problems.append(f"{path}: no active Slack user with {what} {entry}")
+        elif aws is not None:
+            problems += _identity_center_problems(config, aws, path, found)
     return problems
+
+
+def _identity_center_problems(
+    config: Config, aws: AccessGranter, path: str, found: Seen
+) -> list[str]:
+    """``[]`` when Identity Center has a user for the person Slack found, else one line."""
+    person = Person(found.slack_id or "", found.email or "", "")
+    try:
+        answer = find_principal(aws, config.identity, person)
+    except AwsError as exc:
+        return [f"{path}: AWS: {exc}"]
+    if answer.principal_id is None:
+        return [f"{path}: no Identity Center user (looked up: {answer.tried_text()})"]
+    return []

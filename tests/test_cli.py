@@ -66,6 +66,28 @@ accounts:
     assert "2 problem(s) found." in out
 
 
+def test_check_config_names_a_person_identity_center_does_not_know(
+    moto_world: DemoWorld, env: Path, fake: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.add_user("U0NEW", "newcomer@corp.com", "New Comer")
+    env.write_text(f"""
+admins: [ada@example.com, newcomer@corp.com]
+accounts:
+  - id: "{moto_world.accounts["Sandbox"]}"
+    owners: [oscar@example.com]
+    permission_sets: [ReadOnlyAccess]
+identity:
+  email_domains: {{corp.com: example.com}}
+""")
+    assert main(["check-config"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "admins[1]: no Identity Center user (looked up: newcomer@corp.com and "
+        "newcomer@example.com)" in out
+    )
+    assert "1 problem(s) found." in out
+
+
 def test_check_config_names_the_key_path_of_a_bad_value(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
