@@ -58,6 +58,7 @@ def make_identity_center(config: Config) -> IdentityCenter:
     return IdentityCenter(
         instance_arn=ic.instance_arn if ic else None,
         identity_store_id=ic.identity_store_id if ic else None,
+        region=ic.region if ic else None,
         max_calls_per_second=(ic.max_calls_per_second if ic else IDENTITY_CENTER_CALLS_PER_SECOND),
     )
 

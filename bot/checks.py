@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -18,8 +20,9 @@ from workflows.rebinding import Seen
 from workflows.services.principal import find_principal
 
 
-def check_everything(settings: Settings) -> list[str]:
-    """Problems found, each one line naming where it is; [] when all is well."""
+def check_everything(settings: Settings, info: Callable[[str], None] = lambda _: None) -> list[str]:
+    """Problems found, each one line naming where it is; [] when all is well. ``info``
+    is told what was used (the Identity Center instance and its Region)."""
     try:
         config = load_config(settings.jitbot_config)
     except ConfigError as exc:
@@ -29,6 +32,10 @@ def check_everything(settings: Settings) -> list[str]:
     aws_problems = aws.check()
     problems += [f"AWS: {p}" for p in aws_problems]
     if not aws_problems:
+        info(
+            f"AWS: Identity Center instance {aws.instance_arn} (identity store "
+            f"{aws.identity_store_id}) in {aws.region}"
+        )
         try:
             catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
             problems += list(catalog.problems)

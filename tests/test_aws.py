@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import boto3
 import botocore.config
@@ -503,3 +504,39 @@ def test_assign_already_exists_unconfirmed_is_retried(stubbed) -> None:
     _create_ok(stub, "SUCCEEDED")
     ic.assign(A)
     assert len(clock.sleeps) == 1
+
+
+def _instance(name: str, status: str, owner: str = "111111111111") -> dict[str, Any]:
+    return {
+        "InstanceArn": f"arn:aws:sso:::instance/ssoins-{name}",
+        "IdentityStoreId": f"d-{name}",
+        "OwnerAccountId": owner,
+        "Status": status,
+    }
+
+
+@pytest.mark.parametrize(
+    ("instances", "found"),
+    [
+        ([_instance("0000000001", "DELETE_IN_PROGRESS"), _instance("0000000002", "ACTIVE")], "2"),
+        ([_instance("0000000003", "CREATE_IN_PROGRESS")], "no ACTIVE Identity Center instance"),
+        (
+            [_instance("0000000004", "ACTIVE"), _instance("0000000005", "ACTIVE", "222222222222")],
+            "2 ACTIVE Identity Center instances",
+        ),
+    ],
+)
+def test_discovery_takes_the_one_active_instance_and_never_guesses(
+    aws_env: None, instances: list[dict[str, Any]], found: str
+) -> None:
+    ic = IdentityCenter(region=REGION, clients={"sso-admin": _raw_client("sso-admin")})
+    with Stubber(ic._client("sso-admin")) as stub:
+        stub.add_response("list_instances", {"Instances": instances})
+        if len(found) == 1:
+            assert ic.instance_arn == f"arn:aws:sso:::instance/ssoins-000000000{found}"
+        else:
+            with pytest.raises(AwsError, match=found) as raised:
+                ic.instance_arn  # noqa: B018 - the property discovers
+            if "2 ACTIVE" in found:
+                assert "set identity_center.instance_arn" in str(raised.value)
+                assert "owner 222222222222" in str(raised.value)

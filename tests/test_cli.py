@@ -46,7 +46,9 @@ accounts:
     permission_sets: [ReadOnlyAccess]
 """)
     assert main(["check-config"]) == 0
-    assert "look good" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "look good" in out
+    assert f"Identity Center instance {moto_world.instance_arn}" in out and "in us-east-1" in out
 
 
 def test_check_config_prints_every_problem_and_exits_1(

@@ -17,7 +17,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     """Print each problem :func:`bot.checks.check_everything` finds; exit 1 if any, else 0."""
     from bot.checks import check_everything
 
-    problems = check_everything(Settings())
+    problems = check_everything(Settings(), info=lambda line: print(f"ℹ {line}"))
     for problem in problems:
         print(f"✗ {problem}")
     if problems:

@@ -70,7 +70,6 @@ class Plumbing:
             raise _wrap(operation, exc) from exc
         if not instances:
             raise AwsError(f"{operation}: no IAM Identity Center instance in {self.region}")
-        chosen = instances[0]
         if self._instance_arn or self._identity_store_id:
             matching = [
                 i
@@ -87,6 +86,8 @@ class Plumbing:
                     f"identity_store_id={self._identity_store_id!r}"
                 )
             chosen = matching[0]
+        else:
+            chosen = _the_active_instance(instances, self.region)
         self._instance_arn = chosen["InstanceArn"]
         self._identity_store_id = chosen["IdentityStoreId"]
         log.info(
@@ -197,3 +198,27 @@ class Plumbing:
                     self._write_attempts,
                 )
                 self._sleep(delay)
+
+
+def _the_active_instance(instances: list[dict[str, Any]], region: str) -> dict[str, Any]:
+    """The one ``ACTIVE`` instance of ``ListInstances`` (an instance being created or
+    deleted has no usable identity store). Several active ones (an organization
+    instance and account instances, say) are not guessed between: the admin names one.
+
+    :raises AwsError: none, or several, are active.
+    """
+    active = [i for i in instances if i.get("Status", "ACTIVE") == "ACTIVE"]
+    if not active:
+        states = ", ".join(f"{i.get('InstanceArn')} {i.get('Status')}" for i in instances)
+        raise AwsError(
+            f"sso-admin ListInstances: no ACTIVE Identity Center instance in {region} ({states})"
+        )
+    if len(active) > 1:
+        listed = ", ".join(
+            f"{i.get('InstanceArn')} (owner {i.get('OwnerAccountId', '?')})" for i in active
+        )
+        raise AwsError(
+            f"sso-admin ListInstances: {len(active)} ACTIVE Identity Center instances in "
+            f"{region} ({listed}); set identity_center.instance_arn to the organization's"
+        )
+    return active[0]

@@ -21,6 +21,7 @@ from workflows.config.fields import (
     PersonEntry,
     _check_calls_per_second,
     _check_url,
+    _error,
     _pattern_checker,
     _strip_or_none,
 )
@@ -34,12 +35,24 @@ _POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _POLICY_PATH = re.compile(r"(?:/[A-Za-z0-9.,+@=_-]+)*/")
 
 
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+
+
+def _check_region(value: object) -> str:
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if not _REGION.fullmatch(text):
+        raise _error("region", f"not an AWS Region (e.g. eu-west-1), got {value!r}")
+    return text
+
+
 class IdentityCenterConfig(BaseModel):
     """Where the IAM Identity Center instance is (``identity_center:``).
 
     ``instance_arn`` looks like ``arn:aws:sso:::instance/ssoins-0123456789abcdef``
     (partition ``aws``, ``aws-us-gov`` or ``aws-cn``); ``identity_store_id`` like
     ``d-0123456789``; ``portal_url``, the AWS access portal, is an optional http(s) URL.
+    ``region`` is the instance's home Region (``eu-west-1``), where assignments can be
+    written; default the AWS default Region of the environment, else ``us-east-1``.
     Each may be omitted: the instance and its identity store are then found with
     sso-admin ``ListInstances`` (the first instance).
 
@@ -75,6 +88,7 @@ class IdentityCenterConfig(BaseModel):
         | None
     ) = None
     portal_url: Annotated[str, BeforeValidator(_check_url)] | None = None
+    region: Annotated[str, BeforeValidator(_check_region)] | None = None
     max_calls_per_second: Annotated[float | None, BeforeValidator(_check_calls_per_second)] = (
         IDENTITY_CENTER_CALLS_PER_SECOND
     )
