@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -26,6 +26,7 @@ from workflows.catalog import Catalog, CatalogAccount, build_catalog
 from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
 from workflows.custom_sets.sensitive import restrict_custom
+from workflows.delegated import delegated_admin_problems
 from workflows.durations import parse_iso8601_duration
 
 log = logging.getLogger("jitbot")
@@ -90,7 +91,16 @@ def make_catalog(config: Config, aws: IdentityCenter) -> Catalog:
     each set's ``SessionDuration``; no custom sets on sensitive accounts. Problems are
     logged (and left out)."""
     catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
-    catalog = restrict_custom(catalog, config, aws.sensitive_accounts())
+    sensitive = aws.sensitive_accounts()
+    catalog = restrict_custom(catalog, config, sensitive)
+    if unreachable := delegated_admin_problems(config, sensitive):
+        # a grant there would fail in AWS: the account is not offered at all
+        management = sensitive.management_account_id
+        catalog = replace(
+            catalog,
+            accounts=tuple(a for a in catalog.accounts if a.id != management),
+            problems=(*catalog.problems, *unreachable),
+        )
     for name, iso in aws.session_durations().items():
         limit = parse_iso8601_duration(iso)
         if limit is not None:

@@ -13,6 +13,7 @@ from bot.settings import Settings
 from workflows.aws import AwsError
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
+from workflows.delegated import delegated_admin_problems
 from workflows.domain import Person
 from workflows.people import is_slack_id
 from workflows.ports import AccessGranter
@@ -39,6 +40,7 @@ def check_everything(settings: Settings, info: Callable[[str], None] = lambda _:
         try:
             catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
             problems += list(catalog.problems)
+            problems += delegated_admin_problems(config, aws.sensitive_accounts())
             if not catalog.accounts:
                 problems.append(
                     "accounts: no account has a valid permission set, so nothing can be requested"
