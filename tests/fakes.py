@@ -297,6 +297,11 @@ class FakeGranter:
     def jit_permission_sets(self) -> list[Any]:
         return []
 
+    def provisioned_accounts(self, permission_set_arn: str) -> set[str]:
+        return {
+            a.account_id for a in self.assignments if a.permission_set_arn == permission_set_arn
+        }
+
     def find_group_id(self, display_name: str) -> str | None:
         return self.groups.get(display_name)
 

@@ -657,8 +657,31 @@ def test_a_failed_listing_never_revokes_a_grant(
 
     report = w.reconciler().run(now)
 
-    assert report.vanished == [] and len(report.errors) == 3  # one per managed pair
+    # the grant's pair is listed (and fails); the others hold no provisioned set
+    assert report.vanished == [] and len(report.errors) == 1
     assert w.store.get(request.id).status == Status.ACTIVE
+
+
+def test_assignments_are_listed_only_where_a_set_is_provisioned(
+    moto_world: DemoWorld, store: SqlStore, now: datetime
+):
+    """One ListAccountsForProvisionedPermissionSet per managed set, then assignments
+    listed only where the set is provisioned: 1,000 accounts with a few provisioned
+    cost a few calls, not 1,000 per set."""
+    client = sso()
+    listed: list[str] = []
+    client.meta.events.register(
+        "before-parameter-build.sso-admin.ListAccountAssignments",
+        lambda params, **_: listed.append(params["AccountId"]),
+    )
+    w = make_world(moto_world, store, sso_client=client)
+    bob = w.user("bob@example.com")
+    by_hand(w, "Production", w.arn("ReadOnlyAccess"), bob)
+
+    report = w.reconciler().run(now)
+
+    assert [s.assignment.principal_id for s in report.stray_removed] == [bob]
+    assert set(listed) == {w.account("Production")}  # (the removal checks it there again)
 
 
 # --------------------------------------------------------------------------- the AWS adapter

@@ -284,6 +284,11 @@ class AccessGranter(Protocol):
         """jitbot's ``JIT-`` permission sets (known by their tags)."""
         ...
 
+    def provisioned_accounts(self, permission_set_arn: str) -> set[str]:
+        """The accounts a permission set is provisioned to (each holding an assignment
+        of it is among them)."""
+        ...
+
     def find_group_id(self, display_name: str) -> str | None:
         """The Identity Center group id of a group display name, or None."""
         ...

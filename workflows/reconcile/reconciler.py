@@ -71,7 +71,8 @@ class Reconciler:
         active = store.with_status(Status.ACTIVE)
         sets = self._jit_sets(report)
         orphans = [o for o in (self._orphan(s, now) for s in sets) if o is not None]
-        for pair, names in managed_pairs(self.services.catalog, active, orphans).items():
+        pairs = managed_pairs(self.services.catalog, active, orphans)
+        for pair, names in self._provisioned(report, now, pairs, active).items():
             self._scan_pair(report, now, pair, names, active, reporting, keep or frozenset())
         # judged again: a grant may have ended (or vanished) during this run
         for ps in sets:
@@ -84,6 +85,31 @@ class Reconciler:
             store.audit(None, ACTOR, FIRST_RUN, now, {"configured_mode": mode})
         log.info("%s", report.summary())
         return report
+
+    def _provisioned(
+        self,
+        report: ReconcileReport,
+        now: datetime,
+        pairs: dict[tuple[str, str], tuple[str, str]],
+        active: list[AccessRequest],
+    ) -> dict[tuple[str, str], tuple[str, str]]:
+        """The ``pairs`` worth listing: where the set is provisioned (an assignment
+        provisions it, so strays are only there) and where an active grant says an
+        assignment should be (a vanished one may have taken the provisioning with it).
+        A set whose provisioning can't be read is listed everywhere."""
+        granted = {(r.account_id, r.permission_set_arn) for r in active}
+        where: dict[str, set[str] | None] = {}
+        for arn in {arn for _, arn in pairs}:
+            try:
+                where[arn] = self.services.aws.provisioned_accounts(arn)
+            except AwsError as exc:
+                log.warning("reconcile: where %s is provisioned is unknown: %s", arn, exc)
+                where[arn] = None
+        return {
+            pair: names
+            for pair, names in pairs.items()
+            if pair in granted or where[pair[1]] is None or pair[0] in (where[pair[1]] or ())
+        }
 
     def _kept(self, now: datetime) -> frozenset[str] | None:
         """Ids of the principals ``reconcile.keep`` names (groups by display name, users
