@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from workflows.assignments import Assignment, JitPermissionSet
@@ -279,3 +279,19 @@ class AccessGranter(Protocol):
     def jit_permission_sets(self) -> list[JitPermissionSet]:
         """jitbot's ``JIT-`` permission sets (known by their tags)."""
         ...
+
+    # -- ending open sign-ins (workflows.services.live_sessions) --
+
+    def inline_policy(self, permission_set_arn: str) -> str:
+        """The set's inline policy; ``""`` when it has none."""
+        ...
+
+    def put_inline_policy(self, permission_set_arn: str, policy: str | None) -> None:
+        """Replace the set's inline policy (None: delete it)."""
+        ...
+
+    def is_provisioned(self, permission_set_arn: str, account_id: str) -> bool: ...
+
+    def session_duration(self, permission_set_arn: str) -> timedelta | None: ...
+
+    def provision_to_account(self, permission_set_arn: str, account_id: str) -> None: ...

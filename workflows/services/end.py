@@ -27,6 +27,7 @@ from workflows.services.decide import already_decided_text
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases, assignment_of, key_of
+from workflows.services.live_sessions import LiveOutcome, LiveSessions
 from workflows.states import PENDING_STATUSES, Event, Status, next_status
 from workflows.validation import check_reason
 
@@ -48,6 +49,7 @@ class Ending:
     leases: Leases
     sets: JitSets
     hooks: Hooks
+    live: LiveSessions | None = None
 
     def end_session(
         self,
@@ -69,7 +71,9 @@ class Ending:
         principal holds another active grant of the same permission set on the same
         account, the assignment stays for it. A failed delete leaves the request Active
         (the sweep retries) and alerts the admins once for the session, across replicas
-        and restarts (from the audit trail). The work is done under the
+        and restarts (from the audit trail). With ``revoke_live_sessions`` on, the
+        sign-ins a standard set already opened are ended too (:mod:`.live_sessions`;
+        what became of them is the notice's ``live``). The work is done under the
         assignment's lease: when another replica holds it, nothing is done here and the
         request is returned still Active (that replica ends it).
 
@@ -84,11 +88,14 @@ class Ending:
             # the table first: nothing is removed for an end it would refuse
             action = next_status(request.status, event).value
             shared = self.store.other_active_grants(request, now) > 0
+            live = LiveOutcome.OFF
             if not shared:
                 if not self._unassign(request, now):
                     return request
                 if request.custom is not None:
                     self.sets.delete(request, now)
+                elif self.live is not None:
+                    live = self.live.end(request, now)
             assert request.session is not None
             end_reason = reason or ("expired" if event == Event.EXPIRE else "revoked")
             session = request.session
@@ -102,7 +109,9 @@ class Ending:
                 action=action,
                 session=ended,
                 detail={**(actor_detail(by) if by else {}), **self._detail(shared)},
-                outbox=changed(replace(notice or Notice(NoticeKind.EXPIRED), kept=shared)),
+                outbox=changed(
+                    replace(notice or Notice(NoticeKind.EXPIRED), kept=shared, live=live.value)
+                ),
             ):
                 self.hooks.kick()
             return self.authority.get(request.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import cast
 
 from workflows.catalog import Catalog
 from workflows.config import Config
@@ -19,6 +20,7 @@ from workflows.services.grant import Granting
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases
+from workflows.services.live_sessions import LiftStore, LiveSessions
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
 
@@ -30,7 +32,8 @@ class Services:
     replica's leases (a fresh holder name when not given); ``standard_policies`` gives
     the standard sets' policies on an account, for "a standard set covers this";
     ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 10
-    outstanding operations).
+    outstanding operations); ``lifts`` keeps the pending lifts of ended sign-ins'
+    deny statements when ``store`` does not (:mod:`workflows.services.live_sessions`).
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class Services:
         leases: Leases | None = None,
         standard_policies: StandardPolicies = no_standard_policies,
         parallel_revokes: int = 10,
+        lifts: LiftStore | None = None,
     ) -> None:
         self.config = config
         self.catalog = catalog
@@ -56,7 +60,10 @@ class Services:
         parts = (store, aws, self.authority, self.leases, sets, self.hooks)
         self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
         self.granting = Granting(*parts)
-        self.ending = Ending(*parts)
+        # pending lifts: in ``store`` when it keeps them (SqlStore), else ``lifts``
+        lift_store = lifts or cast(LiftStore, store)
+        self.live = LiveSessions(config.revoke_live_sessions, store, lift_store, aws, self.leases)
+        self.ending = Ending(*parts, live=self.live)
         self.deciding = Deciding(
             config, store, self.authority, self.leases, self.granting, self.hooks
         )
@@ -65,6 +72,7 @@ class Services:
             grant=self.granting.grant,
             end_session=self.ending.end_session,
             time_out=self.ending.time_out,
+            lift_due=self.live.lift_due if hasattr(lift_store, "lifts_due") else lambda now: None,
             parallel_revokes=parallel_revokes,
         )
         # the verbs, as the callers name them
