@@ -88,14 +88,9 @@ class Ending:
             # the table first: nothing is removed for an end it would refuse
             action = next_status(request.status, event).value
             shared = self.store.other_active_grants(request, now) > 0
-            live = LiveOutcome.OFF
-            if not shared:
-                if not self._unassign(request, now):
-                    return request
-                if request.custom is not None:
-                    self.sets.delete(request, now)
-                elif self.live is not None:
-                    live = self.live.end(request, now)
+            live = LiveOutcome.OFF if shared else self._remove(request, now)
+            if live is None:
+                return request
             assert request.session is not None
             end_reason = reason or ("expired" if event == Event.EXPIRE else "revoked")
             session = request.session
@@ -108,7 +103,7 @@ class Ending:
                 actor=actor,
                 action=action,
                 session=ended,
-                detail={**(actor_detail(by) if by else {}), **self._detail(shared)},
+                detail={**(actor_detail(by) if by else {}), **self._detail(shared, live)},
                 outbox=changed(
                     replace(notice or Notice(NoticeKind.EXPIRED), kept=shared, live=live.value)
                 ),
@@ -116,8 +111,24 @@ class Ending:
                 self.hooks.kick()
             return self.authority.get(request.id)
 
-    def _detail(self, shared: bool) -> dict[str, object]:
-        return {"assignment_kept_for_overlapping_grant": shared, "replica": self.leases.holder}
+    def _remove(self, request: AccessRequest, now: datetime) -> LiveOutcome | None:
+        """Delete the assignment, then a custom set, or end a standard set's open
+        sign-ins (:mod:`.live_sessions`); None when AWS did not remove the access yet."""
+        if not self._unassign(request, now):
+            return None
+        if request.custom is not None:
+            self.sets.delete(request, now)
+            return LiveOutcome.OFF
+        return self.live.end(request, now) if self.live is not None else LiveOutcome.OFF
+
+    def _detail(self, shared: bool, live: LiveOutcome) -> dict[str, object]:
+        detail: dict[str, object] = {
+            "assignment_kept_for_overlapping_grant": shared,
+            "replica": self.leases.holder,
+        }
+        if live is not LiveOutcome.OFF:
+            detail["open_sign_ins"] = live.value
+        return detail
 
     def _unassign(self, request: AccessRequest, now: datetime) -> bool:
         """Delete the assignment; on an AWS error audit it, alert the admins once per
