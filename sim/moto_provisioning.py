@@ -11,9 +11,11 @@ ending open sign-ins relies on them (installed by :func:`sim.moto_fixes.install`
    https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribePermissionSetProvisioningStatus.html
    (moto ignores the target, answers ``SUCCEEDED`` at once, and lists the set as
    provisioned to its own account for good).
-8. ``PutInlinePolicyToPermissionSet`` refuses a policy over 32,768 characters or one
-   that is not JSON (``ValidationException``); the API reference gives the length
-   limit, https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutInlinePolicyToPermissionSet.html.
+8. ``PutInlinePolicyToPermissionSet`` refuses a policy over 32,768 characters, over
+   10,240 non-whitespace bytes, or not JSON (``ValidationException``; the message
+   texts are moto's own). The API reference gives the length limit,
+   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_PutInlinePolicyToPermissionSet.html,
+   the quotas page the other, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html.
    A policy changed this way reaches an account's role only when provisioned there.
 9. ``DeleteAccountAssignment`` of the last assignment of a set in an account takes the
    set (its role) out of that account: ``ListAccountsForProvisionedPermissionSet`` no
@@ -36,6 +38,7 @@ from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
 INLINE_POLICY_LIMIT = 32768
+NON_WHITESPACE_LIMIT = 10240
 
 
 class ValidationException(JsonRESTError):
@@ -82,6 +85,8 @@ def _patch_backend(provisioned: Any) -> None:
             raise ValidationException(
                 f"Member must have length less than or equal to {INLINE_POLICY_LIMIT}"
             )
+        if len("".join(inline_policy.split()).encode()) > NON_WHITESPACE_LIMIT:
+            raise ValidationException("The inline policy exceeds the maximum policy size.")
         try:
             json.loads(inline_policy)
         except ValueError as exc:

@@ -29,11 +29,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from workflows.custom_sets import MAX_INLINE_BYTES, MAX_INLINE_NON_WHITESPACE
+
 #: Sid prefix of jitbot's statements (IAM Sids are alphanumeric).
 SID_PREFIX = "JitbotRevoke"
-#: ``InlinePolicy`` length limit of PutInlinePolicyToPermissionSet (API reference:
-#: "Maximum length of 32768").
-INLINE_POLICY_LIMIT = 32768
+#: IAM Identity Center quotas page (limits.html): "Maximum size of inline policy per
+#: permission set: 32,768 bytes. Maximum size of non-whitespace characters in the inline
+#: policy per permission set is 10,240 bytes" (the custom sets' limits too).
+INLINE_POLICY_LIMIT = MAX_INLINE_BYTES
+INLINE_POLICY_NON_WHITESPACE_LIMIT = MAX_INLINE_NON_WHITESPACE
 #: Sign-ins this soon after the end are denied too: the assignment's deletion takes a
 #: moment to finish, and clocks differ.
 CUTOFF_MARGIN = timedelta(minutes=1)
@@ -113,16 +117,20 @@ def with_statement(policy: str, statement: dict) -> str:
     replacing the one of the same Sid; every other statement kept as it was.
 
     :raises PolicyRefused: ``policy`` is not a JSON policy document, or the result is
-        longer than :data:`INLINE_POLICY_LIMIT` characters.
+        over :data:`INLINE_POLICY_LIMIT` bytes or
+        :data:`INLINE_POLICY_NON_WHITESPACE_LIMIT` non-whitespace bytes.
     """
     document = _parsed(policy)
     kept = [s for s in document["Statement"] if _sid(s) != statement["Sid"]]
     document["Statement"] = [*kept, statement]
     text = json.dumps(document, separators=(",", ":"))
-    if len(text) > INLINE_POLICY_LIMIT:
+    size = len(text.encode())
+    solid = len("".join(text.split()).encode())
+    if size > INLINE_POLICY_LIMIT or solid > INLINE_POLICY_NON_WHITESPACE_LIMIT:
         raise PolicyRefused(
-            f"the inline policy would be {len(text)} characters long, over AWS's limit "
-            f"of {INLINE_POLICY_LIMIT}"
+            f"with the deny statement the permission set's inline policy would be {size} "
+            f"bytes ({solid} not whitespace), over AWS's limit of {INLINE_POLICY_LIMIT} "
+            f"bytes ({INLINE_POLICY_NON_WHITESPACE_LIMIT} not whitespace)"
         )
     return text
 
