@@ -164,3 +164,44 @@ def test_two_replicas_ending_two_peoples_sessions_of_one_set_keep_both_statement
     assert statements[0] == CUSTOMER
     denied = {s["Condition"]["StringEquals"]["identitystore:userId"] for s in statements[1:]}
     assert denied == {alice.principal_id, bob.principal_id}
+
+
+def test_a_set_without_an_inline_policy_gets_one_and_has_none_again_after_the_lift(
+    moto_world: DemoWorld, store: SqlStore
+):
+    standing_assignment(moto_world, "sam@example.com")
+    services = replica(moto_world, store, "one")
+    request = active(services, moto_world, ALICE)
+    services.sweep(T0 + timedelta(hours=1))  # expiry
+    assert store.get(request.id).status == Status.EXPIRED
+    assert (
+        [s["Effect"] for s in set_policy(moto_world)]
+        == ["Deny"]
+        == [s["Effect"] for s in role_policy(moto_world)]
+    )
+    services.sweep(T0 + timedelta(hours=2, minutes=10))
+    assert set_policy(moto_world) == [] == role_policy(moto_world)
+
+
+def test_a_customer_policy_with_no_room_left_ends_the_access_and_alerts(
+    moto_world: DemoWorld, store: SqlStore
+):
+    standing_assignment(moto_world, "sam@example.com")
+    big = {**CUSTOMER, "Resource": ["arn:aws:s3:::b/" + "x" * 10_000]}
+    text = json.dumps({"Version": "2012-10-17", "Statement": [big]})
+    client = boto3.client("sso-admin", region_name=REGION)
+    arn = moto_world.permission_sets["ReadOnlyAccess"]
+    client.put_inline_policy_to_permission_set(
+        InstanceArn=moto_world.instance_arn, PermissionSetArn=arn, InlinePolicy=text
+    )
+    services = replica(moto_world, store, "one")
+    request = active(services, moto_world, ALICE)
+    assert services.release(request.id, ALICE, T0).status == Status.REVOKED
+    held = client.get_inline_policy_for_permission_set(
+        InstanceArn=moto_world.instance_arn, PermissionSetArn=arn
+    )["InlinePolicy"]
+    assert held == text, "the customer's policy is left exactly as it was"
+    (refused,) = [
+        e for e in store.audit_events(request.id) if e["action"] == "sessions_not_revoked"
+    ]
+    assert "over AWS's limit" in refused["detail"]["reason"]
