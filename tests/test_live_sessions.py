@@ -213,3 +213,10 @@ def test_policies_jitbot_cannot_read_are_never_rewritten(policy: str):
         with pytest.raises(Exception, match="inline policy"):
             with_statement(policy, statement)
         assert without_statement(policy, "JitbotRevokeabc") == policy
+
+
+def test_the_option_on_a_store_that_keeps_no_lifts_is_refused_at_start():
+    config = parse_config(FAKE_CONFIG + "revoke_live_sessions: true\n")
+    catalog = build_catalog(config, {"ReadOnlyAccess": READ_ONLY_ARN}, {SANDBOX: "Sandbox"})
+    with pytest.raises(ValueError, match="needs a store that keeps pending lifts"):
+        Services(config, catalog, FakeStore(), FakeGranter())

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import cast
 
 from workflows.catalog import Catalog
 from workflows.config import Config
@@ -60,9 +59,10 @@ class Services:
         parts = (store, aws, self.authority, self.leases, sets, self.hooks)
         self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
         self.granting = Granting(*parts)
-        # pending lifts: in ``store`` when it keeps them (SqlStore), else ``lifts``
-        lift_store = lifts or cast(LiftStore, store)
-        self.live = LiveSessions(config.revoke_live_sessions, store, lift_store, aws, self.leases)
+        # pending lifts: ``lifts``, else ``store`` when it keeps them (SqlStore does)
+        if lifts is None and isinstance(store, LiftStore):
+            lifts = store
+        self.live = LiveSessions(config.revoke_live_sessions, store, lifts, aws, self.leases)
         self.ending = Ending(*parts, live=self.live)
         self.deciding = Deciding(
             config, store, self.authority, self.leases, self.granting, self.hooks
@@ -72,7 +72,7 @@ class Services:
             grant=self.granting.grant,
             end_session=self.ending.end_session,
             time_out=self.ending.time_out,
-            lift_due=self.live.lift_due if hasattr(lift_store, "lifts_due") else lambda now: None,
+            lift_due=self.live.lift_due,
             parallel_revokes=parallel_revokes,
         )
         # the verbs, as the callers name them

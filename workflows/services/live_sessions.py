@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from workflows.assignments import AwsError
 from workflows.domain import AccessRequest, Outgoing
@@ -59,6 +59,7 @@ LEASE_TRIES = 100
 LEASE_PAUSE = 0.1
 
 
+@runtime_checkable
 class LiftStore(Protocol):
     """Where pending lifts are kept (:mod:`storage.lifts`)."""
 
@@ -86,20 +87,28 @@ class LiveOutcome(StrEnum):
 
 @dataclass
 class LiveSessions:
-    """Ends open sign-ins in ``aws`` when ``enabled``; lifts are kept in ``lifts``."""
+    """Ends open sign-ins in ``aws`` when ``enabled``; lifts are kept in ``lifts``
+    (None: a store that keeps none, allowed only while ``enabled`` is false).
+
+    :raises ValueError: ``enabled`` without ``lifts``.
+    """
 
     enabled: bool
     store: Store
-    lifts: LiftStore
+    lifts: LiftStore | None
     aws: AccessGranter
     leases: Leases
     sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def __post_init__(self) -> None:
+        if self.enabled and self.lifts is None:
+            raise ValueError("revoke_live_sessions needs a store that keeps pending lifts")
 
     def end(self, request: AccessRequest, now: datetime) -> LiveOutcome:
         """Deny the requester's sign-ins of ``request``'s set in its account opened
         before ``now`` + :data:`CUTOFF_MARGIN`; audited ``sessions_revoked``, or
         ``sessions_not_revoked`` with an admin alert (the session still ends)."""
-        if not self.enabled or request.custom is not None:
+        if not self.enabled or self.lifts is None or request.custom is not None:
             return LiveOutcome.OFF
         arn, account = request.permission_set_arn, request.account_id
         try:
@@ -133,14 +142,17 @@ class LiveSessions:
         """Take out every statement whose sessions have all run out by ``now``, and
         re-provision the account; audited ``revocation_lifted``. One that fails is
         logged and tried again by the next sweep; a set gone counts as lifted."""
-        for lift in self.lifts.lifts_due(now):
+        lifts = self.lifts
+        if lifts is None:
+            return
+        for lift in lifts.lifts_due(now):
             try:
                 self._lift(lift)
             except AwsError as exc:
                 if exc.code != "ResourceNotFoundException":
                     log.warning("lifting %s failed, will retry: %s", lift.sid, exc)
                     continue
-            if self.lifts.drop_lift(lift.sid):
+            if lifts.drop_lift(lift.sid):
                 detail = {"sid": lift.sid, "permission_set_arn": lift.permission_set_arn}
                 self.store.audit(lift.request_id, "jitbot", "revocation_lifted", now, detail)
 
