@@ -10,13 +10,13 @@ from slack_sdk.errors import SlackApiError
 from bot.bindings import look_up
 from bot.runtime import make_identity_center, make_web_client
 from bot.settings import Settings
+from workflows.access_granter import AccessGranter
 from workflows.aws import AwsError
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
 from workflows.delegated import delegated_admin_problems
 from workflows.domain import Person
 from workflows.people import is_slack_id
-from workflows.ports import AccessGranter
 from workflows.rebinding import Seen
 from workflows.services.principal import find_principal
 

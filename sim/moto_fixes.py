@@ -37,6 +37,8 @@ that, in this process (``mock_aws`` and ``ThreadedMotoServer`` alike):
    https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_GetPermissionsBoundaryForPermissionSet.html
    (``{"PermissionsBoundary": {"ManagedPolicyArn"} | {"CustomerManagedPolicyReference":
    {"Name", "Path"}}}``; a set without one answers ``ResourceNotFoundException``).
+7.-9. Provisioning, inline policies and the last assignment's role: see
+   :mod:`sim.moto_provisioning`.
 
 Test and demo code only (``sim`` is never imported by the product).
 """
@@ -49,6 +51,8 @@ from typing import Any
 from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
 from moto.ssoadmin.models import SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
+
+from sim import moto_provisioning
 
 _MARK = "_jitbot_moto_fixes"
 
@@ -213,4 +217,5 @@ def install() -> None:
         return
     _patch_backend()
     _patch_responses()
+    moto_provisioning.patch(_provisioned)
     setattr(SSOAdminBackend, _MARK, True)

@@ -1,5 +1,5 @@
 """SQLAlchemy 2 models: requests, reviews, sessions, Slack message roots, audit events,
-the bindings of the config's people to Slack user ids.
+the bindings of the config's people to Slack user ids, the pending lifts of deny statements.
 
 Times are stored as naive UTC (SQLite keeps no zone) and returned aware UTC by
 :class:`UTCDateTime`. Indexes follow the queries of the per-port modules composed into
@@ -220,3 +220,18 @@ class BindingRow(Base):
     pending_email: Mapped[str | None] = mapped_column(String(320))
     noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LiftRow(Base):
+    """A deny statement of ended sign-ins to take out of a permission set's inline
+    policy at ``due_at`` (UTC), :class:`workflows.services.live_policy.PendingLift`;
+    ``sid`` is the statement's Sid."""
+
+    __tablename__ = "lifts"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer)
+    permission_set_arn: Mapped[str] = mapped_column(String(1224))
+    account_id: Mapped[str] = mapped_column(String(12))
+    principal_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,7 +3,8 @@
 :class:`SqlStore` is what the composition root builds; it implements
 :class:`workflows.ports.Store`, :class:`workflows.ports.HomeQueries`, the outbox's
 :class:`workflows.outbox.OutboxStore` and the ports of :mod:`bot.outbox_worker` and
-:mod:`bot.metrics`, and :class:`workflows.ports.BindingStore`. Each method is one
+:mod:`bot.metrics`, :class:`workflows.ports.BindingStore`, and
+:class:`workflows.services.live_sessions.LiftStore`. Each method is one
 transaction.
 """
 
@@ -18,6 +19,7 @@ from storage.deliveries import SqlDeliveries
 from storage.due import SqlDueWork
 from storage.home import SqlHomeQueries
 from storage.leases import REPLICA_LEASE_PREFIX, LeaseClaim, SqlLeases
+from storage.lifts import SqlLifts
 from storage.outbox import SqlOutbox
 from storage.requests import SqlRequests
 from storage.transitions import SqlTransitions
@@ -44,6 +46,7 @@ class SqlStore(
     SqlCounts,
     SqlDeliveries,
     SqlBindings,
+    SqlLifts,
 ):
     """Requests and their history in a SQL database (see :mod:`storage.models`):
     ``SqlStore(engine)``."""

@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sim.demo_setup import PEOPLE
@@ -244,6 +244,12 @@ class FakeGranter:
     fail_unassign: AwsError | None = None
     sets: dict[str, str] = field(default_factory=dict)  # ARN -> name of created JIT- sets
     groups: dict[str, str] = field(default_factory=dict)  # display name -> group id
+    policies: dict[str, str] = field(default_factory=dict)
+    provisioned: set[tuple[str, str]] = field(default_factory=set)
+    provisions: list[tuple[str, str]] = field(default_factory=list)
+    durations: dict[str, timedelta] = field(default_factory=dict)
+    fail_put: AwsError | None = None
+    fail_provision: AwsError | None = None
 
     def find_user_id(self, email: str) -> str | None:
         return self.users.get(email.lower())
@@ -310,6 +316,33 @@ class FakeGranter:
             v: k for k, v in (self.groups if principal_type == "GROUP" else self.users).items()
         }
         return names.get(principal_id, principal_id)
+
+    # -- ending open sign-ins: ``policies`` ARN -> inline policy text (absent: none),
+    # ``provisioned`` (ARN, account) pairs holding the set's role, ``provisions`` every
+    # ProvisionPermissionSet asked, ``durations`` ARN -> SessionDuration;
+    # ``fail_put`` / ``fail_provision`` are raised when set
+
+    def inline_policy(self, permission_set_arn: str) -> str:
+        return self.policies.get(permission_set_arn, "")
+
+    def put_inline_policy(self, permission_set_arn: str, policy: str | None) -> None:
+        if self.fail_put is not None:
+            raise self.fail_put
+        if policy is None:
+            self.policies.pop(permission_set_arn, None)
+        else:
+            self.policies[permission_set_arn] = policy
+
+    def is_provisioned(self, permission_set_arn: str, account_id: str) -> bool:
+        return (permission_set_arn, account_id) in self.provisioned
+
+    def session_duration(self, permission_set_arn: str) -> timedelta | None:
+        return self.durations.get(permission_set_arn)
+
+    def provision_to_account(self, permission_set_arn: str, account_id: str) -> None:
+        self.provisions.append((permission_set_arn, account_id))
+        if self.fail_provision is not None:
+            raise self.fail_provision
 
 
 # --------------------------------------------------------------------------- a world

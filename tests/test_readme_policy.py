@@ -82,11 +82,20 @@ def test_every_call_the_adapter_makes_is_in_readmes_policy(moto_world: DemoWorld
     ic.assign(custom)
     ic.unassign(custom)
     ic.delete_custom_permission_set(arn, request_id=7, account_ids=[sandbox])
+    # revoke_live_sessions: a deny in a standard set's inline policy, provisioned
+    read_only = w.permission_sets["ReadOnlyAccess"]
+    ic.assign(standard)
+    ic.is_provisioned(read_only, sandbox)
+    ic.session_duration(read_only)
+    ic.put_inline_policy(read_only, ic.inline_policy(read_only) or None)
+    ic.provision_to_account(read_only, sandbox)
+    ic.unassign(standard)
     # the reconciler
     ic.jit_permission_sets()
     ic.account_assignments(sandbox, w.permission_sets["ReadOnlyAccess"])
     ic.find_group_id("BreakGlass")
     ic.principal_name("USER", alice)
+    ic.provisioned_accounts(read_only)
 
     assert {"sso:CreateAccountAssignment", "sso:PutPermissionsBoundaryToPermissionSet"} <= calls
     missing = sorted(calls - readme_actions() - NEEDS_NO_PERMISSION)

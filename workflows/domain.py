@@ -126,6 +126,10 @@ class Notice:
     # an ending whose account assignment stays for another active grant of the same
     # person, permission set and account (so the access itself did not end)
     kept: bool = False
+    # what became of the AWS sign-ins already open at an ending
+    # (workflows.services.live_sessions.LiveOutcome): "" not tried, "ended", "role_gone",
+    # "failed"
+    live: str = ""
 
 
 class OutgoingKind(StrEnum):
@@ -172,6 +176,8 @@ class Outgoing:
         payload = {"kind": notice.kind.value, "detail": notice.detail, "by": notice.by}
         if notice.kept:
             payload["kept"] = True
+        if notice.live:
+            payload["live"] = notice.live
         return cls(OutgoingKind.ANNOUNCE, payload)
 
     @classmethod
@@ -192,6 +198,7 @@ class Outgoing:
             self.payload.get("detail"),
             self.payload.get("by"),
             bool(self.payload.get("kept")),
+            str(self.payload.get("live") or ""),
         )
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from workflows.assignments import Assignment, JitPermissionSet
-from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import (
     AccessRequest,
     GrantedSession,
@@ -238,61 +236,4 @@ class HomeQueries(Protocol):
 
     def bindings(self) -> list[Binding]:
         """Who the config's people are (:meth:`Store.bindings`), for the viewer's roles."""
-        ...
-
-
-class AccessGranter(Protocol):
-    """Identity Center as the services need it (see :mod:`workflows.aws`)."""
-
-    def find_user_id(self, email: str) -> str | None: ...
-
-    def assign(self, assignment: Assignment) -> None: ...
-
-    def unassign(self, assignment: Assignment) -> None: ...
-
-    def create_custom_permission_set(
-        self,
-        *,
-        name: str,
-        session_duration: str,
-        description: str,
-        request_id: int,
-        managed_policy_arns: Sequence[str],
-        inline_policy: str | None,
-        permissions_boundary: PermissionsBoundary | None = None,
-    ) -> str: ...
-
-    def delete_custom_permission_set(
-        self,
-        permission_set_arn: str,
-        *,
-        request_id: int,
-        account_ids: Sequence[str] = (),
-    ) -> None: ...
-
-    # -- the drift reconciler (workflows.reconcile) --
-
-    def has_assignment(self, assignment: Assignment) -> bool:
-        """Whether the assignment exists."""
-        ...
-
-    def account_assignments(self, account_id: str, permission_set_arn: str) -> list[Assignment]:
-        """Every assignment (users and groups) of a permission set in an account."""
-        ...
-
-    def jit_permission_sets(self) -> list[JitPermissionSet]:
-        """jitbot's ``JIT-`` permission sets (known by their tags)."""
-        ...
-
-    def provisioned_accounts(self, permission_set_arn: str) -> set[str]:
-        """The accounts a permission set is provisioned to (each holding an assignment
-        of it is among them)."""
-        ...
-
-    def find_group_id(self, display_name: str) -> str | None:
-        """The Identity Center group id of a group display name, or None."""
-        ...
-
-    def principal_name(self, principal_type: str, principal_id: str) -> str:
-        """A USER's user name or a GROUP's display name; the id when unknown."""
         ...

@@ -40,7 +40,8 @@ class _Told:
         what becomes of the AWS sign-ins already open. Removing an account assignment
         stops new sign-ins only: a role session already made with it lasts until its own
         end, at most the permission set's session duration (IAM Identity Center user
-        guide, "Revoke active IAM role sessions created by permission sets"). Deleting a
+        guide, "Revoke active IAM role sessions created by permission sets"), unless
+        ``revoke_live_sessions`` ended them too (the notice's ``live``). Deleting a
         custom ``JIT-`` set deletes its role in the account, which ends them too."""
         if self.notice.kept:
             return (
@@ -52,12 +53,24 @@ class _Told:
                 f"{self.access} has been removed, and its permission set deleted, which "
                 "ends the AWS sign-ins already open."
             )
+        live = self.notice.live
+        if live in ("ended", "role_gone"):
+            return (
+                f"{self.access} has been removed, and the AWS sign-ins already open with it "
+                "were ended too (AWS applies this within a few minutes)."
+            )
         limit = self.request.session_limit
         most = (
             f"{duration_label(limit)} after they began"
             if limit
             else "the permission set's session duration"
         )
+        if live == "failed":
+            return (
+                f"{self.access} has been removed: no new AWS sign-ins. :warning: jitbot "
+                "could NOT end the AWS sign-ins already open: they keep working until they "
+                f"end (at most {most}). The admins have been told."
+            )
         return (
             f"{self.access} has been removed: no new AWS sign-ins. Sign-ins already open "
             f"keep working until they end (at most {most})."

@@ -71,6 +71,7 @@ from workflows.aws.errors import client_config
 from workflows.aws.health import Health
 from workflows.aws.identity import UserDirectory, _Cached
 from workflows.aws.listings import Listings
+from workflows.aws.live_sessions import LiveSessions
 from workflows.aws.operations import OperationBoard
 from workflows.aws.organization import OrganizationFacts
 from workflows.aws.permission_sets import CustomSetDeletion
@@ -101,6 +102,7 @@ __all__ = [
 class IdentityCenter(
     UserDirectory,
     Principals,
+    LiveSessions,
     Catalog,
     Assignments,
     Polling,

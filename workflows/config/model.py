@@ -59,6 +59,9 @@ class Config(BaseModel):
     # how long a replica's claim on work (an account assignment, an outbox entry) holds
     # without its heartbeat: a dead replica's work is taken over after this (design §5)
     lease_duration: Duration = timedelta(seconds=10)
+    # at the end of a standard-set session, also end the AWS sign-ins already open with
+    # it: a deny in the set's inline policy (workflows/services/live_sessions.py)
+    revoke_live_sessions: bool = False
     custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from workflows import lifecycle
+from workflows.access_granter import AccessGranter
 from workflows.assignments import AwsError
 from workflows.domain import (
     AccessRequest,
@@ -21,12 +22,13 @@ from workflows.domain import (
 )
 from workflows.errors import AlreadyDecided, WorkflowError
 from workflows.lifecycle import actor_detail
-from workflows.ports import AccessGranter, Store
+from workflows.ports import Store
 from workflows.services.authority import Authority
 from workflows.services.decide import already_decided_text
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases, assignment_of, key_of
+from workflows.services.live_sessions import LiveOutcome, LiveSessions
 from workflows.states import PENDING_STATUSES, Event, Status, next_status
 from workflows.validation import check_reason
 
@@ -48,6 +50,7 @@ class Ending:
     leases: Leases
     sets: JitSets
     hooks: Hooks
+    live: LiveSessions | None = None
 
     def end_session(
         self,
@@ -69,7 +72,9 @@ class Ending:
         principal holds another active grant of the same permission set on the same
         account, the assignment stays for it. A failed delete leaves the request Active
         (the sweep retries) and alerts the admins once for the session, across replicas
-        and restarts (from the audit trail). The work is done under the
+        and restarts (from the audit trail). With ``revoke_live_sessions`` on, the
+        sign-ins a standard set already opened are ended too (:mod:`.live_sessions`;
+        what became of them is the notice's ``live``). The work is done under the
         assignment's lease: when another replica holds it, nothing is done here and the
         request is returned still Active (that replica ends it).
 
@@ -84,11 +89,9 @@ class Ending:
             # the table first: nothing is removed for an end it would refuse
             action = next_status(request.status, event).value
             shared = self.store.other_active_grants(request, now) > 0
-            if not shared:
-                if not self._unassign(request, now):
-                    return request
-                if request.custom is not None:
-                    self.sets.delete(request, now)
+            live = LiveOutcome.OFF if shared else self._remove(request, now)
+            if live is None:
+                return request
             assert request.session is not None
             end_reason = reason or ("expired" if event == Event.EXPIRE else "revoked")
             session = request.session
@@ -101,14 +104,32 @@ class Ending:
                 actor=actor,
                 action=action,
                 session=ended,
-                detail={**(actor_detail(by) if by else {}), **self._detail(shared)},
-                outbox=changed(replace(notice or Notice(NoticeKind.EXPIRED), kept=shared)),
+                detail={**(actor_detail(by) if by else {}), **self._detail(shared, live)},
+                outbox=changed(
+                    replace(notice or Notice(NoticeKind.EXPIRED), kept=shared, live=live.value)
+                ),
             ):
                 self.hooks.kick()
             return self.authority.get(request.id)
 
-    def _detail(self, shared: bool) -> dict[str, object]:
-        return {"assignment_kept_for_overlapping_grant": shared, "replica": self.leases.holder}
+    def _remove(self, request: AccessRequest, now: datetime) -> LiveOutcome | None:
+        """Delete the assignment, then a custom set, or end a standard set's open
+        sign-ins (:mod:`.live_sessions`); None when AWS did not remove the access yet."""
+        if not self._unassign(request, now):
+            return None
+        if request.custom is not None:
+            self.sets.delete(request, now)
+            return LiveOutcome.OFF
+        return self.live.end(request, now) if self.live is not None else LiveOutcome.OFF
+
+    def _detail(self, shared: bool, live: LiveOutcome) -> dict[str, object]:
+        detail: dict[str, object] = {
+            "assignment_kept_for_overlapping_grant": shared,
+            "replica": self.leases.holder,
+        }
+        if live is not LiveOutcome.OFF:
+            detail["open_sign_ins"] = live.value
+        return detail
 
     def _unassign(self, request: AccessRequest, now: datetime) -> bool:
         """Delete the assignment; on an AWS error audit it, alert the admins once per

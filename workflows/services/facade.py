@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 
+from workflows.access_granter import AccessGranter
 from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.domain import Outgoing
-from workflows.ports import AccessGranter, Store
+from workflows.ports import Store
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
 from workflows.services.end import Ending
@@ -19,6 +20,7 @@ from workflows.services.grant import Granting
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases
+from workflows.services.live_sessions import LiftStore, LiveSessions
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
 
@@ -30,7 +32,8 @@ class Services:
     replica's leases (a fresh holder name when not given); ``standard_policies`` gives
     the standard sets' policies on an account, for "a standard set covers this";
     ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 10
-    outstanding operations).
+    outstanding operations); ``lifts`` keeps the pending lifts of ended sign-ins'
+    deny statements when ``store`` does not (:mod:`workflows.services.live_sessions`).
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class Services:
         leases: Leases | None = None,
         standard_policies: StandardPolicies = no_standard_policies,
         parallel_revokes: int = 10,
+        lifts: LiftStore | None = None,
     ) -> None:
         self.config = config
         self.catalog = catalog
@@ -56,7 +60,11 @@ class Services:
         parts = (store, aws, self.authority, self.leases, sets, self.hooks)
         self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
         self.granting = Granting(*parts)
-        self.ending = Ending(*parts)
+        # pending lifts: ``lifts``, else ``store`` when it keeps them (SqlStore does)
+        if lifts is None and isinstance(store, LiftStore):
+            lifts = store
+        self.live = LiveSessions(config.revoke_live_sessions, store, lifts, aws, self.leases)
+        self.ending = Ending(*parts, live=self.live)
         self.deciding = Deciding(
             config, store, self.authority, self.leases, self.granting, self.hooks
         )
@@ -65,6 +73,7 @@ class Services:
             grant=self.granting.grant,
             end_session=self.ending.end_session,
             time_out=self.ending.time_out,
+            lift_due=self.live.lift_due,
             parallel_revokes=parallel_revokes,
         )
         # the verbs, as the callers name them

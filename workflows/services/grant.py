@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workflows import lifecycle
+from workflows.access_granter import AccessGranter
 from workflows.assignments import AssignmentFailed, AwsError
 from workflows.domain import AccessRequest, GrantedSession, Notice, NoticeKind, Outgoing, changed
-from workflows.ports import AccessGranter, Store
+from workflows.ports import Store
 from workflows.services.authority import Authority
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets

@@ -7,12 +7,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from workflows.access_granter import AccessGranter
 from workflows.assignments import AwsError
 from workflows.custom_sets import managed_policy_arn
 from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.domain import AccessRequest, Outgoing
 from workflows.durations import iso8601_duration
-from workflows.ports import AccessGranter, Store
+from workflows.ports import Store
 from workflows.services.authority import Authority
 
 log = logging.getLogger("jitbot.workflows")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workflows.access_granter import AccessGranter
 from workflows.config.identity import IdentityConfig
 from workflows.domain import Person
-from workflows.ports import AccessGranter
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from workflows import lifecycle
+from workflows.access_granter import AccessGranter
 from workflows.assignments import AwsError
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
@@ -26,7 +27,7 @@ from workflows.domain import (
 from workflows.errors import InvalidRequest, NoIdentityCenterUser, WorkflowError
 from workflows.people import Roster
 from workflows.policy import ApproverRouting, Rules, route_approvers
-from workflows.ports import AccessGranter, Store
+from workflows.ports import Store
 from workflows.services.hooks import Hooks
 from workflows.services.principal import Found, find_principal, no_user_text
 from workflows.states import Event

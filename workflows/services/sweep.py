@@ -20,7 +20,8 @@ Job = Callable[[int, datetime], AccessRequest]
 
 
 class Sweeper:
-    """Runs ``grant``, ``end_session`` and ``time_out`` on what ``store`` says is due.
+    """Runs ``grant``, ``end_session`` and ``time_out`` on what ``store`` says is due,
+    and ``lift_due`` (the deny statements of ended sign-ins that may go now).
 
     Due sessions are ended by a standing pool of ``parallel_revokes`` workers, fed in due
     order: each removal waits on an asynchronous AWS operation, and Identity Center
@@ -36,9 +37,11 @@ class Sweeper:
         grant: Job,
         end_session: Job,
         time_out: Job,
+        lift_due: Callable[[datetime], None] = lambda now: None,
         parallel_revokes: int = 10,
     ) -> None:
         self._store = store
+        self._lift_due = lift_due
         self._grant = grant
         self._end_session = end_session
         self._time_out = time_out
@@ -63,6 +66,10 @@ class Sweeper:
             queued.append(self._revoker().submit(self._end_due, request.id, now))
         for request in self._store.pending_past_deadline(now):
             self._run_logged(self._time_out, request, now)
+        try:  # deny statements whose sign-ins have all run out (services.live_sessions)
+            self._lift_due(now)
+        except Exception:  # keep going; the next sweep retries them
+            log.exception("sweep: lifting ended sign-ins' deny statements failed")
         if wait:
             for future in queued:
                 future.result()
