@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import ids
 from sim.aws_world import DemoWorld
+from sim.people import SlackUser
 from tests.bot_harness import JUSTIFICATION, Bot, running_bot, text_of, view_text
 from tests.conftest import world_config
+from tests.test_custom_flow import CUSTOM, S3_FORM, open_custom_form, root_when_sent
 from workflows.domain import AccessRequest
 from workflows.states import Status
 
@@ -32,20 +35,22 @@ def bot(moto_world: DemoWorld, tmp_path: Path) -> Iterator[Bot]:
     assert running.unexpected_refusals() == []
 
 
+def send(user: SlackUser, view: dict[str, Any]) -> None:
+    """Fill in the rest of the request form ``view`` (an account chosen) and submit it."""
+    values = {
+        ids.ACTION_PERMISSION_SET: "ReadOnlyAccess",
+        ids.ACTION_DURATION: "1h",
+        ids.ACTION_JUSTIFICATION: JUSTIFICATION,
+    }
+    sent = user.submit(view, values)
+    assert sent.status == 200 and sent.problems == []
+
+
 def submit(bot: Bot, account: str = "Sandbox", who: str = "alice") -> AccessRequest:
     """``who``'s request on ``account`` through the form, once the bot is done with it."""
     user = bot.user(who)
     known = {r.id for r in bot.requests(user.user_id)}
-    view = bot.choose_account(user, bot.open_form(user), bot.world.accounts[account])
-    sent = user.submit(
-        view,
-        {
-            ids.ACTION_PERMISSION_SET: "ReadOnlyAccess",
-            ids.ACTION_DURATION: "1h",
-            ids.ACTION_JUSTIFICATION: JUSTIFICATION,
-        },
-    )
-    assert sent.status == 200 and sent.problems == []
+    send(user, bot.choose_account(user, bot.open_form(user), bot.world.accounts[account]))
     request = bot.fake.wait_for(
         lambda: next((r for r in bot.requests(user.user_id) if r.id not in known), None)
     )
@@ -150,3 +155,43 @@ def test_a_viewer_who_became_a_guest_gets_a_home_that_only_says_why(bot: Bot) ->
     oscars = [c for c in bot.fake.calls_to("views.publish") if c.args["user_id"] == oscar.user_id]
     assert len(oscars) == 2
     assert view_text(bot.fake.home(oscar.user_id) or {}) == shown
+
+
+def test_while_slack_cannot_say_who_an_approver_is_their_dm_waits(bot: Bot) -> None:
+    alice = bot.user("alice")
+    view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+    bot.fake.fail_next("users.info", status=500)  # the outbox's look-up of Oscar
+    bot.expect_refusal("users.info", "fatal_error")
+    send(alice, view)
+    (request,) = bot.fake.wait_for(lambda: bot.requests(alice.user_id))
+
+    # neither skipped nor refused: delivered once Slack answers
+    oscar = bot.user("oscar").user_id
+    (dm,) = bot.fake.wait_for(lambda: bot.fake.dm_messages(oscar))
+    assert f"#{request.id}" in text_of(dm)
+    bot.settle()
+    assert len(bot.fake.dm_messages(oscar)) == 1 and bot.root(request, "oscar").ts == dm.ts
+    assert alerts(bot) == []
+    assert not any(e["action"] == "approver_refused" for e in bot.rt.store.audit_events())
+
+
+def test_a_guest_sso_admin_gets_no_final_approval_dm_and_the_admins_are_told(
+    moto_world: DemoWorld, tmp_path: Path
+) -> None:
+    with running_bot(moto_world, tmp_path, world_config(moto_world, CUSTOM)) as bot:
+        bot.fake.update_user(bot.user("sam").user_id, is_restricted=True)
+        alice = bot.user("alice")
+        assert alice.submit(open_custom_form(bot, alice), S3_FORM).status == 200
+        (request,) = bot.fake.wait_for(lambda: bot.requests(alice.user_id))
+        bot.user("oscar").click(root_when_sent(bot, request, "oscar"), ids.ACTION_APPROVE)
+        bot.wait_status(request.id, Status.PENDING_ADMIN)
+
+        assert f"#{request.id}" in text_of(root_when_sent(bot, request, "ada"))
+        bot.settle()
+        assert dms(bot, "sam") == []
+        (told,) = alerts(bot)
+        assert (
+            f"SSO admin sam@example.com can't use jitbot (guest): requests for Sandbox "
+            f"({bot.sandbox}) go to the others." in told
+        )
+        assert bot.unexpected_refusals() == []
