@@ -4,7 +4,11 @@
 #   docker run --rm -v "$PWD/jitbot.yml:/app/jitbot.yml:ro" -v jitbot-data:/data \
 #     -e SLACK_BOT_TOKEN -e SLACK_APP_TOKEN jitbot             # Socket Mode
 #
-# For HTTP mode pass SLACK_SIGNING_SECRET instead of SLACK_APP_TOKEN and publish port 3000.
+# For HTTP mode pass SLACK_SIGNING_SECRET instead of SLACK_APP_TOKEN, publish port 3000
+# and run `serve --http --port 3000 --metrics-port 9100 --metrics-host 0.0.0.0`.
+# /metrics is on a port of its own, 9100, bound to every interface of the container: the
+# container's network is the boundary, so publish 9100 only to the scraper's network
+# (`-p 127.0.0.1:9100:9100`, a Kubernetes port the Service leaves out), never to Slack's.
 # AWS credentials come the usual boto3 ways (task/instance role, AWS_* variables, ...).
 # For PostgreSQL set DATABASE_URL=postgresql+psycopg://user:pass@host/db.
 FROM python:3.11-slim
@@ -33,6 +37,6 @@ ENV DATABASE_URL=sqlite:////data/jitbot.db \
 VOLUME /data
 
 USER jitbot
-EXPOSE 3000
+EXPOSE 3000 9100
 ENTRYPOINT ["jitbot"]
-CMD ["serve"]
+CMD ["serve", "--metrics-port", "9100", "--metrics-host", "0.0.0.0"]

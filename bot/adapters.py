@@ -15,9 +15,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot import gate
 from bot.directory import SlackDirectory
 from bot.home_publisher import HomePublisher
 from bot.notifier import SlackNotifier
+from bot.reach import Reach
 from bot.settings import Settings
 from storage.store import SqlStore
 from workflows.assignments import AwsError
@@ -28,6 +30,8 @@ from workflows.custom_sets import StandardSetPolicies
 from workflows.custom_sets.sensitive import restrict_custom
 from workflows.delegated import delegated_admin_problems
 from workflows.durations import parse_iso8601_duration
+from workflows.people import Roster
+from workflows.policy import Rules
 
 log = logging.getLogger("jitbot")
 
@@ -112,11 +116,13 @@ def make_catalog(config: Config, aws: IdentityCenter) -> Catalog:
 
 @dataclass(frozen=True)
 class Slack:
-    """The Slack side: the listeners' client, the people directory, the App Homes and
-    the notifier the outbox delivers through (which re-publishes those homes)."""
+    """The Slack side: the listeners' client, the people directory, the gate (who may
+    use jitbot, asked by the Bolt app and by everything that shows a request), the App
+    Homes and the notifier the outbox delivers through (which re-publishes those homes)."""
 
     client: WebClient
     directory: SlackDirectory
+    gate: gate.Gate
     homes: HomePublisher
     notifier: SlackNotifier
 
@@ -127,18 +133,28 @@ def make_slack(
     store: SqlStore,
     catalog: Catalog,
     clock: Callable[[], datetime],
+    later: Callable[..., None],
 ) -> Slack:
-    """Build the Slack side, homes before the notifier that tells them of changes."""
+    """Build the Slack side: the gate first (``auth.test``; its refusals told after the
+    answer run through ``later(task, *args)``), then the homes, then the notifier that
+    tells them of changes."""
     client = make_web_client(settings)
     directory = SlackDirectory(client)
+    the_gate = gate.build(client, directory, allow_guests=config.allow_guests, later=later)
     portal = config.identity_center.portal_url if config.identity_center else None
     portal_url = str(portal) if portal else None
-    homes = HomePublisher(client, store, config, catalog, directory, clock, portal_url=portal_url)
+    homes = HomePublisher(
+        client, store, config, catalog, directory, the_gate, clock, portal_url=portal_url
+    )
+    reach = Reach(
+        the_gate, directory, lambda: Rules(config, Roster.of(store.bindings())), store.audit, clock
+    )
     notifier = SlackNotifier(
         make_web_client(settings, retries=False),
         directory,
+        reach,
         portal_url=portal_url,
         slash_command=config.slash_command,
         on_change=homes.request_changed,
     )
-    return Slack(client, directory, homes, notifier)
+    return Slack(client, directory, the_gate, homes, notifier)

@@ -49,7 +49,7 @@ def build_app(rt: Runtime) -> App:
         )
         return None
 
-    gate.register(app, rt)  # first: who may use the bot at all, before every listener
+    gate.register(app, rt.gate)  # first: who may use the bot at all, before every listener
     for surface in (commands, views, actions, options, app_home, identity):
         surface.register(app, rt)
     return app

@@ -46,18 +46,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.directory import SlackDirectory, SlackMember
 from bot.gate_tell import TELLABLE, WHY, Reason, Teller
-from bot.listeners.common import submit
 from bot.render.escape import esc
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger("jitbot.gate")
 
@@ -231,6 +227,12 @@ class Gate:
             return Reason.UNCHECKED
         return refusal(self.home, actor, member, allow_guests=self._allow_guests)
 
+    def refused(self, user_id: str) -> Reason | None:
+        """Why jitbot may not show ``user_id`` anything (a DM, an App Home), or None:
+        :meth:`check` of the person with no payload's claims (``users.info`` alone).
+        ``Reason.UNCHECKED`` when Slack did not answer."""
+        return self.check(Actor("reach", user_id, (), ()))
+
     def text(self, reason: Reason) -> str:
         """The refusal as the person reads it (mrkdwn)."""
         return ":no_entry: " + WHY[reason].format(workspace=esc(self.home.name))
@@ -253,25 +255,26 @@ class Gate:
         return BoltResponse(status=200, body="")
 
 
-def register(app: App, rt: Runtime) -> Gate:
-    """Put the gate in front of every listener of ``app`` (call before registering
-    them). Asks ``auth.test`` once."""
-    client = rt.client
-    home = Home.of(client.auth_test())
+def build(
+    client: WebClient,
+    directory: SlackDirectory,
+    *,
+    allow_guests: bool,
+    later: Callable[..., None],
+) -> Gate:
+    """The gate of ``client``'s installation (asks ``auth.test`` once); refusals that
+    are told after the answer run through ``later(task, *args)`` (the listener pool)."""
     lookups = WebClient(
         token=client.token, base_url=client.base_url, timeout=LOOKUP_TIMEOUT, retry_handlers=[]
     )
-    gate = Gate(
-        home,
-        rt.directory,
-        lookups,
-        Teller(client),
-        allow_guests=rt.config.allow_guests,
-        later=lambda task, *args: submit(rt.listeners, task, *args),
-    )
+    home = Home.of(client.auth_test())
+    return Gate(home, directory, lookups, Teller(client), allow_guests=allow_guests, later=later)
+
+
+def register(app: App, gate: Gate) -> None:
+    """Put ``gate`` in front of every listener of ``app`` (call before registering them)."""
 
     def gate_middleware(body: dict[str, Any], next_: Callable[[], None]) -> BoltResponse | None:
         return gate(body, next_)
 
     app.use(gate_middleware)
-    return gate

@@ -1,5 +1,6 @@
 """Publishing App Home views: on demand, and in the background whenever a request that a
-person sees changes (coalesced per person, latest state wins)."""
+person sees changes (coalesced per person, latest state wins); only for people the gate
+lets in (:meth:`bot.gate.Gate.refused`): anyone else gets a home that only says why."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.directory import SlackDirectory
+from bot.gate import Gate
+from bot.gate_tell import TELLABLE, Reason, Teller
 from bot.render.app_home import home_view
 from workflows.app_home import HomeState, build_home
 from workflows.catalog import Catalog
@@ -35,6 +38,7 @@ class HomePublisher:
         config: Config,
         catalog: Catalog,
         directory: SlackDirectory,
+        gate: Gate,
         clock: Callable[[], datetime],
         portal_url: str | None = None,
         workers: int = 2,
@@ -44,6 +48,7 @@ class HomePublisher:
         self._config = config
         self._catalog = catalog
         self._directory = directory
+        self._gate = gate
         self._clock = clock
         self._portal_url = portal_url
         self._states: dict[str, HomeState] = {}
@@ -58,7 +63,14 @@ class HomePublisher:
             return self._states.get(user_id, HomeState())
 
     def publish(self, user_id: str, state: HomeState | None = None) -> None:
-        """Build and publish ``user_id``'s home now (``state`` defaults to their last)."""
+        """Build and publish ``user_id``'s home now (``state`` defaults to their last).
+        Someone the gate refuses gets a home that only says why (nothing at all while
+        Slack can't say who they are, or when they can't be written to) and is forgotten,
+        so no background refresh publishes for them."""
+        reason = self._gate.refused(user_id)
+        if reason is not None:
+            self._refuse(user_id, reason)
+            return
         with self._lock:
             if state is not None:
                 self._states[user_id] = state
@@ -75,6 +87,15 @@ class HomePublisher:
             portal_url=self._portal_url,
         )
         self._client.views_publish(user_id=user_id, view=home_view(data))
+
+    def _refuse(self, user_id: str, reason: Reason) -> None:
+        log.info("no home for %s (%s)", user_id, reason.value)
+        if reason == Reason.UNCHECKED:
+            return
+        with self._lock:
+            self._states.pop(user_id, None)
+        if reason in TELLABLE:
+            self._client.views_publish(user_id=user_id, view=Teller.home(self._gate.text(reason)))
 
     def request_changed(self, request: AccessRequest) -> None:
         """Re-publish, in the background, the homes that show ``request``: the requester's

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.directory import SlackDirectory
+from bot.reach import Reach
 from bot.render.alerts import alert_message
 from bot.render.messages import approval_message, notice_text, requester_message
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
@@ -67,7 +68,11 @@ def slack_call(what: str, call: Callable[[], T]) -> T:
 
 
 class SlackNotifier:
-    """Sends a request's messages through ``client``; people found by ``directory``.
+    """Sends a request's messages through ``client``; people found by ``directory``,
+    and each message only to someone ``reach`` lets in (:mod:`bot.reach`: not to a guest,
+    a Slack Connect stranger... unless ``allow_guests``; an approver it refuses is
+    skipped and the admins alerted once; while Slack can't say who someone is, the
+    message waits: :class:`DeliveryDeferred`).
 
     ``client`` should not retry on its own (the outbox does, without holding a thread).
     ``on_change(request)`` is called after every re-render (the App Homes showing it).
@@ -77,6 +82,7 @@ class SlackNotifier:
         self,
         client: WebClient,
         directory: SlackDirectory,
+        reach: Reach,
         *,
         portal_url: str | None = None,
         slash_command: str = "/jit",
@@ -84,6 +90,7 @@ class SlackNotifier:
     ) -> None:
         self._client = client
         self._directory = directory
+        self._reach = reach
         self._portal_url = portal_url
         self._slash_command = slash_command
         # called after every re-render, so App Homes showing the request refresh too
@@ -106,7 +113,10 @@ class SlackNotifier:
         )
 
     def post_request_thread(self, request: AccessRequest) -> MessageRef | None:
-        """DM the requester the request; that message is the thread root."""
+        """DM the requester the request; that message is the thread root (None: the
+        requester may not use jitbot any more)."""
+        if not self._reach.may_see(request.requester.slack_id, f"request {request.id}"):
+            return None
         sent = self._dm(request.requester.slack_id, requester_message(request))
         return MessageRef(sent[0], sent[1], MessageRole.REQUESTER, request.requester.slack_id)
 
@@ -121,10 +131,13 @@ class SlackNotifier:
         """DM one approver, the Slack user id ``user`` the config's person is bound to
         (not a fresh look-up of an email), the request with its buttons; ``role`` says
         which stage the message is for (owner stage / standard, or the admin stage).
-        None when they can't be DM'd."""
+        None when they can't be DM'd, or may not use jitbot (then skipped, and the
+        admins alerted: :meth:`bot.reach.Reach.may_approve`)."""
         slack_id = self._user(user)
         if slack_id is None:
             log.warning("approver %s of request %s is not in Slack", user, request.id)
+            return None
+        if not self._reach.may_approve(request, slack_id, role):
             return None
         sent = self._dm(slack_id, approval_message(request, role))
         return MessageRef(sent[0], sent[1], role, slack_id)
@@ -132,9 +145,12 @@ class SlackNotifier:
     def refresh(self, request: AccessRequest) -> None:
         """Re-render every root from the request's current state (buttons go after a
         decision), and have the App Homes that show it re-published in the background.
-        A root Slack refuses to update (deleted, say) is skipped."""
+        A root Slack refuses to update (deleted, say), or whose person may not use
+        jitbot now, is skipped."""
         self.on_change(request)
         for ref in request.messages:
+            if not self._reach.may_see(ref.slack_user_id, f"request {request.id}"):
+                continue
             message = (
                 requester_message(request)
                 if ref.role == MessageRole.REQUESTER
@@ -151,7 +167,8 @@ class SlackNotifier:
                 log.error("%s", exc)
 
     def reply(self, request: AccessRequest, ref: MessageRef, notice: Notice) -> None:
-        """Reply in one thread with the words for its audience (nothing if none)."""
+        """Reply in one thread with the words for its audience (nothing if none, or if
+        the thread's person may not use jitbot now)."""
         text = notice_text(
             request,
             notice,
@@ -159,7 +176,7 @@ class SlackNotifier:
             portal_url=self._portal_url,
             slash_command=self._slash_command,
         )
-        if text is None:
+        if text is None or not self._reach.may_see(ref.slack_user_id, f"a notice of #{request.id}"):
             return
         slack_call(
             f"chat.postMessage {ref.channel}/{ref.ts}",
@@ -171,7 +188,8 @@ class SlackNotifier:
     ) -> None:
         """DM one admin (a bound Slack user id) ``text`` (used when access could not be
         removed, say), with a Confirm button for a rebinding (``confirm``,
-        :func:`bot.render.alerts.alert_message`, which escapes all of the text)."""
+        :func:`bot.render.alerts.alert_message`, which escapes all of the text).
+        Nothing for an admin who may not use jitbot (a guest, say: logged)."""
         slack_id = self._user(user)
-        if slack_id is not None:
+        if slack_id is not None and self._reach.may_see(slack_id, "an admin alert"):
             self._dm(slack_id, alert_message(text, confirm))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -24,8 +25,11 @@ from bot.adapters import (  # make_identity_center, make_web_client: also from h
 )
 from bot.bindings import Binder
 from bot.directory import SlackDirectory
+from bot.gate import Gate
 from bot.home_publisher import HomePublisher
+from bot.listeners.common import submit
 from bot.metrics import Metrics
+from bot.notifier import SlackNotifier
 from bot.outbox_worker import Heartbeat, OutboxWorker
 from bot.scheduler import Timekeeper, Wakeups
 from bot.settings import Settings
@@ -57,6 +61,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def listener_pool() -> ThreadPoolExecutor:
+    """The pool the listeners' work after their ack runs in (:attr:`Runtime.listeners`)."""
+    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt")
+
+
 def settle_heap() -> None:
     """Take what exists after start-up out of the garbage collector's full passes.
 
@@ -86,6 +95,9 @@ class Runtime:
     aws: IdentityCenter
     client: WebClient
     directory: SlackDirectory
+    # who may use jitbot: the Bolt app's first middleware, and asked before anything
+    # shows a request (bot.reach)
+    gate: Gate
     services: Services
     timekeeper: Timekeeper
     homes: HomePublisher
@@ -98,9 +110,7 @@ class Runtime:
     binder: Binder
     # the listeners' work after their ack runs here (bot.listeners.common.guarded):
     # Slack is answered from the request's thread, so a busy pool delays work, not acks
-    listeners: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt")
-    )
+    listeners: ThreadPoolExecutor = field(default_factory=lambda: listener_pool())
     # work that opens or redraws a modal (a trigger_id lives 3 s; a person watches the
     # form) runs here instead: database reads and Slack calls only, never AWS, so grants
     # waiting on Identity Center's rate limit in ``listeners`` never hold a modal back
@@ -176,18 +186,10 @@ def build_runtime(
     store = SqlStore(engine)
     aws = aws or make_identity_center(config)
     catalog = make_catalog(config, aws)
-    slack = make_slack(settings, config, store, catalog, clock)
+    listeners = listener_pool()  # the gate's tellings run there too
+    slack = make_slack(settings, config, store, catalog, clock, partial(submit, listeners))
     leases = Leases(store, lease=config.lease_duration)
-    dispatcher = OutboxDispatcher(
-        store,
-        slack.notifier,
-        admins=lambda: Rules(config, Roster.of(store.bindings())).admins(),
-        holder=leases.holder,
-        clock=utc_now,
-        lease=config.lease_duration,
-        max_backoff=settings.jitbot_outbox_max_backoff,
-    )
-    outbox = OutboxWorker(dispatcher, store, clock=utc_now)
+    outbox = make_outbox(settings, config, store, slack.notifier, leases)
     metrics = Metrics(store, utc_now)
     wakeups = Wakeups()
     hooks = Hooks(kick=outbox.kick, wake_at=wakeups.wake_at, on_timing=metrics.observe)
@@ -201,6 +203,7 @@ def build_runtime(
         aws=aws,
         client=slack.client,
         directory=slack.directory,
+        gate=slack.gate,
         services=services,
         timekeeper=make_timekeeper(config, services, store, wakeups, clock),
         homes=slack.homes,
@@ -212,10 +215,28 @@ def build_runtime(
         clock=clock,
         rebinding=people[0],
         binder=people[1],
+        listeners=listeners,
     )
     runtime.heartbeat.start()
     outbox.start()
     return runtime
+
+
+def make_outbox(
+    settings: Settings, config: Config, store: SqlStore, notifier: SlackNotifier, leases: Leases
+) -> OutboxWorker:
+    """The outbox worker, delivering through ``notifier``; alerts go to the admins as
+    bound when each is delivered."""
+    dispatcher = OutboxDispatcher(
+        store,
+        notifier,
+        admins=lambda: Rules(config, Roster.of(store.bindings())).admins(),
+        holder=leases.holder,
+        clock=utc_now,
+        lease=config.lease_duration,
+        max_backoff=settings.jitbot_outbox_max_backoff,
+    )
+    return OutboxWorker(dispatcher, store, clock=utc_now)
 
 
 def make_binder(
