@@ -28,7 +28,6 @@ action lists (``@cache``, read once per process) stay loaded.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import string
 import time
@@ -135,8 +134,11 @@ def timed(text: str, rounds: int, cold: bool) -> dict[str, list[float]]:
         if cold:
             forget_patterns()
         started = time.perf_counter()
-        with contextlib.suppress(InvalidRequest):  # refused on the form: still before the ack
+        try:
             validate_custom_spec("bench", "1", [], text, allowed_managed=[])
+            out["refused"] = [0]
+        except InvalidRequest:  # refused on the form: still before the ack
+            out["refused"] = [1]
         out["validate"].append(time.perf_counter() - started)
         if cold:
             forget_patterns()
@@ -199,7 +201,8 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
         opts.log(f"  {NAME}: {name} ({len(text)} characters)")
         cold = timed(text, rounds, cold=True)
         warm = timed(text, rounds, cold=False)
-        label = f"{name} ({len(text):,} chars, {cold['count'][0]} warnings)"
+        refused = ", refused on the form" if cold["refused"][0] else ""
+        label = f"{name} ({len(text):,} chars{refused}, {cold['count'][0]} warnings)"
         rows.append(_row(f"{label}: approver_warnings, cold p50", cold["warnings"], True))
         rows.append(_row(f"{label}: approver_warnings, warm p50", warm["warnings"], False))
         rows.append(_row(f"{label}: validation before the ack, cold p50", cold["validate"], False))

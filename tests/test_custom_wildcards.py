@@ -7,17 +7,14 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot import ids
-from sim.aws_world import DemoWorld
-from tests.bot_harness import Bot, running_bot
-from tests.conftest import world_config
-from tests.test_custom_flow import CUSTOM, S3_FORM, open_custom_form
+from tests.bot_harness import Bot
+from tests.test_custom_flow import S3_FORM, open_custom_form
+from tests.test_custom_flow import bot as bot  # the bot over HTTP, custom sets on
 from workflows.custom_sets import FIELD_INLINE, CustomSpec, approver_warnings, validate_custom_spec
 from workflows.custom_sets.actions import _expand, _service_actions, wildcard_regex
 from workflows.custom_sets.inline_warnings import MAX_HINTS
@@ -109,12 +106,6 @@ def test_only_the_first_unknown_actions_get_a_did_you_mean() -> None:
     [unknown] = [w for w in approver_warnings(spec) if w.text.startswith("Unknown actions")]
     assert unknown.text.count("(did you mean ec2:DescribeInstances?)") == MAX_HINTS
     assert unknown.text.endswith(f"{typos[-2]}, {typos[-1]}.")
-
-
-@pytest.fixture
-def bot(moto_world: DemoWorld, tmp_path: Path) -> Iterator[Bot]:
-    with running_bot(moto_world, tmp_path, world_config(moto_world, CUSTOM)) as running:
-        yield running
 
 
 def test_over_http_the_requester_sees_the_limit_under_the_inline_policy(bot: Bot) -> None:

@@ -108,15 +108,20 @@ def name_test(pattern: str) -> Callable[[str], bool]:
     return star_matcher(pattern) or wildcard_regex(pattern).fullmatch  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=4096)
 def _expand(action: str) -> tuple[tuple[str, str], ...]:
     """The known actions ``service:pattern`` matches, as ``("svc:Name", access level)``,
-    in the order of their lower-case names; remembered, since one policy may repeat a
-    pattern hundreds of times (and the guardrails and the warnings read the same ones).
+    in the order of their lower-case names; remembered by the lower-case pattern, since
+    one policy may repeat a pattern hundreds of times, in any case (and the guardrails
+    and the warnings read the same ones).
 
     Only the candidates of :func:`workflows.custom_sets.matcher.candidates` (names with
     the pattern's literal start and pieces) are tried with the regular expression.
     """
+    return _expand_lower(action.lower())
+
+
+@lru_cache(maxsize=4096)
+def _expand_lower(action: str) -> tuple[tuple[str, str], ...]:
     service, _, name = action.partition(":")
     prefix = service.lower()
     actions = _service_actions(prefix)

@@ -125,14 +125,8 @@ def denied_actions(inline_policy: str, deny: Sequence[str]) -> list[str]:
     rules = tuple(DenyRule.parse(d) for d in deny)
     if not rules:
         return []
-    try:
-        statements = json.loads(inline_policy)["Statement"]
-    except (ValueError, TypeError, KeyError):
-        return []
-    if isinstance(statements, dict):
-        statements = [statements]
     out = []
-    for index, statement in enumerate(statements if isinstance(statements, list) else []):
+    for index, statement in enumerate(_statements(inline_policy)):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
         where = f"Statement[{index}]"
@@ -152,17 +146,23 @@ def denied_actions(inline_policy: str, deny: Sequence[str]) -> list[str]:
     return out
 
 
-def policy_actions(inline_policy: str) -> list[str]:
-    """Every ``Action`` and ``NotAction`` entry of every statement, in order; [] when the
-    policy cannot be read."""
+def _statements(inline_policy: str) -> list[Any]:
+    """The policy's statements (one object counts as a list of one); [] when it cannot
+    be read."""
     try:
         statements = json.loads(inline_policy)["Statement"]
     except (ValueError, TypeError, KeyError):
         return []
     if isinstance(statements, dict):
         statements = [statements]
+    return statements if isinstance(statements, list) else []
+
+
+def policy_actions(inline_policy: str) -> list[str]:
+    """Every ``Action`` and ``NotAction`` entry of every statement, in order; [] when the
+    policy cannot be read."""
     out: list[str] = []
-    for statement in statements if isinstance(statements, list) else []:
+    for statement in _statements(inline_policy):
         if isinstance(statement, dict):
             out.extend(_as_list(statement.get("Action")) + _as_list(statement.get("NotAction")))
     return out
