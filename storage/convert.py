@@ -44,6 +44,8 @@ def custom_to_json(custom: CustomPermissionSet | None) -> dict[str, Any] | None:
         "managed_policies": list(custom.managed_policies),
         "inline_policy": custom.inline_policy,
         "warnings": [list(w) for w in custom.warnings],
+        # absent: submitted before the boundary was recorded; {}: recorded, none
+        **({} if custom.boundary is None else {"boundary": dict(custom.boundary)}),
     }
 
 
@@ -57,7 +59,15 @@ def custom_from_json(data: dict[str, Any] | None) -> CustomPermissionSet | None:
         managed_policies=tuple(data.get("managed_policies") or ()),
         inline_policy=data.get("inline_policy"),
         warnings=tuple((w[0], w[1]) for w in data.get("warnings") or ()),
+        boundary=_boundary_from_json(data.get("boundary")),
     )
+
+
+def _boundary_from_json(data: dict[str, str] | None) -> tuple[tuple[str, str], ...] | None:
+    """``{"aws_managed": "PowerUserAccess"}`` as the domain's record; None stays None."""
+    if data is None:
+        return None
+    return tuple((key, str(value)) for key, value in data.items())
 
 
 def to_domain(row: RequestRow) -> AccessRequest:

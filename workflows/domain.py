@@ -43,7 +43,10 @@ class CustomPermissionSet:
     ``name`` includes the ``JIT-`` prefix; ``session_duration`` is how long one AWS
     console/CLI session made with it lasts (1 to 12 hours); ``managed_policies`` are AWS
     managed policy names; ``warnings`` are ``(severity, sentence)`` pairs computed once
-    at submit for the approvers.
+    at submit for the approvers. ``boundary`` is the permissions boundary the approvers
+    were shown at submit, as ``PermissionsBoundary.as_record`` gives it
+    (``(("aws_managed", "PowerUserAccess"),)``; ``()`` for none), and the one granted;
+    None for a request submitted before jitbot recorded it.
     """
 
     name: str
@@ -51,6 +54,7 @@ class CustomPermissionSet:
     managed_policies: tuple[str, ...] = ()
     inline_policy: str | None = None
     warnings: tuple[tuple[str, str], ...] = ()
+    boundary: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)

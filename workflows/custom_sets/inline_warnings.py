@@ -17,10 +17,12 @@ from workflows.custom_sets.actions import (
     _escalation_hits,
     _expand,
     _matching,
-    _service_actions,
+    _names,
     _typo_note,
 )
 from workflows.custom_sets.document import _ACTION
+from workflows.custom_sets.guardrails import policy_actions
+from workflows.custom_sets.matcher import MAX_WILDCARD_COST, wildcard_cost
 from workflows.custom_sets.spec import Warning
 
 
@@ -29,8 +31,13 @@ class _Seen:
     """What the statements read so far allow, across statements."""
 
     allowed_everything: bool = False
-    allowed_actions: set[str] = field(default_factory=set)  # lower-case "svc:name", Allow
+    # lower-case "svc:name" of the escalation and PassRole-partner actions Allowed
+    allowed_actions: set[str] = field(default_factory=set)
     unknown: dict[str, None] = field(default_factory=dict)
+
+
+#: Unknown actions that get a "did you mean" hint; the rest are listed as typed.
+MAX_HINTS = 10
 
 
 def _as_list(value: Any) -> list[str]:
@@ -55,6 +62,15 @@ def _inline_warnings(text: str) -> list[Warning]:
         statements = [statements]
     if not isinstance(statements, list):
         statements = []
+    cost, worst = wildcard_cost(policy_actions(text), _names)
+    if cost > MAX_WILDCARD_COST:  # refused on the form; a policy stored before the limit
+        return [
+            Warning(
+                "high",
+                f"The inline policy's wildcards are too broad for jitbot to check (such as "
+                f"{worst}); check it by hand before approving.",
+            )
+        ]
 
     out: list[Warning] = []
     seen = _Seen()
@@ -104,7 +120,9 @@ def _statement_warnings(where: str, statement: dict[str, Any], seen: _Seen) -> l
     actions = list(dict.fromkeys(_as_list(statement.get("Action", statement.get("NotAction")))))
     for action in actions:
         if action != "*" and _ACTION.fullmatch(action) and not _expand(action):
-            seen.unknown.setdefault(_typo_note(action), None)
+            # the first few get a "did you mean" (a close-match search each)
+            hinted = len(seen.unknown) < MAX_HINTS
+            seen.unknown.setdefault(_typo_note(action) if hinted else action, None)
     if not allow:
         return []
     out: list[Warning] = []
@@ -151,19 +169,15 @@ def _action_warnings(
     whole_services = []
     granted: dict[str, str] = {}  # "svc:Name" -> access level, outside whole-service wildcards
     for action in actions:
-        # Checked against the lists themselves too, so an action newer than the data
-        # is still caught.
+        # Only these names are read from allowed_actions; matched against the lists
+        # themselves, so an action newer than the data is still caught.
         seen.allowed_actions.update(_matching(action, _ESCALATION_PATTERNS + _PASSROLE_PARTNERS))
         service, _, name = action.partition(":")
         if name.strip("*") == "" and name:
             whole_services.append(service.lower())
-            seen.allowed_actions.update(
-                f"{service.lower()}:{n}" for n in _service_actions(service.lower())
-            )
             continue
-        for full, level in _expand(action):
-            granted[full] = level
-            seen.allowed_actions.add(full.lower())
+        if on_everything:  # only writes on every resource need the whole expansion
+            granted.update(_expand(action))
     for service in dict.fromkeys(whole_services):
         severity = "high" if service in _SENSITIVE_SERVICES else "medium"
         out.append(

@@ -14,7 +14,7 @@ from workflows.domain import AccessRequest, GrantedSession, Notice, NoticeKind, 
 from workflows.ports import Store
 from workflows.services.authority import Authority
 from workflows.services.hooks import Hooks
-from workflows.services.jit_sets import JitSets
+from workflows.services.jit_sets import BoundaryChanged, JitSets
 from workflows.services.leases import Leases, assignment_of, key_of
 from workflows.states import Event, Status
 
@@ -76,7 +76,7 @@ class Granting:
                 started = time.monotonic()
                 self.aws.assign(assignment_of(request))
                 self.hooks.on_timing("grant", time.monotonic() - started)
-        except AwsError as exc:
+        except (AwsError, BoundaryChanged) as exc:
             return self._failed(request, now, exc)
         session = GrantedSession(granted_at=now, expires_at=now + request.duration)
         if lifecycle.apply(
@@ -94,8 +94,11 @@ class Granting:
             self.hooks.wake_at(session.expires_at)
         return self.authority.get(request.id)
 
-    def _failed(self, request: AccessRequest, now: datetime, exc: AwsError) -> AccessRequest:
-        """The grant failed in AWS: undo what may have been done, make it Failed."""
+    def _failed(
+        self, request: AccessRequest, now: datetime, exc: AwsError | BoundaryChanged
+    ) -> AccessRequest:
+        """The grant failed in AWS, or was refused (the boundary changed since approval):
+        undo what may have been done, make it Failed."""
         log.warning("grant of request %s failed: %s", request.id, exc)
         if not isinstance(exc, AssignmentFailed) and request.permission_set_arn:
             # AWS may still finish what it did not confirm (a timeout, retries

@@ -14,6 +14,7 @@ from workflows.assignments import AwsError
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.custom_sets import CustomSpec, StandardSetPolicies, approver_warnings
+from workflows.custom_sets.boundary import boundary_record
 from workflows.domain import (
     AccessRequest,
     CustomPermissionSet,
@@ -166,10 +167,9 @@ class Submitting:
         return found.principal_id
 
     def _custom(self, spec: CustomSpec, account: CatalogAccount) -> CustomPermissionSet:
+        boundary = self.config.custom_permission_sets.boundary
         warnings = approver_warnings(
-            spec,
-            standard_sets=self.standard_policies(account),
-            boundary=self.config.custom_permission_sets.boundary,
+            spec, standard_sets=self.standard_policies(account), boundary=boundary
         )
         return CustomPermissionSet(
             spec.name,
@@ -177,4 +177,6 @@ class Submitting:
             spec.managed_policies,
             spec.inline_policy,
             tuple((w.severity, w.text) for w in warnings),
+            # the boundary granted is the one the approvers are shown now
+            boundary=boundary_record(boundary),
         )
