@@ -75,7 +75,10 @@ def alert_with_confirm(bot: Bot, admin: SlackUser, entry: str) -> dict[str, Any]
         for message in bot.fake.dm_messages(admin.user_id):
             for block in message.blocks or []:
                 for element in block.get("elements") or []:
-                    if element.get("action_id") == ACTION_CONFIRM_REBIND and entry in message.text:
+                    if element.get("action_id") != ACTION_CONFIRM_REBIND:
+                        continue
+                    # the button's change, not the text: another alert may quote ``entry``
+                    if json.loads(element["value"]).get("entry") == entry:
                         return element
         return None
 
