@@ -327,7 +327,10 @@ def check_ended_once_and_told_once(
     for s in seeded:
         times = deletes.get(s.principal_id, [])
         assert times, f"request {s.request_id} was never removed"
-        assert not w.assigned(s.principal_id), f"request {s.request_id} still assigned"
+        assert not w.assigned(s.principal_id), (
+            f"request {s.request_id} still assigned ({w.assignments(s.principal_id)} in AWS, "
+            f"deleted at {times}, audit {w.store.audit_events(s.request_id)})"
+        )
         lags.append(min(times) - s.due.timestamp())
     repeated = sum(len(deletes.get(s.principal_id, [])) - 1 for s in seeded)
     assert repeated <= extra_deletes, f"{repeated} assignments were removed more than once"
