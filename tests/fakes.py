@@ -273,7 +273,7 @@ class FakeGranter:
         session_duration: str,
         description: str,
         request_id: int,
-        managed_policy_arns: Sequence[str],
+        managed_policies: Sequence[str],
         inline_policy: str | None,
         permissions_boundary: PermissionsBoundary | None = None,
     ) -> str:

@@ -47,7 +47,7 @@ def _sso() -> Any:
 def _create(ic: IdentityCenter, name: str = "jit-42-s3", request_id: int = 42, **kwargs) -> str:
     kwargs.setdefault("session_duration", "PT4H")
     kwargs.setdefault("description", "jitbot request 42: read the logs bucket")
-    kwargs.setdefault("managed_policy_arns", [POLICY_RO, POLICY_S3])
+    kwargs.setdefault("managed_policies", [POLICY_RO, POLICY_S3])
     kwargs.setdefault("inline_policy", INLINE)
     return ic.create_custom_permission_set(name=name, request_id=request_id, **kwargs)
 
@@ -153,7 +153,7 @@ def test_create_with_managed_and_inline_policies(moto_world: DemoWorld) -> None:
 
 def test_create_without_inline_policy_and_duplicate_policies(moto_world: DemoWorld) -> None:
     ic = _ic()
-    arn = _create(ic, managed_policy_arns=[POLICY_S3, POLICY_S3], inline_policy=None)
+    arn = _create(ic, managed_policies=[POLICY_S3, POLICY_S3], inline_policy=None)
     sso = _sso()
     policies = sso.list_managed_policies_in_permission_set(
         InstanceArn=moto_world.instance_arn, PermissionSetArn=arn
@@ -213,7 +213,7 @@ def test_create_rejects_bad_arguments(moto_world: DemoWorld) -> None:
         with pytest.raises(ValueError, match="ISO 8601"):
             _create(ic, session_duration=duration)
     with pytest.raises(TypeError):
-        _create(ic, managed_policy_arns=POLICY_RO)
+        _create(ic, managed_policies=POLICY_RO)
     assert _names(moto_world) == ["AdministratorAccess", "ReadOnlyAccess"]
 
 
@@ -363,7 +363,7 @@ def test_unknown_policy_rolls_back(moto_world: DemoWorld) -> None:
         AwsError,
         match=r"AttachManagedPolicyToPermissionSet \(arn:aws:iam::aws:policy/NoSuch\): ResourceNotFoundException",
     ):
-        _create(ic, managed_policy_arns=[POLICY_RO, "arn:aws:iam::aws:policy/NoSuch"])
+        _create(ic, managed_policies=[POLICY_RO, "arn:aws:iam::aws:policy/NoSuch"])
     assert _names(moto_world) == ["AdministratorAccess", "ReadOnlyAccess"]
 
 
@@ -395,7 +395,7 @@ def test_conflict_is_retried_then_succeeds(moto_world: DemoWorld) -> None:
     ic = _ic(sleep=sleeps.append)
     message = "An operation on this permission set is already in progress"  # not a name clash
     calls = _fail(ic, "AttachManagedPolicyToPermissionSet", "ConflictException", message, times=2)
-    arn = _create(ic, managed_policy_arns=[POLICY_S3])
+    arn = _create(ic, managed_policies=[POLICY_S3])
     assert len(calls) == 3
     assert 0.5 <= sleeps[0] <= 1.0 and 1.0 <= sleeps[1] <= 2.0  # exponential backoff
     assert _exists(moto_world, arn)
@@ -535,7 +535,7 @@ def test_stub_create_exact_calls(stubbed) -> None:
         session_duration="PT2H",
         description="why",
         request_id=1,
-        managed_policy_arns=[POLICY_RO],
+        managed_policies=[POLICY_RO],
         inline_policy=INLINE,
     )
     assert arn == PS

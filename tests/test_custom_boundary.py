@@ -64,7 +64,7 @@ def create(ic: IdentityCenter, boundary: PermissionsBoundary | None) -> str:
         session_duration="PT1H",
         description="Created by jitbot for request #5 of alice@example.com",
         request_id=5,
-        managed_policy_arns=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        managed_policies=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
         inline_policy=S3_POLICY,
         permissions_boundary=boundary,
     )

@@ -352,7 +352,7 @@ def test_action_must_be_a_string_or_list_of_strings(value):
 def test_resource_must_be_an_arn_or_star():
     assert inline_error(policy(allow("s3:GetObject", "my-bucket"))) == (
         'Statement[0]: "my-bucket" is not a resource; write an ARN '
-        '(arn:aws:service:region:account:resource) or "*"'
+        '(arn:partition:service:region:account:resource) or "*"'
     )
 
 
@@ -459,16 +459,36 @@ def test_size_is_measured_in_utf8_bytes():
         ("job-function/ViewOnlyAccess", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
         ("/job-function/ViewOnlyAccess", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
         ("arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ("arn:aws-cn:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
     ],
 )
 def test_managed_policy_arn(name, arn):
-    assert managed_policy_arn(name) == arn
+    assert managed_policy_arn(name, "aws") == arn
+
+
+@pytest.mark.parametrize(
+    ("partition", "arn"),
+    [
+        ("aws-us-gov", "arn:aws-us-gov:iam::aws:policy/job-function/ViewOnlyAccess"),
+        ("aws-cn", "arn:aws-cn:iam::aws:policy/job-function/ViewOnlyAccess"),
+    ],
+)
+def test_managed_policy_arn_is_in_the_partition_given(partition, arn):
+    assert managed_policy_arn("job-function/ViewOnlyAccess", partition) == arn
+    assert (
+        managed_policy_arn("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess", partition) == arn
+    )
+
+
+def test_managed_policy_arn_refuses_an_unknown_partition():
+    with pytest.raises(ValueError, match="not an AWS partition"):
+        managed_policy_arn("ReadOnlyAccess", "aws-mars")
 
 
 @pytest.mark.parametrize("name", ["", "Read Only", "a//b"])
 def test_managed_policy_arn_refuses_what_is_no_name(name):
     with pytest.raises(ValueError, match="not an AWS managed policy name"):
-        managed_policy_arn(name)
+        managed_policy_arn(name, "aws")
 
 
 # ------------------------------------------------------------------------ warnings

@@ -69,7 +69,7 @@ def test_every_call_the_adapter_makes_is_in_readmes_policy(moto_world: DemoWorld
         session_duration="PT1H",
         description="for the policy test",
         request_id=7,
-        managed_policy_arns=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        managed_policies=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
         inline_policy=json.dumps(
             {
                 "Version": "2012-10-17",

@@ -225,7 +225,7 @@ def leftover_set(name: str, request_id: int) -> str:
         session_duration="PT1H",
         description=f"Created by jitbot for request #{request_id} of alice@example.com",
         request_id=request_id,
-        managed_policy_arns=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        managed_policies=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
         inline_policy=None,
     )
 

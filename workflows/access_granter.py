@@ -27,10 +27,13 @@ class AccessGranter(Protocol):
         session_duration: str,
         description: str,
         request_id: int,
-        managed_policy_arns: Sequence[str],
+        managed_policies: Sequence[str],
         inline_policy: str | None,
         permissions_boundary: PermissionsBoundary | None = None,
-    ) -> str: ...
+    ) -> str:
+        """A request's ``JIT-`` set; ``managed_policies`` are AWS managed policy names
+        (``ReadOnlyAccess``), whose ARNs the adapter builds in the instance's partition."""
+        ...
 
     def delete_custom_permission_set(
         self,

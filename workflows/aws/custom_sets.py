@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workflows.arns import partition_of
 from workflows.assignments import (
     AwsError,
 )
@@ -32,12 +33,26 @@ from workflows.aws.values import (
     _clean_description,
 )
 from workflows.custom_sets.boundary import PermissionsBoundary
+from workflows.custom_sets.managed import managed_policy_arn
 
 log = logging.getLogger("jitbot.aws")
 
 
 class CustomSetCreation(Plumbing):
     """Creates a request's ``JIT-`` permission set (:meth:`create_custom_permission_set`)."""
+
+    @property
+    def partition(self) -> str:
+        """The AWS partition of the Identity Center instance's ARN (``aws``,
+        ``aws-us-gov``, ``aws-cn``): every ARN jitbot builds is in it.
+
+        :raises AwsError: the instance could not be found (``ListInstances``) or its ARN
+            has no known partition.
+        """
+        try:
+            return partition_of(self.instance_arn)
+        except ValueError as exc:
+            raise AwsError(f"Identity Center instance: {exc}") from exc
 
     def create_custom_permission_set(
         self,
@@ -46,7 +61,7 @@ class CustomSetCreation(Plumbing):
         session_duration: str,
         description: str,
         request_id: int,
-        managed_policy_arns: Sequence[str],
+        managed_policies: Sequence[str],
         inline_policy: str | None,
         permissions_boundary: PermissionsBoundary | None = None,
     ) -> str:
@@ -66,7 +81,10 @@ class CustomSetCreation(Plumbing):
             characters. Left out when empty.
         :param request_id: the jitbot request the set is for (the ``jitbot:request-id``
             tag).
-        :param managed_policy_arns: AWS managed policy ARNs (``arn:aws:iam::aws:policy/…``);
+        :param managed_policies: AWS managed policy names (``ReadOnlyAccess``,
+            ``job-function/ViewOnlyAccess``; an ARN is taken as its name), attached by
+            ARN in the instance's partition (:attr:`partition`:
+            ``arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess`` in GovCloud), each once;
             IAM allows 10 per role by default (up to 20); more fail the attach step.
         :param inline_policy: IAM policy document (JSON text) or None. One inline
             policy per permission set, at most 10,240 bytes (IAM Identity Center quotas).
@@ -74,7 +92,7 @@ class CustomSetCreation(Plumbing):
             ``PutPermissionsBoundaryToPermissionSet`` before the set is ever assigned;
             None: no boundary.
         :returns: the new permission set's ARN.
-        :raises ValueError: ``name`` or ``session_duration`` is malformed.
+        :raises ValueError: ``name``, ``session_duration`` or a policy name is malformed.
         :raises AwsError: a step failed; the message names it, e.g.
             ``"sso-admin AttachManagedPolicyToPermissionSet (arn:aws:iam::aws:policy/Foo):
             ValidationException: …"``, and ``code`` is AWS's error code. If the rollback
@@ -83,7 +101,8 @@ class CustomSetCreation(Plumbing):
 
         Quotas: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html
         """
-        policies, inline = _checked(name, session_duration, managed_policy_arns, inline_policy)
+        policies, inline = _checked(name, session_duration, managed_policies, inline_policy)
+        policies = list(dict.fromkeys(managed_policy_arn(p, self.partition) for p in policies))
         what = f"custom permission set {name!r} for request {request_id}"
         arn, chosen = self._create_named(name, session_duration, description, request_id, what)
         self._fill(arn, chosen, policies, inline, what, permissions_boundary)
@@ -226,7 +245,7 @@ class CustomSetCreation(Plumbing):
                 f"sso-admin PutPermissionsBoundaryToPermissionSet ({boundary.label})",
                 "PutPermissionsBoundaryToPermissionSet",
                 lambda: client.put_permissions_boundary_to_permission_set(
-                    **target, PermissionsBoundary=_boundary_param(boundary)
+                    **target, PermissionsBoundary=_boundary_param(boundary, self.partition)
                 ),
             )
 
@@ -249,11 +268,10 @@ class CustomSetCreation(Plumbing):
 def _checked(
     name: str,
     session_duration: str,
-    managed_policy_arns: Sequence[str],
+    managed_policies: Sequence[str],
     inline_policy: str | None,
 ) -> tuple[list[str], str | None]:
-    """The policy ARNs (duplicates once, in order) and the inline policy (None when
-    blank) of a creation; raises ValueError / TypeError for a malformed argument."""
+    """The policy names and the inline policy (None when blank) of a creation; raises ValueError / TypeError for a malformed argument."""
     if len(name) > MAX_PERMISSION_SET_NAME or not _NAME_RE.fullmatch(name):
         raise ValueError(
             f"permission set name {name!r} must be 1 to {MAX_PERMISSION_SET_NAME} "
@@ -261,17 +279,19 @@ def _checked(
         )
     if not _DURATION_RE.fullmatch(session_duration) or session_duration.startswith("-"):
         raise ValueError(f"session duration {session_duration!r} is not ISO 8601 (PT1H)")
-    if isinstance(managed_policy_arns, str):
-        raise TypeError("managed_policy_arns must be a sequence of ARNs, not one string")
+    if isinstance(managed_policies, str):
+        raise TypeError("managed_policies must be a sequence of names, not one string")
     inline = inline_policy if inline_policy and inline_policy.strip() else None
-    return list(dict.fromkeys(managed_policy_arns)), inline
+    return list(managed_policies), inline
 
 
-def _boundary_param(boundary: PermissionsBoundary) -> dict[str, Any]:
+def _boundary_param(boundary: PermissionsBoundary, partition: str) -> dict[str, Any]:
     """``PermissionsBoundary`` of PutPermissionsBoundaryToPermissionSet:
-    ``{"ManagedPolicyArn": …}`` or ``{"CustomerManagedPolicyReference": {"Name", "Path"}}``."""
-    if boundary.managed_policy_arn is not None:
-        return {"ManagedPolicyArn": boundary.managed_policy_arn}
+    ``{"ManagedPolicyArn": …}`` (in ``partition``) or
+    ``{"CustomerManagedPolicyReference": {"Name", "Path"}}``."""
+    arn = boundary.managed_policy_arn(partition)
+    if arn is not None:
+        return {"ManagedPolicyArn": arn}
     return {
         "CustomerManagedPolicyReference": {
             "Name": boundary.customer_managed,

@@ -27,7 +27,7 @@ from workflows.config.fields import (
 )
 from workflows.custom_sets.boundary import PermissionsBoundary
 from workflows.custom_sets.guardrails import DEFAULT_DENY_ACTIONS, DenyRule
-from workflows.custom_sets.managed import managed_policy_arn
+from workflows.custom_sets.managed import managed_policy_name
 
 _DENY_PATTERN = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9_*?-]+")
 # CustomerManagedPolicyReference Name and Path (API_CustomerManagedPolicyReference.html)
@@ -157,7 +157,7 @@ class BoundaryConfig(BaseModel):
                     "boundary_path", "path belongs to a customer_managed policy only"
                 )
             try:
-                managed_policy_arn(self.aws_managed)
+                managed_policy_name(self.aws_managed)
             except ValueError as exc:
                 raise PydanticCustomError("boundary_name", str(exc)) from None
             return self

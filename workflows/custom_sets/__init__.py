@@ -69,7 +69,7 @@ The others were tried here on Python 3.11:
 from workflows.custom_sets.approver import approver_warnings
 from workflows.custom_sets.document import inline_policy_problems
 from workflows.custom_sets.form import validate_custom_spec
-from workflows.custom_sets.managed import managed_policy_arn
+from workflows.custom_sets.managed import managed_policy_arn, managed_policy_name
 from workflows.custom_sets.spec import (
     AWS_MAX_MANAGED,
     AWS_MAX_SESSION,
@@ -107,5 +107,6 @@ __all__ = [
     "approver_warnings",
     "inline_policy_problems",
     "managed_policy_arn",
+    "managed_policy_name",
     "validate_custom_spec",
 ]

@@ -32,10 +32,11 @@ class PermissionsBoundary:
         if (self.aws_managed is None) == (self.customer_managed is None):
             raise ValueError("a permissions boundary is an AWS or a customer managed policy")
 
-    @property
-    def managed_policy_arn(self) -> str | None:
-        """``arn:aws:iam::aws:policy/<name>`` of an AWS managed boundary, else None."""
-        return managed_policy_arn(self.aws_managed) if self.aws_managed else None
+    def managed_policy_arn(self, partition: str) -> str | None:
+        """``arn:<partition>:iam::aws:policy/<name>`` of an AWS managed boundary, else
+        None; ``partition`` is the Identity Center instance's (``aws``, ``aws-us-gov``,
+        ``aws-cn``). Raises ValueError for a partition none of those."""
+        return managed_policy_arn(self.aws_managed, partition) if self.aws_managed else None
 
     @property
     def label(self) -> str:

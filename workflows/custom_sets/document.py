@@ -184,7 +184,7 @@ def _action_problem(action: str) -> str | None:
 def _resource_problem(resource: str) -> str | None:
     if resource == "*" or (resource.startswith("arn:") and resource.count(":") >= 5):
         return None
-    return f'"{resource}" is not a resource; write an ARN (arn:aws:service:region:account:resource) or "*"'
+    return f'"{resource}" is not a resource; write an ARN (arn:partition:service:region:account:resource) or "*"'
 
 
 def _unknown_key(key: str, where: str, known: tuple[str, ...]) -> str:

@@ -1,4 +1,4 @@
-"""AWS managed policies: their ARNs (:func:`managed_policy_arn`) and the warnings an
+"""AWS managed policies: their names and ARNs (:func:`managed_policy_arn`) and the warnings an
 approver gets about broad ones (``AdministratorAccess``, ``...FullAccess``)."""
 
 from __future__ import annotations
@@ -7,10 +7,12 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
+from workflows.arns import PARTITIONS
 from workflows.custom_sets.actions import _SENSITIVE_SERVICES
 from workflows.custom_sets.spec import Warning
 
-_AWS_POLICY_ARN = "arn:aws:iam::aws:policy/"
+# An AWS managed policy's ARN in any partition: arn:<partition>:iam::aws:policy/<name>
+_AWS_POLICY_ARN = re.compile(r"arn:(?:aws|aws-us-gov|aws-cn):iam::aws:policy/")
 # A policy name, optionally under a path: "ReadOnlyAccess", "job-function/ViewOnlyAccess",
 # "service-role/AWSConfigRole". Names and path parts use IAM's name characters.
 _POLICY_NAME = re.compile(r"(?:[\w+=,.@-]+/)*[\w+=,.@-]+", re.ASCII)
@@ -29,27 +31,47 @@ _BROAD_MANAGED: dict[str, tuple[Literal["high", "medium"], str]] = {
 }
 
 
-def managed_policy_arn(name: str) -> str:
-    """The ARN of the AWS managed policy ``name``.
+def managed_policy_name(name: str) -> str:
+    """The name (under its path) of the AWS managed policy ``name``, given by name or
+    by ARN in any partition.
 
-    >>> managed_policy_arn("ReadOnlyAccess")
-    'arn:aws:iam::aws:policy/ReadOnlyAccess'
-    >>> managed_policy_arn("job-function/ViewOnlyAccess")
-    'arn:aws:iam::aws:policy/job-function/ViewOnlyAccess'
+    >>> managed_policy_name("job-function/ViewOnlyAccess")
+    'job-function/ViewOnlyAccess'
+    >>> managed_policy_name("arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess")
+    'ReadOnlyAccess'
 
-    A name under a path (``job-function/...``, ``service-role/...``) keeps its path; a
-    full ARN is returned as is; a leading or trailing ``/`` is ignored.
+    A leading or trailing ``/`` is ignored.
 
     Raises:
         ValueError: for an empty name or one with characters IAM names can't have.
     """
-    stripped = name.strip()
-    if stripped.startswith(_AWS_POLICY_ARN):
-        stripped = stripped[len(_AWS_POLICY_ARN) :]
-    stripped = stripped.strip("/")
+    stripped = _AWS_POLICY_ARN.sub("", name.strip(), count=1).strip("/")
     if not _POLICY_NAME.fullmatch(stripped):
         raise ValueError(f'not an AWS managed policy name: "{name}"')
-    return _AWS_POLICY_ARN + stripped
+    return stripped
+
+
+def managed_policy_arn(name: str, partition: str) -> str:
+    """The ARN of the AWS managed policy ``name`` in ``partition`` (the Identity Center
+    instance's, :func:`workflows.arns.partition_of`): AWS managed policies live in the
+    account ``aws`` of each partition (IAM user guide, "IAM ARNs",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html).
+
+    >>> managed_policy_arn("ReadOnlyAccess", "aws-us-gov")
+    'arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess'
+    >>> managed_policy_arn("job-function/ViewOnlyAccess", "aws-cn")
+    'arn:aws-cn:iam::aws:policy/job-function/ViewOnlyAccess'
+
+    A name under a path (``job-function/...``, ``service-role/...``) keeps its path; a
+    full ARN is rewritten into ``partition``.
+
+    Raises:
+        ValueError: for a malformed name (:func:`managed_policy_name`) or a partition
+            none of :data:`workflows.arns.PARTITIONS`.
+    """
+    if partition not in PARTITIONS:
+        raise ValueError(f"not an AWS partition: {partition!r}")
+    return f"arn:{partition}:iam::aws:policy/{managed_policy_name(name)}"
 
 
 def _managed_warnings(policies: Iterable[str]) -> list[Warning]:

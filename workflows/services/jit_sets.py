@@ -9,7 +9,6 @@ from datetime import datetime
 
 from workflows.access_granter import AccessGranter
 from workflows.assignments import AwsError
-from workflows.custom_sets import managed_policy_arn
 from workflows.custom_sets.boundary import PermissionsBoundary, boundary_record
 from workflows.domain import AccessRequest, Outgoing
 from workflows.durations import iso8601_duration
@@ -63,7 +62,7 @@ class JitSets:
                 f"Created by jitbot for request #{request.id} of {request.requester.email}"
             ),
             request_id=request.id,
-            managed_policy_arns=[managed_policy_arn(n) for n in spec.managed_policies],
+            managed_policies=list(spec.managed_policies),
             inline_policy=spec.inline_policy,
             permissions_boundary=boundary,
         )
