@@ -33,7 +33,7 @@ from workflows.aws.values import (
     _clean_description,
 )
 from workflows.custom_sets.boundary import PermissionsBoundary
-from workflows.custom_sets.managed import managed_policy_arn
+from workflows.custom_sets.managed import managed_policy_arn, managed_policy_name
 
 log = logging.getLogger("jitbot.aws")
 
@@ -74,18 +74,14 @@ class CustomSetCreation(Plumbing):
         not provisioned to any account here: assigning it (:meth:`assign`) does that.
 
         :param name: 1 to 32 characters of ``[A-Za-z0-9_+=,.@-]``.
-        :param session_duration: ISO 8601 duration, e.g. ``"PT1H"``; AWS accepts 1 to
-            12 hours.
+        :param session_duration: ISO 8601, ``"PT1H"``; AWS accepts 1 to 12 hours.
         :param description: free text shown in the IAM Identity Center console;
             characters AWS does not accept become ``?``, and it is cut to 700
             characters. Left out when empty.
-        :param request_id: the jitbot request the set is for (the ``jitbot:request-id``
-            tag).
-        :param managed_policies: AWS managed policy names (``ReadOnlyAccess``,
-            ``job-function/ViewOnlyAccess``; an ARN is taken as its name), attached by
-            ARN in the instance's partition (:attr:`partition`:
-            ``arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess`` in GovCloud), each once;
-            IAM allows 10 per role by default (up to 20); more fail the attach step.
+        :param request_id: the request the set is for (tag ``jitbot:request-id``).
+        :param managed_policies: AWS managed policy names (``ReadOnlyAccess``; an ARN
+            counts as its name), attached each once by ARN in :attr:`partition`; IAM
+            allows 10 per role by default (up to 20); more fail the attach step.
         :param inline_policy: IAM policy document (JSON text) or None. One inline
             policy per permission set, at most 10,240 bytes (IAM Identity Center quotas).
         :param permissions_boundary: attached with
@@ -97,12 +93,11 @@ class CustomSetCreation(Plumbing):
             ``"sso-admin AttachManagedPolicyToPermissionSet (arn:aws:iam::aws:policy/Foo):
             ValidationException: …"``, and ``code`` is AWS's error code. If the rollback
             failed too the message says so and which set is left over (it carries the
-            jitbot tags, so :meth:`custom_permission_sets` finds it).
-
-        Quotas: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html
+            jitbot tags, so :meth:`custom_permission_sets` finds it). Quotas:
+            https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html
         """
         policies, inline = _checked(name, session_duration, managed_policies, inline_policy)
-        policies = list(dict.fromkeys(managed_policy_arn(p, self.partition) for p in policies))
+        policies = [managed_policy_arn(p, self.partition) for p in policies]
         what = f"custom permission set {name!r} for request {request_id}"
         arn, chosen = self._create_named(name, session_duration, description, request_id, what)
         self._fill(arn, chosen, policies, inline, what, permissions_boundary)
@@ -110,12 +105,13 @@ class CustomSetCreation(Plumbing):
             if self._permission_sets is not None and self._session_durations is not None:
                 self._permission_sets[chosen] = arn
                 self._session_durations[chosen] = session_duration
+        inline_text = "an" if inline is not None else "no"
         log.info(
             "%s: %s ready (%d managed policies, %s inline policy)",
             what,
             chosen,
             len(policies),
-            "an" if inline is not None else "no",
+            inline_text,
         )
         return arn
 
@@ -271,7 +267,7 @@ def _checked(
     managed_policies: Sequence[str],
     inline_policy: str | None,
 ) -> tuple[list[str], str | None]:
-    """The policy names and the inline policy (None when blank) of a creation; raises ValueError / TypeError for a malformed argument."""
+    """The policy names (each once, in order) and the inline policy (None when blank) of a creation; raises ValueError / TypeError for a malformed argument."""
     if len(name) > MAX_PERMISSION_SET_NAME or not _NAME_RE.fullmatch(name):
         raise ValueError(
             f"permission set name {name!r} must be 1 to {MAX_PERMISSION_SET_NAME} "
@@ -282,7 +278,8 @@ def _checked(
     if isinstance(managed_policies, str):
         raise TypeError("managed_policies must be a sequence of names, not one string")
     inline = inline_policy if inline_policy and inline_policy.strip() else None
-    return list(managed_policies), inline
+    names = dict.fromkeys(managed_policy_name(p) for p in managed_policies)
+    return list(names), inline
 
 
 def _boundary_param(boundary: PermissionsBoundary, partition: str) -> dict[str, Any]:
