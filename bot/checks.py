@@ -11,7 +11,7 @@ from bot.bindings import look_up
 from bot.runtime import make_identity_center, make_web_client
 from bot.settings import Settings
 from workflows.access_granter import AccessGranter
-from workflows.aws import AwsError
+from workflows.aws import AwsError, IdentityCenter
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
 from workflows.delegated import delegated_admin_problems
@@ -37,6 +37,7 @@ def check_everything(settings: Settings, info: Callable[[str], None] = lambda _:
             f"AWS: Identity Center instance {aws.instance_arn} (identity store "
             f"{aws.identity_store_id}) in {aws.region}"
         )
+        problems += _region_problems(aws, info)
         try:
             catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
             problems += list(catalog.problems)
@@ -98,3 +99,20 @@ def _identity_center_problems(
     if answer.principal_id is None:
         return [f"{path}: no Identity Center user (looked up: {answer.tried_text()})"]
     return []
+
+
+def _region_problems(aws: IdentityCenter, info: Callable[[str], None]) -> list[str]:
+    """One line when ``aws.region`` is an additional Region of the instance, where
+    assignments cannot be written (:meth:`IdentityCenter.primary_region`); when the
+    primary Region cannot be told, ``info`` is told why and nothing is refused."""
+    primary, why = aws.primary_region()
+    if primary is None:
+        info(f"AWS: warning: could not check that {aws.region} is the primary Region ({why})")
+        return []
+    if primary == aws.region:
+        return []
+    return [
+        f"AWS: identity_center.region: {aws.region} is an additional Region of the instance, "
+        f"where IAM Identity Center does not write account assignments; use its primary "
+        f"Region, {primary}"
+    ]

@@ -201,6 +201,12 @@ def _patch_responses() -> None:
             arns += [p.permission_set_arn for p in listed if p.permission_set_arn not in arns]
         return json.dumps({"PermissionSets": arns})
 
+    def list_regions(self: SSOAdminResponse) -> str:
+        # an instance without additional Regions: its own Region, primary (AWS's answer)
+        region = {"RegionName": self.region, "Status": "ACTIVE", "IsPrimaryRegion": True}
+        return json.dumps({"Regions": [region]})
+
+    SSOAdminResponse.list_regions = list_regions  # type: ignore[attr-defined]
     for name, method in _boundary_responses().items():
         setattr(SSOAdminResponse, name, method)
     SSOAdminResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]

@@ -9,11 +9,14 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
+from bot.checks import _region_problems
 from workflows.arns import partition_of
 from workflows.aws import IdentityCenter
 from workflows.config.accounts import IdentityCenterConfig
@@ -123,3 +126,51 @@ def test_no_product_code_writes_the_aws_partition_literally() -> None:
         and not any(str(path.relative_to(ROOT)) == f and text.startswith(t) for f, t in _EXAMPLES)
     ]
     assert found == []
+
+
+# ------------------------------------------------- the primary Region (check-config)
+
+INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
+
+
+def _stubbed(region: str, answer: dict | None = None, error: str | None = None) -> Any:
+    ic = IdentityCenter(region=region, instance_arn=INSTANCE, identity_store_id="d-0123456789")
+    stub = Stubber(ic._client("sso-admin"))
+    if error:
+        stub.add_client_error(
+            "list_regions", error, "no", expected_params={"InstanceArn": INSTANCE}
+        )
+    else:
+        stub.add_response("list_regions", answer, {"InstanceArn": INSTANCE})
+    stub.activate()
+    return ic
+
+
+REGIONS = {
+    "Regions": [
+        {"RegionName": "eu-west-1", "Status": "ACTIVE", "IsPrimaryRegion": True},
+        {"RegionName": "eu-central-1", "Status": "ACTIVE", "IsPrimaryRegion": False},
+    ]
+}
+
+
+def test_an_additional_region_is_refused_and_the_primary_named(aws_env: None) -> None:
+    ic = _stubbed("eu-central-1", REGIONS)
+    notes: list[str] = []
+    [problem] = _region_problems(ic, notes.append)
+    assert problem.startswith("AWS: identity_center.region: eu-central-1 is an additional Region")
+    assert problem.endswith("use its primary Region, eu-west-1")
+    assert notes == []
+
+
+def test_the_primary_region_passes(aws_env: None) -> None:
+    assert _region_problems(_stubbed("eu-west-1", REGIONS), lambda _: None) == []
+
+
+def test_a_region_check_refused_by_aws_is_a_warning_not_a_problem(aws_env: None) -> None:
+    notes: list[str] = []
+    ic = _stubbed("eu-central-1", error="AccessDeniedException")
+    assert _region_problems(ic, notes.append) == []
+    [note] = notes
+    assert note.startswith("AWS: warning: could not check that eu-central-1 is the primary Region")
+    assert "ListRegions" in note and "AccessDeniedException" in note

@@ -54,6 +54,7 @@ def test_every_call_the_adapter_makes_is_in_readmes_policy(moto_world: DemoWorld
 
     # start-up and check-config
     assert ic.check() == []
+    assert ic.primary_region() == (REGION, None)
     ic.permission_set_arns()
     ic.account_names()
     ic.permission_set_policies(["ReadOnlyAccess"])

@@ -57,3 +57,29 @@ class OrganizationFacts(Plumbing):
         with self._lock:
             self._sensitive = found
         return found
+
+    def primary_region(self) -> tuple[str | None, str | None]:
+        """``(primary, note)``: the Region where the instance was enabled, its primary
+        Region (sso-admin ``ListRegions``, ``IsPrimaryRegion``), and None as note; or
+        ``(None, why)`` when it cannot be told (access denied, an older endpoint or
+        stand-in without the operation). Only the primary Region takes permission set
+        and account assignment writes: "Not supported: Any write operations other than
+        application related" in additional Regions (IAM Identity Center user guide,
+        https://docs.aws.amazon.com/singlesignon/latest/userguide/api-support-in-additional-regions.html;
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListRegions.html).
+        An instance without additional Regions lists its one Region as primary.
+        """
+        try:
+            regions = list(
+                self._paginate(
+                    "sso-admin", "list_regions", "Regions", InstanceArn=self.instance_arn
+                )
+            )
+        except (ClientError, BotoCoreError) as exc:
+            why = f"sso-admin ListRegions: {_describe(exc)}"
+            log.warning("could not tell the instance's primary Region: %s", why)
+            return None, why
+        primary = [r.get("RegionName") for r in regions if r.get("IsPrimaryRegion")]
+        if not primary:
+            return None, "sso-admin ListRegions names no primary Region"
+        return str(primary[0]), None
