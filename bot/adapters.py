@@ -28,7 +28,7 @@ from workflows.catalog import Catalog, CatalogAccount, build_catalog
 from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
 from workflows.custom_sets.sensitive import restrict_custom
-from workflows.delegated import delegated_admin_problems
+from workflows.delegated import delegated_admin_problems, management_provisioned_warnings
 from workflows.durations import parse_iso8601_duration
 from workflows.people import Roster
 from workflows.policy import Rules
@@ -111,6 +111,9 @@ def make_catalog(config: Config, aws: IdentityCenter) -> Catalog:
             catalog.session_limits[name] = limit
     for problem in catalog.problems:
         log.error("config: %s (left out; run `jitbot check-config`)", problem)
+    arns, provisioned = aws.permission_set_arns(), aws.provisioned_accounts
+    for line in management_provisioned_warnings(config, sensitive, arns, provisioned):
+        log.warning("config: %s", line)
     return catalog
 
 

@@ -14,7 +14,7 @@ from workflows.access_granter import AccessGranter
 from workflows.aws import AwsError, IdentityCenter
 from workflows.catalog import build_catalog
 from workflows.config import Config, ConfigError, load_config
-from workflows.delegated import delegated_admin_problems
+from workflows.delegated import delegated_admin_problems, management_provisioned_warnings
 from workflows.domain import Person
 from workflows.people import is_slack_id
 from workflows.rebinding import Seen
@@ -41,7 +41,12 @@ def check_everything(settings: Settings, info: Callable[[str], None] = lambda _:
         try:
             catalog = build_catalog(config, aws.permission_set_arns(), aws.account_names())
             problems += list(catalog.problems)
-            problems += delegated_admin_problems(config, aws.sensitive_accounts())
+            sensitive = aws.sensitive_accounts()
+            problems += delegated_admin_problems(config, sensitive)
+            for line in management_provisioned_warnings(
+                config, sensitive, aws.permission_set_arns(), aws.provisioned_accounts
+            ):
+                info(f"AWS: warning: {line}")
             if not catalog.accounts:
                 problems.append(
                     "accounts: no account has a valid permission set, so nothing can be requested"

@@ -3,12 +3,16 @@ a config error in check-config, and not offered at start-up."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
+
 from bot.adapters import make_catalog
+from workflows.assignments import AwsError
 from workflows.config import parse_config
 from workflows.custom_sets.sensitive import SensitiveAccounts
-from workflows.delegated import delegated_admin_problems
+from workflows.delegated import delegated_admin_problems, management_provisioned_warnings
 
 MANAGEMENT, MEMBER, DELEGATED = "111111111111", "222222222222", "333333333333"
 CONFIG = parse_config(f"""
@@ -41,6 +45,11 @@ class Aws:
     def session_durations(self) -> dict[str, Any]:
         return {}
 
+    def provisioned_accounts(self, arn: str) -> set[str]:
+        return self.provisioned
+
+    provisioned: set[str] = {MEMBER}
+
 
 def test_from_a_delegated_administrator_the_management_account_is_a_config_error() -> None:
     [problem] = delegated_admin_problems(CONFIG, SensitiveAccounts(MANAGEMENT, DELEGATED))
@@ -57,3 +66,48 @@ def test_from_the_management_account_or_unknown_nothing_is_refused() -> None:
     assert delegated_admin_problems(CONFIG, SensitiveAccounts(None, DELEGATED, "no org")) == []
     catalog = make_catalog(CONFIG, Aws(MANAGEMENT))  # type: ignore[arg-type]
     assert [a.id for a in catalog.accounts] == [MEMBER, MANAGEMENT]
+
+
+def test_a_standard_set_provisioned_in_the_management_account_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    aws = Aws(DELEGATED)
+    aws.provisioned = {MEMBER, MANAGEMENT}
+    sensitive = aws.sensitive_accounts()
+    [line] = management_provisioned_warnings(
+        CONFIG, sensitive, aws.permission_set_arns(), aws.provisioned_accounts
+    )
+    assert line.startswith(
+        f"permission set ReadOnlyAccess is also provisioned in the management account {MANAGEMENT}"
+    )
+    assert "delegated administrator" in line and "Delegated administration" in line
+    with caplog.at_level(logging.WARNING, logger="jitbot"):
+        make_catalog(CONFIG, aws)  # type: ignore[arg-type]
+    assert line in caplog.text  # said at start
+
+
+def test_no_warning_when_not_provisioned_there_or_run_from_the_management_account() -> None:
+    aws = Aws(DELEGATED)
+    arns, provisioned = aws.permission_set_arns(), aws.provisioned_accounts
+    assert (
+        management_provisioned_warnings(CONFIG, aws.sensitive_accounts(), arns, provisioned) == []
+    )
+    aws = Aws(MANAGEMENT)
+    aws.provisioned = {MEMBER, MANAGEMENT}
+    assert (
+        management_provisioned_warnings(
+            CONFIG, aws.sensitive_accounts(), arns, aws.provisioned_accounts
+        )
+        == []
+    )
+
+
+def test_a_failed_listing_is_said_for_its_set() -> None:
+    def refused(arn: str) -> set[str]:
+        raise AwsError("sso-admin ListAccountsForProvisionedPermissionSet: AccessDeniedException")
+
+    aws = Aws(DELEGATED)
+    [line] = management_provisioned_warnings(
+        CONFIG, aws.sensitive_accounts(), aws.permission_set_arns(), refused
+    )
+    assert line.startswith("permission set ReadOnlyAccess: could not tell where it is provisioned")
