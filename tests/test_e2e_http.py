@@ -362,7 +362,9 @@ def test_sessions_that_fell_due_while_the_bot_was_killed_end_at_restart(e2e: Env
     oscar.click(oscar_msg, ids.ACTION_APPROVE)
     fake.wait_for(lambda: e2e.granted(), timeout=10)
     # the grant is recorded once its status is read (AWS's IN_PROGRESS is over)
-    root = fake.dm_messages(alice.user_id)[-1]
+    root = fake.wait_for(
+        lambda: [m for m in fake.dm_messages(alice.user_id) if "AdministratorAccess" in m.text]
+    )[0]
     fake.wait_for(lambda: any("Access granted" in t for t in thread_replies(fake, root)))
     e2e.kill_bot()  # SIGKILL: no chance to clean up
     time.sleep(KILLED_SESSION_SECONDS + 2)
