@@ -1,7 +1,9 @@
 """``jitbot demo``: the whole lifecycle of a standard request, for real, on embedded defaults.
 
 AWS is moto's server (an organization with two accounts, an Identity Center instance,
-users and two standard permission sets), Slack is the project's fake Web API, the store
+users and two standard permission sets) behind the Identity Center stand-in
+(:mod:`sim.aws_standin`: an account assignment change stays IN_PROGRESS for
+:data:`OP_SECONDS`, as in AWS), Slack is the project's fake Web API, the store
 is SQLite in a temporary folder. The real Bolt app is served over HTTP by waitress and
 receives signed Slack payloads from simulated people; the scheduler expires a session a
 few seconds long. The conversation is printed as people would see it, with the AWS
@@ -24,6 +26,7 @@ import moto.server  # noqa: F401 - the demo extra; missing, the import fails her
 
 from bot import ids
 from bot.runtime import Runtime
+from sim.aws_standin import AwsStandin
 from sim.aws_world import start_moto_server
 from sim.demo_setup import PEOPLE, DemoBot, DemoRun, start_bot
 from sim.demo_watch import (
@@ -39,7 +42,10 @@ from sim.demo_watch import (
 from sim.fake_slack import FakeSlack, Message
 from workflows.domain import AccessRequest
 
-__all__ = ["PEOPLE", "run_demo"]
+__all__ = ["OP_SECONDS", "PEOPLE", "run_demo"]
+
+#: seconds an account assignment change stays IN_PROGRESS in the demo's AWS
+OP_SECONDS = 0.3
 
 
 def run_demo(session_seconds: int = 10, out: TextIO = sys.stdout) -> int:
@@ -51,8 +57,9 @@ def run_demo(session_seconds: int = 10, out: TextIO = sys.stdout) -> int:
     p = Printer(out)
     p.line("jitbot demo: moto for AWS, a fake Slack, the real Bolt app over HTTP, SQLite.")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    moto_server, endpoint = start_moto_server()
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    moto_server, moto_endpoint = start_moto_server()
+    standin = AwsStandin(moto_endpoint, op_seconds=OP_SECONDS)
+    endpoint = os.environ["AWS_ENDPOINT_URL"] = standin.url
     fake = FakeSlack().start()
     tmp = tempfile.TemporaryDirectory(prefix="jitbot-demo-")
     bot = DemoBot()
@@ -71,6 +78,7 @@ def run_demo(session_seconds: int = 10, out: TextIO = sys.stdout) -> int:
         fake.on_event(lambda line: None)
         bot.stop()
         fake.stop()
+        standin.stop()
         moto_server.stop()
         tmp.cleanup()
 

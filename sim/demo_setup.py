@@ -1,6 +1,6 @@
 """The cast and stage of ``jitbot demo``: the people in Slack, the demo's ``jitbot.yml``,
 and the bot started for real (a runtime on SQLite in a temporary folder, served over HTTP
-by waitress) against the fake Slack and moto.
+by waitress) against the fake Slack and moto (behind :mod:`sim.aws_standin`).
 """
 
 from __future__ import annotations
@@ -109,7 +109,10 @@ def start_bot(
     server = bot.server = make_server(rt, "127.0.0.1", 0)
     threading.Thread(target=server.run, daemon=True).start()
     bot_url = f"http://127.0.0.1:{server.effective_port}/slack/events"
-    p.line(f"AWS (moto) at {endpoint}; Slack Web API (fake) at {fake.url}; bot at {bot_url}")
+    p.line(
+        f"AWS (moto behind the Identity Center stand-in) at {endpoint}; "
+        f"Slack Web API (fake) at {fake.url}; bot at {bot_url}"
+    )
     fake.on_event(p.slack)
 
     def person(name: str) -> SlackUser:

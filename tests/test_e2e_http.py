@@ -1,6 +1,8 @@
 """End to end over HTTP, exactly as Slack would drive it: signed payloads to a
 ``jitbot serve --http`` process whose ``SLACK_API_URL`` points at the fake Slack Web API
-and whose ``AWS_ENDPOINT_URL`` points at a moto server.
+and whose ``AWS_ENDPOINT_URL`` points at the Identity Center stand-in in front of a moto
+server (:mod:`sim.aws_standin`: assignment changes stay IN_PROGRESS for
+:data:`OP_SECONDS`, as AWS's do for a while).
 
 Real time (a real session is waited out: 20 s, room enough for the rejection that runs
 meanwhile; the config's ``s`` unit makes it as real as a minute), so it is
@@ -25,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from bot import ids
+from sim.aws_standin import AwsStandin
 from sim.aws_world import DemoWorld, assignments, seed_demo_world, start_moto_server
 from sim.demo_setup import PEOPLE
 from sim.fake_slack import FakeSlack, Message
@@ -35,6 +38,8 @@ SECRET = "e2e-signing-secret"
 SESSION, SESSION_SECONDS = "20s", 20
 #: the session that falls due while the bot is SIGKILLed, and in seconds
 KILLED_SESSION, KILLED_SESSION_SECONDS = "8s", 8
+#: seconds the stand-in keeps an account assignment change IN_PROGRESS
+OP_SECONDS = 0.3
 
 pytestmark = pytest.mark.xdist_group("e2e_http")
 
@@ -148,7 +153,8 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1"
     )
     moto, endpoint = start_moto_server()
-    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    standin = AwsStandin(endpoint, op_seconds=OP_SECONDS)
+    os.environ["AWS_ENDPOINT_URL"] = standin.url
     fake = FakeSlack().start()
     try:
         world = seed_demo_world()
@@ -168,13 +174,14 @@ accounts:
 durations: [8s, 20s, 1m, 1h]
 sweep_interval: 1s
 """)
-        env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
+        env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, standin.url)
         environment = Env(world, fake, tmp, env)
         environment.start_bot()
         yield environment
         environment.stop_bot()
     finally:
         fake.stop()
+        standin.stop()
         moto.stop()
         os.environ.clear()
         os.environ.update(saved)
@@ -354,6 +361,11 @@ def test_sessions_that_fell_due_while_the_bot_was_killed_end_at_restart(e2e: Env
     oscar_msg = fake.wait_for(lambda: fake.dm_messages(oscar.user_id)[before:])[0]
     oscar.click(oscar_msg, ids.ACTION_APPROVE)
     fake.wait_for(lambda: e2e.granted(), timeout=10)
+    # the grant is recorded once its status is read (AWS's IN_PROGRESS is over)
+    root = fake.wait_for(
+        lambda: [m for m in fake.dm_messages(alice.user_id) if "AdministratorAccess" in m.text]
+    )[0]
+    fake.wait_for(lambda: any("Access granted" in t for t in thread_replies(fake, root)))
     e2e.kill_bot()  # SIGKILL: no chance to clean up
     time.sleep(KILLED_SESSION_SECONDS + 2)
     assert e2e.granted() == [("Sandbox", "AdministratorAccess", "alice@example.com")]
@@ -361,7 +373,6 @@ def test_sessions_that_fell_due_while_the_bot_was_killed_end_at_restart(e2e: Env
     restarted = time.monotonic()
     fake.wait_for(lambda: not e2e.granted(), timeout=10)
     assert time.monotonic() - restarted < 5, "revoked at once on start-up"
-    root = fake.dm_messages(alice.user_id)[-1]
     fake.wait_for(lambda: any("Access expired" in t for t in thread_replies(fake, root)))
     grants = [
         c
