@@ -46,6 +46,12 @@ class AccountTurns:
         with self._lock:
             return len(self._turns)
 
+    def queued(self, account_id: str) -> int:
+        """How many hold or wait for ``account_id``'s turn now (0: nobody)."""
+        with self._lock:
+            entry = self._turns.get(account_id)
+            return entry[1][0] if entry else 0
+
     @contextmanager
     def turn(self, account_id: str) -> Iterator[None]:
         """Hold ``account_id``'s turn for the ``with`` block, waiting behind everyone
