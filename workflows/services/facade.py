@@ -31,7 +31,7 @@ class Services:
     ``hooks`` are what the services tell the bot (:class:`Hooks`), ``leases`` this
     replica's leases (a fresh holder name when not given); ``standard_policies`` gives
     the standard sets' policies on an account, for "a standard set covers this";
-    ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 10
+    ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 15
     outstanding operations); ``lifts`` keeps the pending lifts of ended sign-ins'
     deny statements when ``store`` does not (:mod:`workflows.services.live_sessions`).
     """
