@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -595,3 +596,37 @@ def test_adapter_takes_its_share_of_the_quota_per_live_replica() -> None:
     unlimited = IdentityCenter(region=REGION, max_calls_per_second=None, max_outstanding=None)
     unlimited.share_quota(2)
     assert unlimited.limiter is None and unlimited._outstanding is None
+
+
+# --------------------------------------------------------------------------- busy AWS config
+
+
+def test_config_busy_aws_keys_default_and_reach_the_adapter() -> None:
+    config = parse_config(MINIMAL + "identity_center:\n  portal_url: https://x.example/start\n")
+    ic = config.identity_center
+    assert ic is not None
+    assert (ic.max_outstanding_operations, ic.conflict_retry_seconds) == (15, 120.0)
+    assert ic.pending_grant_timeout == timedelta(hours=1)
+    tuned = parse_config(
+        MINIMAL
+        + "identity_center:\n  max_outstanding_operations: 4\n  conflict_retry_seconds: 90\n"
+    )
+    aws = make_identity_center(tuned)
+    assert (aws._outstanding.size, aws.conflict_retry_seconds) == (4, 90.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("max_outstanding_operations: 16", "identity_center.max_outstanding_operations: "),
+        ("max_outstanding_operations: 0", "identity_center.max_outstanding_operations: "),
+        ("conflict_retry_seconds: -5", "identity_center.conflict_retry_seconds: "),
+        ("conflict_retry_seconds: .inf", "identity_center.conflict_retry_seconds: "),
+        ("pending_grant_timeout: 1m", "identity_center.pending_grant_timeout: must be between"),
+    ],
+)
+def test_config_busy_aws_keys_are_validated(line: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + f"identity_center:\n  {line}\n")
+    (found,) = caught.value.problems
+    assert found.startswith(problem)
