@@ -55,16 +55,20 @@ def make_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
 
 
 def make_identity_center(config: Config) -> IdentityCenter:
-    """The AWS adapter for ``identity_center:``, pacing its calls at
-    ``max_calls_per_second`` (Identity Center's 20 a second when not configured)."""
-    from workflows.config.defaults import IDENTITY_CENTER_CALLS_PER_SECOND
+    """The AWS adapter for ``identity_center:``: its calls paced at
+    ``max_calls_per_second`` (15 of Identity Center's 20 a second when not configured),
+    at most ``max_outstanding_operations`` changes under way, conflicts retried for
+    ``conflict_retry_seconds``."""
+    from workflows.config.accounts import IdentityCenterConfig
 
-    ic = config.identity_center
+    ic = config.identity_center or IdentityCenterConfig()
     return IdentityCenter(
-        instance_arn=ic.instance_arn if ic else None,
-        identity_store_id=ic.identity_store_id if ic else None,
-        region=ic.region if ic else None,
-        max_calls_per_second=(ic.max_calls_per_second if ic else IDENTITY_CENTER_CALLS_PER_SECOND),
+        instance_arn=ic.instance_arn,
+        identity_store_id=ic.identity_store_id,
+        region=ic.region,
+        max_calls_per_second=ic.max_calls_per_second,
+        max_outstanding=ic.max_outstanding_operations,
+        conflict_retry_seconds=ic.conflict_retry_seconds,
     )
 
 

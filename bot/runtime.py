@@ -50,7 +50,7 @@ __all__ = ["Runtime", "build_runtime", "make_identity_center", "make_web_client"
 
 log = logging.getLogger("jitbot")
 
-#: Due sessions the sweep ends at once: twice Identity Center's 10 outstanding
+#: Due sessions the sweep ends at once: twice Identity Center's 15 outstanding
 #: assignment operations, because a deletion gives its outstanding slot back as soon as
 #: AWS stopped running it, a little before its outcome is confirmed
 #: (:mod:`workflows.aws.operations`); meanwhile the next deletion already takes the slot.

@@ -112,6 +112,8 @@ def from_columns(
         stored_session_limit=None
         if row.session_limit_seconds is None
         else timedelta(seconds=row.session_limit_seconds),
+        grant_operation=row.grant_operation_id,
+        grant_pending_since=row.grant_pending_since,
     )
 
 

@@ -68,6 +68,10 @@ class RequestRow(Base):
     # warnings); None for a standard request
     custom: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     session_limit_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the CreateAccountAssignment request id of a grant AWS had not finished in time,
+    # followed by the sweep (workflows.services.grant), and since when
+    grant_operation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    grant_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     reviews: Mapped[list[ReviewRow]] = relationship(
         order_by="ReviewRow.id", lazy="selectin", cascade="all, delete-orphan"

@@ -7,13 +7,21 @@ The status changes are :mod:`storage.transitions`; the scheduler's queries
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 
 from storage.auditlog import add_audit
 from storage.base import SqlSessions
 from storage.convert import custom_to_json, from_columns, to_domain
-from storage.models import AuditEventRow, RequestRow, ReviewRow, SessionRow, SlackMessageRow
+from storage.models import (
+    AuditEventRow,
+    RequestRow,
+    ReviewRow,
+    SessionRow,
+    SlackMessageRow,
+    UTCDateTime,
+)
 from storage.outbox import enqueue_in
 from workflows.domain import AccessRequest, MessageRef, NewRequest, Outgoing
 
@@ -118,6 +126,21 @@ class SqlRequests(SqlSessions):
         with self._session() as s, s.begin():
             s.execute(
                 update(RequestRow).where(RequestRow.id == request_id).values(permission_set_arn=arn)
+            )
+
+    def set_grant_operation(self, request_id: int, operation_id: str, since: datetime) -> None:
+        """Record the AWS request id of a grant AWS had not finished in time, and when
+        (aware UTC) it was first found unfinished (kept if already recorded)."""
+        with self._session() as s, s.begin():
+            s.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id)
+                .values(
+                    grant_operation_id=operation_id,
+                    grant_pending_since=func.coalesce(
+                        RequestRow.grant_pending_since, literal(since, UTCDateTime())
+                    ),
+                )
             )
 
     def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None:

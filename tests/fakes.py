@@ -176,6 +176,14 @@ class FakeStore:
     def set_permission_set_arn(self, request_id: int, arn: str) -> None:
         self.requests[request_id] = replace(self.requests[request_id], permission_set_arn=arn)
 
+    def set_grant_operation(self, request_id: int, operation_id: str, since: datetime) -> None:
+        request = self.requests[request_id]
+        self.requests[request_id] = replace(
+            request,
+            grant_operation=operation_id,
+            grant_pending_since=request.grant_pending_since or since,
+        )
+
     def with_status(self, status: Status) -> list[AccessRequest]:
         return [r for r in self.requests.values() if r.status == status]
 

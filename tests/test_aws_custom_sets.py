@@ -580,16 +580,23 @@ def test_stub_delete_retries_conflict_while_deprovisioning(stubbed) -> None:
     assert len(sleeps) == 1
 
 
-def test_stub_delete_gives_up_after_write_attempts(stubbed) -> None:
+def test_stub_delete_gives_up_once_conflicts_outlast_the_retry_time(
+    stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ic, stub, sleeps = stubbed
+    monkeypatch.setattr("workflows.aws.base.random.uniform", lambda low, high: high)
+    now = [0.0]
+    ic._clock = lambda: now[0]
+    ic._sleep = lambda s: (sleeps.append(s), now.__setitem__(0, now[0] + s))
+    ic.conflict_retry_seconds = 10.0
     _tags(stub, OUR_TAGS)
     _provisioned(stub, [])
-    for _ in range(5):
+    for _ in range(5):  # backoffs of 1, 2, 4, then the 3 s left of 10 s
         stub.add_client_error("delete_permission_set", "ConflictException", "still provisioned")
     with pytest.raises(AwsError, match="^sso-admin DeletePermissionSet: ConflictException") as err:
         ic.delete_custom_permission_set(PS, request_id=42)
     assert err.value.code == "ConflictException"
-    assert len(sleeps) == 4
+    assert sleeps == [1.0, 2.0, 4.0, 3.0] and now[0] == 10.0
 
 
 def test_stub_delete_of_gone_set_is_done(stubbed) -> None:

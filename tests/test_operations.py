@@ -108,11 +108,12 @@ class AsyncAws:
 
 
 def _assignments(world: DemoWorld, n: int) -> list[Assignment]:
-    """``n`` assignments of ReadOnlyAccess in Sandbox to distinct principals (moto does
-    not check that a principal exists)."""
+    """``n`` assignments of ReadOnlyAccess to distinct principals, each in its own
+    account (the adapter changes one account at a time; moto checks neither that the
+    principal nor that the account exists)."""
     return [
         Assignment(
-            world.accounts["Sandbox"],
+            f"{210000000000 + i}",
             world.permission_sets["ReadOnlyAccess"],
             f"90676a4c-e0b1-70cd-1234-{i:012d}",
         )
@@ -140,11 +141,12 @@ def _together(fn: Any, items: list[Any]) -> tuple[dict[Any, float], dict[Any, Ba
     return returned, raised
 
 
-def _listed(ic: IdentityCenter, world: DemoWorld) -> set[str]:
-    found = ic.account_assignments(
-        world.accounts["Sandbox"], world.permission_sets["ReadOnlyAccess"]
-    )
-    return {a.principal_id for a in found}
+def _listed(ic: IdentityCenter, world: DemoWorld, targets: list[Assignment]) -> set[str]:
+    return {
+        a.principal_id
+        for target in targets
+        for a in ic.account_assignments(target.account_id, target.permission_set_arn)
+    }
 
 
 def test_many_deletions_are_polled_together_and_free_their_slots_early(
@@ -159,12 +161,13 @@ def test_many_deletions_are_polled_together_and_free_their_slots_early(
     returned, raised = _together(ic.unassign, targets)
 
     assert raised == {}
-    assert _listed(ic, moto_world) & {a.principal_id for a in targets} == set()
+    assert _listed(ic, moto_world, targets) & {a.principal_id for a in targets} == set()
     assert aws.calls["DeleteAccountAssignment"] == 8
-    # one list call covers every operation under way; only the first, while it was
-    # alone, polled with Describe (at 0, 0.25 and 0.5 s at most)
+    # one list call covers every operation under way; each is confirmed with one
+    # Describe once it left the list, and the first, while it was alone, may have
+    # polled with Describe (at 0, 0.25 and 0.5 s at most)
     assert aws.calls["ListAccountAssignmentDeletionStatus"] >= 1
-    assert aws.calls["DescribeAccountAssignmentDeletionStatus"] <= 3
+    assert aws.calls["DescribeAccountAssignmentDeletionStatus"] <= 8 + 3
     # with 4 slots, the 5th to 8th deletions were sent as soon as earlier operations
     # left the running list, before their outcome was even confirmed
     issued = sorted(aws.issued.values())
@@ -184,9 +187,9 @@ def test_a_failed_creation_among_many_raises_with_its_reason(moto_world: DemoWor
     assert isinstance(failure, AssignmentFailed)
     assert "no role" in str(failure)
     assert aws.calls["ListAccountAssignmentCreationStatus"] >= 1
-    # the failed one needed a Describe for its reason, and a first, lone one may have
-    # polled itself (at most 3 times)
-    assert aws.calls["DescribeAccountAssignmentCreationStatus"] <= 4
+    # one Describe each settled them, and a first, lone one may have polled itself
+    # (at most 3 times)
+    assert aws.calls["DescribeAccountAssignmentCreationStatus"] <= 5 + 3
 
 
 def test_without_the_list_call_each_operation_polls_alone(moto_world: DemoWorld) -> None:
@@ -199,7 +202,7 @@ def test_without_the_list_call_each_operation_polls_alone(moto_world: DemoWorld)
     _, raised = _together(ic.unassign, targets)
 
     assert raised == {}
-    assert _listed(ic, moto_world) & {a.principal_id for a in targets} == set()
+    assert _listed(ic, moto_world, targets) & {a.principal_id for a in targets} == set()
     assert ic._boards is not None and not ic._boards[False].available
     assert aws.calls["DescribeAccountAssignmentDeletionStatus"] >= 6
 
@@ -215,7 +218,7 @@ class FakeOps:
         self.until = {rid: start + after for rid, after in finish.items()}
         self.failed = set(failed)
         self.hidden: set[str] = set()  # never shown by the running list
-        self.failed_pages = 1
+        self.verdicts: dict[str, str] = {}  # what Describe says, whatever the list says
         self.calls: Counter[str] = Counter()
 
     def running(self) -> set[str]:
@@ -223,12 +226,10 @@ class FakeOps:
         now = time.monotonic()
         return {r for r, t in self.until.items() if t > now and r not in self.hidden}
 
-    def failed_list(self) -> set[str] | None:
-        self.calls["list failed"] += 1
-        return None if self.failed_pages > 1 else set(self.failed)
-
     def describe(self, request_id: str) -> dict[str, Any]:
         self.calls["describe"] += 1
+        if request_id in self.verdicts:
+            return {"RequestId": request_id, "Status": self.verdicts[request_id]}
         if self.until[request_id] > time.monotonic():
             return {"RequestId": request_id, "Status": "IN_PROGRESS"}
         if request_id in self.failed:
@@ -240,10 +241,8 @@ def _board(ops: FakeOps, **kwargs: Any) -> OperationBoard:
     return OperationBoard(
         kind="deletion",
         list_running=ops.running,
-        list_failed=ops.failed_list,
         describe=ops.describe,
         min_interval=0.01,
-        confirm_interval=0.03,
         confirm_after=0.02,
         tick=0.005,
         **kwargs,
@@ -269,7 +268,7 @@ def _wait_all(board: OperationBoard, ids: list[str], timeout: float = 10.0) -> d
     return results
 
 
-def test_board_settles_every_operation_from_two_lists() -> None:
+def test_board_settles_every_operation_with_one_describe_each() -> None:
     ops = FakeOps({f"r{i}": 0.05 + 0.02 * i for i in range(10)}, failed={"r3"})
     board = _board(ops)
     got = _wait_all(board, [f"r{i}" for i in range(10)])
@@ -278,17 +277,25 @@ def test_board_settles_every_operation_from_two_lists() -> None:
         "r3": "FAILED",
     }
     assert got["r3"]["FailureReason"] == "nope"  # read with Describe
-    assert ops.calls["describe"] == 1
+    assert ops.calls["describe"] == 10  # dropping off the list is not success
     assert got["released"] == Counter({f"r{i}": 1 for i in range(10)})
     assert len(board) == 0
 
 
-def test_board_describes_each_when_the_failed_list_has_more_pages() -> None:
+def test_a_describe_saying_failed_wins_over_the_list() -> None:
+    # both leave the running list; Describe says "b" FAILED (no FAILED list asked)
     ops = FakeOps({"a": 0.03, "b": 0.03})
-    ops.failed_pages = 2
+    ops.verdicts["b"] = "FAILED"
     got = _wait_all(_board(ops), ["a", "b"])
-    assert got["a"]["Status"] == got["b"]["Status"] == "SUCCEEDED"
-    assert ops.calls["describe"] == 2
+    assert got["a"]["Status"] == "SUCCEEDED"
+    assert got["b"]["Status"] == "FAILED"
+
+
+def test_an_operation_describe_still_calls_in_progress_goes_back_to_its_thread() -> None:
+    ops = FakeOps({"a": 0.03})
+    ops.verdicts["a"] = "IN_PROGRESS"  # the list lost it, AWS has not finished it
+    got = _wait_all(_board(ops), ["a"])
+    assert got["a"] is None  # its own thread keeps polling it with Describe
 
 
 def test_board_hands_back_an_operation_the_list_never_shows() -> None:
@@ -306,9 +313,7 @@ def test_board_turns_itself_off_when_the_list_is_unavailable() -> None:
     def refused() -> set[str]:
         raise ListUnavailable("AccessDeniedException")
 
-    board = OperationBoard(
-        kind="deletion", list_running=refused, list_failed=ops.failed_list, describe=ops.describe
-    )
+    board = OperationBoard(kind="deletion", list_running=refused, describe=ops.describe)
     got = _wait_all(board, ["a", "b"])
     assert got["a"] is None and got["b"] is None
     assert not board.available
@@ -330,7 +335,6 @@ def test_board_hands_everyone_back_when_the_list_keeps_failing() -> None:
     board = OperationBoard(
         kind="deletion",
         list_running=broken,
-        list_failed=ops.failed_list,
         describe=ops.describe,
         min_interval=0.01,
         tick=0.005,

@@ -455,18 +455,18 @@ def test_replicas_share_the_identity_center_quota_while_their_heartbeats_run(sto
         return aws.limiter.rate, aws._outstanding.size
 
     a.beat()
-    assert quota(a_aws) == (20, 10), "alone: the whole quota"
+    assert quota(a_aws) == (15, 15), "alone: the whole quota"
     b.beat()
-    assert quota(b_aws) == (10, 5), "a replica starting counts the live ones at once"
+    assert quota(b_aws) == (7.5, 7), "a replica starting counts the live ones at once"
     a.beat()
-    assert quota(a_aws) == (10, 5), "the others count it at their next beat"
+    assert quota(a_aws) == (7.5, 7), "the others count it at their next beat"
     b.stop()
     a.beat()
-    assert quota(a_aws) == (20, 10), "a clean stop gives the share back"
+    assert quota(a_aws) == (15, 15), "a clean stop gives the share back"
     b.beat()
     a.beat()
-    assert quota(a_aws) == (10, 5)
+    assert quota(a_aws) == (7.5, 7)
     now[0] += lease + timedelta(seconds=1)  # b dies without a word: its lease runs out
     a.beat()
-    assert quota(a_aws) == (20, 10)
+    assert quota(a_aws) == (15, 15)
     assert store.live_replicas(now[0]) == 1

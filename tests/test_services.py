@@ -13,7 +13,7 @@ from sim.aws_world import DemoWorld
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
 from tests.fakes import transitions_restored
-from workflows.assignments import Assignment, AssignmentFailed, AwsError
+from workflows.assignments import Assignment, AssignmentFailed, AwsError, OperationStatus
 from workflows.aws import IdentityCenter
 from workflows.catalog import build_catalog
 from workflows.domain import (
@@ -93,6 +93,8 @@ class FlakyGranter:
         self.fail_assign: AwsError | None = None
         self.fail_unassign: AwsError | None = None
         self.assign_calls = 0
+        #: what DescribeAccountAssignmentCreationStatus says of a pending grant
+        self.creation_state = "IN_PROGRESS"
 
     def find_user_id(self, email: str) -> str | None:
         return self.real.find_user_id(email)
@@ -107,6 +109,9 @@ class FlakyGranter:
         if self.fail_unassign:
             raise self.fail_unassign
         self.real.unassign(assignment)
+
+    def assignment_creation_status(self, request_id: str) -> OperationStatus:
+        return OperationStatus(request_id, self.creation_state)
 
     def create_custom_permission_set(self, **kwargs) -> str:
         return self.real.create_custom_permission_set(**kwargs)
@@ -444,8 +449,31 @@ def test_an_unconfirmed_grant_is_undone_so_no_access_outlives_the_failed_request
 
     h.aws.real.assign = assign_then_time_out
     request = h.services.decide(h.submit().id, OSCAR, True, T0)
-    assert request.status == Status.FAILED
+    assert request.status == Status.FAILED  # no request id to follow: undone at once
     assert not h.assigned(request)
+
+
+def test_a_grant_aws_has_not_finished_is_followed_until_it_succeeds(h: Harness):
+    from workflows.assignments import AssignmentTimeout
+
+    real_assign = h.aws.real.assign
+
+    def assign_then_time_out(assignment: Assignment) -> None:
+        real_assign(assignment)
+        raise AssignmentTimeout("still IN_PROGRESS after 300 s", request_id="r-1")
+
+    h.aws.real.assign = assign_then_time_out
+    request = h.services.decide(h.submit().id, OSCAR, True, T0)
+    assert request.status == Status.APPROVED and request.grant_operation == "r-1"
+    assert h.assigned(request)  # nothing undone while AWS may still finish
+    assert NoticeKind.GRANT_FAILED not in h.notifier.kinds(request.id)
+    h.services.sweep(T0 + timedelta(minutes=5))
+    assert h.store.get(request.id).status == Status.APPROVED
+    h.aws.creation_state = "SUCCEEDED"
+    h.services.sweep(T0 + timedelta(minutes=6))
+    assert h.store.get(request.id).status == Status.ACTIVE
+    assert h.notifier.kinds(request.id)[-1] == NoticeKind.GRANTED
+    assert h.aws.assign_calls == 1  # followed with Describe, never written again
 
 
 def test_sessions_due_together_are_removed_concurrently(h: Harness):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol
 
-from workflows.assignments import Assignment, JitPermissionSet
+from workflows.assignments import Assignment, JitPermissionSet, OperationStatus
 from workflows.custom_sets.boundary import PermissionsBoundary
 
 
@@ -19,6 +19,11 @@ class AccessGranter(Protocol):
     def assign(self, assignment: Assignment) -> None: ...
 
     def unassign(self, assignment: Assignment) -> None: ...
+
+    def assignment_creation_status(self, request_id: str) -> OperationStatus:
+        """Where an earlier ``CreateAccountAssignment`` (``AssignmentTimeout.request_id``)
+        is now; raises ``AwsError`` when it cannot be read."""
+        ...
 
     def create_custom_permission_set(
         self,

@@ -54,6 +54,22 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class OperationStatus:
+    """Where one asynchronous assignment operation is, as
+    ``DescribeAccountAssignmentCreationStatus`` tells: ``state`` is ``IN_PROGRESS``,
+    ``SUCCEEDED`` or ``FAILED``; ``reason`` its ``FailureReason`` (FAILED only)."""
+
+    request_id: str
+    state: str
+    reason: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """Whether AWS is done with it (``SUCCEEDED`` or ``FAILED``)."""
+        return self.state in ("SUCCEEDED", "FAILED")
+
+
+@dataclass(frozen=True)
 class JitPermissionSet:
     """A ``JIT-`` permission set jitbot created for one request, as found in AWS.
 

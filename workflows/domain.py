@@ -258,6 +258,10 @@ class AccessRequest:
     messages: tuple[MessageRef, ...] = field(default=(), compare=False)
     custom: CustomPermissionSet | None = None
     stored_session_limit: timedelta | None = None
+    #: an Approved request whose ``CreateAccountAssignment`` AWS had not finished in
+    #: time: its AWS request id, and since when (aware UTC) the sweep follows it
+    grant_operation: str | None = None
+    grant_pending_since: datetime | None = None
 
     @property
     def session_limit(self) -> timedelta | None:

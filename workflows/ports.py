@@ -141,6 +141,11 @@ class Store(Protocol):
 
     def set_permission_set_arn(self, request_id: int, arn: str) -> None: ...
 
+    def set_grant_operation(self, request_id: int, operation_id: str, since: datetime) -> None:
+        """Record the AWS request id of a grant AWS had not finished in time, and since
+        when (aware UTC; an earlier record's time is kept)."""
+        ...
+
     def with_status(self, status: Status) -> list[AccessRequest]: ...
 
     def requester_load(self, slack_user_id: str, since: datetime) -> tuple[int, int]:

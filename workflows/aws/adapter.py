@@ -24,9 +24,13 @@ status ``IN_PROGRESS``; the outcome is read with ``DescribeAccountAssignmentCrea
 The API reference recommends retrying ``ConflictException`` (a write racing an earlier
 one) and ``ThrottlingException`` with backoff. The IAM Identity Center quotas page
 (https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html) says only one
-IAM role (permission set) per account can be updated at a time, so two grants touching
-the same account and permission set collide; this module retries those writes with
-exponential backoff and jitter on top of botocore's own retries.
+IAM role (permission set) per account can be updated at a time, so two changes to one
+account collide. This adapter queues its own assignment changes to one account behind
+each other (:mod:`workflows.aws.turns`: one at a time per account, from the write to
+its final status; other accounts run in parallel), and retries a conflict with
+someone else's change (the console, Terraform, Control Tower) with exponential backoff
+and jitter for ``conflict_retry_seconds`` (AWS's own TEAM solution retries for about
+90 s), on top of botocore's own retries.
 
 Custom permission sets (one per request that asks for policies no standard set has) are
 created, filled and deleted here too, see :meth:`IdentityCenter.create_custom_permission_set`.
@@ -78,11 +82,13 @@ from workflows.aws.permission_sets import CustomSetDeletion
 from workflows.aws.polling import Polling
 from workflows.aws.principals import Principals
 from workflows.aws.quota import QuotaShare
+from workflows.aws.turns import AccountTurns
 from workflows.aws.values import (
     JIT_PREFIX,
     MANAGED_TAG,
     REQUEST_TAG,
 )
+from workflows.config.defaults import DEFAULT_CONFLICT_RETRY_SECONDS
 from workflows.custom_sets.sensitive import SensitiveAccounts
 
 __all__ = [
@@ -140,22 +146,27 @@ class IdentityCenter(
         ``DeleteAccountAssignment`` and of the permission set writes
         (``CreatePermissionSet``, ``AttachManagedPolicyToPermissionSet``,
         ``PutInlinePolicyToPermissionSet``, ``DeletePermissionSet``) when AWS answers
-        ``ThrottlingException`` or an in-progress ``ConflictException`` (each attempt is
-        itself retried by botocore).
+        ``ThrottlingException`` (each attempt is itself retried by botocore).
+    :param conflict_retry_seconds: seconds (of ``clock``) those writes are retried
+        while AWS answers an in-progress ``ConflictException`` or, for the assignment
+        writes, ``ServiceQuotaExceededException`` (:meth:`_write`); default 120.
     :param backoff_base: first backoff delay in seconds; it doubles per attempt (capped
         at ``backoff_cap``) and is jittered between half and the full delay.
     :param backoff_cap: longest single backoff delay in seconds.
     :param max_calls_per_second: client-side limit on the ``sso-admin`` and
         ``identitystore`` calls together (every attempt, pages and botocore's retries
-        included), Identity Center's collective quota of 20/s by default; None or 0: no
-        limit. See :mod:`workflows.ratelimit`.
+        included): 15 by default, of Identity Center's collective quota of 20/s (IAM
+        Identity Center quotas page), leaving room for the console and other tools;
+        None or 0: no limit. See :mod:`workflows.aws.ratelimit`.
     :param limiter: a prebuilt :class:`~workflows.ratelimit.TokenBucket` to use instead
         (shared between adapters, or running on a test clock).
     :param max_outstanding: most assignment changes (``CreateAccountAssignment`` /
         ``DeleteAccountAssignment`` until their status is final) this adapter has in
-        flight at once, Identity Center's quota of 10 outstanding asynchronous
-        operations by default (IAM Identity Center quotas page); None: no cap. Further
-        :meth:`assign` / :meth:`unassign` calls wait for a slot.
+        flight at once, Identity Center's quota of 15 outstanding asynchronous write
+        calls by default (IAM Identity Center quotas page); None: no cap. Further
+        :meth:`assign` / :meth:`unassign` calls wait for a slot (after their account's
+        turn, :mod:`workflows.aws.turns`); a write AWS refuses gives its slot back
+        while it waits to retry.
     :param batch_polls: while two or more creations (or deletions) are outstanding,
         poll them together with ``ListAccountAssignment{Creation,Deletion}Status``
         (one call for all, from spare quota) instead of one ``Describe...`` call each,
@@ -179,6 +190,7 @@ class IdentityCenter(
         clock: Callable[[], float] = time.monotonic,
         clients: Mapping[str, Any] | None = None,
         write_attempts: int = 5,
+        conflict_retry_seconds: float = DEFAULT_CONFLICT_RETRY_SECONDS,
         backoff_base: float = 1.0,
         backoff_cap: float = 20.0,
         max_calls_per_second: float | None = ratelimit.IDENTITY_CENTER_CALLS_PER_SECOND,
@@ -188,8 +200,8 @@ class IdentityCenter(
     ) -> None:
         if (poll_interval or 0) < 0 or poll_timeout < 0 or user_cache_ttl < 0:
             raise ValueError("poll_interval, poll_timeout and user_cache_ttl must be >= 0")
-        if write_attempts < 1:
-            raise ValueError("write_attempts must be >= 1")
+        if write_attempts < 1 or not conflict_retry_seconds >= 0:
+            raise ValueError("write_attempts must be >= 1 and conflict_retry_seconds >= 0")
         unknown = set(clients or ()) - set(_SERVICES)
         if unknown:
             raise ValueError(f"unknown client names {sorted(unknown)}; expected {_SERVICES}")
@@ -205,6 +217,7 @@ class IdentityCenter(
         self._sleep = sleep
         self._clock = clock
         self._write_attempts = write_attempts
+        self.conflict_retry_seconds = conflict_retry_seconds
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._init_quota(limiter, max_calls_per_second, max_outstanding, batch_polls)
@@ -237,6 +250,8 @@ class IdentityCenter(
         self._in_flight = 0  # assignment changes under way (holding a slot or not)
         self._kind_in_flight = {True: 0, False: 0}  # the same, creations / deletions
         self._in_flight_lock = threading.Lock()
+        #: one assignment change at a time per account (see :mod:`workflows.aws.turns`)
+        self._turns = AccountTurns()
         #: creations (True) and deletions (False) waited on together while several
         #: are outstanding (see :mod:`workflows.operations`); None: each polls alone
         self._boards: dict[bool, OperationBoard] | None = (

@@ -5,7 +5,6 @@ retried, then its status waited for), and whether one is in place.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from workflows.assignments import (
     Assignment,
     AssignmentFailed,
     AssignmentTimeout,
+    AwsError,
 )
 from workflows.aws.base import Plumbing
 from workflows.aws.errors import (
@@ -24,6 +24,7 @@ from workflows.aws.errors import (
     _error_message,
     _wrap,
 )
+from workflows.aws.turns import OutstandingHold
 
 log = logging.getLogger("jitbot.aws")
 
@@ -64,14 +65,20 @@ class Assignments(Plumbing):
 
         ``CreateAccountAssignment`` (``TargetType=AWS_ACCOUNT``, ``PrincipalType=USER``),
         then ``DescribeAccountAssignmentCreationStatus``, polled as :meth:`_wait` says.
-        ``ThrottlingException`` and ``ConflictException`` (another change to this
-        permission set/account in progress) are retried with backoff. Idempotent: a
-        conflict saying the assignment already exists counts as success once
-        :meth:`has_assignment` confirms it.
+        Changes of this adapter to one account wait for each other
+        (:mod:`workflows.aws.turns`). ``ThrottlingException`` is retried with backoff
+        ``write_attempts`` times; ``ConflictException`` (someone else's change to this
+        account in progress) and ``ServiceQuotaExceededException`` (the instance's
+        outstanding asynchronous calls all taken) for ``conflict_retry_seconds``.
+        Idempotent: a conflict saying the assignment already exists counts as success
+        once :meth:`has_assignment` confirms it.
 
         :raises AssignmentFailed: the status ended ``FAILED`` (``.reason``).
-        :raises AssignmentTimeout: still ``IN_PROGRESS`` after ``poll_timeout`` seconds.
-        :raises AwsError: any other failure.
+        :raises AssignmentTimeout: still ``IN_PROGRESS`` after ``poll_timeout`` seconds;
+            ``.request_id`` is the creation's request id, which AWS may still finish
+            (follow it with :meth:`assignment_creation_status`).
+        :raises AwsError: any other failure (AWS still busy after the retries: the
+            message says so).
         """
         self._change(assignment, create=True)
 
@@ -92,37 +99,27 @@ class Assignments(Plumbing):
         self._change(assignment, create=False)
 
     def _change(self, assignment: Assignment, *, create: bool) -> None:
-        """:meth:`_change_now` holding one of the ``max_outstanding`` slots: from before
-        the write until its status is final (or polling gave up), so this adapter never
+        """:meth:`_change_now` in the account's turn (:mod:`workflows.aws.turns`: this
+        adapter's changes to one account wait for each other, from the write until
+        the final status), each write attempt holding one of the ``max_outstanding``
+        slots until its status is final (or polling gave up), so this adapter never
         has more asynchronous operations outstanding than Identity Center allows."""
-        slot = self._outstanding
-        if slot is not None:
-            slot.acquire()
-        released = threading.Event()
 
-        def release() -> None:  # once: the status poller may give it back first
+        def counts(delta: int) -> None:
             with self._in_flight_lock:
-                if released.is_set():
-                    return
-                released.set()
-                self._in_flight -= 1
-                self._kind_in_flight[create] -= 1
-            if slot is not None:
-                slot.release()
+                self._in_flight += delta
+                self._kind_in_flight[create] += delta
 
-        with self._in_flight_lock:
-            self._in_flight += 1
-            self._kind_in_flight[create] += 1
-        try:
-            self._change_now(assignment, create=create, release=release)
-        finally:
-            release()
+        with self._turns.turn(assignment.account_id):
+            hold = OutstandingHold(self._outstanding, counts)
+            try:
+                self._change_now(assignment, create=create, hold=hold)
+            finally:
+                hold.release()
 
-    def _change_now(
-        self, assignment: Assignment, *, create: bool, release: Callable[[], None]
-    ) -> None:
-        """The write of an assignment change (:meth:`_start_change`), then its status
-        polled (:meth:`_wait`) and judged (:meth:`_judge`)."""
+    def _change_now(self, assignment: Assignment, *, create: bool, hold: OutstandingHold) -> None:
+        """The write of an assignment change (:meth:`_start_change`, each attempt in
+        ``hold``), then its status polled (:meth:`_wait`) and judged (:meth:`_judge`)."""
         verb = "assign" if create else "unassign"
         client = self._client("sso-admin")
         call = client.create_account_assignment if create else client.delete_account_assignment
@@ -137,7 +134,9 @@ class Assignments(Plumbing):
             "PrincipalType": assignment.principal_type,
             "PrincipalId": assignment.principal_id,
         }
-        response = self._start_change(assignment, lambda: call(**params), create=create)
+        response = self._start_change(
+            assignment, lambda: hold.attempt(lambda: call(**params)), create=create
+        )
         if response is None:
             return
         status = response[status_key]
@@ -145,15 +144,16 @@ class Assignments(Plumbing):
         log.info(
             "%s %s: request %s started (%s)", verb, assignment, request_id, status.get("Status")
         )
-        status = self._wait(status, create=create, release=release)
+        status = self._wait(status, create=create, release=hold.release)
         self._judge(assignment, status, create=create, request_id=request_id)
 
     def _start_change(
         self, assignment: Assignment, call: Callable[[], Any], *, create: bool
     ) -> Any:
-        """``Create``/``DeleteAccountAssignment`` through :meth:`_write` (retried): its
-        answer, or None when there is nothing to do (the assignment is already in place,
-        or already gone). Raises :class:`AwsError` otherwise."""
+        """``Create``/``DeleteAccountAssignment`` through :meth:`_write` (retried,
+        conflicts and ``ServiceQuotaExceededException`` for ``conflict_retry_seconds``):
+        its answer, or None when there is nothing to do (the assignment is already in
+        place, or already gone). Raises :class:`AwsError` otherwise."""
         verb = "assign" if create else "unassign"
         operation = "CreateAccountAssignment" if create else "DeleteAccountAssignment"
         in_place: list[bool] = []
@@ -164,9 +164,14 @@ class Assignments(Plumbing):
                 return False
             return True
 
+        started = self._clock()
         try:
             return self._write(
-                operation, call, what=f"{verb} {assignment}", retry_conflict=retry_conflict
+                operation,
+                call,
+                what=f"{verb} {assignment}",
+                retry_conflict=retry_conflict,
+                retry_quota=True,
             )
         except ClientError as exc:
             if in_place:
@@ -176,7 +181,7 @@ class Assignments(Plumbing):
                 log.info("%s %s: already gone (%s)", verb, assignment, _describe(exc))
                 return None
             log.warning("%s %s: %s failed: %s", verb, assignment, operation, _describe(exc))
-            raise _wrap(f"sso-admin {operation}", exc) from exc
+            raise _gave_up(operation, exc, assignment, self._clock() - started) from exc
         except BotoCoreError as exc:
             log.warning("%s %s: %s failed: %s", verb, assignment, operation, exc)
             raise _wrap(f"sso-admin {operation}", exc) from exc
@@ -226,3 +231,25 @@ class Assignments(Plumbing):
             f"{self.poll_timeout:g} s (request {request_id} is {state})",
             request_id=request_id,
         )
+
+
+#: Error codes that mean AWS was busy, not that the write is wrong.
+_BUSY = {
+    "ConflictException": "another change to a permission set in account {account} was "
+    "still in progress",
+    "ServiceQuotaExceededException": "Identity Center's outstanding assignment operations "
+    "were all taken",
+}
+
+
+def _gave_up(operation: str, exc: ClientError, assignment: Assignment, waited: float) -> AwsError:
+    """:func:`_wrap` of the last answer, saying how long AWS was busy when it was."""
+    error = _wrap(f"sso-admin {operation}", exc)
+    why = _BUSY.get(_error_code(exc))
+    if why is None:
+        return error
+    return AwsError(
+        f"{error} ({why.format(account=assignment.account_id)} after {waited:.0f} s of "
+        "retries; try again in a few minutes)",
+        code=error.code,
+    )

@@ -18,7 +18,6 @@ from workflows.assignments import (
 )
 from workflows.aws import ratelimit
 from workflows.aws.errors import (
-    _RETRYABLE_WRITE_ERRORS,
     _error_code,
     _wrap,
     client_config,
@@ -171,31 +170,52 @@ class Plumbing:
         *,
         what: str,
         retry_conflict: Callable[[ClientError], bool] = lambda exc: True,
+        retry_quota: bool = False,
     ) -> Any:
-        """``call()``, retried with backoff up to ``write_attempts`` times while AWS
-        answers ``ThrottlingException``, or ``ConflictException`` for which
-        ``retry_conflict`` is true. Raises botocore's exception of the last attempt."""
-        attempt = 0
+        """``call()``, retried with jittered exponential backoff (:meth:`_backoff`):
+
+        * ``ThrottlingException``: up to ``write_attempts`` attempts in all;
+        * ``ConflictException`` for which ``retry_conflict`` is true (another change to
+          a permission set in this account is under way: Identity Center allows one at
+          a time, IAM Identity Center quotas page), and ``ServiceQuotaExceededException``
+          when ``retry_quota`` (the assignment writes: the instance's 15 outstanding
+          asynchronous write calls, shared with the console and other tools, are all
+          taken): for ``conflict_retry_seconds`` of ``clock`` from the first attempt,
+          however many attempts that takes (the last backoff is cut to end then, and
+          one more attempt is made).
+
+        Raises botocore's exception of the last attempt.
+        """
+        started = self._clock()
+        attempt = throttled = 0
         while True:
             attempt += 1
             try:
                 return call()
             except ClientError as exc:
                 code = _error_code(exc)
-                retryable = code in _RETRYABLE_WRITE_ERRORS and (
-                    code != "ConflictException" or retry_conflict(exc)
-                )
-                if not retryable or attempt >= self._write_attempts:
+                if code == "ThrottlingException":
+                    throttled += 1
+                    if throttled >= self._write_attempts:
+                        raise
+                    delay = self._backoff(attempt)
+                elif (code == "ConflictException" and retry_conflict(exc)) or (
+                    code == "ServiceQuotaExceededException" and retry_quota
+                ):
+                    left = self.conflict_retry_seconds - (self._clock() - started)
+                    if left <= 0:
+                        raise
+                    delay = min(self._backoff(attempt), left)
+                else:
                     raise
-                delay = self._backoff(attempt)
                 log.info(
-                    "%s: %s answered %s, retrying in %.1f s (attempt %d of %d)",
+                    "%s: %s answered %s, retrying in %.1f s (attempt %d, %.0f s so far)",
                     what,
                     operation,
                     code,
                     delay,
                     attempt,
-                    self._write_attempts,
+                    self._clock() - started,
                 )
                 self._sleep(delay)
 

@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 
 from workflows.assignments import AwsError
 
-_RETRYABLE_WRITE_ERRORS = frozenset({"ThrottlingException", "ConflictException"})
 _ORGANIZATIONS_UNAVAILABLE = frozenset(
     {
         "AccessDeniedException",

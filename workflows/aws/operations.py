@@ -5,27 +5,31 @@ answers a request id whose status (``IN_PROGRESS`` | ``SUCCEEDED`` | ``FAILED``)
 be polled. Polling each operation with ``DescribeAccountAssignment{Creation,Deletion}Status``
 costs a call per operation per poll. When many change at once (a thousand sessions
 ending in the same minute), that is where Identity Center's quotas bind: 20 API calls a
-second in all, and 10 outstanding asynchronous operations (IAM Identity Center quotas,
+second in all (jitbot takes 15 of them by default), and 15 outstanding asynchronous
+write calls (IAM Identity Center quotas,
 https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html). With operations
-of about a second, a write plus a status poll each is exactly 20 calls a second for 10
-operations a second, so every poll that waits for quota holds an outstanding slot
-longer, and every slot held longer than the operation delays the next revocation.
+of about a second, a write plus a status poll each per second fills the rate, so every
+poll that waits for quota holds an outstanding slot longer, and every slot held longer
+than the operation delays the next revocation.
 
 :class:`OperationBoard` waits for all the operations of one kind together:
 
 * One ``ListAccountAssignment{Creation,Deletion}Status`` call with
   ``Filter={"Status": "IN_PROGRESS"}`` (API reference:
   https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountAssignmentDeletionStatus.html)
-  tells which of them still run. An operation counts as finished when a list made
-  after one that showed it no longer does (positive evidence: an operation a list never
-  showed is handed back to its own thread, which polls it with ``Describe...``). Its
-  outstanding slot is given back at once, so the next write can go.
-* Whether a finished operation SUCCEEDED or FAILED is read from one
-  ``Filter={"Status": "FAILED"}`` list, made at most every ``confirm_interval`` seconds
-  and at least ``confirm_after`` seconds after the operation left the running list
-  (a margin for the list's own lag). An operation in that list, or any operation when
-  the failed list is longer than one page, is read with ``Describe...`` (it gives the
-  ``FailureReason``); the others SUCCEEDED.
+  tells which of them still run, instead of one ``Describe...`` poll each. An
+  operation counts as finished when a list made after one that showed it no longer
+  does (positive evidence: an operation a list never showed is handed back to its own
+  thread, which polls it with ``Describe...``). Its outstanding slot is given back at
+  once, so the next write can go.
+* How a finished operation ended is read with one ``Describe...Status`` call for it,
+  at least ``confirm_after`` seconds after it left the running list (a margin for the
+  list's own lag): that call's ``SUCCEEDED`` or ``FAILED`` (with its
+  ``FailureReason``) is the final status. Dropping off a list is never taken for
+  success: an operation the lists lost track of, or that Describe still calls
+  ``IN_PROGRESS``, is handed back to its own thread, which keeps polling it. So the
+  board saves the polls *while* operations run (one list for all), and each operation
+  still costs the one Describe that a lone poll would have needed to see it finish.
 * The lists are made from spare quota: at most every ``min_interval`` seconds while the
   caller's ``spare()`` says the client-side limiter has room, and at least every
   ``max_interval`` seconds regardless.
@@ -77,16 +81,14 @@ class OperationBoard:
     :param kind: ``"creation"`` or ``"deletion"`` (for logs).
     :param list_running: request ids of the operations ``IN_PROGRESS`` now (every
         page); raises :class:`ListUnavailable` when the call cannot be used.
-    :param list_failed: request ids of ``FAILED`` operations from the first page, or
-        None when there are more pages.
-    :param describe: the status of one operation (``Describe...Status``).
+    :param describe: the status of one operation (``Describe...Status``): the only
+        source of a final status.
     :param spare: whether a call may be made now without taking quota others wait for.
     :param clock: monotonic seconds; :param sleep: seconds -> None (the poller's tick).
     :param min_interval: least seconds between two running lists.
     :param max_interval: most seconds between two running lists, spare quota or not.
-    :param confirm_interval: least seconds between two failed lists.
     :param confirm_after: least seconds between an operation leaving the running list
-        and the failed list that settles it.
+        and the ``Describe`` that settles it.
     :param unlisted_after: running lists that may miss an operation before it is handed
         back to its own thread.
     :param tick: seconds the poller sleeps between looks.
@@ -101,28 +103,24 @@ class OperationBoard:
         *,
         kind: str,
         list_running: Callable[[], set[str]],
-        list_failed: Callable[[], set[str] | None],
         describe: Callable[[str], StatusDict],
         spare: Callable[[], bool] = lambda: True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         min_interval: float = 0.05,
         max_interval: float = 1.0,
-        confirm_interval: float = 0.5,
         confirm_after: float = 0.25,
         unlisted_after: int = 3,
         tick: float = 0.01,
     ) -> None:
         self.kind = kind
         self._list_running = list_running
-        self._list_failed = list_failed
         self._describe = describe
         self._spare = spare
         self._clock = clock
         self._sleep = sleep
         self.min_interval = min_interval
         self.max_interval = max_interval
-        self.confirm_interval = confirm_interval
         self.confirm_after = confirm_after
         self.unlisted_after = unlisted_after
         self.tick = tick
@@ -131,10 +129,9 @@ class OperationBoard:
         self._thread: threading.Thread | None = None
         self._listed_at = -float("inf")
         self._failures = 0  # running lists that failed in a row
-        self._confirmed_at = -float("inf")
         #: False once the list call turned out unavailable: waiters poll themselves
         self.available = True
-        #: list calls made (running, failed) and operations settled by them, for tests
+        #: running lists made, and operations settled by a Describe after them, for tests
         self.lists = 0
         self.settled = 0
 
@@ -150,10 +147,11 @@ class OperationBoard:
 
         ``release()`` is called once, from the poller, when the operation left the
         running list (give its outstanding slot back); the caller must make its own
-        release idempotent. Returns the final status (``SUCCEEDED`` or, read with
-        ``Describe``, ``FAILED``); ``{"Status": "IN_PROGRESS", ...}`` on timeout; None
-        when the caller must poll this operation itself (the list is unavailable, or
-        did not show the operation).
+        release idempotent. Returns the final status as ``Describe`` answered it
+        (``SUCCEEDED``, or ``FAILED`` with its ``FailureReason``);
+        ``{"Status": "IN_PROGRESS", ...}`` on timeout; None when the caller must poll
+        this operation itself (the list is unavailable or did not show the operation,
+        or Describe disagreed with the list).
         """
         watch = _Watch(request_id, release)
         with self._lock:
@@ -205,7 +203,7 @@ class OperationBoard:
             and not w.done.is_set()
             and now - w.gone_at >= self.confirm_after
         ]
-        if gone and now - self._confirmed_at >= self.confirm_interval:
+        if gone:
             self._confirm(gone)
 
     def _round(self, running: list[_Watch]) -> None:
@@ -246,18 +244,10 @@ class OperationBoard:
                     self._give_back([watch])
 
     def _confirm(self, gone: list[_Watch]) -> None:
-        sent = self._clock()
-        try:
-            failed = self._list_failed()
-        except Exception as exc:
-            log.warning("listing failed %s operations failed: %s", self.kind, exc)
-            failed = None
-        self._confirmed_at = sent
-        self.lists += 1
+        """One ``Describe`` per operation that left the running list: its final status
+        settles it; an error, or a status still ``IN_PROGRESS``, hands it back to its
+        own thread (which polls it with ``Describe`` until it is final)."""
         for watch in gone:
-            if failed is not None and watch.request_id not in failed:
-                self._settle(watch, {"RequestId": watch.request_id, "Status": "SUCCEEDED"})
-                continue
             try:
                 status = self._describe(watch.request_id)
             except Exception as exc:
@@ -266,7 +256,7 @@ class OperationBoard:
                 continue
             if status.get("Status") in ("SUCCEEDED", "FAILED"):
                 self._settle(watch, status)
-            else:  # the lists disagree with Describe: let its thread poll it
+            else:  # the list is ahead of Describe: let its thread poll it
                 self._give_back([watch])
 
     def _settle(self, watch: _Watch, status: StatusDict) -> None:

@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from workflows.assignments import (
     AwsError,
+    OperationStatus,
 )
 from workflows.aws.base import Plumbing
 from workflows.aws.errors import (
@@ -42,50 +43,64 @@ class Polling(Plumbing):
     """Waits for an assignment change's final status (:meth:`_wait`), alone or batched."""
 
     def _board(self, create: bool) -> OperationBoard:
-        """The :class:`~workflows.operations.OperationBoard` for creations or deletions,
-        calling ``ListAccountAssignment{Creation,Deletion}Status`` on this adapter."""
+        """The :class:`~workflows.aws.operations.OperationBoard` for creations or
+        deletions, calling ``ListAccountAssignment{Creation,Deletion}Status`` (running
+        operations) and ``Describe...Status`` (each final status) on this adapter."""
         kind = "Creation" if create else "Deletion"
         method = f"list_account_assignment_{kind.lower()}_status"
         key = f"AccountAssignments{kind}Status"
         operation = f"sso-admin ListAccountAssignment{kind}Status"
 
-        def listed(status: str, every_page: bool) -> set[str] | None:
-            params = {"InstanceArn": self.instance_arn, "Filter": {"Status": status}}
+        def running() -> set[str]:
+            params = {"InstanceArn": self.instance_arn, "Filter": {"Status": "IN_PROGRESS"}}
             try:
-                if every_page:
-                    return {
-                        s["RequestId"] for s in self._paginate("sso-admin", method, key, **params)
-                    }
-                page = getattr(self._client("sso-admin"), method)(MaxResults=100, **params)
+                return {s["RequestId"] for s in self._paginate("sso-admin", method, key, **params)}
             except (ClientError, BotoCoreError, NotImplementedError) as exc:
                 if _not_implemented(exc) or _error_code(exc) in _LIST_UNAVAILABLE:
                     raise ListUnavailable(f"{operation}: {_describe(exc)}") from exc
                 raise _wrap(operation, exc) from exc
-            if page.get("NextToken"):
-                return None
-            return {s["RequestId"] for s in page.get(key, [])}
-
-        def describe(request_id: str) -> dict[str, Any]:
-            client = self._client("sso-admin")
-            call = getattr(client, f"describe_account_assignment_{kind.lower()}_status")
-            id_param = f"AccountAssignment{kind}RequestId"
-            try:
-                answer = call(InstanceArn=self.instance_arn, **{id_param: request_id})
-            except (ClientError, BotoCoreError) as exc:
-                raise _wrap(f"sso-admin DescribeAccountAssignment{kind}Status", exc) from exc
-            return answer[f"AccountAssignment{kind}Status"]
-
-        def running() -> set[str]:
-            ids = listed("IN_PROGRESS", True)
-            assert ids is not None
-            return ids
 
         return OperationBoard(
             kind=kind.lower(),
             list_running=running,
-            list_failed=lambda: listed("FAILED", False),
-            describe=describe,
+            describe=lambda request_id: self._describe_status(request_id, create=create),
             spare=self._spare_for_lists,
+        )
+
+    def _describe_status(self, request_id: str, *, create: bool) -> dict[str, Any]:
+        """``DescribeAccountAssignment{Creation,Deletion}Status`` of one request: its
+        status dict (``RequestId``, ``Status``, ``FailureReason``...).
+
+        :raises AwsError: the call failed.
+        """
+        kind = "Creation" if create else "Deletion"
+        client = self._client("sso-admin")
+        call = getattr(client, f"describe_account_assignment_{kind.lower()}_status")
+        try:
+            answer = call(
+                InstanceArn=self.instance_arn, **{f"AccountAssignment{kind}RequestId": request_id}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap(
+                f"sso-admin DescribeAccountAssignment{kind}Status ({request_id})", exc
+            ) from exc
+        return dict(answer[f"AccountAssignment{kind}Status"])
+
+    def assignment_creation_status(self, request_id: str) -> OperationStatus:
+        """Where an earlier ``CreateAccountAssignment`` is now: one
+        ``DescribeAccountAssignmentCreationStatus`` call (API reference:
+        https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_DescribeAccountAssignmentCreationStatus.html).
+        For a grant whose :meth:`assign` raised :class:`AssignmentTimeout`
+        (``.request_id``), followed by the sweep until it is final.
+
+        :raises AwsError: the call failed (``ResourceNotFoundException``: AWS does not
+            know the request id).
+        """
+        status = self._describe_status(request_id, create=True)
+        return OperationStatus(
+            request_id=str(status.get("RequestId") or request_id),
+            state=str(status.get("Status") or "IN_PROGRESS"),
+            reason=status.get("FailureReason"),
         )
 
     def _spare_for_lists(self) -> bool:
@@ -108,10 +123,10 @@ class Polling(Plumbing):
         The schedule (``poll_interval`` None, :data:`POLL_SCHEDULE`): the first poll
         right away, then 0.25, 0.5 and 1 s after the write, then every
         :data:`POLL_INTERVAL_MAX` (1 s). Each poll is an API call against Identity
-        Center's collective 20 calls/s, and up to 10 operations are outstanding at once
-        (IAM Identity Center quotas page): with operations of about a second, 10 writes
-        and 10 polls a second is exactly the quota, so in a mass expiry any extra poll
-        delays a revocation. The polls before the first second are therefore *early*
+        Center's collective 20 calls/s (jitbot paces itself at 15 by default), and up to
+        15 operations are outstanding at once (IAM Identity Center quotas page): with
+        operations of about a second, a write and a poll each soon fill the rate, so in
+        a mass expiry any extra poll delays a revocation. The polls before the first second are therefore *early*
         polls, made only while at most half the outstanding slots are taken and the
         client-side limiter holds at least half its burst (quota nobody is using: a
         lone grant then returns as soon as AWS is done), skipped while either is busy.
@@ -119,11 +134,6 @@ class Polling(Plumbing):
         outstanding slot back within a second. With ``poll_interval`` set, every poll
         waits that long instead (no early polls).
         """
-        client = self._client("sso-admin")
-        kind = "Creation" if create else "Deletion"
-        describe = getattr(client, f"describe_account_assignment_{kind.lower()}_status")
-        id_param, key = f"AccountAssignment{kind}RequestId", f"AccountAssignment{kind}Status"
-        operation = f"DescribeAccountAssignment{kind}Status"
         request_id = status.get("RequestId")
         started = self._clock()
         together = self._wait_together(status, create=create, release=release)
@@ -132,7 +142,10 @@ class Polling(Plumbing):
         schedule = self._poll_schedule()
         while status.get("Status") not in ("SUCCEEDED", "FAILED"):
             if not request_id:
-                raise AwsError(f"sso-admin {operation}: AWS returned no request id")
+                kind = "Creation" if create else "Deletion"
+                raise AwsError(
+                    f"sso-admin DescribeAccountAssignment{kind}Status: AWS returned no request id"
+                )
             remaining = self.poll_timeout - (self._clock() - started)
             if remaining <= 0:
                 return status
@@ -141,10 +154,7 @@ class Polling(Plumbing):
                 self._sleep(min(delay, remaining))
             if early and not self._spare_quota():
                 continue
-            try:
-                status = describe(InstanceArn=self.instance_arn, **{id_param: request_id})[key]
-            except (ClientError, BotoCoreError) as exc:
-                raise _wrap(f"sso-admin {operation} ({request_id})", exc) from exc
+            status = self._describe_status(request_id, create=create)
         return status
 
     def _wait_together(

@@ -1,13 +1,16 @@
 """Client-side pacing of IAM Identity Center API calls.
 
 The IAM Identity Center quotas page
-(https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html, "throttle
-limits") says the Identity Center APIs have a *collective* throttle limit of at most 20
-transactions per second, and that ``CreateAccountAssignment`` may have at most 10
-outstanding asynchronous calls. A call over the rate is answered
+(https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html, "Throttle
+limits"; the same table: https://docs.aws.amazon.com/IAM/latest/UserGuide/aam-quotas.html)
+says the Identity Center APIs have a *collective* throttle limit of 20 transactions per
+second, and that the write APIs may have at most 15 outstanding asynchronous calls
+(which cannot be raised). Both count per instance, for every caller: the console,
+Terraform and Control Tower share them with jitbot. A call over the rate is answered
 ``ThrottlingException``; botocore retries it with backoff, which costs time and, when
 many threads retry together, more throttling. So jitbot paces itself below the quota
-instead: one :class:`TokenBucket` is shared by the ``sso-admin`` and ``identitystore``
+instead, by default at 15 of the 20 calls a second (the rest left to the other tools):
+one :class:`TokenBucket` is shared by the ``sso-admin`` and ``identitystore``
 clients of :class:`workflows.aws.IdentityCenter` (:func:`attach`), and every HTTP
 attempt of every call waits for a token first - paginated calls once per page,
 botocore's own retries once per retry.
@@ -36,7 +39,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from workflows.config.defaults import IDENTITY_CENTER_CALLS_PER_SECOND
+from workflows.config.defaults import (
+    IDENTITY_CENTER_CALLS_PER_SECOND,
+    IDENTITY_CENTER_OUTSTANDING_OPERATIONS,
+)
 
 __all__ = [
     "IDENTITY_CENTER_CALLS_PER_SECOND",
@@ -48,9 +54,6 @@ __all__ = [
     "identity_center_limiter",
 ]
 
-#: Outstanding asynchronous account assignment operations Identity Center allows (same
-#: page: "CreateAccountAssignment has a maximum rate of 10 outstanding async calls").
-IDENTITY_CENTER_OUTSTANDING_OPERATIONS = 10
 #: boto3 services whose calls count against that collective rate.
 LIMITED_SERVICES = ("sso-admin", "identitystore")
 
@@ -215,8 +218,8 @@ def identity_center_limiter(
     """The bucket jitbot shares between its Identity Center clients, or None when
     ``calls_per_second`` is None or 0 (no client-side limit).
 
-    The rate is the quota itself (default 20 calls/s, see the module doc). The burst is
-    half a second's worth (10 at 20/s): AWS publishes no burst, and a bucket smaller
+    The rate is jitbot's share of the quota (default 15 of AWS's 20 calls/s, see the
+    module doc). The burst is half a second's worth (7.5 at 15/s): AWS publishes no burst, and a bucket smaller
     than the server's leaves slack for calls that passed this bucket in one order but
     reach AWS in another (threads are scheduled unevenly between signing and sending).
     A sustained run is paced at the full rate either way; interactive bursts (a grant

@@ -7,7 +7,10 @@ An example with every key (only ``accounts`` is required)::
       instance_arn: arn:aws:sso:::instance/ssoins-0123456789abcdef
       identity_store_id: d-0123456789
       portal_url: https://d-0123456789.awsapps.com/start     # optional
-      max_calls_per_second: 20    # client-side API limit of all replicas (the quota); 0/null: none
+      max_calls_per_second: 15    # client-side API limit of all replicas (AWS: 20/s); 0/null: none
+      max_outstanding_operations: 15  # assignment changes under way at once (AWS: 15, fixed)
+      conflict_retry_seconds: 120 # retry ConflictException / ServiceQuotaExceeded this long
+      pending_grant_timeout: 1h   # follow a grant AWS has not finished this long, then undo it
     admins: [ada@example.com]     # people by email or Slack user id (U0123ABCD)
     sso_admins: [sam@example.com]
     accounts:

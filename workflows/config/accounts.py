@@ -10,7 +10,17 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from workflows.config.defaults import IDENTITY_CENTER_CALLS_PER_SECOND
+from workflows.config.defaults import (
+    CONFLICT_RETRY_SECONDS_MAX,
+    CONFLICT_RETRY_SECONDS_MIN,
+    DEFAULT_CONFLICT_RETRY_SECONDS,
+    DEFAULT_PENDING_GRANT_TIMEOUT,
+    IDENTITY_CENTER_CALLS_PER_SECOND,
+    IDENTITY_CENTER_OUTSTANDING_OPERATIONS,
+    IDENTITY_CENTER_QUOTA_OUTSTANDING_OPERATIONS,
+    PENDING_GRANT_TIMEOUT_MAX,
+    PENDING_GRANT_TIMEOUT_MIN,
+)
 from workflows.config.fields import (
     _IDENTITY_STORE_ID,
     _INSTANCE_ARN,
@@ -22,6 +32,7 @@ from workflows.config.fields import (
     _check_calls_per_second,
     _check_url,
     _error,
+    _in_range,
     _pattern_checker,
     _strip_or_none,
 )
@@ -57,12 +68,24 @@ class IdentityCenterConfig(BaseModel):
     sso-admin ``ListInstances`` (the first instance).
 
     ``max_calls_per_second`` is jitbot's own limit on its sso-admin and identitystore
-    calls together (:mod:`workflows.aws.ratelimit`): by default Identity Center's collective
-    quota of 20 calls a second (IAM Identity Center quotas page,
-    https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html); set it to
-    the quota if AWS raised yours, or lower when other tools share the quota. ``0`` or
-    ``null`` turns it off (None). It is the limit of all replicas together: each live
-    replica paces itself at its share (:meth:`workflows.aws.IdentityCenter.share_quota`).
+    calls together (:mod:`workflows.aws.ratelimit`): by default 15, leaving a quarter of
+    Identity Center's collective quota of 20 calls a second (IAM Identity Center quotas
+    page, https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html) to the
+    console, Terraform and Control Tower; raise it if AWS raised yours, lower it when
+    other tools use more. ``0`` or ``null`` turns it off (None).
+    ``max_outstanding_operations`` (1 to 15, default 15) is how many assignment
+    changes jitbot has under way at once: the same page allows 15 outstanding
+    asynchronous calls of the write APIs, and that cannot be raised. Both are the limits
+    of all replicas together: each live replica uses its share
+    (:meth:`workflows.aws.IdentityCenter.share_quota`).
+
+    ``conflict_retry_seconds`` (0 to 3600, default 120) is how long an assignment or
+    permission set write AWS answers ``ConflictException`` (another change to the
+    account's permission sets under way) or ``ServiceQuotaExceededException`` (the
+    outstanding calls are all taken) is retried before the grant fails.
+    ``pending_grant_timeout`` (5m to 1d, default 1h) is how long a grant AWS has not
+    finished (still ``IN_PROGRESS`` after the adapter's poll timeout) stays Approved
+    while the sweep follows its request id, before it is undone and Failed.
     """
 
     model_config = _MODEL_CONFIG
@@ -92,6 +115,25 @@ class IdentityCenterConfig(BaseModel):
     max_calls_per_second: Annotated[float | None, BeforeValidator(_check_calls_per_second)] = (
         IDENTITY_CENTER_CALLS_PER_SECOND
     )
+    max_outstanding_operations: int = Field(
+        default=IDENTITY_CENTER_OUTSTANDING_OPERATIONS,
+        ge=1,
+        le=IDENTITY_CENTER_QUOTA_OUTSTANDING_OPERATIONS,
+    )
+    conflict_retry_seconds: float = Field(
+        default=DEFAULT_CONFLICT_RETRY_SECONDS,
+        ge=CONFLICT_RETRY_SECONDS_MIN,
+        le=CONFLICT_RETRY_SECONDS_MAX,
+        allow_inf_nan=False,
+    )
+    pending_grant_timeout: Duration = DEFAULT_PENDING_GRANT_TIMEOUT
+
+    @field_validator("pending_grant_timeout")
+    @classmethod
+    def _pending_in_range(cls, value: timedelta) -> timedelta:
+        return _in_range(
+            "pending_grant_timeout", value, PENDING_GRANT_TIMEOUT_MIN, PENDING_GRANT_TIMEOUT_MAX
+        )
 
     @model_validator(mode="after")
     def _both_ids_or_neither(self) -> IdentityCenterConfig:

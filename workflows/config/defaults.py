@@ -37,7 +37,29 @@ RESOLVE_INTERVAL_MAX = timedelta(days=1)
 #: Every role a person can have (:class:`workflows.policy.Roles`).
 ROLES = frozenset({"admin", "sso_admin", "owner"})
 
-#: Identity Center's collective API rate, calls per second (IAM Identity Center quotas,
-#: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html); the AWS
-#: adapter paces its calls at this unless ``identity_center.max_calls_per_second`` says.
-IDENTITY_CENTER_CALLS_PER_SECOND = 20.0
+#: Identity Center's quotas (IAM Identity Center quotas page,
+#: https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html, "Throttle
+#: limits"; the same table is on https://docs.aws.amazon.com/IAM/latest/UserGuide/aam-quotas.html):
+#: a collective 20 API calls a second, and 15 outstanding asynchronous calls of the
+#: write APIs (``CreateAccountAssignment``, ``DeleteAccountAssignment``), per instance.
+IDENTITY_CENTER_QUOTA_CALLS_PER_SECOND = 20.0
+IDENTITY_CENTER_QUOTA_OUTSTANDING_OPERATIONS = 15
+#: What the AWS adapter uses of them unless ``identity_center.max_calls_per_second`` /
+#: ``max_outstanding_operations`` say: 15 of the 20 calls a second (the console,
+#: Terraform and Control Tower share the quota), and the 15 outstanding operations
+#: (an operation refused for the quota is retried, see ``conflict_retry_seconds``).
+IDENTITY_CENTER_CALLS_PER_SECOND = 15.0
+IDENTITY_CENTER_OUTSTANDING_OPERATIONS = 15
+#: How long a write AWS answers ``ConflictException`` (another change to the account's
+#: permission sets under way) or ``ServiceQuotaExceededException`` is retried, and the
+#: range allowed (``identity_center.conflict_retry_seconds``). AWS's own TEAM solution
+#: retries for about 90 s.
+DEFAULT_CONFLICT_RETRY_SECONDS = 120.0
+CONFLICT_RETRY_SECONDS_MIN = 0.0
+CONFLICT_RETRY_SECONDS_MAX = 3600.0
+#: How long a grant whose ``CreateAccountAssignment`` AWS had not finished within the
+#: adapter's poll timeout is followed by the sweep before it is undone and Failed
+#: (``identity_center.pending_grant_timeout``), and the range allowed.
+DEFAULT_PENDING_GRANT_TIMEOUT = timedelta(hours=1)
+PENDING_GRANT_TIMEOUT_MIN = timedelta(minutes=5)
+PENDING_GRANT_TIMEOUT_MAX = timedelta(days=1)

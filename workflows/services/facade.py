@@ -16,7 +16,7 @@ from workflows.ports import Store
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
 from workflows.services.end import Ending
-from workflows.services.grant import Granting
+from workflows.services.grant import Granting, pending_timeout_of
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases
@@ -31,7 +31,7 @@ class Services:
     ``hooks`` are what the services tell the bot (:class:`Hooks`), ``leases`` this
     replica's leases (a fresh holder name when not given); ``standard_policies`` gives
     the standard sets' policies on an account, for "a standard set covers this";
-    ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 10
+    ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 15
     outstanding operations); ``lifts`` keeps the pending lifts of ended sign-ins'
     deny statements when ``store`` does not (:mod:`workflows.services.live_sessions`).
     """
@@ -59,7 +59,7 @@ class Services:
         sets = JitSets(store, aws, self.authority, config.custom_permission_sets.boundary)
         parts = (store, aws, self.authority, self.leases, sets, self.hooks)
         self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
-        self.granting = Granting(*parts)
+        self.granting = Granting(*parts, pending_timeout=pending_timeout_of(config))
         # pending lifts: ``lifts``, else ``store`` when it keeps them (SqlStore does)
         if lifts is None and isinstance(store, LiftStore):
             lifts = store

@@ -1,15 +1,26 @@
-"""Grant: make an Approved request Active by creating its account assignment."""
+"""Grant: make an Approved request Active by creating its account assignment.
+
+``CreateAccountAssignment`` is asynchronous, and AWS may take longer than the adapter
+waits (``AssignmentTimeout``). Such a grant is not failed and nothing is undone while
+AWS may still finish it: the request stays Approved with the operation's AWS request id
+recorded (audit ``grant_pending``), and every sweep (which grants Approved requests
+again) reads its status once (``DescribeAccountAssignmentCreationStatus``): SUCCEEDED
+makes it Active as any grant, FAILED makes it Failed (told and audited); only after
+``pending_timeout`` without a final status is it undone and Failed.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from workflows import lifecycle
 from workflows.access_granter import AccessGranter
-from workflows.assignments import AssignmentFailed, AwsError
+from workflows.assignments import AssignmentFailed, AssignmentTimeout, AwsError
+from workflows.config import Config
+from workflows.config.defaults import DEFAULT_PENDING_GRANT_TIMEOUT
 from workflows.domain import AccessRequest, GrantedSession, Notice, NoticeKind, Outgoing, changed
 from workflows.ports import Store
 from workflows.services.authority import Authority
@@ -23,7 +34,11 @@ log = logging.getLogger("jitbot.workflows")
 
 @dataclass(frozen=True)
 class Granting:
-    """Grants requests in ``aws`` under the assignment's lease (``leases``)."""
+    """Grants requests in ``aws`` under the assignment's lease (``leases``).
+
+    ``pending_timeout`` is how long a grant AWS has not finished is followed before it
+    is undone and Failed (``identity_center.pending_grant_timeout``, 1 hour by default).
+    """
 
     store: Store
     aws: AccessGranter
@@ -31,6 +46,7 @@ class Granting:
     leases: Leases
     sets: JitSets
     hooks: Hooks
+    pending_timeout: timedelta = DEFAULT_PENDING_GRANT_TIMEOUT
 
     def grant(self, request_id: int, now: datetime) -> AccessRequest:
         """Create the account assignment of an Approved request and make it Active.
@@ -39,7 +55,9 @@ class Granting:
         another replica): the work is done under the assignment's lease, the assignment
         is idempotent, and only the caller that moves Approved -> Active tells about it.
         A FAILED status or an AWS error makes the request Failed, told to the requester
-        and approvers. When another replica holds the lease, nothing is done here and the
+        and approvers. A creation AWS had not finished in time leaves the request
+        Approved and pending (see the module doc); calling this again reads its status.
+        When another replica holds the lease, nothing is done here and the
         request is returned as it is (that replica, or a later sweep, finishes it). A
         final approval takes the lease with the decision instead
         (:meth:`~workflows.services.decide.Deciding.decide`).
@@ -64,6 +82,8 @@ class Granting:
         """The work of :meth:`grant` once the assignment's lease is held and the request
         is known to be Approved. ``others`` is :meth:`Store.other_active_grants` when the
         caller already counted it under the lease (None: counted here)."""
+        if request.grant_operation is not None:
+            return self._follow(request, now)
         try:
             if request.custom is not None and not request.permission_set_arn:
                 request = self.sets.create(request)
@@ -76,9 +96,22 @@ class Granting:
                 started = time.monotonic()
                 self.aws.assign(assignment_of(request))
                 self.hooks.on_timing("grant", time.monotonic() - started)
+        except AssignmentTimeout as exc:
+            if exc.request_id:
+                return self._pending(request, now, exc.request_id, exc)
+            return self._failed(request, now, exc)
         except (AwsError, BoundaryChanged) as exc:
             return self._failed(request, now, exc)
+        return self._granted(request, now)
+
+    def _granted(
+        self, request: AccessRequest, now: datetime, operation: str | None = None
+    ) -> AccessRequest:
+        """Approved -> Active with a session from ``now``, told once."""
         session = GrantedSession(granted_at=now, expires_at=now + request.duration)
+        detail = {"expires_at": session.expires_at.isoformat(), "replica": self.leases.holder}
+        if operation is not None:
+            detail["aws_request_id"] = operation
         if lifecycle.apply(
             self.store,
             request,
@@ -87,12 +120,73 @@ class Granting:
             actor="jitbot",
             action="granted",
             session=session,
-            detail={"expires_at": session.expires_at.isoformat(), "replica": self.leases.holder},
+            detail=detail,
             outbox=changed(Notice(NoticeKind.GRANTED)),
         ):
             self.hooks.kick()
             self.hooks.wake_at(session.expires_at)
         return self.authority.get(request.id)
+
+    def _pending(
+        self, request: AccessRequest, now: datetime, operation: str, exc: AwsError
+    ) -> AccessRequest:
+        """AWS had not finished the creation in time: keep the request Approved with
+        ``operation`` (its AWS request id) recorded for the sweep to follow, audited
+        ``grant_pending``; nobody is told it failed, nothing is undone."""
+        log.warning(
+            "grant of request %s pending in AWS (request %s): %s", request.id, operation, exc
+        )
+        self.store.set_grant_operation(request.id, operation, now)
+        self.store.audit(
+            request.id,
+            "jitbot",
+            "grant_pending",
+            now,
+            {
+                "aws_request_id": operation,
+                "reason": str(exc),
+                "gives_up_at": (now + self.pending_timeout).isoformat(),
+            },
+        )
+        self.hooks.kick()
+        return self.authority.get(request.id)
+
+    def _follow(self, request: AccessRequest, now: datetime) -> AccessRequest:
+        """One status read of a pending grant's creation: SUCCEEDED -> Active, FAILED
+        -> Failed; still under way (or unreadable) -> unchanged until
+        ``pending_timeout`` after it was first found pending, then undone and Failed."""
+        operation = request.grant_operation
+        assert operation is not None
+        try:
+            status = self.aws.assignment_creation_status(operation)
+        except AwsError as exc:
+            log.warning("grant of request %s: status of %s: %s", request.id, operation, exc)
+            status = None
+        if status is not None and status.state == "SUCCEEDED":
+            return self._granted(request, now, operation)
+        if status is not None and status.state == "FAILED":
+            reason = status.reason or "no reason given"
+            failure = AssignmentFailed(
+                f"IAM Identity Center could not assign {request.permission_set_name} in "
+                f"{request.account_label}: {reason} (request {operation})",
+                reason=reason,
+                request_id=operation,
+            )
+            return self._failed(request, now, failure)
+        since = request.grant_pending_since or now
+        if now - since < self.pending_timeout:
+            return request
+        return self._failed(
+            request,
+            now,
+            AssignmentTimeout(
+                f"IAM Identity Center had not finished assigning "
+                f"{request.permission_set_name} in {request.account_label} "
+                f"{_minutes(now - since)} after it was asked (request {operation}); "
+                "what it may have done was removed",
+                request_id=operation,
+            ),
+        )
 
     def _failed(
         self, request: AccessRequest, now: datetime, exc: AwsError | BoundaryChanged
@@ -101,8 +195,8 @@ class Granting:
         undo what may have been done, make it Failed."""
         log.warning("grant of request %s failed: %s", request.id, exc)
         if not isinstance(exc, AssignmentFailed) and request.permission_set_arn:
-            # AWS may still finish what it did not confirm (a timeout, retries
-            # used up): remove it so no access outlives the Failed request.
+            # AWS may still finish what it did not confirm (retries used up, a pending
+            # creation given up on): remove it so no access outlives the Failed request.
             self._undo_uncertain_assignment(request, now)
         if request.custom is not None and request.permission_set_arn:
             self.sets.delete(request, now)
@@ -133,3 +227,14 @@ class Granting:
             self.store.audit(
                 request.id, "jitbot", "undo_failed", now, {"reason": str(exc)}, outbox=[alert]
             )
+
+
+def pending_timeout_of(config: Config) -> timedelta:
+    """``identity_center.pending_grant_timeout``, or its default without that key."""
+    ic = config.identity_center
+    return ic.pending_grant_timeout if ic else DEFAULT_PENDING_GRANT_TIMEOUT
+
+
+def _minutes(elapsed: timedelta) -> str:
+    """``"61 minutes"``: a pending grant's age, as the give-up message says it."""
+    return f"{int(elapsed.total_seconds() // 60)} minutes"

@@ -23,10 +23,15 @@ class Sweeper:
     """Runs ``grant``, ``end_session`` and ``time_out`` on what ``store`` says is due,
     and ``lift_due`` (the deny statements of ended sign-ins that may go now).
 
+    ``grant`` runs for every Approved request: one left half-done, or one whose
+    ``CreateAccountAssignment`` AWS had not finished in time, whose status it then reads
+    once per sweep until it is final (:mod:`workflows.services.grant`).
+
     Due sessions are ended by a standing pool of ``parallel_revokes`` workers, fed in due
     order: each removal waits on an asynchronous AWS operation, and Identity Center
-    allows 10 outstanding assignment operations (IAM Identity Center quotas), so one at
-    a time would leave access up to ten times longer than needed when many fall due
+    allows 15 outstanding assignment operations (IAM Identity Center quotas,
+    https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html), so one at
+    a time would leave access many times longer than needed when many fall due
     together. A session already queued or being ended is not queued again.
     """
 
