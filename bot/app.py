@@ -9,7 +9,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk.webhook import WebhookClient
 
-from bot import gate
+from bot import gate, guards
 from bot.listeners import actions, app_home, commands, identity, options, views
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ def build_app(rt: Runtime) -> App:
         )
         return None
 
-    gate.register(app, rt.gate)  # first: who may use the bot at all, before every listener
+    # first: payloads the listeners would choke on, and redeliveries (both modes)
+    guards.register(app, rt.store.remember_delivery, rt.clock)
+    gate.register(app, rt.gate)  # then who may use the bot at all, before every listener
     for surface in (commands, views, actions, options, app_home, identity):
         surface.register(app, rt)
     return app
