@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.webhook import WebhookClient
 
-from bot import gate
+from bot import gate, guards
 from bot.listeners import actions, app_home, commands, identity, options, views
 
 if TYPE_CHECKING:
@@ -25,17 +28,18 @@ def build_app(rt: Runtime) -> App:
     so the app stays safe behind any other adapter; Socket Mode needs no signing
     secret."""
     settings = rt.settings
-    app = App(
-        client=rt.client,
-        signing_secret=settings.slack_signing_secret,
-        request_verification_enabled=bool(settings.slack_signing_secret),
-        # Bolt answers when a listener returns; with bot.listeners.common.guarded a
-        # listener acks in the request's thread and leaves its work to a pool
-        # (rt.modals for opening modals, rt.listeners for the rest)
-        process_before_response=True,
-        # a request no listener matches reaches on_error below (not a 404 for Slack)
-        raise_error_for_unhandled_request=True,
-    )
+    with _no_token_default_warning():
+        app = App(
+            client=rt.client,
+            signing_secret=settings.slack_signing_secret,
+            request_verification_enabled=bool(settings.slack_signing_secret),
+            # Bolt answers when a listener returns; with bot.listeners.common.guarded a
+            # listener acks in the request's thread and leaves its work to a pool
+            # (rt.modals for opening modals, rt.listeners for the rest)
+            process_before_response=True,
+            # a request no listener matches reaches on_error below (not a 404 for Slack)
+            raise_error_for_unhandled_request=True,
+        )
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
@@ -49,10 +53,40 @@ def build_app(rt: Runtime) -> App:
         )
         return None
 
-    gate.register(app, rt.gate)  # first: who may use the bot at all, before every listener
+    # first: payloads the listeners would choke on, and redeliveries (both modes)
+    guards.register(app, rt.store.remember_delivery, rt.clock)
+    gate.register(app, rt.gate)  # then who may use the bot at all, before every listener
     for surface in (commands, views, actions, options, app_home, identity):
         surface.register(app, rt)
     return app
+
+
+class _DropTokenDefaultWarning(logging.Filter):
+    """Drops Bolt's "As you gave `client` as well, `token` will be unused." (see
+    :func:`_no_token_default_warning`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+@contextlib.contextmanager
+def _no_token_default_warning() -> Iterator[None]:
+    """While the App is built, drop Bolt's warning that ``token`` is unused.
+
+    Why Bolt logs it: ``App()`` defaults ``token`` to ``$SLACK_BOT_TOKEN`` itself
+    (``token = token or os.environ.get("SLACK_BOT_TOKEN")``, slack_bolt/app/app.py) and
+    warns whenever a ``client`` is given too, even though jitbot passes no token and
+    ``rt.client`` carries that very token (built from the same variable, with jitbot's
+    ``SLACK_API_URL`` and retry handlers, which ``token=`` cannot give). No argument
+    turns the environment default off, so the one message is filtered on Bolt's
+    framework logger (``slack_bolt.App``), only during construction."""
+    logger = logging.getLogger("slack_bolt.App")
+    drop = _DropTokenDefaultWarning()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
 
 
 UNKNOWN_ACTION = (

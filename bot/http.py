@@ -8,13 +8,11 @@ in Socket Mode."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
@@ -62,11 +60,6 @@ class CachedCheck:
             return self._last
 
 
-#: How long a taken request body is remembered: Slack's signatures are accepted for 5
-#: minutes ("Verifying requests from Slack"), plus a minute of clock skew between replicas.
-REPLAY_WINDOW = timedelta(minutes=6)
-
-
 def _respond(
     start_response: StartResponse,
     status: str,
@@ -89,24 +82,11 @@ def _signed(verifier: SignatureVerifier, body: bytes, headers: dict[str, str]) -
         return False
 
 
-def malformed_payload(body: object) -> str | None:
-    """What is wrong with a parsed request body (``BoltRequest.body``) that Bolt's
-    listeners would choke on, else None: not a JSON object, or ``block_actions`` without
-    an action (Bolt reads ``actions[0]``)."""
-    if not isinstance(body, dict):
-        return "payload is not a JSON object"
-    if body.get("type") == "block_actions":
-        actions = body.get("actions")
-        if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
-            return "block_actions without an action"
-    return None
-
-
 def bolt_request(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
     """The request as Bolt's WSGI adapter would build it (its ``WsgiHttpRequest``
     headers, the body parsed once, by Bolt), or what is wrong with it: not UTF-8, a
-    ``payload`` that is not JSON, or a body that is not a JSON object (see
-    :func:`malformed_payload`)."""
+    ``payload`` that is not JSON, or a body that is not a JSON object. What Bolt parses
+    but its listeners would choke on is refused by :mod:`bot.guards`, in both modes."""
     try:
         text = body.decode("utf-8")  # slack_bolt.request.internals.ENCODING
     except UnicodeDecodeError:
@@ -121,7 +101,7 @@ def bolt_request(body: bytes, environ: dict[str, Any]) -> BoltRequest | str:
         return "payload is not JSON"
     except (AttributeError, TypeError):  # Bolt reads fields of a body that is no object
         return "payload is not a JSON object"
-    return malformed_payload(request.body) or request
+    return request
 
 
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -136,17 +116,6 @@ def _content_length(environ: dict[str, Any]) -> int | None:
     except ValueError:
         return None
     return length if length >= 0 else None
-
-
-def _taken_before(rt: Runtime, body: bytes, request: BoltRequest) -> bool:
-    """True when some replica already took this very body within :data:`REPLAY_WINDOW`.
-    Options requests (``block_suggestion``) change nothing and repeat legitimately (the
-    same person typing the same query twice), so they are not remembered."""
-    if request.body.get("type") == "block_suggestion":
-        return False
-    now = rt.clock()
-    digest = hashlib.sha256(body).hexdigest()
-    return not rt.store.remember_delivery(digest, now, now + REPLAY_WINDOW)
 
 
 def _events_handler(rt: Runtime) -> WsgiApp:
@@ -171,11 +140,6 @@ def _events_handler(rt: Runtime) -> WsgiApp:
         if isinstance(request, str):
             log.warning("refused a malformed Slack request: %s", request)
             return _respond(start_response, "400 Bad Request", request.encode())
-        if _taken_before(rt, body, request):
-            retried = environ.get("HTTP_X_SLACK_RETRY_NUM")
-            what = f"Slack's retry {retried}" if retried else "a replay"
-            log.warning("dropped %s of a request already taken", what)
-            return _respond(start_response, "200 OK", headers=[("X-Slack-No-Retry", "1")])
         answer = rt.app.dispatch(request)
         response = WsgiHttpResponse(status=answer.status, headers=answer.headers, body=answer.body)
         start_response(response.status, response.get_headers())
@@ -219,13 +183,15 @@ def make_wsgi_app(rt: Runtime, *, metrics: bool = True) -> WsgiApp:
 
     Before Bolt sees a request it is checked here: a body over :data:`MAX_BODY_BYTES`
     is a 413 before it is read, a bad or old signature is a 401
-    (checked first, so an unauthenticated body is never parsed), a signed body any
-    replica already took within :data:`REPLAY_WINDOW` (a replayed capture, or Slack's
-    own retry, ``X-Slack-Retry-Num``) is answered 200 with ``X-Slack-No-Retry: 1`` and
-    dropped (the database remembers the digests, :mod:`storage.deliveries`; Slack's
-    retries: https://api.slack.com/apis/events-api#retries), and a body Bolt could not parse or
-    route is a 400. The body is parsed once (:func:`bolt_request`), into the
-    ``BoltRequest`` that Bolt then dispatches."""
+    (checked first, so an unauthenticated body is never parsed), and a body Bolt could
+    not parse is a 400. The body is parsed once (:func:`bolt_request`), into the
+    ``BoltRequest`` that Bolt then dispatches; Bolt's first middleware
+    (:mod:`bot.guards`, shared with Socket Mode) answers a payload its listeners would
+    choke on 400, and one any replica already took within
+    :data:`bot.guards.REPLAY_WINDOW` (a replayed capture, or Slack's own retry,
+    ``X-Slack-Retry-Num``) 200 with ``X-Slack-No-Retry: 1``, and drops it (the database
+    remembers the digests, :mod:`storage.deliveries`; Slack's retries:
+    https://api.slack.com/apis/events-api#retries)."""
     events = _events_handler(rt)
     health = _health_check(rt)
     # rt.metrics is read at each scrape (a test may swap it)

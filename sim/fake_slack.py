@@ -94,7 +94,16 @@ class FakeSlack(InteractionAnswers, ViewMethods, WebApiDispatch):
             "views.push": self._views_push,
             "views.update": self._views_update,
             "views.publish": self._views_publish,
+            "apps.connections.open": self._apps_connections_open,
         }
+
+    #: the app-level token ``apps.connections.open`` accepts (Socket Mode)
+    app_token = "xapp-fake"
+    #: the websocket URL ``apps.connections.open`` issues (a Socket Mode server sets it)
+    socket_url = "ws://127.0.0.1:9/link/"
+
+    def _apps_connections_open(self, args: dict[str, object]) -> dict[str, object]:
+        return {"url": self.socket_url}
 
     # ---- lifecycle ---------------------------------------------------------------
 

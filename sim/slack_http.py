@@ -171,8 +171,10 @@ class WebApiDispatch(SlackState):
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method", f"the fake does not implement {method}")
-            if token != self.token:
-                raise SlackError("invalid_auth")
+            expected = self.app_token if method == "apps.connections.open" else self.token
+            if token != expected:
+                wrong_kind = token in (self.token, self.app_token)
+                raise SlackError("not_allowed_token_type" if wrong_kind else "invalid_auth")
             self._check_required(method, args)
             _decode_json_args(args)
             with self._lock:

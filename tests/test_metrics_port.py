@@ -167,7 +167,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             )
         )
         env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
-        env["SLACK_APP_TOKEN"] = fake.token  # the fake knows one token
+        env["SLACK_APP_TOKEN"] = fake.app_token  # accepted; its websocket URL answers nothing
         running = World(fake, ws, env, tmp)
         stack.callback(running.kill_all)
         yield running

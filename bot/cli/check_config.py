@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bot.checks_socket import socket_problems
 from bot.settings import Settings
 
 
@@ -17,7 +18,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     """Print each problem :func:`bot.checks.check_everything` finds; exit 1 if any, else 0."""
     from bot.checks import check_everything
 
-    problems = check_everything(Settings(), info=lambda line: print(f"ℹ {line}"))
+    settings = Settings()
+    problems = check_everything(settings, info=lambda line: print(f"ℹ {line}"))
+    if settings.slack_app_token:  # Socket Mode: the app-level token must be accepted
+        problems += socket_problems(settings)
     for problem in problems:
         print(f"✗ {problem}")
     if problems:

@@ -61,6 +61,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
         return 2
+    if not args.http:  # before migrations and the scheduler: one line, exit 2
+        from bot.checks_socket import app_token_problem
+
+        problem = app_token_problem(settings)
+        if problem is not None:
+            print(f"jitbot serve: {problem}", file=sys.stderr)
+            return 2
     rt = build_runtime(settings, config)
     settle_heap()
     rt.timekeeper.start()
