@@ -163,7 +163,7 @@ class Bot:
             },
         )
         assert response.status == 200 and response.body == "", response.body
-        assert response.problems == []
+        assert response.problems == [], response.problems
 
         def stored() -> AccessRequest | None:
             for request in self.requests(user.user_id):

@@ -6,6 +6,7 @@ and unassigns through it."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -230,3 +231,46 @@ def test_the_adapter_assigns_and_unassigns_through_the_standin(stage: Stage) -> 
     assert len(s.standin.of("DeleteAccountAssignment")) == 1
     assert assignments(s.world) == []
     assert s.standin.in_progress() == []
+
+
+@pytest.mark.slow
+def test_grants_wait_out_a_concurrent_writer_and_nothing_is_granted_twice(stage: Stage) -> None:
+    """Issue 17's done-when: operations take 3 s and another writer (the console,
+    Terraform) holds Sandbox for 40 s. Two grants for Sandbox wait it out (conflicts
+    retried for up to ``conflict_retry_seconds``, 120 s by default), both succeed, and
+    AWS accepted exactly one creation for each: nothing is granted twice, even when the
+    first grant is asked for again afterwards."""
+    s = stage
+    s.standin.op_seconds = 3.0
+    s.standin.busy(s.world.accounts["Sandbox"], 40)
+    ic = IdentityCenter(region="us-east-1")
+    grants = [
+        Assignment(t["TargetId"], t["PermissionSetArn"], t["PrincipalId"])
+        for t in (s.target("alice@example.com"), s.target("bob@example.com"))
+    ]
+    errors: list[BaseException] = []
+
+    def grant(a: Assignment) -> None:
+        try:
+            ic.assign(a)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=grant, args=(a,)) for a in grants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    waited = time.monotonic() - started
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    assert waited >= 40, "the grants waited for the other writer"
+    refused = [c for c in s.standin.of("CreateAccountAssignment") if c.refused]
+    assert refused and all(c.refused == "ConflictException" for c in refused)
+    ic.assign(grants[0])  # asked again: already in place, not created again
+    accepted = [c for c in s.standin.of("CreateAccountAssignment") if c.refused is None]
+    assert sorted(c.principal_id for c in accepted) == sorted(a.principal_id for a in grants)
+    assert assignments(s.world) == [
+        ("Sandbox", "ReadOnlyAccess", "alice@example.com"),
+        ("Sandbox", "ReadOnlyAccess", "bob@example.com"),
+    ]
