@@ -148,9 +148,13 @@ def _events_handler(rt: Runtime) -> WsgiApp:
     return events
 
 
-def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
+def _health_check(
+    rt: Runtime, connected: Callable[[], bool] | None = None
+) -> Callable[[], tuple[str, dict[str, Any]]]:
     """``GET /healthz``'s answer: the status line and the JSON body (``status``,
-    ``database``, ``aws``: ``"ok"`` or ``"failed"``, and ``outbox_backlog``); AWS is asked
+    ``database``, ``aws``: ``"ok"`` or ``"failed"``, ``socket_mode``: ``"connected"`` or
+    ``"disconnected"`` when ``connected`` is given (Socket Mode: is the websocket to
+    Slack open), and ``outbox_backlog``); AWS is asked
     at most every :data:`AWS_CHECK_TTL` seconds. The endpoint answers anyone who reaches
     the port, so what failed goes to the log, never into the answer: driver and AWS
     errors name hosts, role ARNs and account ids."""
@@ -167,6 +171,11 @@ def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
         if problem is not None:
             log.warning("health check: AWS does not answer: %s", problem)
             body.update(status="unhealthy", aws="failed")
+        if connected is not None:
+            up = _connected(connected)
+            body["socket_mode"] = "connected" if up else "disconnected"
+            if not up:
+                body["status"] = "unhealthy"
         backlog, _oldest = rt.store.outbox_backlog() if body["database"] == "ok" else (0, None)
         body["outbox_backlog"] = backlog
         status = "200 OK" if body["status"] == "ok" else "503 Service Unavailable"
@@ -175,7 +184,20 @@ def _health_check(rt: Runtime) -> Callable[[], tuple[str, dict[str, Any]]]:
     return health
 
 
-def make_wsgi_app(rt: Runtime, *, metrics: bool = True) -> WsgiApp:
+def _connected(connected: Callable[[], bool]) -> bool:
+    try:
+        return bool(connected())
+    except Exception:  # a client between sessions may raise: not connected
+        return False
+
+
+def make_wsgi_app(
+    rt: Runtime,
+    *,
+    metrics: bool = True,
+    events: bool = True,
+    connected: Callable[[], bool] | None = None,
+) -> WsgiApp:
     """The WSGI app: commands, interactivity, options and events all POST to
     ``/slack/events``; ``GET /healthz`` answers 200 when the database answers;
     ``GET /metrics`` unless ``metrics`` is False (served on a port of its own, then:
@@ -191,17 +213,20 @@ def make_wsgi_app(rt: Runtime, *, metrics: bool = True) -> WsgiApp:
     :data:`bot.guards.REPLAY_WINDOW` (a replayed capture, or Slack's own retry,
     ``X-Slack-Retry-Num``) 200 with ``X-Slack-No-Retry: 1``, and drops it (the database
     remembers the digests, :mod:`storage.deliveries`; Slack's retries:
-    https://api.slack.com/apis/events-api#retries)."""
-    events = _events_handler(rt)
-    health = _health_check(rt)
+    https://api.slack.com/apis/events-api#retries).
+
+    Socket Mode serves this app with ``events=False`` (no ``/slack/events``: Slack comes
+    over the websocket) and ``connected`` (the websocket's state, in ``/healthz``)."""
+    handle_events = _events_handler(rt) if events else None
+    health = _health_check(rt, connected)
     # rt.metrics is read at each scrape (a test may swap it)
     scrape = metrics_app(lambda: rt.metrics.render()) if metrics else None
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path == EVENTS_PATH and method == "POST":
-            return events(environ, start_response)
+        if path == EVENTS_PATH and method == "POST" and handle_events is not None:
+            return handle_events(environ, start_response)
         if path == METRICS_PATH and scrape is not None:
             return scrape(environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
@@ -217,13 +242,21 @@ def make_wsgi_app(rt: Runtime, *, metrics: bool = True) -> WsgiApp:
 
 
 def make_server(
-    rt: Runtime, host: str, port: int, threads: int = 32, *, metrics: bool = True
+    rt: Runtime,
+    host: str,
+    port: int,
+    threads: int = 32,
+    *,
+    metrics: bool = True,
+    events: bool = True,
+    connected: Callable[[], bool] | None = None,
 ) -> Any:
     """A waitress server bound to ``host:port`` (port 0 picks a free one; see
-    ``server.effective_port``), with ``/metrics`` unless ``metrics`` is False. Call
-    ``run()`` to serve, ``close()`` to stop."""
+    ``server.effective_port``), with ``/metrics`` unless ``metrics`` is False, and
+    ``events`` / ``connected`` as :func:`make_wsgi_app`. Call ``run()`` to serve,
+    ``close()`` to stop."""
     return create_server(
-        make_wsgi_app(rt, metrics=metrics),
+        make_wsgi_app(rt, metrics=metrics, events=events, connected=connected),
         host=host,
         port=port,
         threads=threads,

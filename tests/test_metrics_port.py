@@ -273,7 +273,7 @@ def test_socket_mode_serves_metrics_on_the_metrics_port_and_stops_on_sigterm(
     world: World,
 ) -> None:
     metrics = free_port()
-    proc = world.serve("--metrics-port", str(metrics))
+    proc = world.serve("--metrics-port", str(metrics), "--port", str(free_port()))
     wait_answering(world, proc, metrics, "metrics")
     status, _type, body = get(metrics, "/metrics")
     assert status == 200 and "jitbot_oldest_overdue_session_seconds 0.0" in body
@@ -286,7 +286,34 @@ def test_socket_mode_serves_metrics_on_the_metrics_port_and_stops_on_sigterm(
 
 def test_metrics_host_binds_where_it_is_told(world: World) -> None:
     metrics = free_port()
-    proc = world.serve("--metrics-port", str(metrics), "--metrics-host", "0.0.0.0")
+    proc = world.serve(
+        "--metrics-port", str(metrics), "--metrics-host", "0.0.0.0", "--port", str(free_port())
+    )
     wait_answering(world, proc, metrics, "metrics")
     assert listening_addresses(metrics) == {"0.0.0.0"}
     assert stop(world, proc) == 0
+
+
+def test_socket_mode_answers_healthz_and_metrics_on_its_port_with_the_websockets_state(
+    world: World,
+) -> None:
+    """Socket Mode has no Slack port, but readiness probes and scrapes need one: --port
+    answers /healthz (saying whether the websocket to Slack is open) and /metrics, and
+    nothing else (Slack comes over the websocket, not to /slack/events)."""
+    port = free_port()
+    proc = world.serve("--host", "127.0.0.1", "--port", str(port))
+    wait_answering(world, proc, port, "healthz and metrics")
+    world.fake.wait_for(lambda: world.ws.handshakes >= 1 or None, 10)
+    deadline = time.monotonic() + 10
+    while True:
+        status, _type, body = get(port, "/healthz")
+        if '"connected"' in body or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == 200, body
+    assert json.loads(body)["socket_mode"] == "connected"
+    status, _type, body = get(port, "/metrics")
+    assert status == 200 and "jitbot_oldest_overdue_session_seconds" in body
+    assert get(port, "/slack/events")[0] == 404
+    assert stop(world, proc) == 0
+    assert refused(port)

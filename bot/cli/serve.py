@@ -29,12 +29,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser("serve", help="run the bot (Socket Mode, or HTTP with --http)")
     serve.add_argument("--http", action="store_true", help="serve Slack's HTTP request URL")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP bind address (default 0.0.0.0)")
-    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=3000,
+        help="HTTP port (default 3000); in Socket Mode it answers /healthz and /metrics only",
+    )
     serve.add_argument(
         "--metrics-port",
         type=int,
-        help="serve GET /metrics on this port of its own (then not on the Slack port); "
-        "in Socket Mode the only way to have /metrics",
+        help="serve GET /metrics on this port of its own (then not on --port)",
     )
     serve.add_argument(
         "--metrics-host",
@@ -94,19 +98,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_health(
+    rt: Runtime, args: argparse.Namespace, closers: list[Any], *, metrics: bool, connected: Any
+) -> None:
+    """Socket Mode's HTTP listener on ``--host``/``--port``: ``GET /healthz`` (with the
+    websocket's state) and ``/metrics`` (unless they have ``--metrics-port``), no
+    ``/slack/events``; in a thread of its own, stopped through ``closers``."""
+    from bot.http import make_server
+
+    server = make_server(
+        rt, args.host, args.port, threads=4, metrics=metrics, events=False, connected=connected
+    )
+    _in_thread(server, "jitbot-health", closers)
+    what = "healthz and metrics" if metrics else "healthz"
+    log.info("serving %s at http://%s:%s/healthz", what, args.host, server.effective_port)
+
+
 def _serve_metrics(rt: Runtime, host: str, port: int, closers: list[Any]) -> None:
     """Start the ``/metrics`` listener in a thread of its own; ``closers`` gets what
     stops it (close the listener, then wait a little for the thread)."""
     from bot.http import make_metrics_server
 
     server = make_metrics_server(rt, host, port)
+    _in_thread(server, "jitbot-metrics", closers)
+    log.info("serving metrics at http://%s:%s/metrics", host, server.effective_port)
+
+
+def _in_thread(server: Any, name: str, closers: list[Any]) -> None:
+    """Run a waitress ``server`` in a daemon thread; ``closers`` gets its stop."""
 
     def run() -> None:
         # close() from the main thread may end a select() in progress with EBADF
         with contextlib.suppress(OSError, ValueError):
             server.run()
 
-    thread = threading.Thread(target=run, name="jitbot-metrics", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
 
     def close() -> None:
@@ -114,7 +140,6 @@ def _serve_metrics(rt: Runtime, host: str, port: int, closers: list[Any]) -> Non
         thread.join(timeout=5)
 
     closers.append(close)
-    log.info("serving metrics at http://%s:%s/metrics", host, server.effective_port)
 
 
 def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: list[Any]) -> None:
@@ -132,6 +157,9 @@ def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: lis
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         handler = SocketModeHandler(rt.app, settings.slack_app_token, web_client=rt.client)
+        _serve_health(
+            rt, args, closers, metrics=not own_metrics, connected=handler.client.is_connected
+        )
         closers.insert(0, handler.close)
         log.info("connecting to Slack in Socket Mode")
         handler.start()
