@@ -790,6 +790,27 @@ def test_cli_reconcile_prints_each_finding_and_removes_it(
         "with no active jitbot grant"
     ) in out
     assert "(report mode): 0 stray assignment(s) removed, 1 reported" in out
+    table = out.splitlines()[:2]
+    assert table[0].split() == [
+        "ACCOUNT",
+        "PERMISSION",
+        "SET",
+        "TYPE",
+        "PRINCIPAL",
+        "PRINCIPAL",
+        "ID",
+        "DONE",
+    ]
+    assert table[1].split() == [
+        "Sandbox",
+        f"({sandbox})",
+        "ReadOnlyAccess",
+        "USER",
+        "bob@example.com",
+        bob,
+        "reported",
+    ]
+    assert table[0].index("TYPE") == table[1].index("USER"), "the columns are aligned"
     assert ic.has_assignment(Assignment(sandbox, read_only, bob))
 
     assert main(["reconcile"]) == 0

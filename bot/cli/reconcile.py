@@ -27,8 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    """Run drift reconciliation once (:mod:`workflows.reconcile`): print one line per
-    finding and a summary. Exit 0, 1 if anything failed, 2 if the config is invalid.
+    """Run drift reconciliation once (:mod:`workflows.reconcile`): print the stray
+    assignments as a table (:func:`~workflows.reconcile.table.stray_table`), then one
+    line per finding and a summary. Exit 0, 1 if anything failed, 2 if the config is invalid.
     The admins' alert goes through the outbox: delivered now when Slack answers within
     :data:`RECONCILE_DELIVERY_WAIT` seconds, else by the serving bot later."""
     import time
@@ -36,6 +37,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from bot.runtime import build_runtime
     from workflows.assignments import AwsError
     from workflows.reconcile import Reconciler
+    from workflows.reconcile.table import stray_table
 
     settings = Settings()
     try:
@@ -51,6 +53,11 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     try:
         reconciler = Reconciler(rt.services, report_only=True if args.report_only else None)
         report = reconciler.run(rt.clock())
+        table = stray_table(report)
+        for line in table:
+            print(line)
+        if table:
+            print()
         for line in report.lines():
             print(line)
         print(report.summary())

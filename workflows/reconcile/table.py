@@ -1,0 +1,47 @@
+"""The stray assignments of a reconcile run as a plain-text table, for
+``jitbot reconcile`` (a terminal, not Slack: no mrkdwn)."""
+
+from __future__ import annotations
+
+from workflows.reconcile.findings import ReconcileReport, StrayAssignment
+
+#: Longest a cell may be before it is cut with ``…`` (a group name can be 128
+#: characters; the table stays readable in a terminal).
+MAX_CELL = 40
+
+HEADER = ("ACCOUNT", "PERMISSION SET", "TYPE", "PRINCIPAL", "PRINCIPAL ID", "DONE")
+
+
+def _cell(text: str) -> str:
+    """One line, at most :data:`MAX_CELL` characters (control characters and line
+    breaks a name could carry become spaces, so a row stays one row)."""
+    flat = "".join(c if c.isprintable() else " " for c in text)
+    return flat if len(flat) <= MAX_CELL else flat[: MAX_CELL - 1] + "…"
+
+
+def _row(stray: StrayAssignment, done: str) -> tuple[str, ...]:
+    a = stray.assignment
+    name = stray.principal_name if stray.principal_name != a.principal_id else ""
+    return (
+        _cell(stray.account_label),
+        _cell(stray.permission_set_name),
+        a.principal_type,
+        _cell(name) or "?",
+        a.principal_id,  # never cut: it is what an admin looks up in AWS
+        done,
+    )
+
+
+def stray_table(report: ReconcileReport) -> list[str]:
+    """The lines of an aligned table of ``report``'s stray assignments (account,
+    permission set, principal type, principal name (``?`` when unknown) and id, and
+    ``removed`` or ``reported``), header first; no lines when there are none."""
+    rows = [_row(s, "removed") for s in report.stray_removed]
+    rows += [_row(s, "reported") for s in report.stray_reported]
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [HEADER, *rows]
+    ]
