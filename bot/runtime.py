@@ -205,7 +205,7 @@ def build_runtime(
         directory=slack.directory,
         gate=slack.gate,
         services=services,
-        timekeeper=make_timekeeper(config, services, store, wakeups, clock),
+        timekeeper=make_timekeeper(config, services, store, wakeups, clock, aws),
         homes=slack.homes,
         outbox=outbox,
         heartbeat=Heartbeat(
@@ -268,9 +268,11 @@ def make_timekeeper(
     store: SqlStore,
     wakeups: Wakeups,
     clock: Callable[[], datetime],
+    aws: IdentityCenter,
 ) -> Timekeeper:
     """The sweep every ``sweep_interval`` and the reconciler every ``reconcile.interval``
-    on ``wakeups``' scheduler (started by the caller: :meth:`Timekeeper.start`)."""
+    on ``wakeups``' scheduler (started by the caller: :meth:`Timekeeper.start`), the
+    reconciler within ``reconcile.rate_share`` of ``aws``'s rate."""
     return Timekeeper(
         services,
         store,
@@ -278,6 +280,15 @@ def make_timekeeper(
         interval=config.sweep_interval,
         clock=clock,
         # one Reconciler per process: it remembers what it already told the admins
-        reconciler=Reconciler(services),
+        reconciler=make_reconciler(config, services, aws),
         reconcile_interval=config.reconcile.interval,
     )
+
+
+def make_reconciler(
+    config: Config, services: Services, aws: IdentityCenter, report_only: bool | None = None
+) -> Reconciler:
+    """A :class:`Reconciler` whose AWS calls take at most ``reconcile.rate_share`` of
+    ``aws``'s client-side rate (:mod:`workflows.aws.paced`)."""
+    aws.reconcile_pacer.set_share(config.reconcile.rate_share)
+    return Reconciler(services, report_only=report_only, pace=aws.reconcile_pacer.running)

@@ -34,9 +34,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     :data:`RECONCILE_DELIVERY_WAIT` seconds, else by the serving bot later."""
     import time
 
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, make_reconciler
     from workflows.assignments import AwsError
-    from workflows.reconcile import Reconciler
     from workflows.reconcile.table import stray_table
 
     settings = Settings()
@@ -51,7 +50,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         print(f"jitbot reconcile: AWS IAM Identity Center not reachable: {exc}", file=sys.stderr)
         return 1
     try:
-        reconciler = Reconciler(rt.services, report_only=True if args.report_only else None)
+        reconciler = make_reconciler(
+            rt.config, rt.services, rt.aws, report_only=True if args.report_only else None
+        )
         report = reconciler.run(rt.clock())
         table = stray_table(report)
         for line in table:

@@ -78,6 +78,7 @@ from workflows.aws.listings import Listings
 from workflows.aws.live_sessions import LiveSessions
 from workflows.aws.operations import OperationBoard
 from workflows.aws.organization import OrganizationFacts
+from workflows.aws.paced import SharePacer
 from workflows.aws.permission_sets import CustomSetDeletion
 from workflows.aws.polling import Polling
 from workflows.aws.principals import Principals
@@ -237,6 +238,8 @@ class IdentityCenter(
         #: the client-side limit shared by the sso-admin and identitystore clients (on
         #: the real clock: ``sleep`` and ``clock`` above are for polls and backoff)
         self.limiter = limiter or ratelimit.identity_center_limiter(max_calls_per_second)
+        #: the reconciler's share of :attr:`limiter` (:mod:`workflows.aws.paced`)
+        self.reconcile_pacer = SharePacer(lambda: self.limiter)
         self._outstanding: ratelimit.Slots | None = (
             ratelimit.Slots(max_outstanding) if max_outstanding else None
         )

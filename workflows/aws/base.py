@@ -56,8 +56,10 @@ class Plumbing:
             return client
 
     def _limit(self, service: str, client: Any) -> None:
-        """Pace ``client`` with :attr:`limiter` if it calls Identity Center."""
+        """Pace ``client`` with :attr:`limiter` if it calls Identity Center (and, inside
+        :meth:`~workflows.aws.paced.SharePacer.running`, with the reconciler's share)."""
         if self.limiter is not None and service in ratelimit.LIMITED_SERVICES:
+            self.reconcile_pacer.attach(client)
             ratelimit.attach(client, self.limiter)
 
     def _discover_instance(self) -> None:

@@ -38,6 +38,10 @@ class ReconcileConfig(BaseModel):
     ``orphan_grace``: a ``JIT-`` set younger than this (by its AWS creation time) may
     belong to a grant in progress and is left alone; 5 minutes to 1 day, default 15
     minutes.
+    ``rate_share``: the share of the client-side Identity Center rate
+    (``identity_center.max_calls_per_second``) a run may use, more than 0 and at most 1,
+    default 0.25: a run over a thousand accounts never delays grants and revokes, which
+    use the rest (:mod:`workflows.aws.paced`).
     """
 
     model_config = _MODEL_CONFIG
@@ -47,6 +51,7 @@ class ReconcileConfig(BaseModel):
     keep: list[str] = Field(default_factory=list)
     interval: Duration = DEFAULT_RECONCILE_INTERVAL
     orphan_grace: Duration = DEFAULT_ORPHAN_GRACE
+    rate_share: float = Field(default=0.25, gt=0, le=1)
 
     @field_validator("mode", "groups", mode="before")
     @classmethod

@@ -4,8 +4,11 @@ store, fix or report each finding, tell the admins (see :mod:`workflows.reconcil
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from workflows.assignments import AwsError, JitPermissionSet
 from workflows.domain import AccessRequest
@@ -36,6 +39,9 @@ class Reconciler:
     services: Services
     report_only: bool | None = None
     settle: timedelta = SETTLE
+    #: what a run's AWS calls happen inside: the adapter's reconcile pacer (its share
+    #: of the rate, ``reconcile.rate_share``), or nothing
+    pace: Callable[[], AbstractContextManager[Any]] = nullcontext
     _telling: Telling = field(init=False)
     _fixes: Fixes = field(init=False)
 
@@ -51,7 +57,8 @@ class Reconciler:
         return self.services.config.reconcile.report_only
 
     def run(self, now: datetime) -> ReconcileReport:
-        """Reconcile once at ``now`` (aware UTC) and return what was found and done.
+        """Reconcile once at ``now`` (aware UTC) and return what was found and done,
+        every AWS call of it inside :attr:`pace` (so within its share of the rate).
 
         The first run on a database only reports, whatever the mode (audited as
         :data:`FIRST_RUN`); principals ``reconcile.keep`` names are left alone; GROUP
@@ -60,6 +67,11 @@ class Reconciler:
         Raises only what is not an AWS failure (a database error, say); AWS failures are
         in ``report.errors``.
         """
+        with self.pace():
+            return self._run(now)
+
+    def _run(self, now: datetime) -> ReconcileReport:
+        """:meth:`run`'s work."""
         store = self.services.store
         first = not store.has_audited(FIRST_RUN)
         keep = self._kept(now)
