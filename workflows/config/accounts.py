@@ -65,7 +65,7 @@ class IdentityCenterConfig(BaseModel):
     ``region`` is the instance's home Region (``eu-west-1``), where assignments can be
     written; default the AWS default Region of the environment, else ``us-east-1``.
     Each may be omitted: the instance and its identity store are then found with
-    sso-admin ``ListInstances`` (the first instance).
+    sso-admin ``ListInstances`` (the one ACTIVE instance; several are an error).
 
     ``max_calls_per_second`` is jitbot's own limit on its sso-admin and identitystore
     calls together (:mod:`workflows.aws.ratelimit`): by default 15, leaving a quarter of
