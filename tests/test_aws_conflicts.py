@@ -26,6 +26,7 @@ import pytest
 from sim.aws_world import DemoWorld
 from storage.store import SqlStore
 from tests.conftest import REGION, world_config
+from tests.test_aws import Clock
 from tests.test_services import ALICE, OSCAR, T0, RecordingNotifier
 from workflows.assignments import Assignment, AwsError
 from workflows.aws import IdentityCenter
@@ -41,21 +42,6 @@ WRITES = {
     "DeleteAccountAssignment": ("AccountAssignmentDeletionStatus", False),
 }
 CONFLICT = "An operation on this account is in progress. Retry after it completes."
-
-
-class Clock:
-    """A monotonic clock that ``sleep`` advances; records the sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass

@@ -20,11 +20,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from workflows.aws.ratelimit import TokenBucket
+from workflows.config.defaults import DEFAULT_RECONCILE_SHARE
 
 __all__ = ["DEFAULT_RECONCILE_SHARE", "SharePacer"]
-
-#: Share of the client-side rate a reconcile run may use (``reconcile.rate_share``).
-DEFAULT_RECONCILE_SHARE = 0.25
 
 _pacing: contextvars.ContextVar[bool] = contextvars.ContextVar("jitbot_paced", default=False)
 
@@ -48,8 +46,8 @@ class SharePacer:
         self._shared = shared
         self._bucket_args = bucket
         self._bucket: TokenBucket | None = None
-        self.share = DEFAULT_RECONCILE_SHARE
-        self.set_share(share)
+        self.share = share
+        self.set_share(share)  # checks it
 
     def set_share(self, share: float) -> None:
         """Use ``share`` of the rate from now on. :raises ValueError: not in (0, 1]."""

@@ -63,3 +63,8 @@ CONFLICT_RETRY_SECONDS_MAX = 3600.0
 DEFAULT_PENDING_GRANT_TIMEOUT = timedelta(hours=1)
 PENDING_GRANT_TIMEOUT_MIN = timedelta(minutes=5)
 PENDING_GRANT_TIMEOUT_MAX = timedelta(days=1)
+
+
+#: Share of the client-side Identity Center rate a reconcile run may use
+#: (``reconcile.rate_share``; :mod:`workflows.aws.paced`).
+DEFAULT_RECONCILE_SHARE = 0.25

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from workflows.config.defaults import (
     DEFAULT_ORPHAN_GRACE,
     DEFAULT_RECONCILE_INTERVAL,
+    DEFAULT_RECONCILE_SHARE,
     ORPHAN_GRACE_MAX,
     ORPHAN_GRACE_MIN,
     RECONCILE_INTERVAL_MAX,
@@ -51,7 +52,7 @@ class ReconcileConfig(BaseModel):
     keep: list[str] = Field(default_factory=list)
     interval: Duration = DEFAULT_RECONCILE_INTERVAL
     orphan_grace: Duration = DEFAULT_ORPHAN_GRACE
-    rate_share: float = Field(default=0.25, gt=0, le=1)
+    rate_share: float = Field(default=DEFAULT_RECONCILE_SHARE, gt=0, le=1)
 
     @field_validator("mode", "groups", mode="before")
     @classmethod
