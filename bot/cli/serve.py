@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import Settings
@@ -162,4 +163,11 @@ def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: lis
         )
         closers.insert(0, handler.close)
         log.info("connecting to Slack in Socket Mode")
-        handler.start()
+        handler.connect()
+        log.info("connected to Slack in Socket Mode")
+        # Not handler.start(): it blocks the main thread in Event().wait(), and a SIGTERM
+        # the kernel delivers to another thread is only acted on when the main thread
+        # runs Python code again (Python's signal docs: handlers run in the main thread),
+        # which it then never did. Waking twice a second lets the handler run.
+        while True:
+            time.sleep(0.5)
