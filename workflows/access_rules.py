@@ -1,0 +1,314 @@
+"""Access rules: which rule governs a request, and what it asks for (issue 18, design §3).
+
+A rule names accounts (12-digit ids, Organizations OU ids matching every account below
+the OU, or ``*``) and permission sets (names; ``*`` for every *standard* set;
+``custom`` for one-off ``JIT-`` sets, which ``*`` does not match, so that a rule
+written for standard sets never loosens the two stages custom sets keep). The rules
+are read in file order and the first whose accounts and sets match decides
+(:func:`governing`): who may request (``requesters``; everyone when not given), who
+approves, how many distinct approvals, the longest duration, whether a ticket is asked
+for, and automatic approval. A request no rule matches gets the account's default rule,
+which is today's behaviour: anyone may request, one approval by an owner of the account,
+an SSO admin or an admin, any configured duration.
+
+The first match decides even when its ``requesters`` leave the person out: a rule
+"only the data team may ask for the analytics account" must not fall through to a
+looser rule below it.
+
+People in a rule are :class:`Ref` s: a role (``owners`` of the request's account,
+``sso_admins``, ``admins``), an Identity Center group (``group:NAME``, its display
+name), a Slack user group (``usergroup:HANDLE``), or one person by email or Slack user
+id. Whether someone is named is decided from stable ids only (Slack user id, Identity
+Center user id), never from an email Slack shows (design §3): the caller resolves
+memberships through :class:`Memberships`.
+
+Everything here is pure: no AWS, no Slack, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal, Protocol
+from urllib.parse import quote
+
+from workflows.people import is_slack_id
+
+__all__ = [
+    "ALL",
+    "CUSTOM",
+    "AppliedRule",
+    "Memberships",
+    "Ref",
+    "RuleTarget",
+    "Ticket",
+    "AccessRule",
+    "default_rule",
+    "governing",
+    "names",
+    "parse_account_selector",
+    "parse_ref",
+]
+
+#: Matches every account, or every standard permission set.
+ALL = "*"
+#: The permission-set selector for custom (``JIT-``) sets.
+CUSTOM = "custom"
+
+# Organizations OU ids (API_OrganizationalUnit.html: ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$)
+OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# Slack user group handles: lower-case letters, digits, ``.``, ``_`` and ``-``
+# (usergroups.create's ``handle``); ``S…`` ids are accepted too.
+_USERGROUP = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{2,20}")
+# Identity Center group display names: up to 1,024 characters (identitystore Group).
+_GROUP_NAME_MAX = 1024
+
+RefKind = Literal["owners", "sso_admins", "admins", "group", "usergroup", "person"]
+ROLE_REFS: tuple[RefKind, ...] = ("owners", "sso_admins", "admins")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Who a rule names: ``kind`` ``owners`` / ``sso_admins`` / ``admins`` (``value``
+    empty), ``group`` (an Identity Center group's display name), ``usergroup`` (a Slack
+    user group handle or ``S…`` id) or ``person`` (a lower-cased email or a Slack user
+    id). :func:`parse_ref` builds one from the config's text."""
+
+    kind: RefKind
+    value: str = ""
+
+    def __str__(self) -> str:
+        if self.kind in ROLE_REFS:
+            return self.kind
+        if self.kind == "person":
+            return self.value
+        return f"{self.kind}:{self.value}"
+
+
+def parse_ref(text: str) -> Ref:
+    """``owners``, ``sso_admins``, ``admins``, ``group:NAME``, ``usergroup:HANDLE``, an
+    email or a Slack user id, as a :class:`Ref`.
+
+    :raises ValueError: anything else, with a message saying what is accepted.
+    """
+    raw = text.strip()
+    lowered = raw.lower()
+    if lowered in ROLE_REFS:
+        return Ref(lowered)  # type: ignore[arg-type]
+    kind, sep, rest = raw.partition(":")
+    if sep and kind.lower() == "group":
+        name = rest.strip()
+        if not name or len(name) > _GROUP_NAME_MAX:
+            raise ValueError("group: needs an Identity Center group name (1 to 1,024 characters)")
+        return Ref("group", name)
+    if sep and kind.lower() == "usergroup":
+        handle = rest.strip().lstrip("@")
+        if not _USERGROUP.fullmatch(handle):
+            raise ValueError(
+                "usergroup: needs a Slack user group handle (lower-case letters, digits, "
+                f". _ -) or id (S0123ABCD), got {rest.strip()!r}"
+            )
+        return Ref("usergroup", handle)
+    if is_slack_id(raw):
+        return Ref("person", raw)
+    if "@" in raw and not sep and " " not in raw and raw.count("@") == 1:
+        local, _, domain = raw.partition("@")
+        if local and "." in domain:
+            return Ref("person", lowered)
+    raise ValueError(
+        "expected owners, sso_admins, admins, group:NAME (Identity Center), "
+        f"usergroup:HANDLE (Slack), an email or a Slack user id, got {raw!r}"
+    )
+
+
+def parse_account_selector(text: str) -> str:
+    """A rule's account entry: ``*``, a 12-digit account id or an OU id (``ou-…``).
+
+    :raises ValueError: anything else.
+    """
+    raw = text.strip()
+    if raw == ALL or _ACCOUNT_ID.fullmatch(raw) or OU_ID.fullmatch(raw):
+        return raw
+    raise ValueError(
+        f'expected "*", a 12-digit account id (quoted) or an OU id like ou-ab12-cd34ef56, '
+        f"got {raw!r}"
+    )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A rule's ``ticket:``: ``required`` (a request without one is refused), ``pattern``
+    (a regular expression the whole ticket must match; None: any text), ``link`` (a URL
+    with ``{}`` where the ticket goes; None: shown as text)."""
+
+    required: bool = True
+    pattern: str | None = None
+    link: str | None = None
+
+    #: The longest ticket accepted, so a pattern never runs on a long input.
+    MAX_LENGTH = 64
+
+    def problem(self, ticket: str | None) -> str | None:
+        """Why ``ticket`` (as typed, stripped) is refused, or None when it is fine."""
+        text = (ticket or "").strip()
+        if not text:
+            return "This access needs a ticket." if self.required else None
+        if len(text) > self.MAX_LENGTH:
+            return f"A ticket is at most {self.MAX_LENGTH} characters."
+        if self.pattern is not None and not re.fullmatch(self.pattern, text):
+            return f"That ticket does not match the expected form ({self.pattern})."
+        return None
+
+    def url(self, ticket: str) -> str | None:
+        """The ticket's link (the ticket percent-encoded into ``link``), or None."""
+        if self.link is None:
+            return None
+        return self.link.replace("{}", quote(ticket.strip(), safe=""), 1)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """One item of ``access_rules:``. ``accounts``: account ids, OU ids or ``*``;
+    ``permission_sets``: set names, ``*`` (every standard set) or ``custom``;
+    ``requesters``: None for everyone; ``approvers``: None for the default (the
+    account's owners, the SSO admins and the admins); ``approvals``: distinct approvers
+    needed (1 for a custom set's owner stage); ``max_duration``: None for any configured
+    duration; ``auto_approve``: granted at once, the owners told."""
+
+    name: str
+    accounts: tuple[str, ...]
+    permission_sets: tuple[str, ...]
+    requesters: tuple[Ref, ...] | None = None
+    approvers: tuple[Ref, ...] | None = None
+    approvals: int = 1
+    max_duration: timedelta | None = None
+    ticket: Ticket | None = None
+    auto_approve: bool = False
+
+    def matches(self, target: RuleTarget) -> bool:
+        """Whether this rule's accounts and permission sets cover ``target``."""
+        account = any(
+            entry == ALL or entry == target.account_id or entry in target.ou_ids
+            for entry in self.accounts
+        )
+        if target.permission_set is None:
+            wanted = CUSTOM in self.permission_sets
+        else:
+            wanted = ALL in self.permission_sets or target.permission_set in self.permission_sets
+        return account and wanted
+
+
+@dataclass(frozen=True)
+class RuleTarget:
+    """What a request is for: the account, the OUs above it (every level up to the root,
+    from Organizations ``ListParents``) and the standard permission set's name (None: a
+    custom set)."""
+
+    account_id: str
+    permission_set: str | None
+    ou_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+DEFAULT_APPROVERS: tuple[Ref, ...] = (Ref("owners"), Ref("sso_admins"), Ref("admins"))
+
+
+@dataclass(frozen=True)
+class AppliedRule:
+    """The rule a request falls under: ``name`` (None: the account's default rule) and
+    what it asks for. ``approvers`` is never empty."""
+
+    name: str | None
+    requesters: tuple[Ref, ...] | None
+    approvers: tuple[Ref, ...]
+    approvals: int
+    max_duration: timedelta | None
+    ticket: Ticket | None
+    auto_approve: bool
+
+    @property
+    def label(self) -> str:
+        """How messages and the audit name it: ``rule prod-admin`` or ``the default rule``."""
+        return f"rule {self.name}" if self.name else "the default rule"
+
+    def allows_duration(self, duration: timedelta) -> bool:
+        """Whether ``duration`` is within the rule's maximum."""
+        return self.max_duration is None or duration <= self.max_duration
+
+    def durations(self, offered: Iterable[timedelta]) -> list[timedelta]:
+        """The configured durations this rule allows, in their order."""
+        return [d for d in offered if self.allows_duration(d)]
+
+
+def default_rule() -> AppliedRule:
+    """An account's default rule: everyone may request; one approval by an owner, an SSO
+    admin or an admin; any configured duration; no ticket."""
+    return AppliedRule(None, None, DEFAULT_APPROVERS, 1, None, None, False)
+
+
+def governing(rules: Sequence[AccessRule], target: RuleTarget) -> AppliedRule:
+    """The first rule in ``rules`` (file order) matching ``target``, else the default."""
+    for rule in rules:
+        if rule.matches(target):
+            return AppliedRule(
+                name=rule.name,
+                requesters=rule.requesters,
+                approvers=rule.approvers or DEFAULT_APPROVERS,
+                approvals=rule.approvals,
+                max_duration=rule.max_duration,
+                ticket=rule.ticket,
+                auto_approve=rule.auto_approve,
+            )
+    return default_rule()
+
+
+class Memberships(Protocol):
+    """What decides whether a person is named by a :class:`Ref`, from stable ids.
+
+    ``slack_id`` is the person's Slack user id; ``principal_id`` their Identity Center
+    user id (None when unknown: an Identity Center group then names nobody).
+    """
+
+    def has_role(self, slack_id: str, role: str, account_id: str) -> bool:
+        """``role`` is ``owners`` (of ``account_id``), ``sso_admins`` or ``admins``."""
+        ...
+
+    def is_person(self, slack_id: str, entry: str) -> bool:
+        """Whether the config entry (an email or a Slack user id) is bound to
+        ``slack_id`` (:class:`workflows.people.Roster`)."""
+        ...
+
+    def in_group(self, principal_id: str, group_name: str) -> bool:
+        """Whether the Identity Center user is a member of the named group."""
+        ...
+
+    def in_usergroup(self, slack_id: str, handle: str) -> bool:
+        """Whether the Slack user is in the user group (handle or ``S…`` id)."""
+        ...
+
+
+def names(
+    refs: Iterable[Ref],
+    members: Memberships,
+    *,
+    slack_id: str,
+    principal_id: str | None,
+    account_id: str,
+) -> Ref | None:
+    """The first of ``refs`` that names this person (for "approves as …"), or None.
+
+    Cheap references (roles, people) are tried before those that may call AWS or Slack
+    (groups, user groups)."""
+    ordered = sorted(refs, key=lambda r: r.kind in ("group", "usergroup"))
+    for ref in ordered:
+        if ref.kind in ROLE_REFS and members.has_role(slack_id, ref.kind, account_id):
+            return ref
+        if ref.kind == "person" and members.is_person(slack_id, ref.value):
+            return ref
+        if ref.kind == "group" and principal_id and members.in_group(principal_id, ref.value):
+            return ref
+        if ref.kind == "usergroup" and members.in_usergroup(slack_id, ref.value):
+            return ref
+    return None

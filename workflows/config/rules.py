@@ -1,0 +1,201 @@
+"""The model of an item of ``access_rules:`` (:class:`AccessRuleConfig`) and its
+``ticket:`` (:class:`TicketConfig`); what the rules mean is
+:mod:`workflows.access_rules`.
+
+Checked here, one rule at a time: the name, each account entry (``*``, an account id,
+an OU id), each set entry, each person reference, the ticket's pattern and link, and the
+combinations that cannot mean what they say (``auto_approve`` with approvers or several
+approvals; ``custom`` with ``auto_approve`` or several approvals, since custom sets keep
+their two stages). Whether the accounts, sets, groups, user groups and OUs exist is the
+config's and ``check-config``'s to say.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from workflows.access_rules import (
+    ALL,
+    CUSTOM,
+    AccessRule,
+    Ref,
+    Ticket,
+    parse_account_selector,
+    parse_ref,
+)
+from workflows.config.fields import _MODEL_CONFIG, Duration, _check_person, _check_url, _error
+
+__all__ = ["AccessRuleConfig", "TicketConfig"]
+
+_RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_PATTERN_MAX = 200
+#: Most approvals a rule may ask for: more distinct people than this never answer in time.
+APPROVALS_MAX = 5
+
+
+def _check_name(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not _RULE_NAME.fullmatch(text):
+        raise _error(
+            "rule_name",
+            "a rule name is 1 to 63 lower-case letters, digits, _ and -, starting with a "
+            f"letter or digit (e.g. prod-admin), got {value!r}",
+        )
+    return text
+
+
+def _check_account(value: object) -> str:
+    if not isinstance(value, str):
+        raise _error("rule_account", f'quote account ids ("012345678901"), got {value!r}')
+    try:
+        return parse_account_selector(value)
+    except ValueError as exc:
+        raise _error("rule_account", str(exc)) from None
+
+
+def _check_set(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if text in (ALL, CUSTOM) or re.fullmatch(r"[\w+=,.@-]{1,32}", text, re.ASCII):
+        return text
+    raise _error(
+        "rule_permission_set",
+        f'expected a permission set name, "*" (every standard set) or "custom", got {value!r}',
+    )
+
+
+def _check_ref(value: object) -> Ref:
+    if not isinstance(value, str):
+        raise _error("rule_person", f"expected text (e.g. group:ProdLeads), got {value!r}")
+    try:
+        ref = parse_ref(value)
+    except ValueError as exc:
+        raise _error("rule_person", str(exc)) from None
+    if ref.kind == "person":
+        return Ref("person", _check_person(ref.value))
+    return ref
+
+
+RuleName = Annotated[str, BeforeValidator(_check_name)]
+AccountSelector = Annotated[str, BeforeValidator(_check_account)]
+SetSelector = Annotated[str, BeforeValidator(_check_set)]
+PersonRef = Annotated[Ref, BeforeValidator(_check_ref)]
+
+
+class TicketConfig(BaseModel):
+    """``ticket:`` of a rule: ``required`` (default true), ``pattern`` (a Python regular
+    expression the whole ticket must match, at most 200 characters), ``link`` (an http(s)
+    URL with one ``{}`` where the ticket goes)."""
+
+    model_config = _MODEL_CONFIG
+
+    required: bool = True
+    pattern: str | None = None
+    link: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if len(value) > _PATTERN_MAX:
+            raise _error("ticket_pattern", f"at most {_PATTERN_MAX} characters")
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise _error("ticket_pattern", f"not a regular expression: {exc}") from None
+        return value
+
+    @field_validator("link")
+    @classmethod
+    def _one_placeholder(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.count("{}") != 1:
+            raise _error(
+                "ticket_link",
+                'needs exactly one "{}" where the ticket goes '
+                '(e.g. "https://tickets.example.com/browse/{}")',
+            )
+        _check_url(value.replace("{}", "TICKET"))
+        return value
+
+    def ticket(self) -> Ticket:
+        """The domain value."""
+        return Ticket(required=self.required, pattern=self.pattern, link=self.link)
+
+
+class AccessRuleConfig(BaseModel):
+    """One item of ``access_rules:`` (see :mod:`workflows.access_rules` for how it is
+    matched and applied). ``max_duration`` is a duration like ``4h``; ``approvals`` 1 to
+    5 distinct approvers."""
+
+    model_config = _MODEL_CONFIG
+
+    name: RuleName
+    accounts: list[AccountSelector] = Field(min_length=1)
+    permission_sets: list[SetSelector] = Field(min_length=1)
+    requesters: list[PersonRef] | None = None
+    approvers: list[PersonRef] | None = None
+    approvals: int = Field(default=1, ge=1, le=APPROVALS_MAX)
+    max_duration: Duration | None = None
+    ticket: TicketConfig | None = None
+    auto_approve: bool = False
+
+    @field_validator("requesters", "approvers")
+    @classmethod
+    def _not_empty(cls, value: list[Ref] | None) -> list[Ref] | None:
+        if value is not None and not value:
+            raise _error(
+                "rule_people",
+                "leave it out for the default, or name at least one (an empty "
+                "list would let nobody in)",
+            )
+        return value
+
+    @field_validator("max_duration")
+    @classmethod
+    def _at_least_a_minute(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(minutes=1):
+            raise _error("max_duration", "must be at least 1m")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> AccessRuleConfig:
+        custom = CUSTOM in self.permission_sets
+        if self.auto_approve and (self.approvers is not None or self.approvals != 1):
+            raise PydanticCustomError(
+                "rule_auto",
+                "auto_approve grants at once: leave out approvers and approvals",
+            )
+        if custom and self.auto_approve:
+            raise PydanticCustomError(
+                "rule_custom",
+                "custom permission sets always need an owner and then an SSO admin: "
+                "auto_approve cannot apply to custom",
+            )
+        if custom and self.approvals != 1:
+            raise PydanticCustomError(
+                "rule_custom",
+                "custom permission sets have two stages of one approval each: "
+                "approvals cannot apply to custom (put custom in a rule of its own)",
+            )
+        return self
+
+    def rule(self) -> AccessRule:
+        """The domain value."""
+        return AccessRule(
+            name=self.name,
+            accounts=tuple(self.accounts),
+            permission_sets=tuple(self.permission_sets),
+            requesters=tuple(self.requesters) if self.requesters is not None else None,
+            approvers=tuple(self.approvers) if self.approvers is not None else None,
+            approvals=self.approvals,
+            max_duration=self.max_duration,
+            ticket=self.ticket.ticket() if self.ticket else None,
+            auto_approve=self.auto_approve,
+        )
