@@ -76,12 +76,12 @@ from workflows.aws.health import Health
 from workflows.aws.identity import UserDirectory, _Cached
 from workflows.aws.listings import Listings
 from workflows.aws.live_sessions import LiveSessions
+from workflows.aws.memberships import GroupsAndOus
 from workflows.aws.operations import OperationBoard
 from workflows.aws.organization import OrganizationFacts
 from workflows.aws.paced import SharePacer
 from workflows.aws.permission_sets import CustomSetDeletion
 from workflows.aws.polling import Polling
-from workflows.aws.principals import Principals
 from workflows.aws.quota import QuotaShare
 from workflows.aws.turns import AccountTurns
 from workflows.aws.values import (
@@ -108,7 +108,7 @@ __all__ = [
 
 class IdentityCenter(
     UserDirectory,
-    Principals,
+    GroupsAndOus,
     LiveSessions,
     Catalog,
     Assignments,
