@@ -20,7 +20,11 @@ from workflows.access_rules import (
     names,
     parse_ref,
 )
+from workflows.config import parse_config
 from workflows.config.rules import AccessRuleConfig
+from workflows.people import Roster
+from workflows.policy import Rules
+from workflows.rulebook import RoleMembers, RuleBook, may_request, request_problems
 
 PROD, SANDBOX, DATA = "222222222222", "111111111111", "333333333333"
 PROD_OU = "ou-ab12-prodxxxx"
@@ -239,3 +243,94 @@ def test_roles_and_people_are_tried_before_lookups_that_cost_a_call() -> None:
         account_id=PROD,
     )
     assert found == Ref("person", "bob@example.com")
+
+
+# --- the rule book: what a submission is checked against -------------------------------
+
+
+def _book(*items: dict, asked: list[str] | None = None) -> RuleBook:
+    def lookup(account_id: str) -> frozenset[str]:
+        (asked if asked is not None else []).append(account_id)
+        return frozenset({PROD_OU}) if account_id == DATA else frozenset()
+
+    return RuleBook(tuple(_rules(*items)), lookup)
+
+
+def test_the_ous_are_asked_only_when_a_rule_names_one() -> None:
+    asked: list[str] = []
+    assert _book(SANDBOX_READ, asked=asked).for_request(SANDBOX, "ReadOnlyAccess").auto_approve
+    assert asked == []
+    applied = _book(PROD_ADMIN, asked=asked).for_request(DATA, "AdministratorAccess")
+    assert applied.name == "prod-admin" and asked == [DATA]
+
+
+# Production's owner is Oscar, the admin Ada
+RULES_CONFIG = parse_config(
+    f"""
+admins: [ada@example.com]
+accounts:
+  - id: "{PROD}"
+    owners: [oscar@example.com]
+    permission_sets: [AdministratorAccess]
+"""
+)
+
+
+def _members(**bound: str) -> RoleMembers:
+    config = RULES_CONFIG
+    roster = Roster.direct(bound)
+    return RoleMembers(
+        Rules(config, roster),
+        in_group_of=lambda principal, group: (principal, group) == ("p-pat", "Platform"),
+        in_usergroup_of=lambda slack_id, handle: (slack_id, handle) == ("U0ONCALL", "oncall"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("slack_id", "principal", "allowed"),
+    [
+        ("U0PAT", "p-pat", True),  # in the Identity Center group Platform
+        ("U0ONCALL", "p-on", True),  # in the Slack user group oncall
+        ("U0OSCAR", "p-oscar", False),  # the account's owner, but not a requester here
+        ("U0PAT", None, False),  # no Identity Center user: no group names them
+    ],
+)
+def test_only_the_rules_requesters_may_ask(
+    slack_id: str, principal: str | None, allowed: bool
+) -> None:
+    applied = _book(PROD_ADMIN).for_request(PROD, "AdministratorAccess")
+    members = _members(**{"oscar@example.com": "U0OSCAR"})
+    reason = may_request(
+        applied, members, slack_id=slack_id, principal_id=principal, account_id=PROD
+    )
+    assert (reason is None) == allowed
+    if not allowed:
+        assert reason == "rule prod-admin does not let you request this access"
+
+
+def test_owners_and_admins_in_a_rule_are_read_through_the_bindings() -> None:
+    rule = {
+        "name": "own",
+        "accounts": [PROD],
+        "permission_sets": ["*"],
+        "requesters": ["owners", "admins"],
+    }
+    applied = _book(rule).for_request(PROD, "AdministratorAccess")
+    members = _members(**{"oscar@example.com": "U0OSCAR", "ada@example.com": "U0ADA"})
+    for slack_id, allowed in (("U0OSCAR", True), ("U0ADA", True), ("U0BOB", False)):
+        reason = may_request(applied, members, slack_id=slack_id, principal_id="p", account_id=PROD)
+        assert (reason is None) == allowed, slack_id
+
+
+def test_a_submission_is_refused_beyond_the_rules_duration_and_ticket() -> None:
+    applied = _book(PROD_ADMIN).for_request(PROD, "AdministratorAccess")
+    assert request_problems(applied, timedelta(hours=4), "INC-7") == {}
+    assert request_problems(applied, timedelta(hours=8), None) == {
+        "duration": "At most 4 hours under rule prod-admin.",
+        "ticket": "This access needs a ticket.",
+    }
+    default = _book().for_request(PROD, "AdministratorAccess")
+    assert request_problems(default, timedelta(days=30), None) == {}
+    assert request_problems(default, timedelta(hours=1), "INC-1") == {
+        "ticket": "This access takes no ticket."
+    }
