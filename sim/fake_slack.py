@@ -11,7 +11,7 @@ from a bolt listener lands as an ephemeral, an in-channel message or an edit of 
 
 The pieces, one concern each: ``sim.slack_state`` (the workspace), ``sim.slack_chat`` and
 ``sim.slack_views_api`` (the methods), ``sim.slack_interactions`` (answers to
-interactions), ``sim.slack_http`` (server and dispatch), ``sim.slack_faults`` (outages and
+interactions), ``sim.slack_usergroups`` (user groups), ``sim.slack_http`` (server and dispatch), ``sim.slack_faults`` (outages and
 429s), ``sim.blockkit`` (Block Kit checks), ``sim.transcript``. Standard library only.
 """
 
@@ -30,6 +30,7 @@ from sim.slack_faults import Failure
 from sim.slack_http import Method, WebApiDispatch, start_server
 from sim.slack_interactions import InteractionAnswers
 from sim.slack_records import Call, Ephemeral, Message, SlackUserRecord
+from sim.slack_usergroups import UserGroupMethods
 from sim.slack_views_api import ViewMethods
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class FakeSlack(InteractionAnswers, ViewMethods, WebApiDispatch):
+class FakeSlack(InteractionAnswers, ViewMethods, UserGroupMethods, WebApiDispatch):
     """An in-process HTTP fake of Slack's Web API (see the module docstring).
 
     Use as a context manager, or call :meth:`start`/:meth:`stop`. Point a
@@ -95,6 +96,8 @@ class FakeSlack(InteractionAnswers, ViewMethods, WebApiDispatch):
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "apps.connections.open": self._apps_connections_open,
+            "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroups_users_list,
         }
 
     #: the app-level token ``apps.connections.open`` accepts (Socket Mode)
