@@ -365,9 +365,11 @@ def test_a_creation_aws_has_not_finished_stays_approved_then_goes_active(p: Pend
     pending_events = [e for e in p.store.audit_events(request.id) if e["action"] == "grant_pending"]
     assert [e["detail"]["aws_request_id"] for e in pending_events] == [operation]
     assert NoticeKind.GRANT_FAILED not in p.notifier.kinds(request.id)
+    assert p.notifier.kinds(request.id)[-1] == NoticeKind.GRANT_PENDING  # told it's under way
 
     p.services.sweep(T0 + timedelta(minutes=1))  # AWS still working: nothing changes
     assert p.store.get(request.id).status == Status.APPROVED
+    assert p.notifier.kinds(request.id).count(NoticeKind.GRANT_PENDING) == 1  # told once
     p.aws.finish(operation, "SUCCEEDED")
     p.services.sweep(T0 + timedelta(minutes=2))
 

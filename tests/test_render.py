@@ -480,6 +480,7 @@ NOTICE_STATE = {
     NoticeKind.REJECTED: rejected(),
     NoticeKind.GRANTED: active(),
     NoticeKind.GRANT_FAILED: failed(),
+    NoticeKind.GRANT_PENDING: pending(status=Status.APPROVED, reviews=(review(Decision.APPROVED),)),
     NoticeKind.EXPIRED: expired(),
     NoticeKind.REVOKED: revoked(),
     NoticeKind.RELEASED: revoked(),

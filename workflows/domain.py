@@ -110,6 +110,8 @@ class NoticeKind(StrEnum):
     REJECTED = "rejected"
     GRANTED = "granted"
     GRANT_FAILED = "grant_failed"
+    # AWS had not finished the assignment in time: still Approved, followed by the sweep
+    GRANT_PENDING = "grant_pending"
     EXPIRED = "expired"
     REVOKED = "revoked"
     RELEASED = "released"

@@ -128,6 +128,19 @@ def _grant_failed(t: _Told) -> str:
     return f":warning: Granting access failed, nothing was granted: {reason}"
 
 
+def _grant_pending(t: _Told) -> str:
+    if t.for_requester:
+        return (
+            f":hourglass_flowing_sand: AWS IAM Identity Center is still setting up {t.access}. "
+            "jitbot keeps checking and will say here when it is ready (or if it fails); "
+            "your access time starts then."
+        )
+    return (
+        f":hourglass_flowing_sand: AWS IAM Identity Center is still setting up {t.access}; "
+        "jitbot keeps checking."
+    )
+
+
 def _expired(t: _Told) -> str:
     session = t.request.session
     assert session is not None
@@ -176,6 +189,7 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.REJECTED: lambda t: f":x: Rejected by {t.by}{t.comment}",
     NoticeKind.GRANTED: _granted,
     NoticeKind.GRANT_FAILED: _grant_failed,
+    NoticeKind.GRANT_PENDING: _grant_pending,
     NoticeKind.EXPIRED: _expired,
     NoticeKind.REVOKED: _revoked,
     NoticeKind.RELEASED: _released,

@@ -132,11 +132,14 @@ class Granting:
     ) -> AccessRequest:
         """AWS had not finished the creation in time: keep the request Approved with
         ``operation`` (its AWS request id) recorded for the sweep to follow, audited
-        ``grant_pending``; nobody is told it failed, nothing is undone."""
+        ``grant_pending``; nothing is undone, and the threads say once that AWS is still
+        at it (a later sweep follows it with :meth:`_follow`, which tells nothing until
+        the creation ends)."""
         log.warning(
             "grant of request %s pending in AWS (request %s): %s", request.id, operation, exc
         )
         self.store.set_grant_operation(request.id, operation, now)
+        self.store.enqueue(request.id, [Outgoing.announce(Notice(NoticeKind.GRANT_PENDING))], now)
         self.store.audit(
             request.id,
             "jitbot",
