@@ -114,6 +114,10 @@ def from_columns(
         else timedelta(seconds=row.session_limit_seconds),
         grant_operation=row.grant_operation_id,
         grant_pending_since=row.grant_pending_since,
+        rule_name=row.rule_name,
+        approvals_needed=row.approvals_needed or 1,
+        ticket=row.ticket,
+        approvals_given=row.approvals_given or 0,
     )
 
 
@@ -124,6 +128,7 @@ def _review(r: ReviewRow | Row[Any]) -> Review:
         Person(r.reviewer_slack_id, r.reviewer_email, r.reviewer_name),
         r.decided_at,
         r.comment,
+        r.reviewer_principal,
     )
 
 

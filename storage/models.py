@@ -72,6 +72,12 @@ class RequestRow(Base):
     # followed by the sweep (workflows.services.grant), and since when
     grant_operation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     grant_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the access rule it falls under (None: the default), the distinct approvals it
+    # needs and has (a compare-and-set counter: workflows.services.decide), its ticket
+    rule_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approvals_needed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    approvals_given: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ticket: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     reviews: Mapped[list[ReviewRow]] = relationship(
         order_by="ReviewRow.id", lazy="selectin", cascade="all, delete-orphan"
@@ -91,7 +97,8 @@ class RequestRow(Base):
 
 
 class ReviewRow(Base):
-    """One decision per stage: the unique constraint makes a second decision fail."""
+    """One decision per person per stage: the unique constraint makes a second decision
+    by the same reviewer fail (a stage needing several approvals has one row each)."""
 
     __tablename__ = "reviews"
 
@@ -104,8 +111,13 @@ class ReviewRow(Base):
     reviewer_name: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
     comment: Mapped[str | None] = mapped_column(Text)
+    reviewer_principal: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    __table_args__ = (UniqueConstraint("request_id", "stage", name="uq_reviews_request_stage"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "request_id", "stage", "reviewer_slack_id", name="uq_reviews_request_stage_reviewer"
+        ),
+    )
 
 
 class SessionRow(Base):

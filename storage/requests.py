@@ -72,6 +72,10 @@ def _new_row(new: NewRequest) -> RequestRow:
         requested_at=new.requested_at,
         approval_deadline=new.approval_deadline,
         approvers=list(new.approvers),
+        rule_name=new.rule_name,
+        approvals_needed=new.approvals_needed,
+        approvals_given=0,
+        ticket=new.ticket,
         reviews=[],
         messages=[],
     )
@@ -102,6 +106,13 @@ class SqlRequests(SqlSessions):
                         "duration_seconds": row.duration_seconds,
                         "justification": new.justification,
                         "approvers": list(new.approvers),
+                        **({"rule": new.rule_name} if new.rule_name else {}),
+                        **(
+                            {"approvals_needed": new.approvals_needed}
+                            if new.approvals_needed > 1
+                            else {}
+                        ),
+                        **({"ticket": new.ticket} if new.ticket else {}),
                     },
                 ),
             )

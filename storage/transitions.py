@@ -31,6 +31,15 @@ _CAS_STATUS = (
     .values(status=bindparam("to_"))
 )
 _INSERT_REVIEW = insert(ReviewRow.__table__)
+_CAS_APPROVALS = (
+    update(_requests_t)
+    .where(
+        _requests_t.c.id == bindparam("id_"),
+        _requests_t.c.status == bindparam("status_"),
+        _requests_t.c.approvals_given == bindparam("given_"),
+    )
+    .values(approvals_given=_requests_t.c.approvals_given + 1)
+)
 _OTHER_ACTIVE_GRANTS = (
     select(func.count())
     .select_from(_requests_t.join(_sessions_t))
@@ -57,6 +66,7 @@ def _insert_review(s: Session, request_id: int, review: Review) -> None:
             "reviewer_name": review.reviewer.name,
             "decided_at": review.decided_at,
             "comment": review.comment,
+            "reviewer_principal": review.principal_id,
         },
     )
 
@@ -203,6 +213,43 @@ class SqlTransitions(SqlSessions):
                 return Leased(True, False)
             others = None if grants_of is None else _other_active_grants(s, grants_of, now)
             return Leased(True, True, others)
+
+    def add_approval(
+        self,
+        request_id: int,
+        status: Status,
+        given: int,
+        review: Review,
+        *,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Count one approval that does not yet decide the request: compare-and-set the
+        request's approvals counter from ``given`` while it is still ``status``
+        (``UPDATE … WHERE id = ? AND status = ? AND approvals_given = ?``) and, in the
+        same transaction, write ``review``, one audit event and ``outbox``. Returns
+        False with nothing written when the status or the count moved first (two
+        approvers at once: the caller reads the request again)."""
+        with self._session() as s, s.begin():
+            params = {"id_": request_id, "status_": status.value, "given_": given}
+            if s.execute(_CAS_APPROVALS, params).rowcount != 1:
+                return False
+            _insert_review(s, request_id, review)
+            add_audit(
+                s,
+                AuditEventRow(
+                    at=now,
+                    request_id=request_id,
+                    actor=actor,
+                    action=action,
+                    detail={"approvals": given + 1, **(detail or {})},
+                ),
+            )
+            enqueue_in(s, request_id, outbox, now)
+            return True
 
     def other_active_grants(self, request: AccessRequest, now: datetime) -> int:
         """Active requests, other than ``request``, of the same principal, account and

@@ -116,6 +116,29 @@ class FakeStore:
         self.enqueue(request_id, outbox, now)
         return True
 
+    def add_approval(
+        self,
+        request_id: int,
+        status: Status,
+        given: int,
+        review: Review,
+        *,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        request = self.requests.get(request_id)
+        if request is None or request.status != status or request.approvals_given != given:
+            return False
+        self.requests[request_id] = replace(
+            request, reviews=request.reviews + (review,), approvals_given=given + 1
+        )
+        self.audit(request_id, actor, action, now, {"approvals": given + 1, **(detail or {})})
+        self.enqueue(request_id, outbox, now)
+        return True
+
     def transition_leasing(
         self,
         request_id: int,

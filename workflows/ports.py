@@ -84,6 +84,25 @@ class Store(Protocol):
         ``from_status``."""
         ...
 
+    def add_approval(
+        self,
+        request_id: int,
+        status: Status,
+        given: int,
+        review: Review,
+        *,
+        now: datetime,
+        actor: str,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Count an approval that does not decide the request yet: compare-and-set the
+        approvals counter from ``given`` while the request is ``status``, writing the
+        review, one audit event and ``outbox`` in the same transaction. False (nothing
+        written) when the status or the count moved first."""
+        ...
+
     def transition_leasing(
         self,
         request_id: int,
