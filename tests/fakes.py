@@ -28,6 +28,7 @@ from workflows.domain import (
 )
 from workflows.people import Binding
 from workflows.ports import BindingStore, Leased
+from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services import Hooks, Leases, Services
 from workflows.states import PENDING_STATUSES, TRANSITIONS, Status
 from workflows.validation import RequestForm
@@ -410,9 +411,16 @@ class FakeWorld:
         return self.services.submit_request(who, form, now)
 
 
-def fake_world(extra: str = "", users: dict[str, str] | None = None) -> FakeWorld:
+def fake_world(
+    extra: str = "",
+    users: dict[str, str] | None = None,
+    *,
+    rulebook: RuleBook | None = None,
+    rule_lookups: RuleLookups | None = None,
+) -> FakeWorld:
     """A world of one account, Sandbox (owner Oscar; Ada admin, Sam SSO admin), whose
-    Identity Center knows ``users`` (email -> user id; Alice by default)."""
+    Identity Center knows ``users`` (email -> user id; Alice by default), under the
+    access rules ``rulebook`` (none: the default rule)."""
     config = parse_config(FAKE_CONFIG + extra)
     catalog = build_catalog(config, {"ReadOnlyAccess": READ_ONLY_ARN}, {SANDBOX: "Sandbox"})
     store = FakeStore()
@@ -421,7 +429,16 @@ def fake_world(extra: str = "", users: dict[str, str] | None = None) -> FakeWorl
     wakes: list[datetime] = []
     hooks = Hooks(kick=lambda: kicks.append(None), wake_at=wakes.append)
     bind(store, DEMO_IDS)
-    services = Services(config, catalog, store, aws, hooks=hooks, leases=Leases(store))
+    services = Services(
+        config,
+        catalog,
+        store,
+        aws,
+        hooks=hooks,
+        leases=Leases(store),
+        rulebook=rulebook,
+        rule_lookups=rule_lookups,
+    )
     return FakeWorld(services, store, aws, kicks, wakes)
 
 

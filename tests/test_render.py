@@ -12,6 +12,7 @@ import pytest
 from bot import ids
 from bot.render.app_home import home_view
 from bot.render.buttons import ACTION_IDS
+from bot.render.common import request_fields, status_text
 from bot.render.messages import approval_message, notice_text, requester_message
 from bot.render.modals import (
     NO_ACCOUNTS_TEXT,
@@ -477,6 +478,7 @@ NOTICE_STATE = {
         status=Status.PENDING_ADMIN, reviews=(review(Decision.APPROVED),)
     ),
     NoticeKind.APPROVED: pending(status=Status.APPROVED, reviews=(review(Decision.APPROVED),)),
+    NoticeKind.APPROVAL_COUNTED: pending(reviews=(review(Decision.APPROVED),)),
     NoticeKind.REJECTED: rejected(),
     NoticeKind.GRANTED: active(),
     NoticeKind.GRANT_FAILED: failed(),
@@ -832,3 +834,19 @@ def test_no_view_offers_a_button_whose_event_the_table_does_not_allow(viewer: Pe
         for blocks in views:
             for action_id in buttons_in(blocks):
                 assert EVENT_OF_BUTTON[action_id] in allowed, (request.status, action_id)
+
+
+def test_a_request_needing_two_approvals_shows_who_approved_so_far_escaped() -> None:
+    odd = Person("U0ODD", "odd@example.com", "<!here> Odd")
+    first = Review(Stage.SINGLE, Decision.APPROVED, odd, DECIDED)
+    request = pending(
+        approvals_needed=2, reviews=(first,), rule_name="prod-admin", ticket="<INC-1>"
+    )
+    fields = [f.text for f in request_fields(request)]
+    assert (
+        "*Status*\n:hourglass_flowing_sand: Pending · 1 of 2 approvals: &lt;!here&gt; Odd" in fields
+    )
+    assert "*Access rule*\nprod-admin" in fields and "*Ticket*\n&lt;INC-1&gt;" in fields
+    told = notice_text(request, Notice(NoticeKind.APPROVAL_COUNTED), for_requester=True)
+    assert told == ":ballot_box_with_check: 1 of 2 approvals: &lt;!here&gt; Odd."
+    assert "approvals" not in status_text(pending())

@@ -27,6 +27,7 @@ class NoticeKind(StrEnum):
     APPROVERS_UNREACHABLE = "approvers_unreachable"  # no approver could be DM'd
     OWNER_APPROVED = "owner_approved"  # custom: waiting for an SSO admin
     APPROVED = "approved"
+    APPROVAL_COUNTED = "approval_counted"  # one of several approvals an access rule needs
     REJECTED = "rejected"
     GRANTED = "granted"
     GRANT_FAILED = "grant_failed"

@@ -20,7 +20,15 @@ from workflows.policy import Rules, roles_of
 from workflows.rule_refs import names
 from workflows.validation import FIELD_DURATION
 
-__all__ = ["FIELD_TICKET", "RoleMembers", "RuleBook", "may_request", "request_problems"]
+__all__ = [
+    "FIELD_TICKET",
+    "RoleMembers",
+    "RuleBook",
+    "RuleLookups",
+    "approver_ids",
+    "may_request",
+    "request_problems",
+]
 
 #: The modal field a ticket is typed in (block id of the "Ticket" input).
 FIELD_TICKET = "ticket"
@@ -48,6 +56,49 @@ class RuleBook:
         """
         ous = self.ous(account_id) if self.ous is not None and self.names_ous else frozenset()
         return governing(self.rules, RuleTarget(account_id, permission_set, ous))
+
+
+@dataclass(frozen=True)
+class RuleLookups:
+    """How groups in rules are read, each None where the composition root has none:
+    ``in_group`` (Identity Center user id, group name), ``in_usergroup`` (Slack user
+    id, handle), and the Slack user ids to DM for a group (``group_members``, by
+    Identity Center group name; ``usergroup_members``, by handle). Each may raise
+    (AWS or Slack down): callers refuse then."""
+
+    in_group: Callable[[str, str], bool] | None = None
+    in_usergroup: Callable[[str, str], bool] | None = None
+    group_members: Callable[[str], tuple[str, ...]] | None = None
+    usergroup_members: Callable[[str], tuple[str, ...]] | None = None
+
+    def members(self, rules: Rules) -> RoleMembers:
+        """:class:`RoleMembers` over ``rules`` and these lookups."""
+        return RoleMembers(rules, self.in_group, self.in_usergroup)
+
+
+def approver_ids(
+    applied: AppliedRule, rules: Rules, lookups: RuleLookups, account_id: str
+) -> tuple[str, ...]:
+    """The Slack user ids ``applied``'s approvers name for a request on ``account_id``,
+    each once, in the rule's order: roles through the bindings, people, and the members
+    of each group (nobody for a group the composition root cannot list)."""
+    found: dict[str, None] = {}
+    for ref in applied.approvers:
+        if ref.kind == "owners":
+            ids: tuple[str, ...] = rules.owners_of(account_id)
+        elif ref.kind == "sso_admins":
+            ids = rules.sso_admins()
+        elif ref.kind == "admins":
+            ids = rules.admins()
+        elif ref.kind == "person":
+            one = rules.roster.id_of(ref.value)
+            ids = (one,) if one else ()
+        elif ref.kind == "group":
+            ids = lookups.group_members(ref.value) if lookups.group_members else ()
+        else:
+            ids = lookups.usergroup_members(ref.value) if lookups.usergroup_members else ()
+        found.update(dict.fromkeys(ids))
+    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class RequestForm:
     custom_session_hours: str | None = None
     custom_managed: tuple[str, ...] = ()
     custom_inline: str | None = None
+    ticket: str | None = None  # the "Ticket" input, shown when an access rule asks for one
 
 
 @dataclass(frozen=True)

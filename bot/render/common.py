@@ -7,9 +7,9 @@ from datetime import datetime
 from slack_sdk.models.blocks import MarkdownTextObject
 
 from bot.render.escape import cut, esc
-from workflows.domain import AccessRequest
+from workflows.domain import AccessRequest, Stage
 from workflows.durations import duration_label
-from workflows.states import EMOJI
+from workflows.states import EMOJI, Status
 
 
 def slack_date(when: datetime) -> str:
@@ -19,8 +19,21 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
+def approval_progress(request: AccessRequest) -> str:
+    """``1 of 2 approvals: Oscar`` (names escaped): the approvals an access rule's
+    ``approvals`` counts so far."""
+    given = request.approvals_at(Stage.SINGLE)
+    who = ", ".join(esc(r.reviewer.name) for r in given)
+    return f"{len(given)} of {request.approvals_needed} approvals" + (f": {who}" if who else "")
+
+
 def status_text(request: AccessRequest) -> str:
-    return f"{EMOJI[request.status]} {request.status_label}"
+    """The status with its emoji; a request needing several approvals says how many it
+    has while it waits."""
+    text = f"{EMOJI[request.status]} {request.status_label}"
+    if request.approvals_needed > 1 and request.status == Status.PENDING:
+        text += f" · {approval_progress(request)}"
+    return text
 
 
 def request_fields(request: AccessRequest) -> list[MarkdownTextObject]:
@@ -36,6 +49,12 @@ def request_fields(request: AccessRequest) -> list[MarkdownTextObject]:
         MarkdownTextObject(text=f"*Duration*\n{duration_label(request.duration)}"),
         MarkdownTextObject(text=f"*Requested at*\n{slack_date(request.requested_at)}"),
         MarkdownTextObject(text=f"*Status*\n{status_text(request)}"),
+        *(
+            [MarkdownTextObject(text=f"*Access rule*\n{esc(request.rule_name)}")]
+            if request.rule_name
+            else []
+        ),
+        *([MarkdownTextObject(text=f"*Ticket*\n{esc(request.ticket)}")] if request.ticket else []),
     ]
 
 

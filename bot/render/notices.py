@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.render.common import slack_date
+from bot.render.common import approval_progress, slack_date
 from bot.render.escape import esc
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.durations import duration_label
@@ -128,6 +128,10 @@ def _grant_failed(t: _Told) -> str:
     return f":warning: Granting access failed, nothing was granted: {reason}"
 
 
+def _approval_counted(t: _Told) -> str:
+    return f":ballot_box_with_check: {approval_progress(t.request)}{t.comment}"
+
+
 def _grant_pending(t: _Told) -> str:
     if t.for_requester:
         return (
@@ -186,6 +190,7 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.APPROVERS_UNREACHABLE: _approvers_unreachable,
     NoticeKind.OWNER_APPROVED: _owner_approved,
     NoticeKind.APPROVED: _approved,
+    NoticeKind.APPROVAL_COUNTED: _approval_counted,
     NoticeKind.REJECTED: lambda t: f":x: Rejected by {t.by}{t.comment}",
     NoticeKind.GRANTED: _granted,
     NoticeKind.GRANT_FAILED: _grant_failed,

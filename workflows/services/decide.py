@@ -109,8 +109,13 @@ class Deciding:
             raise AlreadyDecided(already_decided_text(self.authority.get(request.id), actor))
         event = Event.APPROVE if approve else Event.REJECT
         stage = STAGES.get(request.status, Stage.SINGLE)
+        if approve and stage == Stage.SINGLE and request.approvals_needed > 1:
+            counted = self._count_approval(request, actor, principal, now, comment)
+            if counted is not None:
+                return counted
+            request = self.authority.get(request.id)  # as the last count left it
         decision = Decision.APPROVED if approve else Decision.REJECTED
-        review = Review(stage, decision, actor, now, comment)
+        review = Review(stage, decision, actor, now, comment, principal)
         to_status = next_status(request.status, event)
         change: dict[str, Any] = dict(
             now=now,
@@ -129,6 +134,61 @@ class Deciding:
             raise AlreadyDecided(already_decided_text(self.authority.get(request.id), actor))
         self.hooks.kick()
         return self.authority.get(request.id)
+
+    def _count_approval(
+        self,
+        request: AccessRequest,
+        actor: Person,
+        principal: str | None,
+        now: datetime,
+        comment: str | None,
+    ) -> AccessRequest | None:
+        """Count ``actor``'s approval of a request needing several (its access rule's
+        ``approvals``) when it is not the last one needed: the request stays Pending and
+        its threads say how many it has. None when this approval is the deciding one
+        (the caller approves as usual). Approvals are counted per distinct person, by
+        Slack user id and by Identity Center user; a second click by the same person is
+        told it already counts. Two approvers at once are both counted
+        (:meth:`Store.add_approval` compares the count; the loser reads again).
+
+        Raises:
+            AlreadyDecided: ``actor`` already approved it, or it left Pending meanwhile.
+        """
+        for _ in range(10):
+            prior = request.approvals_at(Stage.SINGLE)
+            needed = request.approvals_needed
+            if any(
+                r.reviewer.slack_id == actor.slack_id
+                or (principal is not None and r.principal_id == principal)
+                for r in prior
+            ):
+                raise AlreadyDecided(
+                    f"Your approval already counts: {len(prior)} of {needed} approvals."
+                )
+            if len(prior) + 1 >= needed:
+                return None
+            review = Review(Stage.SINGLE, Decision.APPROVED, actor, now, comment, principal)
+            if self.store.add_approval(
+                request.id,
+                request.status,
+                request.approvals_given,
+                review,
+                now=now,
+                actor=actor.slack_id,
+                action="approval_counted",
+                detail={
+                    **actor_detail(actor, principal),
+                    "needed": needed,
+                    **({"comment": comment} if comment else {}),
+                },
+                outbox=changed(Notice(NoticeKind.APPROVAL_COUNTED, comment)),
+            ):
+                self.hooks.kick()
+                return self.authority.get(request.id)
+            request = self.authority.get(request.id)
+            if request.status not in PENDING_STATUSES:
+                raise AlreadyDecided(already_decided_text(request, actor))
+        raise WorkflowError("Too many approvals arrived at once; try again.")
 
     def _not_the_requesters_principal(self, request: AccessRequest, actor: Person) -> str | None:
         """``actor``'s Identity Center user id (None: they have none), refusing them when

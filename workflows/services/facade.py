@@ -13,6 +13,7 @@ from workflows.catalog import Catalog
 from workflows.config import Config
 from workflows.domain import Outgoing
 from workflows.ports import Store
+from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
 from workflows.services.end import Ending
@@ -21,8 +22,26 @@ from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases
 from workflows.services.live_sessions import LiftStore, LiveSessions
+from workflows.services.principal import find_principal
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
+
+
+def _authority(
+    config: Config,
+    store: Store,
+    aws: AccessGranter,
+    rulebook: RuleBook | None,
+    lookups: RuleLookups | None,
+) -> Authority:
+    """The checks every click goes through, with the access rules in force."""
+    return Authority(
+        config,
+        store,
+        rulebook or RuleBook(),
+        lookups or RuleLookups(),
+        principal_of=lambda person: find_principal(aws, config.identity, person).principal_id,
+    )
 
 
 class Services:
@@ -33,7 +52,9 @@ class Services:
     the standard sets' policies on an account, for "a standard set covers this";
     ``parallel_revokes`` due sessions are ended at once by a sweep (Identity Center: 15
     outstanding operations); ``lifts`` keeps the pending lifts of ended sign-ins'
-    deny statements when ``store`` does not (:mod:`workflows.services.live_sessions`).
+    deny statements when ``store`` does not (:mod:`workflows.services.live_sessions`);
+    ``rulebook`` the access rules in force and ``rule_lookups`` how their groups are read
+    (:mod:`workflows.rulebook`; none: every account's default rule).
     """
 
     def __init__(
@@ -48,6 +69,8 @@ class Services:
         standard_policies: StandardPolicies = no_standard_policies,
         parallel_revokes: int = 10,
         lifts: LiftStore | None = None,
+        rulebook: RuleBook | None = None,
+        rule_lookups: RuleLookups | None = None,
     ) -> None:
         self.config = config
         self.catalog = catalog
@@ -55,10 +78,13 @@ class Services:
         self.aws = aws
         self.hooks = hooks or Hooks()
         self.leases = leases or Leases(store)
-        self.authority = Authority(config, store)
+        self.authority = _authority(config, store, aws, rulebook, rule_lookups)
         sets = JitSets(store, aws, self.authority, config.custom_permission_sets.boundary)
         parts = (store, aws, self.authority, self.leases, sets, self.hooks)
-        self.submitting = Submitting(config, catalog, store, aws, self.hooks, standard_policies)
+        rules = (self.authority.rulebook, self.authority.lookups)
+        self.submitting = Submitting(
+            config, catalog, store, aws, self.hooks, standard_policies, *rules
+        )
         self.granting = Granting(*parts, pending_timeout=pending_timeout_of(config))
         # pending lifts: ``lifts``, else ``store`` when it keeps them (SqlStore does)
         if lifts is None and isinstance(store, LiftStore):
@@ -76,7 +102,10 @@ class Services:
             lift_due=self.live.lift_due,
             parallel_revokes=parallel_revokes,
         )
-        # the verbs, as the callers name them
+        self._name_verbs()
+
+    def _name_verbs(self) -> None:
+        """The verbs, as the callers name them."""
         self.grant = self.granting.grant
         self.end_session = self.ending.end_session
         self.time_out = self.ending.time_out

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from workflows import lifecycle
 from workflows.access_granter import AccessGranter
+from workflows.access_rules import AppliedRule
 from workflows.assignments import AwsError
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
@@ -25,14 +26,15 @@ from workflows.domain import (
     Outgoing,
     Person,
 )
-from workflows.errors import InvalidRequest, NoIdentityCenterUser, WorkflowError
+from workflows.errors import InvalidRequest, NoApprover, NoIdentityCenterUser, WorkflowError
 from workflows.people import Roster
 from workflows.policy import ApproverRouting, Rules, route_approvers
 from workflows.ports import Store
+from workflows.rulebook import RuleBook, RuleLookups, approver_ids, may_request, request_problems
 from workflows.services.hooks import Hooks
 from workflows.services.principal import Found, find_principal, no_user_text
 from workflows.states import Event
-from workflows.validation import FIELD_ACCOUNT, RequestForm, validate_form
+from workflows.validation import FIELD_ACCOUNT, RequestForm, ValidForm, validate_form
 
 log = logging.getLogger("jitbot.workflows")
 
@@ -69,6 +71,8 @@ class Submitting:
     aws: AccessGranter
     hooks: Hooks
     standard_policies: StandardPolicies = no_standard_policies
+    rulebook: RuleBook = field(default_factory=RuleBook)
+    lookups: RuleLookups = field(default_factory=RuleLookups)
 
     def principal_of(self, person: Person) -> str | None:
         """The Identity Center user id of ``person`` (:func:`find_principal`: overrides,
@@ -128,7 +132,9 @@ class Submitting:
         self.check_limits(requester.slack_id, now)
         principal_id = self._principal_id(requester)
         rules = Rules(self.config, Roster.of(self.store.bindings()))
-        routing = route_approvers(rules, valid.account.id, requester)
+        applied = self._rule(valid.account.id, None if valid.custom else valid.permission_set_name)
+        self._check_rule(applied, rules, requester, principal_id, valid.account.id, form, valid)
+        routing = self._routing(applied, rules, valid.account.id, requester)
         custom = None if valid.custom is None else self._custom(valid.custom, valid.account)
         new = NewRequest(
             requester=requester,
@@ -144,6 +150,9 @@ class Submitting:
             approvers=routing.slack_ids,
             custom=custom,
             session_limit=self.catalog.session_limits.get(valid.permission_set_name),
+            rule_name=applied.name,
+            approvals_needed=applied.approvals if custom is None else 1,
+            ticket=(form.ticket or "").strip() or None if applied.ticket else None,
         )
         event = Event.SUBMIT if custom is None else Event.SUBMIT_CUSTOM
         request = lifecycle.submit(self.store, new, event, outbox=threads_of(routing))
@@ -152,6 +161,82 @@ class Submitting:
             self.store.audit(request.id, "jitbot", "routed_to_admins", now)
         self.hooks.wake_at(request.approval_deadline)
         return request
+
+    def _rule(self, account_id: str, permission_set: str | None) -> AppliedRule:
+        try:
+            return self.rulebook.for_request(account_id, permission_set)
+        except AwsError as exc:
+            log.warning("OUs of account %s unreadable: %s", account_id, exc)
+            raise WorkflowError(
+                "AWS Organizations isn't answering right now, so no request was made. "
+                "Try again in a minute."
+            ) from exc
+
+    def _check_rule(
+        self,
+        applied: AppliedRule,
+        rules: Rules,
+        requester: Person,
+        principal_id: str,
+        account_id: str,
+        form: RequestForm,
+        valid: ValidForm,
+    ) -> None:
+        """Refuse a submission its access rule does not allow, whatever the modal
+        offered: a requester the rule does not name, a duration over its maximum, a
+        missing or malformed ticket (:func:`~workflows.rulebook.request_problems`).
+
+        Raises:
+            InvalidRequest: by modal field, nothing stored.
+            WorkflowError: a group lookup failed (nothing stored).
+        """
+        try:
+            refusal = may_request(
+                applied,
+                self.lookups.members(rules),
+                slack_id=requester.slack_id,
+                principal_id=principal_id,
+                account_id=account_id,
+            )
+        except AwsError as exc:
+            raise WorkflowError(
+                "AWS IAM Identity Center isn't answering right now, so no request was made. "
+                "Try again in a minute."
+            ) from exc
+        if refusal is not None:
+            raise InvalidRequest({FIELD_ACCOUNT: f"You can't request this: {refusal}."})
+        problems = request_problems(applied, valid.duration, form.ticket)
+        if problems:
+            raise InvalidRequest(problems)
+
+    def _routing(
+        self, applied: AppliedRule, rules: Rules, account_id: str, requester: Person
+    ) -> ApproverRouting:
+        """Who the request goes to: the account's owners (:func:`route_approvers`), or
+        the approvers its access rule names, minus the requester.
+
+        Raises:
+            NoApprover: nobody could approve it.
+            WorkflowError: a group's members could not be listed.
+        """
+        if applied.name is None:
+            return route_approvers(rules, account_id, requester)
+        try:
+            ids = approver_ids(applied, rules, self.lookups, account_id)
+        except AwsError as exc:
+            raise WorkflowError(
+                "AWS IAM Identity Center isn't answering right now, so no request was made. "
+                "Try again in a minute."
+            ) from exc
+        eligible = tuple(i for i in ids if rules.allow_self_approval or i != requester.slack_id)
+        needed = applied.approvals
+        if len(eligible) < needed:
+            raise NoApprover(
+                f"Nobody can approve this request: {applied.label} needs {needed} "
+                f"approver{'s' if needed > 1 else ''} and names {len(eligible)} other than "
+                "you who can be reached in Slack. Ask your jitbot administrator."
+            )
+        return ApproverRouting(eligible, fell_back=False)
 
     def _principal_id(self, requester: Person) -> str:
         try:
