@@ -182,3 +182,15 @@ def test_without_rules_nothing_changes() -> None:
         ("U02OSCAR",),
     )
     assert w.services.decide(request.id, OSCAR, True, T0).status == Status.ACTIVE
+
+
+def test_a_request_the_rule_approves_automatically_is_granted_with_no_click() -> None:
+    w = world(rule(auto_approve=True))
+    request = submit(w)
+    assert request.status == Status.ACTIVE and len(w.aws.assigned) == 1
+    assert request.approvers == ("U02OSCAR",)  # the owner's DM, an FYI
+    approved = [e for e in w.store.audit_events(request.id) if e["action"] == "approved"]
+    assert approved[0]["actor"] == "jitbot"
+    assert {"automatic": True, "rule": "rule sbx"}.items() <= approved[0]["detail"].items()
+    told = [o.payload for _, o in w.store.outbox if o.payload.get("kind") == NoticeKind.APPROVED]
+    assert told[0]["by"] == "rule sbx"

@@ -106,6 +106,8 @@ def _owner_approved(t: _Told) -> str:
 
 def _approved(t: _Told) -> str:
     tail = " Granting access…" if t.for_requester else ""
+    if t.notice.by:  # an access rule's auto_approve
+        return f":white_check_mark: Approved automatically by {esc(t.notice.by)}.{tail}"
     return f":white_check_mark: Approved by {t.by}{t.comment}{tail}"
 
 

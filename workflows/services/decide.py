@@ -135,6 +135,29 @@ class Deciding:
         self.hooks.kick()
         return self.authority.get(request.id)
 
+    def approve_by_rule(self, request: AccessRequest, rule: str, now: datetime) -> AccessRequest:
+        """Approve a new request its access rule approves automatically (``auto_approve``)
+        and grant it: the audit says ``approved`` with ``automatic`` and the rule, the
+        threads "Approved automatically by rule …"; the owners' DMs (sent at submit)
+        carry no buttons since the request is no longer pending when they render.
+
+        Raises:
+            AlreadyDecided: it left Pending meanwhile (cancelled at once, say).
+        """
+        jitbot = Person("jitbot", "", "jitbot")
+        review = Review(
+            Stage.SINGLE, Decision.APPROVED, jitbot, now, f"approved automatically by {rule}"
+        )
+        change: dict[str, Any] = dict(
+            now=now,
+            actor="jitbot",
+            action="approved",
+            detail={"automatic": True, "rule": rule},
+            review=review,
+            outbox=changed(Notice(NoticeKind.APPROVED, by=rule)),
+        )
+        return self._approve_and_grant(request, Event.APPROVE, now, change)
+
     def _count_approval(
         self,
         request: AccessRequest,

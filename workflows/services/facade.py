@@ -11,7 +11,7 @@ from datetime import datetime
 from workflows.access_granter import AccessGranter
 from workflows.catalog import Catalog
 from workflows.config import Config
-from workflows.domain import Outgoing
+from workflows.domain import AccessRequest, Outgoing, Person
 from workflows.ports import Store
 from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services.authority import Authority
@@ -25,6 +25,7 @@ from workflows.services.live_sessions import LiftStore, LiveSessions
 from workflows.services.principal import find_principal
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
+from workflows.validation import RequestForm
 
 
 def _authority(
@@ -111,7 +112,7 @@ class Services:
         self.time_out = self.ending.time_out
         self.principal_of = self.submitting.principal_of
         self.lookup = self.submitting.lookup
-        self.submit_request = self.submitting.submit_request
+        self.submit_request = self._submit
         self.check_limits = self.submitting.check_limits
         self.decide = self.deciding.decide
         self.revoke = self.ending.revoke
@@ -123,6 +124,17 @@ class Services:
         self.assignment_guard: Callable[[str, str, str], AbstractContextManager[bool]] = (
             self.leases.assignment_guard
         )
+
+    def _submit(self, requester: Person, form: RequestForm, now: datetime) -> AccessRequest:
+        """:meth:`Submitting.submit_request`, then, when the request's access rule
+        approves it automatically, :meth:`Deciding.approve_by_rule` (it is granted
+        before this returns)."""
+        request = self.submitting.submit_request(requester, form, now)
+        if request.rule_name is not None:
+            applied = self.authority.rule_of(request)
+            if applied.auto_approve and applied.name == request.rule_name:
+                return self.deciding.approve_by_rule(request, applied.label, now)
+        return request
 
     def sweep(self, now: datetime, *, wait: bool = True) -> None:
         """:meth:`Sweeper.sweep`."""

@@ -219,7 +219,7 @@ class Submitting:
             NoApprover: nobody could approve it.
             WorkflowError: a group's members could not be listed.
         """
-        if applied.name is None:
+        if applied.name is None or applied.auto_approve:  # an automatic one: owners FYI
             return route_approvers(rules, account_id, requester)
         try:
             ids = approver_ids(applied, rules, self.lookups, account_id)
