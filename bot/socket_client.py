@@ -4,21 +4,28 @@ the built-in one, with Bolt's Socket Mode handling.
 
 Why not slack_sdk's built-in client (``slack_sdk.socket_mode.builtin``): after Slack's
 ``disconnect`` message it opens the new connection, then closes the old one waiting up to
-3 s on that connection's receive lock, and reads nothing from the new one meanwhile, so
-the first envelope after each refresh is acked 2.6-2.9 s late, against Slack's 3 s for
-an ack and a ``trigger_id``; and after a TCP connection that just ends it only
-reconnects once five pings have failed, tens of seconds later. The websocket-client
-client reads the new connection about half a second after a ``disconnect`` and reconnects
-as soon as the old one ends. The aiohttp and websockets clients need Bolt's AsyncApp.
+3 s on that connection's receive lock, reading nothing from the new one meanwhile: the
+first envelope after each refresh is acked about 3 s late (measured 3.1 s here, 2.6-2.9 s
+by issue 17), against Slack's 3 s for an ack and a ``trigger_id``. After a TCP
+connection that just ends, it reconnects only once five pings have failed (56 s here).
+The aiohttp and websockets clients need Bolt's AsyncApp; jitbot's app is sync.
 
-What is changed here: the client's reader is given a ``ping_timeout``
-(:data:`PING_TIMEOUT`). Without one, websocket-client's reader waits up to 10 s in
-``select()`` on a socket another thread has just closed (the old connection, closed by
-the thread that read ``disconnect``), and the new connection is read only after that.
-A replaced connection is closed by sending the close frame only, its reader taking the
-answer. The reader goes on to the new connection at once, not at its next half-second. A close
-of a connection already replaced opens no other one, and the monitor's first look comes
-one ping interval after start (not before the first connection is open).
+The websocket-client client as slack_sdk ships it reads the new connection 0.5 s after a
+``disconnect``, but 10 s late one time in three or four: the thread handling
+``disconnect`` closes the old connection, reading the close answer itself and closing
+the socket under that connection's reader, which then waits out its ``select()``
+(websocket-client's 10 s without a ``ping_timeout``). Changed here:
+
+- a replaced connection is only sent the close frame; its own reader takes the answer
+  and ends, and goes straight on to the new connection (not at its next half-second);
+- the reader has a ``ping_timeout`` (:data:`PING_TIMEOUT`): a connection whose pongs stop
+  is given up, and no ``select()`` waits longer than that;
+- the close of a connection already replaced opens no other one, and the client's
+  monitor first looks one ping interval after start (the library's first look, before
+  the first connection is open, opened a second one at every start).
+
+Measured (a local server, ``sim.slack_socket``): an envelope sent right after a refresh
+``disconnect``, or right after the TCP connection is cut, is acked in 0.02-0.03 s.
 """
 
 from __future__ import annotations
