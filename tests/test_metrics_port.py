@@ -3,34 +3,31 @@
 reaches; in HTTP mode and in Socket Mode; SIGTERM stops both listeners and exits 0.
 
 Real processes, as an operator runs them, against a moto server and the fake Slack (for
-Socket Mode, the fake's ``apps.connections.open`` hands out the URL of a WebSocket
-endpoint in this test that accepts the connection and says hello, as Slack's does).
+Socket Mode, the fake's ``apps.connections.open`` hands out URLs of
+:class:`~sim.slack_socket.SlackSocket`, which says hello as Slack does).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sim.aws_world import seed_demo_world, start_moto_server
 from sim.demo_setup import PEOPLE
 from sim.fake_slack import FakeSlack
+from sim.slack_socket import SlackSocket
 from tests.test_e2e_http import bot_env
 
 pytestmark = pytest.mark.xdist_group("metrics_port")
@@ -45,70 +42,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class SocketModeSlack(FakeSlack):
-    """The fake Slack, also answering ``apps.connections.open`` with ``ws_url``."""
-
-    ws_url = ""
-
-    def _method_table(self) -> dict[str, Any]:
-        table = super()._method_table()
-        table["apps.connections.open"] = lambda _args: {"url": self.ws_url}
-        return table
-
-
-class HelloWebSocket:
-    """A WebSocket endpoint on 127.0.0.1 that completes the opening handshake (RFC 6455
-    section 4.2.2), sends Slack's ``hello`` and keeps the connection open, reading
-    whatever comes (pings) until the client leaves; counts the handshakes."""
-
-    _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"ws://127.0.0.1:{self._listener.getsockname()[1]}/link"
-        self.handshakes = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                request += chunk
-            headers = dict(
-                line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line
-            )
-            key = headers.get("Sec-WebSocket-Key", "")
-            accept = base64.b64encode(hashlib.sha1((key + self._GUID).encode()).digest())
-            conn.sendall(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-            )
-            self.handshakes += 1
-            hello = b'{"type":"hello","num_connections":1}'
-            conn.sendall(bytes([0x81, len(hello)]) + hello)  # one text frame, unmasked
-            with contextlib.suppress(OSError):  # the bot resets it as it stops
-                while conn.recv(4096):
-                    pass
-
-    def close(self) -> None:
-        self._listener.close()
-
-
 @dataclass
 class World:
-    fake: SocketModeSlack
-    ws: HelloWebSocket
+    fake: FakeSlack
+    ws: SlackSocket
     env: dict[str, str]
     tmp: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -149,11 +86,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         stack.callback(moto.stop)
         patch.setenv("AWS_ENDPOINT_URL", endpoint)
         accounts = seed_demo_world().accounts
-        fake = SocketModeSlack()
+        fake = FakeSlack()
         stack.enter_context(fake)
-        ws = HelloWebSocket()
-        stack.callback(ws.close)
-        fake.ws_url = ws.url
+        ws = SlackSocket(fake)
+        stack.enter_context(ws)
         for email, (user_id, name) in PEOPLE.items():
             fake.add_user(user_id, email, name)
         config = tmp / "jitbot.yml"
@@ -167,7 +103,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             )
         )
         env = bot_env(fake, f"sqlite:///{tmp}/jitbot.db", config, endpoint)
-        env["SLACK_APP_TOKEN"] = fake.app_token  # accepted; its websocket URL answers nothing
+        env["SLACK_APP_TOKEN"] = fake.app_token
         running = World(fake, ws, env, tmp)
         stack.callback(running.kill_all)
         yield running
@@ -278,7 +214,7 @@ def test_socket_mode_serves_metrics_on_the_metrics_port_and_stops_on_sigterm(
     status, _type, body = get(metrics, "/metrics")
     assert status == 200 and "jitbot_oldest_overdue_session_seconds 0.0" in body
     assert listening_addresses(metrics) == {"127.0.0.1"}
-    world.fake.wait_for(lambda: world.ws.handshakes >= 1 or None, 10)
+    world.fake.wait_for(lambda: world.ws.connections >= 1 or None, 10)
     assert world.fake.calls_to("apps.connections.open")
     assert stop(world, proc) == 0
     assert refused(metrics)
@@ -303,7 +239,7 @@ def test_socket_mode_answers_healthz_and_metrics_on_its_port_with_the_websockets
     port = free_port()
     proc = world.serve("--host", "127.0.0.1", "--port", str(port))
     wait_answering(world, proc, port, "healthz and metrics")
-    world.fake.wait_for(lambda: world.ws.handshakes >= 1 or None, 10)
+    world.fake.wait_for(lambda: world.ws.connections >= 1 or None, 10)
     deadline = time.monotonic() + 10
     while True:
         status, _type, body = get(port, "/healthz")

@@ -155,12 +155,10 @@ def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: lis
         log.info("serving Slack at http://%s:%s/slack/events", args.host, server.effective_port)
         server.run()
     else:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.socket_client import SocketModeHandler
 
-        handler = SocketModeHandler(rt.app, settings.slack_app_token, web_client=rt.client)
-        _serve_health(
-            rt, args, closers, metrics=not own_metrics, connected=handler.client.is_connected
-        )
+        handler = SocketModeHandler(rt.app, settings.slack_app_token or "", rt.client)
+        _serve_health(rt, args, closers, metrics=not own_metrics, connected=handler.client.is_open)
         closers.insert(0, handler.close)
         log.info("connecting to Slack in Socket Mode")
         handler.connect()
