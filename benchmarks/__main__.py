@@ -31,6 +31,7 @@ BENCHMARKS = {
     "home": "benchmarks.home",
     "memory": "benchmarks.memory",
     "approver-warnings": "benchmarks.approver_warnings",
+    "reconcile-scale": "benchmarks.reconcile_scale",
 }
 RESULTS = Path(__file__).with_name("results.md")
 FINDINGS = ("<!-- findings -->", "<!-- /findings -->")
