@@ -7,8 +7,9 @@ server (:mod:`sim.aws_standin`: assignment changes stay IN_PROGRESS for
 Real time (a real session is waited out: 20 s, room enough for the rejection that runs
 meanwhile; the config's ``s`` unit makes it as real as a minute), so it is
 one scenario per behaviour of the issue's "Done when", sharing one bot process where it
-can; under pytest-xdist the module stays on one worker (``xdist_group``), its tests in
-order.
+can; under pytest-xdist the module stays on one worker (``--dist loadfile`` in
+pyproject: pytest 9 drops xdist_group's node-id suffix, so loadgroup split modules), its
+tests in order.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ SESSION, SESSION_SECONDS = "20s", 20
 KILLED_SESSION, KILLED_SESSION_SECONDS = "8s", 8
 #: seconds the stand-in keeps an account assignment change IN_PROGRESS
 OP_SECONDS = 0.3
-
-pytestmark = pytest.mark.xdist_group("e2e_http")
 
 
 #: Ports for bot processes: below Linux's ephemeral range (32768-60999, where port 0

@@ -30,8 +30,6 @@ from sim.fake_slack import FakeSlack
 from sim.slack_socket import SlackSocket
 from tests.test_e2e_http import bot_env
 
-pytestmark = pytest.mark.xdist_group("metrics_port")
-
 
 def free_port() -> int:
     """A port the kernel has just found free. It may hand it out again before the bot
