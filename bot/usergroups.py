@@ -54,6 +54,15 @@ class SlackUserGroups:
         group_id = handle if handle.startswith("S") and handle.isupper() else self._id_of(handle)
         return group_id is not None and slack_id in self._users_of(group_id)
 
+    def members(self, handle: str) -> tuple[str, ...]:
+        """The Slack user ids in the user group (handle or ``S…`` id), for DMing a
+        rule's approvers; empty for a disabled or unknown group.
+
+        :raises UserGroupsUnavailable: Slack did not answer.
+        """
+        group_id = handle if handle.startswith("S") and handle.isupper() else self._id_of(handle)
+        return tuple(sorted(self._users_of(group_id))) if group_id else ()
+
     def _id_of(self, handle: str) -> str | None:
         now = self._clock()
         with self._lock:

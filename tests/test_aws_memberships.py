@@ -123,3 +123,19 @@ def test_a_failed_lookup_is_raised_and_not_remembered(
         adapter.in_group(oscar, "ProdLeads")
     refused["on"] = False
     assert adapter.in_group(oscar, "ProdLeads")
+
+
+def test_a_groups_members_are_listed_by_email_and_an_unknown_group_has_none(
+    moto_world: DemoWorld, ic: tuple[IdentityCenter, Clock]
+) -> None:
+    adapter, _ = ic
+    _group(moto_world, "ProdLeads", ["oscar@example.com", "olga@example.com"])
+    calls = _counting(adapter)
+
+    assert sorted(adapter.group_member_emails("ProdLeads")) == [
+        "olga@example.com",
+        "oscar@example.com",
+    ]
+    assert adapter.group_member_emails("NoSuchGroup") == ()
+    adapter.group_member_emails("ProdLeads")  # cached
+    assert calls["ListGroupMemberships"] == 1 and calls["DescribeUser"] == 2

@@ -66,3 +66,11 @@ def test_a_failure_is_raised_with_what_to_fix_and_not_remembered(slack: FakeSlac
     with pytest.raises(UserGroupsUnavailable, match="usergroups:read scope"):
         groups.in_usergroup("U0ALICE", "oncall")
     assert groups.in_usergroup("U0ALICE", "oncall")
+
+
+def test_a_groups_members_are_listed_for_the_dms(slack: FakeSlack) -> None:
+    group_id = slack.add_usergroup("oncall", ["U0BOB", "U0ALICE"])
+    slack.add_usergroup("old", ["U0ALICE"], disabled=True)
+    groups = _groups(slack)
+    assert groups.members("oncall") == ("U0ALICE", "U0BOB") == groups.members(group_id)
+    assert groups.members("old") == () and groups.members("nobody") == ()

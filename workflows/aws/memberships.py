@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workflows.aws.errors import _wrap
+from workflows.aws.errors import _error_code, _wrap
 from workflows.aws.principals import Principals
 
 __all__ = ["GroupsAndOus"]
@@ -68,6 +68,65 @@ class GroupsAndOus(Principals):
             for r in answer.get("Results", [])
         )
         return bool(self._remember(key, member))
+
+    def group_member_emails(self, group_name: str) -> tuple[str, ...]:
+        """The primary emails of the users in the group with this display name (empty
+        when no such group), for DMing a rule's approver group: identitystore
+        ``ListGroupMemberships`` then ``DescribeUser`` per member (each user cached by
+        :meth:`principal_email`).
+
+        :raises AwsError: a call failed.
+        """
+        key = ("members", group_name)
+        known, value = self._remembered(key)
+        if known:
+            return tuple(value)
+        group_id = self.find_group_id(group_name)
+        if group_id is None:
+            return tuple(self._remember(key, ()))
+        try:
+            memberships = list(
+                self._paginate(
+                    "identitystore",
+                    "list_group_memberships",
+                    "GroupMemberships",
+                    IdentityStoreId=self.identity_store_id,
+                    GroupId=group_id,
+                )
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _wrap("identitystore ListGroupMemberships", exc) from exc
+        emails: list[str] = []
+        for membership in memberships:
+            user_id = membership.get("MemberId", {}).get("UserId")
+            email = self.principal_email(str(user_id)) if user_id else None
+            if email:
+                emails.append(email)
+        return tuple(self._remember(key, tuple(emails)))
+
+    def principal_email(self, user_id: str) -> str | None:
+        """The primary (else first) email of an Identity Center user, or None
+        (identitystore ``DescribeUser``; a deleted user has none). Cached.
+
+        :raises AwsError: a call failed other than "not found".
+        """
+        key = ("email", user_id)
+        known, value = self._remembered(key)
+        if known:
+            return value
+        try:
+            user = self._client("identitystore").describe_user(
+                IdentityStoreId=self.identity_store_id, UserId=user_id
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ResourceNotFoundException":
+                return self._remember(key, None)
+            raise _wrap("identitystore DescribeUser", exc) from exc
+        except BotoCoreError as exc:
+            raise _wrap("identitystore DescribeUser", exc) from exc
+        emails = user.get("Emails") or []
+        chosen = next((e for e in emails if e.get("Primary")), emails[0] if emails else None)
+        return self._remember(key, str(chosen["Value"]).lower() if chosen else None)
 
     def account_ous(self, account_id: str) -> frozenset[str]:
         """The ids of every OU above ``account_id`` (its parent, that one's parent, …,
