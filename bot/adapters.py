@@ -21,6 +21,7 @@ from bot.home_publisher import HomePublisher
 from bot.notifier import SlackNotifier
 from bot.reach import Reach
 from bot.settings import Settings
+from bot.usergroups import SlackUserGroups
 from storage.store import SqlStore
 from workflows.assignments import AwsError
 from workflows.aws import IdentityCenter
@@ -32,6 +33,7 @@ from workflows.delegated import delegated_admin_problems, management_provisioned
 from workflows.durations import parse_iso8601_duration
 from workflows.people import Roster
 from workflows.policy import Rules
+from workflows.rulebook import RuleLookups
 
 log = logging.getLogger("jitbot")
 
@@ -165,3 +167,25 @@ def make_slack(
         on_change=homes.request_changed,
     )
     return Slack(client, directory, the_gate, homes, notifier)
+
+
+def rule_lookups(aws: IdentityCenter, slack: Slack | None) -> RuleLookups:
+    """How access rules read groups: Identity Center groups from ``aws``, Slack user
+    groups through ``slack``'s client, an Identity Center group's members turned into
+    Slack user ids by email (``users.lookupByEmail``; whoever Slack does not know gets
+    no DM)."""
+    if slack is None:
+        return RuleLookups(in_group=aws.in_group)
+    usergroups = SlackUserGroups(slack.client)
+    directory = slack.directory
+
+    def group_members(group: str) -> tuple[str, ...]:
+        ids = (directory.slack_id_for(email) for email in aws.group_member_emails(group))
+        return tuple(dict.fromkeys(i for i in ids if i))
+
+    return RuleLookups(
+        in_group=aws.in_group,
+        in_usergroup=usergroups.in_usergroup,
+        group_members=group_members,
+        usergroup_members=usergroups.members,
+    )

@@ -10,6 +10,8 @@ BLOCK_DURATION = "duration"
 ACTION_DURATION = "duration_select"
 BLOCK_JUSTIFICATION = "justification"
 ACTION_JUSTIFICATION = "justification_input"
+BLOCK_TICKET = "ticket"
+ACTION_TICKET = "ticket_input"
 
 # Approval messages
 ACTION_APPROVE = "approve_request"

@@ -17,10 +17,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.adapters import (  # make_identity_center, make_web_client: also from here
+    Slack,
     make_catalog,
     make_identity_center,
     make_slack,
     make_web_client,
+    rule_lookups,
     standard_policies_of,
 )
 from bot.bindings import Binder
@@ -43,6 +45,7 @@ from workflows.people import Roster
 from workflows.policy import Rules
 from workflows.rebinding import Rebinding
 from workflows.reconcile import Reconciler
+from workflows.rulebook import RuleBook
 from workflows.services import Hooks, Leases, Services
 from workflows.services.submit import no_standard_policies
 
@@ -148,8 +151,11 @@ def make_services(
     aws: IdentityCenter,
     hooks: Hooks,
     leases: Leases,
+    slack: Slack | None = None,
 ) -> Services:
-    """The services, the standard sets' policies read from AWS when custom sets are on."""
+    """The services, the standard sets' policies read from AWS when custom sets are on,
+    under the config's access rules (their groups read from AWS and ``slack``)."""
+    custom = config.custom_permission_sets.enabled
     return Services(
         config,
         catalog,
@@ -157,12 +163,10 @@ def make_services(
         aws,
         hooks=hooks,
         leases=leases,
-        standard_policies=(
-            standard_policies_of(aws, catalog)
-            if config.custom_permission_sets.enabled
-            else no_standard_policies
-        ),
+        standard_policies=standard_policies_of(aws, catalog) if custom else no_standard_policies,
         parallel_revokes=PARALLEL_REVOKES,
+        rulebook=RuleBook(config.rules(), aws.account_ous, aws.known_account_ous),
+        rule_lookups=rule_lookups(aws, slack) if config.access_rules else None,
     )
 
 
@@ -193,7 +197,7 @@ def build_runtime(
     metrics = Metrics(store, utc_now)
     wakeups = Wakeups()
     hooks = Hooks(kick=outbox.kick, wake_at=wakeups.wake_at, on_timing=metrics.observe)
-    services = make_services(config, catalog, store, aws, hooks, leases)
+    services = make_services(config, catalog, store, aws, hooks, leases, slack)
     people = make_binder(config, store, slack.client, wakeups, clock)
     runtime = Runtime(
         settings=settings,

@@ -20,7 +20,7 @@ from workflows.access_rules import (
     names,
     parse_ref,
 )
-from workflows.config import parse_config
+from workflows.config import ConfigError, parse_config
 from workflows.config.rules import AccessRuleConfig
 from workflows.people import Roster
 from workflows.policy import Rules
@@ -334,3 +334,84 @@ def test_a_submission_is_refused_beyond_the_rules_duration_and_ticket() -> None:
     assert request_problems(default, timedelta(hours=1), "INC-1") == {
         "ticket": "This access takes no ticket."
     }
+
+
+# --- access_rules in jitbot.yml ---------------------------------------------------------
+
+BASE = f"""
+admins: [ada@example.com]
+durations: [1h, 4h]
+accounts:
+  - id: "{PROD}"
+    owners: [oscar@example.com]
+    permission_sets: [AdministratorAccess, ReadOnlyAccess]
+  - id: "{SANDBOX}"
+    permission_sets: [ReadOnlyAccess]
+"""
+
+
+def test_a_config_with_rules_reads_them_in_order_and_binds_their_people() -> None:
+    config = parse_config(
+        BASE
+        + f"""
+access_rules:
+  - name: prod-admin
+    accounts: ["{PROD}"]
+    permission_sets: [AdministratorAccess]
+    approvers: [group:ProdLeads, pat@example.com]
+    approvals: 2
+  - name: any-read
+    accounts: ["*"]
+    permission_sets: [ReadOnlyAccess]
+    auto_approve: true
+"""
+    )
+    assert [r.name for r in config.rules()] == ["prod-admin", "any-read"]
+    assert ("access_rules[0].approvers[1]", "pat@example.com") in config.people()
+
+
+def test_a_config_without_rules_has_none() -> None:
+    assert parse_config(BASE).rules() == ()
+
+
+@pytest.mark.parametrize(
+    ("rules", "problem"),
+    [
+        (
+            '[{name: a, accounts: ["*"], permission_sets: ["*"]}, {name: a, accounts: ["*"], permission_sets: ["*"]}]',
+            'access_rules[1].name: duplicate rule name "a" (also access_rules[0])',
+        ),
+        (
+            '[{name: a, accounts: ["999999999999"], permission_sets: ["*"]}]',
+            'access_rules[0].accounts[0]: "999999999999" is not one of the accounts',
+        ),
+        (
+            f'[{{name: a, accounts: ["{SANDBOX}"], permission_sets: [AdministratorAccess]}}]',
+            'access_rules[0].permission_sets[0]: "AdministratorAccess" is not a permission set of the accounts this rule covers',
+        ),
+        (
+            '[{name: a, accounts: ["*"], permission_sets: [custom]}]',
+            "access_rules[0].permission_sets[0]: custom permission sets are not enabled",
+        ),
+        (
+            '[{name: a, accounts: ["*"], permission_sets: ["*"], max_duration: 30m}]',
+            "access_rules[0].max_duration: is shorter than every configured duration",
+        ),
+    ],
+)
+def test_a_rule_naming_what_the_file_does_not_have_is_refused_by_path(
+    rules: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(BASE + "access_rules: " + rules + "\n")
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_before_the_ack_an_ou_rule_is_judged_only_from_a_cached_lookup() -> None:
+    cached: dict[str, frozenset[str]] = {}
+    book = RuleBook(tuple(_rules(PROD_ADMIN)), lambda a: frozenset({PROD_OU}), cached.get)
+    assert book.for_request_now(DATA, "AdministratorAccess") is None  # would call AWS
+    cached[DATA] = frozenset({PROD_OU})
+    assert book.for_request_now(DATA, "AdministratorAccess").name == "prod-admin"
+    plain = RuleBook(tuple(_rules(SANDBOX_READ)))
+    assert plain.for_request_now(SANDBOX, "ReadOnlyAccess").auto_approve

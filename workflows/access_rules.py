@@ -46,6 +46,7 @@ __all__ = [
     "AccessRule",
     "default_rule",
     "governing",
+    "may_ask_ticket",
     "names",
     "parse_account_selector",
     "parse_ref",
@@ -177,6 +178,21 @@ class AppliedRule:
     def durations(self, offered: Iterable[timedelta]) -> list[timedelta]:
         """The configured durations this rule allows, in their order."""
         return [d for d in offered if self.allows_duration(d)]
+
+
+def may_ask_ticket(rules: Sequence[AccessRule], account_id: str | None) -> bool:
+    """Whether a rule with a ``ticket`` could govern a request on ``account_id`` (any
+    account when None), without asking Organizations: a rule naming an OU counts as
+    covering every account. The request form shows its "Ticket" input then; the server
+    checks the ticket against the rule that does govern."""
+    return any(
+        rule.ticket is not None
+        and (
+            account_id is None
+            or any(a in (ALL, account_id) or OU_ID.fullmatch(a) for a in rule.accounts)
+        )
+        for rule in rules
+    )
 
 
 def default_rule() -> AppliedRule:

@@ -41,6 +41,8 @@ class RuleBook:
 
     rules: tuple[AccessRule, ...] = ()
     ous: Callable[[str], frozenset[str]] | None = field(default=None, compare=False)
+    #: the OUs above an account if known without a call (None: not known yet)
+    known_ous: Callable[[str], frozenset[str] | None] | None = field(default=None, compare=False)
 
     @property
     def names_ous(self) -> bool:
@@ -56,6 +58,16 @@ class RuleBook:
         """
         ous = self.ous(account_id) if self.ous is not None and self.names_ous else frozenset()
         return governing(self.rules, RuleTarget(account_id, permission_set, ous))
+
+    def for_request_now(self, account_id: str, permission_set: str | None) -> AppliedRule | None:
+        """:meth:`for_request` without calling AWS (before an ack: the form's inline
+        checks), or None when an OU lookup that is not cached would be needed."""
+        if not self.names_ous or self.ous is None:
+            return governing(self.rules, RuleTarget(account_id, permission_set))
+        known = self.known_ous(account_id) if self.known_ous is not None else None
+        if known is None:
+            return None
+        return governing(self.rules, RuleTarget(account_id, permission_set, known))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from bot.listeners.commands import open_request_modal
 from bot.listeners.common import Listener, Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
+from workflows.access_rules import may_ask_ticket
 from workflows.domain import Person
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def _update_form(
             private_metadata=view.get("private_metadata", ""),
             kind=kind,
             custom=rt.config.custom_permission_sets,
+            ticket=may_ask_ticket(rt.config.rules(), account_id),
         ),
     )
 

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from bot.listeners.common import Work, guarded, submit
 from bot.render.escape import esc
 from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
+from workflows.access_rules import may_ask_ticket
 from workflows.errors import WorkflowError
 from workflows.services.principal import no_user_text
 
@@ -53,6 +54,7 @@ def open_request_modal(
             account=rt.catalog.find(query),
             private_metadata=metadata,
             custom=rt.config.custom_permission_sets,
+            ticket=may_ask_ticket(rt.config.rules(), None),
         ),
     )
     submit(rt.listeners, check_requester, rt, client, user_id, opened["view"])

@@ -19,6 +19,7 @@ from bot.listeners.common import (
 )
 from workflows import custom_sets, validation
 from workflows.errors import InvalidRequest, WorkflowError
+from workflows.rulebook import FIELD_TICKET
 from workflows.validation import RequestForm
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ FIELD_BLOCKS = {
     custom_sets.FIELD_SESSION: ids.BLOCK_CUSTOM_SESSION,
     custom_sets.FIELD_MANAGED: ids.BLOCK_CUSTOM_MANAGED,
     custom_sets.FIELD_INLINE: ids.BLOCK_CUSTOM_INLINE,
+    FIELD_TICKET: ids.BLOCK_TICKET,
 }
 
 
@@ -57,6 +59,7 @@ def request_form(view: dict[str, Any]) -> RequestForm:
         custom_session_hours=state_value(view, ids.BLOCK_CUSTOM_SESSION, ids.ACTION_CUSTOM_SESSION),
         custom_managed=state_values(view, ids.BLOCK_CUSTOM_MANAGED, ids.ACTION_CUSTOM_MANAGED),
         custom_inline=state_value(view, ids.BLOCK_CUSTOM_INLINE, ids.ACTION_CUSTOM_INLINE),
+        ticket=state_value(view, ids.BLOCK_TICKET, ids.ACTION_TICKET),
     )
 
 
@@ -76,7 +79,9 @@ def register(app: App, rt: Runtime) -> None:
     ) -> Work | None:
         form = request_form(view)
         try:
-            validation.validate_form(rt.config, rt.catalog, form)
+            valid = validation.validate_form(rt.config, rt.catalog, form)
+            # the access rule's duration and ticket, where no AWS call is needed for them
+            rt.services.check_form_rule(form, valid)
             # the limits need the requester's Slack id only: checked before the ack so the
             # form says it inline (submit_request checks them again, authoritatively)
             rt.services.check_limits(body["user"]["id"], rt.clock())

@@ -20,6 +20,7 @@ from bot.render.request_parts import (
     justification_block,
     kind_block,
     permission_set_block,
+    ticket_block,
 )
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import CustomSetsConfig
@@ -72,13 +73,15 @@ def request_modal(
     private_metadata: str = "",
     kind: str = KIND_STANDARD,
     custom: CustomSetsConfig | None = None,
+    ticket: bool = False,
 ) -> dict[str, Any]:
     """The request form. The account select and the permission set type dispatch
     actions, so the form lists the sets allowed on the chosen account, or the custom
     permission set inputs (when ``custom`` is enabled and the account allows it).
 
     A new dict each call; the form itself is rendered once per catalog, account and
-    kind (see :class:`_RenderedViews`). Raises ``SlackObjectFormationError`` (as
+    kind (see :class:`_RenderedViews`). ``ticket`` adds the optional "Ticket" input
+    (an access rule may ask for one: :func:`workflows.access_rules.may_ask_ticket`). Raises ``SlackObjectFormationError`` (as
     slack_sdk's ``View`` would) when ``private_metadata`` is longer than Slack allows.
     """
     if len(private_metadata) > PRIVATE_METADATA_MAX:
@@ -86,10 +89,10 @@ def request_modal(
             f"private_metadata cannot exceed {PRIVATE_METADATA_MAX} characters"
         )
     sources = (catalog, durations, custom, account)
-    key = (*(id(source) for source in sources), kind)
+    key = (*(id(source) for source in sources), kind, ticket)
     text = _request_views.get(key, sources)
     if text is None:
-        text = json.dumps(_render_request_modal(catalog, durations, account, kind, custom))
+        text = json.dumps(_render_request_modal(catalog, durations, account, kind, custom, ticket))
         _request_views.put(key, sources, text)
     view: dict[str, Any] = json.loads(text)
     if private_metadata:
@@ -103,6 +106,7 @@ def _render_request_modal(
     account: CatalogAccount | None,
     kind: str,
     custom: CustomSetsConfig | None,
+    ticket: bool = False,
 ) -> dict[str, Any]:
     custom_offered = custom is not None and custom.enabled and (account is None or account.custom)
     if not custom_offered or (account is not None and not account.permission_sets):
@@ -112,6 +116,8 @@ def _render_request_modal(
         blocks.append(kind_block(kind))
     blocks += _what_blocks(account, kind, custom)
     blocks += [duration_block(durations), justification_block()]
+    if ticket:
+        blocks.append(ticket_block())
     return View(
         type="modal",
         callback_id=ids.CALLBACK_REQUEST,

@@ -135,3 +135,17 @@ def justification_block() -> InputBlock:
             placeholder="e.g. Investigating failed deploys in ticket OPS-123",
         ),
     )
+
+
+def ticket_block() -> InputBlock:
+    """The ticket an access rule asks for (checked against the rule's pattern on
+    submit); optional here, since the rule that governs is known only then."""
+    return InputBlock(
+        block_id=ids.BLOCK_TICKET,
+        label="Ticket",
+        optional=True,
+        hint="Some access needs a ticket (an incident or change number); you'll be told if so.",
+        element=PlainTextInputElement(
+            action_id=ids.ACTION_TICKET, max_length=64, placeholder="e.g. INC-1234"
+        ),
+    )

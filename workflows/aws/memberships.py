@@ -128,6 +128,11 @@ class GroupsAndOus(Principals):
         chosen = next((e for e in emails if e.get("Primary")), emails[0] if emails else None)
         return self._remember(key, str(chosen["Value"]).lower() if chosen else None)
 
+    def known_account_ous(self, account_id: str) -> frozenset[str] | None:
+        """:meth:`account_ous` if cached and fresh, else None (no call is made)."""
+        known, value = self._remembered(("ous", account_id))
+        return frozenset(value) if known else None
+
     def account_ous(self, account_id: str) -> frozenset[str]:
         """The ids of every OU above ``account_id`` (its parent, that one's parent, …,
         not the root), from organizations ``ListParents``

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 
+from workflows.access_rules import AccessRule
 from workflows.config.accounts import AccountConfig, CustomSetsConfig, IdentityCenterConfig
 from workflows.config.defaults import (
     DEFAULT_APPROVAL_TIMEOUT,
@@ -27,6 +28,7 @@ from workflows.config.fields import (
 from workflows.config.identity import IdentityConfig
 from workflows.config.limits import LimitsConfig
 from workflows.config.reconcile import ReconcileConfig
+from workflows.config.rules import AccessRuleConfig, check_rules_against
 from workflows.durations import duration_code, parse_duration
 
 
@@ -66,6 +68,29 @@ class Config(BaseModel):
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    # who may request what and who approves it (workflows.access_rules); last, so the
+    # check of its references sees every other key
+    access_rules: list[AccessRuleConfig] = Field(default_factory=list)
+
+    @field_validator("access_rules")
+    @classmethod
+    def _rules_refer_to_the_file(
+        cls, rules: list[AccessRuleConfig], info: ValidationInfo
+    ) -> list[AccessRuleConfig]:
+        accounts = info.data.get("accounts") or []
+        durations = info.data.get("durations") or []
+        custom = info.data.get("custom_permission_sets")
+        check_rules_against(
+            rules,
+            {a.id: list(a.permission_sets) for a in accounts},
+            min(durations) if durations else None,
+            bool(custom and custom.enabled),
+        )
+        return rules
+
+    def rules(self) -> tuple[AccessRule, ...]:
+        """The access rules, in file order, as the domain reads them."""
+        return tuple(rule.rule() for rule in self.access_rules)
 
     @field_validator("accounts")
     @classmethod
@@ -138,9 +163,18 @@ class Config(BaseModel):
 
     def people(self) -> list[tuple[str, str]]:
         """``(key path, entry)`` of every person named, in file order: ``admins``,
-        ``sso_admins``, then each account's ``owners``."""
+        ``sso_admins``, each account's ``owners``, then the people the access rules
+        name by email or Slack user id."""
         people = [(f"admins[{i}]", e) for i, e in enumerate(self.admins)]
         people += [(f"sso_admins[{i}]", e) for i, e in enumerate(self.sso_admins)]
         for a, account in enumerate(self.accounts):
             people += [(f"accounts[{a}].owners[{i}]", e) for i, e in enumerate(account.owners)]
+        for r, rule in enumerate(self.access_rules):
+            for key in ("requesters", "approvers"):
+                refs = getattr(rule, key) or []
+                people += [
+                    (f"access_rules[{r}].{key}[{i}]", ref.value)
+                    for i, ref in enumerate(refs)
+                    if ref.kind == "person"
+                ]
         return people

@@ -30,7 +30,7 @@ from workflows.access_rules import (
 )
 from workflows.config.fields import _MODEL_CONFIG, Duration, _check_person, _check_url, _error
 
-__all__ = ["AccessRuleConfig", "TicketConfig"]
+__all__ = ["AccessRuleConfig", "TicketConfig", "check_rules_against"]
 
 _RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _PATTERN_MAX = 200
@@ -199,3 +199,62 @@ class AccessRuleConfig(BaseModel):
             ticket=self.ticket.ticket() if self.ticket else None,
             auto_approve=self.auto_approve,
         )
+
+
+def check_rules_against(
+    rules: list[AccessRuleConfig],
+    account_sets: dict[str, list[str]],
+    shortest: timedelta | None,
+    custom_enabled: bool,
+) -> None:
+    """The rules' references to the rest of the file: names unique; each account id is
+    a configured account (OU ids are checked against AWS by ``check-config``); each set
+    named is configured on an account the rule covers; ``custom`` only when custom sets
+    are enabled; ``max_duration`` not below the shortest configured duration (the rule
+    would offer none). ``account_sets``: account id -> its configured set names.
+
+    :raises PydanticCustomError: the first problem, with its path below ``access_rules``.
+    """
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        if rule.name in seen:
+            raise _error(
+                "rule_name",
+                f'duplicate rule name "{rule.name}" (also access_rules[{seen[rule.name]}])',
+                subpath=f"[{index}].name",
+            )
+        seen[rule.name] = index
+        ids = [a for a in rule.accounts if a.isdigit()]
+        for a, account in enumerate(rule.accounts):
+            if account.isdigit() and account not in account_sets:
+                raise _error(
+                    "rule_account",
+                    f'"{account}" is not one of the accounts: list it under accounts first',
+                    subpath=f"[{index}].accounts[{a}]",
+                )
+        covers_all = any(not a.isdigit() for a in rule.accounts)  # "*" or an OU
+        offered = {
+            name
+            for account_id, names in account_sets.items()
+            if covers_all or account_id in ids
+            for name in names
+        }
+        for i, name in enumerate(rule.permission_sets):
+            if name == CUSTOM and not custom_enabled:
+                raise _error(
+                    "rule_permission_set",
+                    "custom permission sets are not enabled (custom_permission_sets.enabled)",
+                    subpath=f"[{index}].permission_sets[{i}]",
+                )
+            if name not in (ALL, CUSTOM) and name not in offered:
+                raise _error(
+                    "rule_permission_set",
+                    f'"{name}" is not a permission set of the accounts this rule covers',
+                    subpath=f"[{index}].permission_sets[{i}]",
+                )
+        if rule.max_duration is not None and shortest is not None and rule.max_duration < shortest:
+            raise _error(
+                "max_duration",
+                "is shorter than every configured duration, so the rule would offer none",
+                subpath=f"[{index}].max_duration",
+            )

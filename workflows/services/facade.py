@@ -114,6 +114,7 @@ class Services:
         self.lookup = self.submitting.lookup
         self.submit_request = self._submit
         self.check_limits = self.submitting.check_limits
+        self.check_form_rule = self.submitting.check_form_rule
         self.decide = self.deciding.decide
         self.revoke = self.ending.revoke
         self.release = self.ending.release

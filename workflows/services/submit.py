@@ -117,6 +117,20 @@ class Submitting:
                 }
             )
 
+    def check_form_rule(self, form: RequestForm, valid: ValidForm) -> None:
+        """The access rule's checks a form gets inline before the ack, where they need
+        no AWS call: the duration and the ticket (:func:`request_problems`).
+        :meth:`submit_request` checks everything again.
+
+        Raises:
+            InvalidRequest: by modal field.
+        """
+        set_name = None if valid.custom else valid.permission_set_name
+        applied = self.rulebook.for_request_now(valid.account.id, set_name)
+        problems = request_problems(applied, valid.duration, form.ticket) if applied else {}
+        if problems:
+            raise InvalidRequest(problems)
+
     def submit_request(self, requester: Person, form: RequestForm, now: datetime) -> AccessRequest:
         """Validate and store a new request (Pending, or Pending Owner for a custom set),
         then DM its threads.
