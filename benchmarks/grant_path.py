@@ -1,66 +1,80 @@
-"""2. Overhead on the grant path.
+"""2. Overhead on the grant path: Oscar's Approve click to the account assignment
+listed, against the same AWS work done by a boto3 script, in three settings.
 
-App: from sending Oscar's Approve click (HTTP, through waitress) to the account
-assignment being listed by moto. Direct: the same AWS work with boto3 against the same
-moto server: ``CreateAccountAssignment``, ``DescribeAccountAssignmentCreationStatus``
-while it is ``IN_PROGRESS`` (moto answers ``SUCCEEDED`` at once, so never), then
-``ListAccountAssignments`` back to back until it is listed. Samples alternate (direct,
-app) so both see the same load; each request has its own requester, so every grant
-creates an assignment. Between samples the bot finishes its work (the DM shows the
-grant) and the direct assignment is removed, and every sample of either side starts once
-the bot has made no Slack call for :data:`QUIET` seconds (:func:`_settle`). Until
-2026-11-29 the direct side's samples started right after an in-process grant, while the
-bot's notices about it still reached the fake Slack in this process, and paid for them:
-ratios from before that date are about 0.1x lower than this measurement gives on the
-same code (1.26 to 1.42x against 1.40 to 1.49x in runs of the same day).
+**The goal's rows: 20 ms added to every AWS call** (:data:`AWS_LIKE_LATENCY`, both
+sides: the bot's Identity Center clients and the direct one; an in-region API round
+trip is of this order). App: from sending the click (HTTP, through waitress) to the
+assignment being listed by moto. Direct: ``CreateAccountAssignment``,
+``DescribeAccountAssignmentCreationStatus`` while it is ``IN_PROGRESS`` (moto answers
+``SUCCEEDED`` at once, so never), then ``ListAccountAssignments`` back to back until it
+is listed. The goal: the app's p50 at most :data:`GOAL` times the direct p50, with the
+two measured side by side in one run (issue 17, point 10). Against bare moto on
+localhost a call costs a few milliseconds and any work of the bot's is a large share of
+that; against AWS a call costs tens, so this is the ratio a deployment sees.
 
-Both sides poll the same way: ``ListAccountAssignments`` starts once the assignment
-work was answered to whoever did it. The direct side knows that in-process; for the
-app, the bot process sends one UDP datagram to the parent when its
-``IdentityCenter.assign`` returned (:func:`signal_assigned`: a wrapper installed for
-the benchmark, after the creation and any status polls), and the parent, blocked on
-that socket meanwhile, then polls exactly as the direct side does. The datagram's
-trip only adds to the app's time.
+**Diagnostic: bare moto.** The same rounds without added latency, reported as the
+bot's added milliseconds per grant (app minus direct, paired per round, p50 and p99),
+not as a ratio: a ratio over a floor of a few milliseconds says more about moto's speed
+than the bot's. Each bare round also approves one more request by calling
+``Services.decide`` inside the bot process (no HTTP, waitress, Bolt or listener pool;
+:func:`decide_in_process`), timed to the assignment listed the same way: the
+difference from the click is the web stack's share. And the bot's ``store.get`` is
+timed back to back and after 0.1 s asleep (:func:`store_get_hot_and_idle`): on this
+2-core virtual machine a call after a pause, as every paced click is, takes several
+times as long as the same call in a hot loop.
 
-The app's clock starts when the click's request is sent (``SlackUser.on_send``):
-building the payload and signing it is Slack's work, not the bot's (until 2026-11-29 the
-clock started before that, about 0.6 ms earlier, with ``urllib`` as the client). moto runs
-in a process of its own (:class:`benchmarks.common.MotoProcess`), so the fake Slack
-answering the bot's notices after a grant does not share a GIL with moto. The direct
-client carries the same botocore hooks as the bot's (a :class:`~benchmarks.awshooks.Probe`
-counting calls), so neither side's calls cost more for being watched.
+**The stand-in: operations taking** :data:`STANDIN_OP_SECONDS` **(1 s).** The same
+rounds against a second bot process whose AWS is :class:`sim.aws_standin.AwsStandin`
+(in a process of its own, in front of the same moto server), where a creation stays
+``IN_PROGRESS`` for 1 s and is listed only once it finished, with the 20 ms per call
+too. The direct script polls ``Describe...Status`` every :data:`DIRECT_POLL_INTERVAL`
+seconds (``time.sleep(1)`` between polls: the pace of a careful script sharing
+Identity Center's 20 calls a second; Terraform's provider waits 5 s before its first
+poll, then at least 3 s); the bot uses its own poller (:mod:`workflows.aws.polling`:
+polls at once, 0.25, 0.5 and 1 s after the write, then every second). Here the ratio
+is what a person feels: about a second either way, and the bot's milliseconds barely
+show. It has no goal. It depends on where the operation's end falls between polls:
+the direct script's first poll, 1 s after its write was answered, arrives just after
+the end (the 20 ms of latency on the way); the bot's poll "at 1 s" comes after three
+sleeps between polls, so three polls' round trips (about 25 ms each here) later.
 
-The ratio's row gives a 95% interval from a paired bootstrap of the rounds
+**Pairing.** Each round has one direct sample and one app sample, in alternating
+order (direct first in even rounds, the click first in odd ones), and a first round of
+each setting that warms the paths up and is not counted. Each sample of either side
+starts once the bot has made no Slack call for :data:`QUIET` seconds
+(:func:`_settle`): the bot's notices about the previous grant go to the fake Slack in
+this process, and a sample timed while they arrive pays for them (until 2026-11-29 the
+direct side's samples did: ratios from before are about 0.1x lower). Each request has
+its own requester, so every grant creates an assignment; the direct side uses Bob,
+whose assignment is removed between its samples (bare moto and 20 ms), or one more
+requester per round (the stand-in, where a removal would take a second). Ratios
+carry a 95% interval from a paired bootstrap of the rounds
 (:func:`benchmarks.common.paired_ratio_interval`): the spread another run of as many
-samples could show on this machine. Runs on other days moved more than that (the
+rounds could show on this machine. Runs on other days moved more than that (the
 machine's speed changes), so compare ratios, not times, across days.
 
-Two diagnostic rows (no goal) say where the rest goes. Each round also approves one
-more request by calling ``Services.decide`` inside the bot process (no HTTP, waitress,
-Bolt or listener pool; :func:`decide_in_process`), timed to the assignment listed the
-same way: the difference from the click is the web stack's share. And the bot's
-``store.get`` is timed back to back and after 0.1 s asleep (:func:`store_get_hot_and_idle`):
-on this 2-core virtual machine a call after a pause, as every paced click is, takes
-several times as long as the same call in a hot loop.
+**Both sides poll the same way**: ``ListAccountAssignments`` starts once the
+assignment work was answered to whoever did it. The direct side knows that
+in-process; for the app, the bot process sends one UDP datagram to the parent when its
+``IdentityCenter.assign`` returned (:func:`signal_assigned`: a wrapper installed for
+the benchmark, after the creation and any status polls), and the parent, blocked on
+that socket meanwhile, then polls exactly as the direct side does. The datagram's trip
+only adds to the app's time. (Until 2026-11-28 the parent polled from the moment the
+click was answered, while the bot's call was in flight, and slowed it: app rows from
+before that date are not comparable.)
 
-A last diagnostic round (no goal) adds :data:`AWS_LIKE_LATENCY` to every AWS call of
-both sides (the bot's clients and the direct one) and measures the ratio again, with the
-same pairing: what the bot's few milliseconds weigh once a call costs what it does
-against AWS rather than against moto on the same machine.
+The app's clock starts when the click's request is sent (``SlackUser.on_send``):
+building and signing the payload is Slack's work, not the bot's. moto runs in a process
+of its own (:class:`benchmarks.common.MotoProcess`), so the fake Slack answering the
+bot's notices does not share a GIL with it. The direct client carries the same botocore
+hooks as the bot's (a :class:`~benchmarks.awshooks.Probe` counting calls), so neither
+side's calls cost more for being watched. Clicks are at least :data:`SPACING` apart
+(half the Identity Center quota the bot's client-side limiter enforces), so the limiter
+never makes a grant wait for the benchmark's pace; the row "rate limiter waited" says
+whether it waited anyway.
 
-Clicks are at least :data:`SPACING` apart (a tenth of a second, half the Identity
-Center quota the bot's client-side limiter enforces): back to back they came faster
-than 20 a second once the bot got quicker, and the limiter then made each grant wait
-for the quota, which measures the benchmark's pace, not a grant. The row "rate limiter
-waited" says whether the bot waited anyway.
-
-Until 2026-11-28 the parent instead polled ``ListAccountAssignments`` back to back from
-the moment the click was answered, while the bot's ``CreateAccountAssignment`` was in
-flight. moto runs in the parent, on the same GIL as that poller, so the bot's call
-queued behind a stream of list calls (traced in the bot: ``assign`` took 8 to 14 ms p50
-with that polling, about 3 ms without it), a cost the direct side, which only polls
-after its own call returned, never paid. App rows from before that date are not
-comparable with later ones.
+Until 2026-12-03 the goal was a ratio below 1.3 over bare moto, and the 20 ms row a
+diagnostic of 20 rounds; the bare rounds always timed the direct side first.
 """
 
 from __future__ import annotations
@@ -81,14 +95,20 @@ from benchmarks.common import (
 from benchmarks.host import BotHost
 
 NAME = "grant"
-GOAL = 1.3
+#: the goal: app p50 / direct p50 with :data:`AWS_LIKE_LATENCY` per AWS call, at most
+GOAL = 1.10
 #: seconds at least between two Approve clicks: the bot's own limiter keeps it under
 #: Identity Center's 20 calls a second, and clicks faster than that would measure its
 #: queue rather than a grant (the limiter's waits over the samples are reported)
 SPACING = 0.1
-#: seconds added to every AWS call on both sides in the latency diagnostic: an in-region
-#: API round trip is of this order (Identity Center's own calls often take longer)
+#: seconds added to every AWS call on both sides in the goal's rounds and the
+#: stand-in's: an in-region API round trip is of this order (Identity Center's own
+#: calls often take longer)
 AWS_LIKE_LATENCY = 0.020
+#: seconds an assignment change stays IN_PROGRESS in the stand-in's rounds
+STANDIN_OP_SECONDS = 1.0
+#: seconds the direct script sleeps between two ``Describe...Status`` polls (stand-in)
+DIRECT_POLL_INTERVAL = 1.0
 
 
 def add_latency(client: Any, seconds: float) -> None:
@@ -114,8 +134,13 @@ def _poll_listed(world: Any, sso: Any, principal: str, timeout: float = 15.0) ->
             raise TimeoutError(f"assignment of {principal} never listed")
 
 
-def _direct(world: Any, sso: Any, principal: str) -> tuple[float, float]:
-    """(seconds to the assignment listed, seconds to the creation's final status)."""
+def _direct(
+    world: Any, sso: Any, principal: str, *, poll_every: float = 0.0, remove: bool = True
+) -> tuple[float, float]:
+    """The direct boto3 script: create ``principal``'s assignment, poll its status every
+    ``poll_every`` seconds while it is IN_PROGRESS, then list until it shows; remove it
+    afterwards (``remove``, untimed). Returns (seconds to the assignment listed, seconds
+    to the creation's final status)."""
     params = {
         "InstanceArn": world.aws.instance_arn,
         "TargetId": world.aws.accounts["Sandbox"],
@@ -127,15 +152,19 @@ def _direct(world: Any, sso: Any, principal: str) -> tuple[float, float]:
     started = time.perf_counter()
     status = sso.create_account_assignment(**params)["AccountAssignmentCreationStatus"]
     while status["Status"] == "IN_PROGRESS":
+        time.sleep(poll_every)
         status = sso.describe_account_assignment_creation_status(
             InstanceArn=params["InstanceArn"],
             AccountAssignmentCreationRequestId=status["RequestId"],
         )["AccountAssignmentCreationStatus"]
     answered = time.perf_counter() - started
+    if status["Status"] != "SUCCEEDED":
+        raise RuntimeError(f"the direct creation ended {status}")
     _poll_listed(world, sso, principal)
     elapsed = time.perf_counter() - started
-    sso.delete_account_assignment(**params)
-    wait_until(lambda: principal not in world.assigned_principals(sso), 10, what="delete")
+    if remove:
+        sso.delete_account_assignment(**params)
+        wait_until(lambda: principal not in world.assigned_principals(sso), 10, what="delete")
     return elapsed, answered
 
 
@@ -273,15 +302,26 @@ def created_at(ctx: Any) -> dict[str, float]:
     return {key[0]: when for key, when in ctx.probe.created.items()}
 
 
+def create_sent_at(ctx: Any, principal: str) -> float | None:
+    """Wall time the bot's ``CreateAccountAssignment`` for ``principal`` was let through
+    its limiter (the probe's ``before-send``, before any latency added after it); None
+    if it made none."""
+    for key, when in ctx.probe.issued.get("CreateAccountAssignment", {}).items():
+        if key[0] == principal:
+            return when
+    return None
+
+
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
     """The grant benchmark (see the module's docstring): its rows."""
-    from benchmarks.grant_rounds import measure, rows
+    from benchmarks.grant_rounds import Counts, measure, rows
+    from benchmarks.grant_standin import measure_standin
 
-    samples = 12 if opts.quick else 60
-    slow_samples = 5 if opts.quick else 20
-    world = start_world(requesters=2 * (samples + 1) + slow_samples, workdir=opts.workdir)
+    counts = Counts(bare=10, slow=12, standin=4) if opts.quick else Counts(60, 60, 24)
+    world = start_world(requesters=counts.requesters, workdir=opts.workdir)
     try:
-        got = measure(world, opts, samples)
+        got = measure(world, opts, counts)
+        measure_standin(world, counts, got)
     finally:
         world.stop()
     return rows(got)

@@ -1,11 +1,13 @@
 """The grant benchmark's measuring side (:mod:`benchmarks.grant_path` says what it
-measures and why): Oscar's timed Approve clicks, the direct boto3 rounds they are paired
-with, the latency diagnostic, and the rows made of it all."""
+measures and why): Oscar's timed Approve clicks, the direct boto3 samples they are
+paired with, the rounds over bare moto and with 20 ms per AWS call, and the rows made of
+it all (the stand-in's rounds are :mod:`benchmarks.grant_standin`)."""
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +24,11 @@ from benchmarks.common import (
 )
 from benchmarks.grant_path import (
     AWS_LIKE_LATENCY,
+    DIRECT_POLL_INTERVAL,
     GOAL,
     NAME,
     SPACING,
+    STANDIN_OP_SECONDS,
     _direct,
     _drain,
     _in_process,
@@ -36,18 +40,51 @@ from benchmarks.grant_path import (
 from benchmarks.host import BotHost, spec_for
 
 
+@dataclass(frozen=True)
+class Counts:
+    """Counted rounds per setting (each also has one warm-up round, not counted)."""
+
+    bare: int  # bare moto (each round: a click and an in-process decide)
+    slow: int  # AWS_LIKE_LATENCY added to every AWS call: the goal's rounds
+    standin: int  # the stand-in, operations of STANDIN_OP_SECONDS
+
+    @property
+    def requesters(self) -> int:
+        """Requesters the world needs: one per grant, and one per direct stand-in round."""
+        return 2 * (self.bare + 1) + (self.slow + 1) + 2 * (self.standin + 1)
+
+
 @dataclass
-class Samples:
-    """Seconds per round (lists) and totals the rows are made of."""
+class Paired:
+    """Seconds per round, app and direct: the i-th of each were measured together."""
 
     app: list[float] = field(default_factory=list)
     direct: list[float] = field(default_factory=list)
-    to_create: list[float] = field(default_factory=list)
-    direct_done: list[float] = field(default_factory=list)  # direct: create answered
-    signalled: list[float] = field(default_factory=list)  # app: the bot's assign returned
+    app_assigned: list[float] = field(default_factory=list)  # to the bot's datagram
+    direct_answered: list[float] = field(default_factory=list)  # to the creation final
+    app_to_write: list[float] = field(default_factory=list)  # to the bot's create sent
+
+    def add(self, click: tuple[float, ...], direct: tuple[float, float]) -> None:
+        """One round: a click's :meth:`_Clicker.click` tuple, a direct :func:`_direct`'s."""
+        self.app.append(click[2])
+        self.app_assigned.append(click[1])
+        self.direct.append(direct[0])
+        self.direct_answered.append(direct[1])
+
+    def added(self) -> list[float]:
+        """Seconds the app took more than the direct script, per round."""
+        return [a - d for a, d in zip(self.app, self.direct, strict=True)]
+
+
+@dataclass
+class Samples:
+    """The three settings' rounds, and the bare rounds' diagnostics."""
+
+    bare: Paired = field(default_factory=Paired)
+    slow: Paired = field(default_factory=Paired)
+    standin: Paired = field(default_factory=Paired)
+    to_create: list[float] = field(default_factory=list)  # bare: click -> create answered
     in_process: list[float] = field(default_factory=list)  # Services.decide in the bot
-    slow_app: list[float] = field(default_factory=list)
-    slow_direct: list[float] = field(default_factory=list)
     waited: float = 0.0
     hot: float = 0.0
     idle: float = 0.0
@@ -108,18 +145,47 @@ def _principals(world: World) -> dict[str, str]:
     }
 
 
-def measure(world: World, opts: Options, samples: int) -> Samples:
-    """``samples`` paired rounds (plus one warm-up), the store timings, then one slow
-    round per requester left with :data:`AWS_LIKE_LATENCY` added to every AWS call."""
+def write_delay(host: BotHost, click: tuple[float, ...], principal: str) -> list[float]:
+    """``[seconds from the click sent to the bot's CreateAccountAssignment sent]``, or
+    ``[]`` when it made none (asked after the round, untimed)."""
+    sent = host.call("benchmarks.grant_path:create_sent_at", principal=principal)
+    return [] if sent is None else [sent - click[3]]
+
+
+def pair(
+    clicker: _Clicker,
+    k: int,
+    request_id: int,
+    principal: str,
+    after: float,
+    direct: Callable[[], tuple[float, float]],
+) -> tuple[tuple[float, ...], tuple[float, float]]:
+    """Round ``k``: one direct sample and one click (:meth:`_Clicker.click`), the direct
+    one first when ``k`` is even, each once the bot is quiet. Returns (the click's
+    tuple, the direct sample's)."""
+
+    def direct_sample() -> tuple[float, float]:
+        _settle(clicker.world)
+        return direct()
+
+    first = direct_sample() if k % 2 == 0 else None
+    click = clicker.click(request_id, principal, after)
+    return click, first if first is not None else direct_sample()
+
+
+def measure(world: World, opts: Options, counts: Counts) -> Samples:
+    """The bare moto rounds (plus one warm-up), the store timings, then the goal's
+    rounds with :data:`AWS_LIKE_LATENCY` added to every AWS call of both sides."""
     principal_of = _principals(world)
     sso = world.sso()
     Probe().install(sso)  # the bot's clients carry one too
     signals = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     signals.bind(("127.0.0.1", 0))
     got = Samples()
+    bare, slow = 2 * (counts.bare + 1), counts.slow + 1
+    people = [(p.slack_id, p.email, p.name) for p in world.requesters[: bare + slow]]
     with BotHost(spec_for(world, NAME)) as host:
         host.call("benchmarks.grant_path:signal_assigned", port=signals.getsockname()[1])
-        people = [(p.slack_id, p.email, p.name) for p in world.requesters]
         request_ids = host.call(
             "benchmarks.host:submit_pending",
             people=people,
@@ -128,53 +194,48 @@ def measure(world: World, opts: Options, samples: int) -> Samples:
         )
         messages = delivered_approvals(world.fake, (OSCAR,), request_ids)[OSCAR]
         clicker = _Clicker(world, sso, signals, world.user(OSCAR, host.url), messages)
-        paired = 2 * (samples + 1)
-        rounds = list(
-            zip(
-                request_ids[0:paired:2],
-                [principal_of[p[0]] for p in people[0:paired:2]],
-                request_ids[1:paired:2],
-                [principal_of[p[0]] for p in people[1:paired:2]],
-                strict=True,
-            )
-        )
-        clicked = _paired_rounds(host, clicker, rounds, got)
+        jobs = [(r, principal_of[p[0]]) for r, p in zip(request_ids, people, strict=True)]
+        clicked = _bare_rounds(host, clicker, jobs[:bare], got)
         got.hot, got.idle = host.call(
             "benchmarks.grant_path:store_get_hot_and_idle",
             request_id=request_ids[0],
             rounds=10 if opts.quick else 30,
         )
-        # the latency diagnostic: both sides' AWS calls each AWS_LIKE_LATENCY slower
+        # the goal's rounds: both sides' AWS calls each AWS_LIKE_LATENCY slower
         host.call("benchmarks.grant_path:add_bot_latency", seconds=AWS_LIKE_LATENCY)
         add_latency(sso, AWS_LIKE_LATENCY)
         bob = world.aws.users["bob@example.com"]
-        for request_id, person in zip(request_ids[paired:], people[paired:], strict=True):
-            _settle(world)
-            got.slow_direct.append(_direct(world, sso, bob)[0])
-            clicked, _, elapsed, _ = clicker.click(request_id, principal_of[person[0]], clicked)
-            got.slow_app.append(elapsed)
+        for k, (request_id, principal) in enumerate(jobs[bare:]):
+            click, direct = pair(
+                clicker, k, request_id, principal, clicked, lambda: _direct(world, sso, bob)
+            )
+            clicked = click[0]
+            if k > 0:
+                got.slow.add(click, direct)
+                got.slow.app_to_write += write_delay(host, click, principal)
+        got.waited = host.call("benchmarks.grant_path:limiter_waited") - got.waited
     signals.close()
     return got
 
 
-def _paired_rounds(
-    host: BotHost, clicker: _Clicker, rounds: list[tuple[int, str, int, str]], got: Samples
+def _bare_rounds(
+    host: BotHost, clicker: _Clicker, jobs: list[tuple[int, str]], got: Samples
 ) -> float:
-    """Each round: a direct create (not in the first, warm-up round), a click, and a
-    ``Services.decide`` in the bot; into ``got``. Returns the monotonic time of the last."""
+    """Each round (``jobs`` two by two: clicked, decided in the bot): a direct sample
+    and a click (:func:`pair`), then a ``Services.decide`` in the bot; the first round
+    warms every path up and is not counted. Into ``got``; ``got.waited`` is the
+    limiter's total after the first round. Returns the monotonic time of the last."""
     world, sso = clicker.world, clicker.sso
     bob = world.aws.users["bob@example.com"]
-    waited = 0.0
     clicked = time.monotonic()
-    for n, (request_id, principal, inner_id, inner_principal) in enumerate(rounds):
-        if n > 0:  # the first round warms every path up
-            _settle(world)
-            listed, answered = _direct(world, sso, bob)
-            got.direct.append(listed)
-            got.direct_done.append(answered)
-        if n == 1:
-            waited = host.call("benchmarks.grant_path:limiter_waited")
-        clicked, assigned, elapsed, sent = clicker.click(request_id, principal, clicked)
+    for k in range(len(jobs) // 2):
+        (request_id, principal), (inner_id, inner_principal) = jobs[2 * k : 2 * k + 2]
+        if k == 1:
+            got.waited = host.call("benchmarks.grant_path:limiter_waited")
+        click, direct = pair(
+            clicker, k, request_id, principal, clicked, lambda: _direct(world, sso, bob)
+        )
+        clicked, sent = click[0], click[3]
         inner = _in_process(host, clicker.signals, world, sso, inner_id, inner_principal, clicked)
         clicked = time.monotonic()
         wait_until(
@@ -182,96 +243,203 @@ def _paired_rounds(
             15,
             what="the in-process grant's DM update",
         )
-        if n == 0:
+        if k == 0:
             continue
-        got.app.append(elapsed)
+        got.bare.add(click, direct)
+        got.bare.app_to_write += write_delay(host, click, principal)
         got.in_process.append(inner)
-        got.signalled.append(assigned)
         created = host.call("benchmarks.grant_path:created_at")
         if principal in created:
             got.to_create.append(created[principal] - sent)
-    got.waited = host.call("benchmarks.grant_path:limiter_waited") - waited
     return clicked
 
 
+def _p50_p99(values: list[float]) -> str:
+    """``"p50 / p99"`` of seconds, as milliseconds."""
+    return f"{percentile(values, 50) * 1000:.1f} / {percentile(values, 99) * 1000:.1f}"
+
+
+def _ratio(got: Paired, metric: str, goal: float | None = None) -> Row:
+    """p50 app / p50 direct, with its paired bootstrap interval; against ``goal`` (at
+    most) if given."""
+    ratio = percentile(got.app, 50) / percentile(got.direct, 50)
+    low, high = paired_ratio_interval(got.app, got.direct)
+    return Row(
+        NAME,
+        metric,
+        ratio,
+        "x",
+        f"<= {goal:.2f}" if goal is not None else "",
+        ratio <= goal if goal is not None else None,
+        note=f"95% interval {low:.3f}-{high:.3f}x, paired bootstrap of the {len(got.app)} rounds",
+    )
+
+
 def rows(got: Samples) -> list[Row]:
-    """The grant benchmark's rows: the click's latency against direct boto3's, and the
-    ratio between them that the goal is about; then the diagnostics."""
-    app, direct = got.app, got.direct
-    a50, d50 = percentile(app, 50), percentile(direct, 50)
-    a95, d95 = percentile(app, 95), percentile(direct, 95)
-    ratio = a50 / d50
-    low, high = paired_ratio_interval(app, direct)
+    """The grant benchmark's rows: the goal's (20 ms per AWS call), then bare moto's
+    and the stand-in's."""
+    return _goal_rows(got.slow) + _bare_rows(got) + _standin_rows(got.standin)
+
+
+def _goal_rows(slow: Paired) -> list[Row]:
+    at = f"{AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call"
+    n = f"n={len(slow.app)}"
     return [
-        Row(NAME, "app: click -> assignment listed, p50", a50 * 1000, "ms", note=f"n={len(app)}"),
-        Row(NAME, "app: click -> assignment listed, p95", a95 * 1000, "ms"),
         Row(
             NAME,
-            "app: click -> CreateAccountAssignment answered, p50",
+            f"{at}: app, click -> assignment listed, p50",
+            percentile(slow.app, 50) * 1000,
+            "ms",
+            note=n,
+        ),
+        Row(NAME, f"{at}: app, p95", percentile(slow.app, 95) * 1000, "ms"),
+        Row(
+            NAME,
+            f"{at}: direct boto3, create -> listed, p50",
+            percentile(slow.direct, 50) * 1000,
+            "ms",
+            note=n,
+        ),
+        Row(NAME, f"{at}: direct boto3, p95", percentile(slow.direct, 95) * 1000, "ms"),
+        _ratio(slow, f"{at}: app / direct boto3 (p50)", GOAL),
+        Row(
+            NAME,
+            f"{at}: the bot's added time per grant (app - direct, per round), p50 / p99",
+            _p50_p99(slow.added()),
+            "ms",
+        ),
+        _write_row(slow, at),
+        Row(
+            NAME,
+            f"{at}: app, click -> the bot's assign returned / direct, create -> creation "
+            "answered, p50",
+            f"{percentile(slow.app_assigned, 50) * 1000:.1f} / "
+            f"{percentile(slow.direct_answered, 50) * 1000:.1f}",
+            "ms",
+        ),
+        Row(
+            NAME,
+            f"{at}: from there to listed, app / direct, p50",
+            f"{percentile(_listing(slow.app, slow.app_assigned), 50) * 1000:.1f} / "
+            f"{percentile(_listing(slow.direct, slow.direct_answered), 50) * 1000:.1f}",
+            "ms",
+        ),
+    ]
+
+
+def _write_row(got: Paired, at: str) -> Row:
+    return Row(
+        NAME,
+        f"{at}: app, click -> the bot's CreateAccountAssignment sent, p50",
+        percentile(got.app_to_write, 50) * 1000,
+        "ms",
+        note=f"n={len(got.app_to_write)}",
+    )
+
+
+def _listing(listed: list[float], answered: list[float]) -> list[float]:
+    """Seconds from the assignment work answered to the assignment listed, per round."""
+    return [a - b for a, b in zip(listed, answered, strict=True)]
+
+
+def _bare_rows(got: Samples) -> list[Row]:
+    bare, at = got.bare, "bare moto (diagnostic)"
+    in_process = Paired(got.in_process, bare.direct)
+    return [
+        Row(
+            NAME,
+            f"{at}: app, click -> assignment listed, p50",
+            percentile(bare.app, 50) * 1000,
+            "ms",
+            note=f"n={len(bare.app)}",
+        ),
+        Row(
+            NAME,
+            f"{at}: direct boto3, create -> listed, p50",
+            percentile(bare.direct, 50) * 1000,
+            "ms",
+        ),
+        Row(
+            NAME,
+            f"{at}: the bot's added time per grant (app - direct, per round), p50",
+            percentile(bare.added(), 50) * 1000,
+            "ms",
+        ),
+        Row(
+            NAME,
+            f"{at}: the bot's added time per grant, p99",
+            percentile(bare.added(), 99) * 1000,
+            "ms",
+        ),
+        _write_row(bare, at),
+        Row(
+            NAME,
+            f"{at}: app, click -> CreateAccountAssignment answered, p50",
             percentile(got.to_create, 50) * 1000,
             "ms",
         ),
         Row(
             NAME,
-            "app: click -> the bot's assign returned (its datagram in), p50",
-            percentile(got.signalled, 50) * 1000,
+            f"{at}: app, click -> the bot's assign returned (its datagram in), p50",
+            percentile(bare.app_assigned, 50) * 1000,
             "ms",
         ),
-        Row(NAME, "direct boto3: create -> listed, p50", d50 * 1000, "ms", note=f"n={len(direct)}"),
         Row(
             NAME,
-            "direct boto3: create -> creation answered, p50",
-            percentile(got.direct_done, 50) * 1000,
+            f"{at}: direct boto3, create -> creation answered, p50",
+            percentile(bare.direct_answered, 50) * 1000,
             "ms",
         ),
-        Row(NAME, "direct boto3: create -> listed, p95", d95 * 1000, "ms"),
         Row(
             NAME,
-            "overhead ratio app/direct (p50)",
-            ratio,
-            "x",
-            f"< {GOAL}",
-            ratio < GOAL,
-            note=f"95% interval {low:.2f}-{high:.2f}x, paired bootstrap of the {len(app)} rounds",
+            f"{at}: Services.decide called in the bot (no HTTP, no Bolt): added time per "
+            "grant, p50 / p99",
+            _p50_p99(in_process.added()),
+            "ms",
         ),
-        Row(NAME, "overhead ratio app/direct (p95)", a95 / d95, "x"),
-    ] + _diagnostics(got, d50)
+        Row(
+            NAME,
+            f"{at}: the bot's store.get, p50 back to back / after 0.1 s idle",
+            f"{got.hot * 1e6:.0f} / {got.idle * 1e6:.0f}",
+            "us",
+        ),
+        Row(
+            NAME,
+            "app: the bot's AWS rate limiter waited, over the bare and 20 ms rounds",
+            got.waited * 1000,
+            "ms",
+        ),
+    ]
 
 
-def _diagnostics(got: Samples, d50: float) -> list[Row]:
-    """The rows that explain the ratio: in-process decide, the store, the limiter, and
-    the run with :data:`AWS_LIKE_LATENCY` added to every AWS call."""
-    i50 = percentile(got.in_process, 50)
-    slow_app, slow_direct, hot, idle = got.slow_app, got.slow_direct, got.hot, got.idle
-    in_process, waited = got.in_process, got.waited
+def _standin_rows(standin: Paired) -> list[Row]:
+    at = (
+        f"stand-in, {STANDIN_OP_SECONDS:g} s operations, "
+        f"{AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call"
+    )
     return [
         Row(
             NAME,
-            "diagnostic: Services.decide called in the bot (no HTTP, no Bolt) -> listed, p50",
-            i50 * 1000,
+            f"{at}: app, click -> assignment listed, p50 / p99",
+            _p50_p99(standin.app),
             "ms",
-            note=f"n={len(in_process)}",
+            note=f"n={len(standin.app)}",
         ),
-        Row(NAME, "diagnostic: ratio in-process decide/direct (p50)", i50 / d50, "x"),
         Row(
             NAME,
-            "diagnostic: the bot's store.get, p50 back to back / after 0.1 s idle",
-            f"{hot * 1e6:.0f} / {idle * 1e6:.0f}",
-            "us",
-        ),
-        Row(NAME, "app: bot's AWS rate limiter waited, over the samples", waited * 1000, "ms"),
-        Row(
-            NAME,
-            f"diagnostic: {AWS_LIKE_LATENCY * 1000:.0f} ms added to every AWS call, both sides: "
-            "app / direct p50",
-            f"{percentile(slow_app, 50) * 1000:.1f} / {percentile(slow_direct, 50) * 1000:.1f}",
+            f"{at}: direct boto3 (Describe every {DIRECT_POLL_INTERVAL:g} s), "
+            "create -> listed, p50 / p99",
+            _p50_p99(standin.direct),
             "ms",
-            note=f"n={len(slow_app)}",
         ),
+        _ratio(standin, f"{at}: app / direct boto3 (p50)"),
+        _write_row(standin, at),
         Row(
             NAME,
-            f"diagnostic: ratio with {AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call (p50)",
-            percentile(slow_app, 50) / percentile(slow_direct, 50),
-            "x",
+            f"{at}: app, click -> the bot's assign returned / direct, create -> creation "
+            "final, p50",
+            f"{percentile(standin.app_assigned, 50) * 1000:.1f} / "
+            f"{percentile(standin.direct_answered, 50) * 1000:.1f}",
+            "ms",
         ),
     ]
