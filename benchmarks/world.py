@@ -167,10 +167,32 @@ def start_world(requesters: int, workdir: Path) -> World:
     return World(moto, endpoint, fake, world, people, secrets.token_hex(16), workdir)
 
 
-def config_text(world: World, *, sweep_interval: str = "5s", extra_accounts: int = 0) -> str:
+def add_member_accounts(names: list[str]) -> dict[str, str]:
+    """Create member accounts named ``names`` (root email ``<name>@example.com``) in the
+    organization of the AWS boto3 reaches now (moto's, after :func:`start_world`):
+    name -> 12-digit id. moto finishes ``CreateAccount`` at once."""
+    import boto3
+
+    org = boto3.client("organizations", region_name=REGION)
+    made: dict[str, str] = {}
+    for name in names:
+        status = org.create_account(AccountName=name, Email=f"{name.lower()}@example.com")
+        made[name] = status["CreateAccountStatus"]["AccountId"]
+    return made
+
+
+def config_text(
+    world: World,
+    *,
+    sweep_interval: str = "5s",
+    extra_accounts: int = 0,
+    member_accounts: dict[str, str] | None = None,
+) -> str:
     """The demo's configuration (Sandbox owned by Oscar and Olga, Production by Olga, Ada
     admin, Sam SSO admin), optionally with ``extra_accounts`` more accounts owned by Ada
-    (not in AWS Organizations: they only fill App Home)."""
+    (not in AWS Organizations: they only fill App Home) and ``member_accounts`` (name ->
+    id, made by :func:`add_member_accounts`), each owned by Oscar and Olga with
+    ReadOnlyAccess."""
     lines = [
         "identity_center:",
         "  portal_url: https://d-0000000000.awsapps.com/start",
@@ -185,6 +207,13 @@ def config_text(world: World, *, sweep_interval: str = "5s", extra_accounts: int
         "    owners: [olga@example.com]",
         "    permission_sets: [ReadOnlyAccess]",
     ]
+    for name, account_id in (member_accounts or {}).items():
+        lines += [
+            f'  - id: "{account_id}"',
+            f"    name: {name}",
+            "    owners: [oscar@example.com, olga@example.com]",
+            "    permission_sets: [ReadOnlyAccess]",
+        ]
     for i in range(extra_accounts):
         lines += [
             f'  - id: "{900000000000 + i:012d}"',
