@@ -90,7 +90,8 @@ def profile_clicks(ctx: Any) -> None:
     ctx.data["unprofiled"] = SlackRequestHandler.__call__
     handler = _per_call("HTTP request to Bolt's answer", SlackRequestHandler.__call__)
     SlackRequestHandler.__call__ = handler  # type: ignore[method-assign]
-    ctx.rt.services.decide = _per_call("Services.decide (listener pool)", ctx.rt.services.decide)
+    ctx.data["decide"] = decide = ctx.rt.services.decide
+    ctx.rt.services.decide = _per_call("Services.decide (listener pool)", decide)
 
 
 def clicks_report(ctx: Any) -> dict[str, dict[str, Any]]:
@@ -98,7 +99,8 @@ def clicks_report(ctx: Any) -> dict[str, dict[str, Any]]:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     SlackRequestHandler.__call__ = ctx.data.pop("unprofiled")  # type: ignore[method-assign]
-    del ctx.rt.services.decide  # the class's method again
+    # as it was: an attribute Services sets itself, so ``del`` would leave none
+    ctx.rt.services.decide = ctx.data.pop("decide")
     return {label: _summary(profiles) for label, profiles in _CLICKS.items()}
 
 
