@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.bindings import look_up
+from bot.checks_rules import rule_problems
 from bot.runtime import make_identity_center, make_web_client
 from bot.settings import Settings
 from workflows.access_granter import AccessGranter
@@ -62,7 +63,9 @@ def check_everything(settings: Settings, info: Callable[[str], None] = lambda _:
     except SlackApiError as exc:
         problems.append(f"Slack: auth.test: {exc.response.get('error')}")
         return problems
-    return problems + _people_problems(config, client, None if aws_problems else aws)
+    reachable = None if aws_problems else aws
+    problems += _people_problems(config, client, reachable)
+    return problems + rule_problems(config, reachable, client)
 
 
 def _people_problems(

@@ -54,6 +54,17 @@ class SlackUserGroups:
         group_id = handle if handle.startswith("S") and handle.isupper() else self._id_of(handle)
         return group_id is not None and slack_id in self._users_of(group_id)
 
+    def find(self, handle: str) -> str | None:
+        """The ``S…`` id of the enabled user group with this handle (or that id), or
+        None, for ``check-config``.
+
+        :raises UserGroupsUnavailable: Slack did not answer.
+        """
+        self._id_of("")  # fills the handle -> id map
+        with self._lock:
+            ids = dict(self._ids[1]) if self._ids else {}
+        return handle if handle in ids.values() else ids.get(handle)
+
     def members(self, handle: str) -> tuple[str, ...]:
         """The Slack user ids in the user group (handle or ``S…`` id), for DMing a
         rule's approvers; empty for a disabled or unknown group.

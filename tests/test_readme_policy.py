@@ -108,6 +108,7 @@ def test_every_call_the_adapter_makes_is_in_readmes_policy(moto_world: DemoWorld
     assert ic.in_group(alice, "ProdLeads")
     assert ic.group_member_emails("ProdLeads") == ("alice@example.com",)
     ic.account_ous(sandbox)
+    assert not ic.ou_exists("ou-zz99-nothere1")  # check-config
 
     assert {"sso:CreateAccountAssignment", "sso:PutPermissionsBoundaryToPermissionSet"} <= calls
     missing = sorted(calls - readme_actions() - NEEDS_NO_PERMISSION)

@@ -128,6 +128,23 @@ class GroupsAndOus(Principals):
         chosen = next((e for e in emails if e.get("Primary")), emails[0] if emails else None)
         return self._remember(key, str(chosen["Value"]).lower() if chosen else None)
 
+    def ou_exists(self, ou_id: str) -> bool:
+        """Whether the organization has this OU (organizations
+        ``DescribeOrganizationalUnit``; ``OrganizationalUnitNotFoundException``: no), for
+        ``check-config``.
+
+        :raises AwsError: any other failure.
+        """
+        try:
+            self._client("organizations").describe_organizational_unit(OrganizationalUnitId=ou_id)
+        except ClientError as exc:
+            if _error_code(exc) == "OrganizationalUnitNotFoundException":
+                return False
+            raise _wrap("organizations DescribeOrganizationalUnit", exc) from exc
+        except BotoCoreError as exc:
+            raise _wrap("organizations DescribeOrganizationalUnit", exc) from exc
+        return True
+
     def known_account_ous(self, account_id: str) -> frozenset[str] | None:
         """:meth:`account_ous` if cached and fresh, else None (no call is made)."""
         known, value = self._remembered(("ous", account_id))
