@@ -4,19 +4,10 @@
 from __future__ import annotations
 
 from workflows.reconcile.findings import ReconcileReport, StrayAssignment
-
-#: Longest a cell may be before it is cut with ``…`` (a group name can be 128
-#: characters; the table stays readable in a terminal).
-MAX_CELL = 40
+from workflows.text_table import aligned
+from workflows.text_table import cell as _cell
 
 HEADER = ("ACCOUNT", "PERMISSION SET", "TYPE", "PRINCIPAL", "PRINCIPAL ID", "DONE")
-
-
-def _cell(text: str) -> str:
-    """One line, at most :data:`MAX_CELL` characters (control characters and line
-    breaks a name could carry become spaces, so a row stays one row)."""
-    flat = "".join(c if c.isprintable() else " " for c in text)
-    return flat if len(flat) <= MAX_CELL else flat[: MAX_CELL - 1] + "…"
 
 
 def _row(stray: StrayAssignment, done: str) -> tuple[str, ...]:
@@ -38,10 +29,4 @@ def stray_table(report: ReconcileReport) -> list[str]:
     ``removed`` or ``reported``), header first; no lines when there are none."""
     rows = [_row(s, "removed") for s in report.stray_removed]
     rows += [_row(s, "reported") for s in report.stray_reported]
-    if not rows:
-        return []
-    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in [HEADER, *rows]
-    ]
+    return aligned(HEADER, rows)
