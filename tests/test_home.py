@@ -288,3 +288,31 @@ def test_progress_bar_shows_the_share_left():
     assert progress_bar(request, NOW) == "`▓▓▓▓▓░░░░░` 1h left"
     assert progress_bar(request, NOW + timedelta(hours=2)).startswith("`░░░░░░░░░░` 0s")
     assert PAGE_SIZE == 5
+
+
+def test_owned_accounts_show_the_access_rules_that_may_govern_each(store: SqlStore):
+    config = parse_config(
+        f"""
+admins: [ada@example.com]
+durations: [1h, 4h]
+accounts:
+  - {{id: "{SANDBOX}", name: Sandbox, owners: [oscar@example.com], permission_sets: [ReadOnly]}}
+  - {{id: "{PROD}", name: Production, owners: [olga@example.com], permission_sets: [ReadOnly]}}
+access_rules:
+  - {{name: prod-read, accounts: ["{PROD}"], permission_sets: [ReadOnly], approvers: ["group:<Leads>"],
+     approvals: 2, max_duration: 4h, ticket: {{pattern: "INC-[0-9]+"}}}}
+  - {{name: all-read, accounts: ["*"], permission_sets: ["*"], auto_approve: true}}
+"""
+    )
+    data = build_home(store, config, CATALOG, ADA, HomeState(), NOW, portal_url=PORTAL)
+    view = home_view(data)
+    assert view_problems(view) == []
+    accounts = text_of(view).split("Owned Accounts")[1]
+    sandbox, production = accounts.split("Production")
+    assert "Rule all-read: every standard set · approved automatically" in sandbox
+    assert "prod-read" not in sandbox
+    assert (
+        "Rule prod-read: ReadOnly · 2 approvals from group:<Leads> · at most 4 hours · ticket"
+        in production
+    )
+    assert "group:&lt;Leads&gt;" in str(view["blocks"])  # escaped in the mrkdwn sent

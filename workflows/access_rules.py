@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import quote
 
+from workflows.durations import duration_label
 from workflows.rule_refs import Memberships, Ref, names, parse_ref
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "default_rule",
     "governing",
     "may_ask_ticket",
+    "rule_summary",
+    "rules_on",
     "names",
     "parse_account_selector",
     "parse_ref",
@@ -193,6 +196,34 @@ def may_ask_ticket(rules: Sequence[AccessRule], account_id: str | None) -> bool:
         )
         for rule in rules
     )
+
+
+def rule_summary(rule: AccessRule) -> str:
+    """One line saying what ``rule`` asks, for App Home's Owned Accounts:
+    ``prod-admin: AdministratorAccess · 2 approvals from group:ProdLeads · at most
+    4 hours · ticket · by group:Platform`` (plain text; the caller escapes it)."""
+    sets = ", ".join("every standard set" if s == ALL else s for s in rule.permission_sets)
+    if rule.auto_approve:
+        how = "approved automatically"
+    else:
+        who = ", ".join(str(r) for r in rule.approvers) if rule.approvers else "owners or admins"
+        how = f"{rule.approvals} approval{'s' if rule.approvals > 1 else ''} from {who}"
+    parts = [f"{rule.name}: {sets}", how]
+    if rule.max_duration is not None:
+        parts.append(f"at most {duration_label(rule.max_duration)}")
+    if rule.ticket is not None and rule.ticket.required:
+        parts.append("ticket")
+    if rule.requesters is not None:
+        parts.append("requested by " + ", ".join(str(r) for r in rule.requesters))
+    return " · ".join(parts)
+
+
+def rules_on(rules: Sequence[AccessRule], account_id: str) -> list[AccessRule]:
+    """The rules that may govern requests on ``account_id``, in order: naming it, ``*``,
+    or an OU (which may or may not hold it: Organizations is not asked here)."""
+    return [
+        r for r in rules if any(a in (ALL, account_id) or OU_ID.fullmatch(a) for a in r.accounts)
+    ]
 
 
 def default_rule() -> AppliedRule:

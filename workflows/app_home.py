@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
+from workflows.access_rules import rule_summary, rules_on
 from workflows.actions import Action, offered_actions
 from workflows.catalog import Catalog
 from workflows.config import AccountConfig, Config
@@ -92,6 +93,7 @@ class AccountRow:
     owners: tuple[str, ...]  # display names (or emails)
     pending: int
     active: int
+    rules: tuple[str, ...] = ()  # the access rules that may govern it, one line each
 
 
 AccountsPage = Page[AccountRow]
@@ -214,12 +216,14 @@ def _owned_accounts(
     offset = min(state.offset("accounts"), max(0, len(found) - 1))
     page = found[offset : offset + PAGE_SIZE]
     counts = store.account_counts([a.id for a in page])
+    every = rules.config.rules()
     rows = tuple(
         AccountRow(
             a.id,
             name(a.id, a.name),
             tuple(name_of(e) for e in a.owners),
             *counts.get(a.id, (0, 0)),
+            rules=tuple(rule_summary(r) for r in rules_on(every, a.id)),
         )
         for a in page
     )

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from workflows.config import ConfigError, load_config
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,13 +39,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from workflows.assignments import AwsError
     from workflows.domain import Person
     from workflows.errors import WorkflowError
-    from workflows.explain import (
-        APPROVER_HEADER,
-        REQUESTER_HEADER,
-        Explaining,
-        approver_rows,
-        requester_rows,
-    )
     from workflows.text_table import aligned
 
     settings = Settings()
@@ -62,27 +59,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(f"jitbot explain: no Slack user with email {email}", file=sys.stderr)
             return 1
         principal = rt.services.principal_of(Person(slack_id, email, email))
-        authority = rt.services.authority
-        ex = Explaining(
-            rt.catalog,
-            authority.rulebook,
-            authority.rules(),
-            authority.lookups,
-            lambda i: rt.directory.person(i).name,
-            custom=config.custom_permission_sets.enabled,
-        )
-        if args.requester:
-            header = REQUESTER_HEADER
-            rows = requester_rows(
-                ex,
-                slack_id=slack_id,
-                principal_id=principal,
-                account_id=args.account,
-                permission_set=args.permission_set,
-            )
-        else:
-            header = APPROVER_HEADER
-            rows = approver_rows(ex, slack_id=slack_id, principal_id=principal)
+        header, rows = _table(args, rt, slack_id, principal)
     except (AwsError, WorkflowError) as exc:
         print(f"jitbot explain: {exc}", file=sys.stderr)
         return 1
@@ -93,3 +70,36 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for line in aligned(header, rows) or ["(nothing)"]:
         print(line)
     return 0
+
+
+def _table(
+    args: argparse.Namespace, rt: Runtime, slack_id: str, principal: str | None
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The header and rows ``args`` asks for, from the runtime's rules and lookups."""
+    from workflows.explain import (
+        APPROVER_HEADER,
+        REQUESTER_HEADER,
+        Explaining,
+        approver_rows,
+        requester_rows,
+    )
+
+    authority = rt.services.authority
+    ex = Explaining(
+        rt.catalog,
+        authority.rulebook,
+        authority.rules(),
+        authority.lookups,
+        lambda i: rt.directory.person(i).name,
+        custom=rt.config.custom_permission_sets.enabled,
+    )
+    if args.requester:
+        rows = requester_rows(
+            ex,
+            slack_id=slack_id,
+            principal_id=principal,
+            account_id=args.account,
+            permission_set=args.permission_set,
+        )
+        return REQUESTER_HEADER, rows
+    return APPROVER_HEADER, approver_rows(ex, slack_id=slack_id, principal_id=principal)

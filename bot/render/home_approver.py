@@ -141,6 +141,7 @@ def accounts(page: AccountsPage, search: str) -> list[Block]:
                     text=(
                         f"*{esc(a.name)}* `{a.id}`\nOwners: {owners} · Pending {a.pending} · "
                         f"Active {a.active}"
+                        + "".join(f"\nRule {cut(esc(line), 300)}" for line in a.rules[:5])
                     )
                 )
             )
