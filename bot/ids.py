@@ -11,6 +11,7 @@ ACTION_DURATION = "duration_select"
 BLOCK_JUSTIFICATION = "justification"
 ACTION_JUSTIFICATION = "justification_input"
 BLOCK_TICKET = "ticket"
+BLOCK_RULE_LINE = "rule_line"
 ACTION_TICKET = "ticket_input"
 
 # Approval messages

@@ -15,7 +15,7 @@ import pytest
 from bot import ids
 from sim.aws_world import DemoWorld
 from sim.blocks_text import blocks_to_text
-from tests.bot_harness import Bot, running_bot
+from tests.bot_harness import Bot, has_block, running_bot
 from tests.conftest import REGION, world_config
 from tests.test_custom_flow import root_when_sent
 from workflows.states import Status
@@ -124,3 +124,27 @@ def test_a_request_the_rule_approves_is_granted_with_no_click(bot: Bot) -> None:
     bot.settle()
     replies = bot.replies(bot.root(request, "alice"))
     assert any("Approved automatically by rule prod-read" in r for r in replies)
+
+
+def test_the_form_says_what_the_rule_asks_and_offers_no_longer_duration(bot: Bot) -> None:
+    alice = bot.user("alice")
+    view = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+    assert (
+        alice.select_in_view(view, ids.ACTION_PERMISSION_SET, "AdministratorAccess").status == 200
+    )
+
+    def updated() -> dict | None:
+        current = bot.fake.view(view["id"])
+        return current if has_block(current, ids.BLOCK_RULE_LINE) else None
+
+    form = bot.fake.wait_for(updated)
+    text = blocks_to_text(form["blocks"])
+    assert (
+        "Needs 2 approvals from group:ProdLeads · at most 1 hour · a ticket (rule sandbox-admin)"
+        in text
+    )
+    durations = next(b for b in form["blocks"] if b.get("block_id") == ids.BLOCK_DURATION)
+    assert [o["value"] for o in durations["element"]["options"]] == ["1m", "1h"]
+    assert has_block(form, ids.BLOCK_TICKET)
+    chosen = next(b for b in form["blocks"] if b.get("block_id") == ids.BLOCK_PERMISSION_SET)
+    assert chosen["element"]["initial_option"]["value"] == "AdministratorAccess"

@@ -48,6 +48,7 @@ __all__ = [
     "default_rule",
     "governing",
     "may_ask_ticket",
+    "rule_line",
     "rule_summary",
     "rules_on",
     "names",
@@ -216,6 +217,25 @@ def rule_summary(rule: AccessRule) -> str:
     if rule.requesters is not None:
         parts.append("requested by " + ", ".join(str(r) for r in rule.requesters))
     return " · ".join(parts)
+
+
+def rule_line(applied: AppliedRule | None) -> str | None:
+    """What the request form says will happen under ``applied`` (plain text; None for
+    the default rule or an unknown one): ``Needs 2 approvals from group:ProdLeads · at
+    most 4 hours · a ticket (rule prod-admin)`` or ``Approved automatically (rule
+    sandbox-read)``."""
+    if applied is None or applied.name is None:
+        return None
+    if applied.auto_approve:
+        return f"Approved automatically ({applied.label})"
+    who = ", ".join(str(r) for r in applied.approvers)
+    n = applied.approvals
+    parts = [f"Needs {n} approval{'s' if n > 1 else ''} from {who}"]
+    if applied.max_duration is not None:
+        parts.append(f"at most {duration_label(applied.max_duration)}")
+    if applied.ticket is not None and applied.ticket.required:
+        parts.append("a ticket")
+    return " · ".join(parts) + f" ({applied.label})"
 
 
 def rules_on(rules: Sequence[AccessRule], account_id: str) -> list[AccessRule]:

@@ -13,27 +13,48 @@ from bot.listeners.commands import open_request_modal
 from bot.listeners.common import Listener, Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
-from workflows.access_rules import may_ask_ticket
+from workflows.access_rules import may_ask_ticket, rule_line
 from workflows.domain import Person
+from workflows.validation import KIND_CUSTOM
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 
 def _update_form(
-    rt: Runtime, client: WebClient, view: dict[str, Any], account_id: str, kind: str
+    rt: Runtime,
+    client: WebClient,
+    view: dict[str, Any],
+    account_id: str,
+    kind: str,
+    permission_set: str | None = None,
 ) -> None:
+    """Re-render the request form for the chosen account, kind and set: the sets of the
+    account, and what the access rule of that set asks (its line, its durations), where
+    the rule is known without an AWS call (:meth:`RuleBook.for_request_now`)."""
+    durations = rt.config.durations
+    line = None
+    if account_id and (permission_set or kind == KIND_CUSTOM):
+        rulebook = rt.services.authority.rulebook
+        applied = rulebook.for_request_now(
+            account_id, None if kind == KIND_CUSTOM else permission_set
+        )
+        line = rule_line(applied)
+        if applied is not None and applied.max_duration is not None:
+            durations = applied.durations(durations)
     client.views_update(
         view_id=view["id"],
         hash=view.get("hash"),
         view=request_modal(
             rt.catalog,
-            rt.config.durations,
+            durations,
             account=rt.catalog.account(account_id),
             private_metadata=view.get("private_metadata", ""),
             kind=kind,
             custom=rt.config.custom_permission_sets,
             ticket=may_ask_ticket(rt.config.rules(), account_id),
+            permission_set=permission_set if kind != KIND_CUSTOM else None,
+            rule_line=line,
         ),
     )
 
@@ -46,12 +67,12 @@ def register(app: App, rt: Runtime) -> None:
     app.action(ids.ACTION_REJECT)(guarded(rt.modals)(_on_reject(rt)))
     app.action(ids.ACTION_ACCOUNT)(guarded(rt.modals)(_on_account_chosen(rt)))
     app.action(ids.ACTION_KIND)(guarded(rt.modals)(_on_kind_chosen(rt)))
+    app.action(ids.ACTION_PERMISSION_SET)(guarded(rt.modals)(_on_set_chosen(rt)))
     select_in_form = guarded(rt.listeners)(on_select_in_form)
     for action_id in (
         ids.ACTION_CUSTOM_MANAGED,
         ids.ACTION_CUSTOM_SESSION,
         ids.ACTION_DURATION,
-        ids.ACTION_PERMISSION_SET,
     ):
         app.action(action_id)(select_in_form)
     app.action(ids.ACTION_DETAILS)(guarded(rt.modals)(_on_details(rt)))
@@ -91,6 +112,19 @@ def _on_account_chosen(rt: Runtime) -> Listener:
         return lambda: _update_form(rt, client, view, option.get("value", ""), form_kind(view))
 
     return on_account_chosen
+
+
+def _on_set_chosen(rt: Runtime) -> Listener:
+    def on_set_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
+        """A permission set chosen: say what its access rule asks, cut the durations."""
+        ack()
+        view = body["view"]
+        option = body["actions"][0].get("selected_option") or {}
+        account_id = state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT) or ""
+        chosen = option.get("value") or None
+        return lambda: _update_form(rt, client, view, account_id, form_kind(view), chosen)
+
+    return on_set_chosen
 
 
 def _on_kind_chosen(rt: Runtime) -> Listener:

@@ -20,6 +20,7 @@ from bot.render.request_parts import (
     justification_block,
     kind_block,
     permission_set_block,
+    rule_context_block,
     ticket_block,
 )
 from workflows.catalog import Catalog, CatalogAccount
@@ -74,6 +75,8 @@ def request_modal(
     kind: str = KIND_STANDARD,
     custom: CustomSetsConfig | None = None,
     ticket: bool = False,
+    permission_set: str | None = None,
+    rule_line: str | None = None,
 ) -> dict[str, Any]:
     """The request form. The account select and the permission set type dispatch
     actions, so the form lists the sets allowed on the chosen account, or the custom
@@ -81,18 +84,24 @@ def request_modal(
 
     A new dict each call; the form itself is rendered once per catalog, account and
     kind (see :class:`_RenderedViews`). ``ticket`` adds the optional "Ticket" input
-    (an access rule may ask for one: :func:`workflows.access_rules.may_ask_ticket`). Raises ``SlackObjectFormationError`` (as
-    slack_sdk's ``View`` would) when ``private_metadata`` is longer than Slack allows.
+    (an access rule may ask for one: :func:`workflows.access_rules.may_ask_ticket`);
+    ``permission_set`` is the set chosen, ``rule_line`` what its access rule will ask
+    (shown under the set), and ``durations`` those the rule allows. Raises
+    ``SlackObjectFormationError`` (as slack_sdk's ``View`` would) when
+    ``private_metadata`` is longer than Slack allows.
     """
     if len(private_metadata) > PRIVATE_METADATA_MAX:
         raise SlackObjectFormationError(
             f"private_metadata cannot exceed {PRIVATE_METADATA_MAX} characters"
         )
     sources = (catalog, durations, custom, account)
-    key = (*(id(source) for source in sources), kind, ticket)
+    key = (*(id(source) for source in sources), kind, ticket, permission_set, rule_line)
     text = _request_views.get(key, sources)
     if text is None:
-        text = json.dumps(_render_request_modal(catalog, durations, account, kind, custom, ticket))
+        chosen = (permission_set, rule_line)
+        text = json.dumps(
+            _render_request_modal(catalog, durations, account, kind, custom, ticket, chosen)
+        )
         _request_views.put(key, sources, text)
     view: dict[str, Any] = json.loads(text)
     if private_metadata:
@@ -107,6 +116,7 @@ def _render_request_modal(
     kind: str,
     custom: CustomSetsConfig | None,
     ticket: bool = False,
+    chosen: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, Any]:
     custom_offered = custom is not None and custom.enabled and (account is None or account.custom)
     if not custom_offered or (account is not None and not account.permission_sets):
@@ -114,7 +124,9 @@ def _render_request_modal(
     blocks: list[Block] = [account_block(account)]
     if custom_offered:
         blocks.append(kind_block(kind))
-    blocks += _what_blocks(account, kind, custom)
+    blocks += _what_blocks(account, kind, custom, chosen[0])
+    if chosen[1]:
+        blocks.append(rule_context_block(chosen[1]))
     blocks += [duration_block(durations), justification_block()]
     if ticket:
         blocks.append(ticket_block())
@@ -129,7 +141,10 @@ def _render_request_modal(
 
 
 def _what_blocks(
-    account: CatalogAccount | None, kind: str, custom: CustomSetsConfig | None
+    account: CatalogAccount | None,
+    kind: str,
+    custom: CustomSetsConfig | None,
+    chosen: str | None = None,
 ) -> list[Block]:
     """What is asked for: the custom set inputs, a hint to choose an account first, or
     the permission sets allowed on the chosen account."""
@@ -138,4 +153,4 @@ def _what_blocks(
         return custom_blocks(custom)
     if account is None:
         return [choose_account_hint()]
-    return [permission_set_block(account)]
+    return [permission_set_block(account, chosen)]

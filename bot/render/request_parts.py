@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
+from bot.render.escape import esc
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.durations import duration_code, duration_label
 from workflows.validation import KIND_CUSTOM, KIND_STANDARD
@@ -90,19 +91,32 @@ def choose_account_hint() -> ContextBlock:
     )
 
 
-def permission_set_block(account: CatalogAccount) -> InputBlock:
-    """The permission sets allowed on ``account`` (at most 100)."""
+def permission_set_block(account: CatalogAccount, chosen: str | None = None) -> InputBlock:
+    """The permission sets allowed on ``account`` (at most 100), ``chosen`` selected; it
+    dispatches an action so the form can say what the access rule asks."""
+    options = [
+        Option(value=name, text=name[:75]) for name in list(account.permission_sets)[:MAX_OPTIONS]
+    ]
+    initial = next((o for o in options if o.value == chosen), None)
     return InputBlock(
         block_id=ids.BLOCK_PERMISSION_SET,
         label="Permission set",
+        dispatch_action=True,
         element=StaticSelectElement(
             action_id=ids.ACTION_PERMISSION_SET,
             placeholder="Choose a permission set",
-            options=[
-                Option(value=name, text=name[:75])
-                for name in list(account.permission_sets)[:MAX_OPTIONS]
-            ],
+            options=options,
+            initial_option=initial,
         ),
+    )
+
+
+def rule_context_block(line: str) -> ContextBlock:
+    """What the access rule will ask (:func:`workflows.access_rules.rule_line`),
+    escaped: a rule's group names are the config's, shown as written."""
+    return ContextBlock(
+        block_id=ids.BLOCK_RULE_LINE,
+        elements=[MarkdownTextObject(text=f":scroll: {esc(line)}")],
     )
 
 
