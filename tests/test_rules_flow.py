@@ -194,3 +194,16 @@ def test_a_request_the_rule_approves_automatically_is_granted_with_no_click() ->
     assert {"automatic": True, "rule": "rule sbx"}.items() <= approved[0]["detail"].items()
     told = [o.payload for _, o in w.store.outbox if o.payload.get("kind") == NoticeKind.APPROVED]
     assert told[0]["by"] == "rule sbx"
+
+
+def test_the_form_offers_only_what_the_rules_let_a_person_ask() -> None:
+    from workflows.catalog import CatalogAccount
+
+    w = world(rule(requesters=["bob@example.com"]))
+    account = CatalogAccount(SANDBOX, "Sandbox", {"ReadOnlyAccess": "arn:ro"})
+    assert w.services.offering(ALICE.slack_id)(account) is None  # nothing left: not offered
+    assert w.services.offering(BOB.slack_id)(account) == account
+    grouped = world(rule(requesters=["group:Platform"]))
+    # Identity Center groups are not read on the form's paths: offered, decided at submit
+    assert grouped.services.offering(BOB.slack_id)(account) == account
+    assert fake_world().services.offering(ALICE.slack_id)(account) is account

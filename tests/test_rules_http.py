@@ -2,7 +2,7 @@
 payloads to the real Bolt app over HTTP, Slack faked, AWS on moto with an Identity Center
 group. The rules: Sandbox AdministratorAccess needs two approvals from the group
 ProdLeads, at most 1 hour and an INC- ticket; Production ReadOnlyAccess is approved
-automatically."""
+automatically; Sandbox ReadOnlyAccess may be asked for by Bob only."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ access_rules:
     accounts: ["{world.accounts["Production"]}"]
     permission_sets: [ReadOnlyAccess]
     auto_approve: true
+  - name: sandbox-read
+    accounts: ["{world.accounts["Sandbox"]}"]
+    permission_sets: [ReadOnlyAccess]
+    requesters: [bob@example.com]
 """
 
 
@@ -148,3 +152,36 @@ def test_the_form_says_what_the_rule_asks_and_offers_no_longer_duration(bot: Bot
     assert has_block(form, ids.BLOCK_TICKET)
     chosen = next(b for b in form["blocks"] if b.get("block_id") == ids.BLOCK_PERMISSION_SET)
     assert chosen["element"]["initial_option"]["value"] == "AdministratorAccess"
+
+
+def test_a_set_the_rule_does_not_let_alice_ask_is_not_offered_and_a_forged_one_is_refused(
+    bot: Bot,
+) -> None:
+    alice, bob = bot.user("alice"), bot.user("bob")
+    form = bot.choose_account(alice, bot.open_form(alice), bot.sandbox)
+    offered = next(b for b in form["blocks"] if b.get("block_id") == ids.BLOCK_PERMISSION_SET)
+    assert [o["value"] for o in offered["element"]["options"]] == ["AdministratorAccess"]
+    bobs = bot.choose_account(bob, bot.open_form(bob), bot.sandbox)
+    offered = next(b for b in bobs["blocks"] if b.get("block_id") == ids.BLOCK_PERMISSION_SET)
+    assert [o["value"] for o in offered["element"]["options"]] == [
+        "ReadOnlyAccess",
+        "AdministratorAccess",
+    ]
+    options = alice.suggest(form, ids.ACTION_ACCOUNT, "")
+    assert {o["value"] for o in options["options"]} == set(bot.world.accounts.values())
+
+    state = alice.fill(
+        form,
+        {
+            ids.ACTION_PERMISSION_SET: "AdministratorAccess",
+            ids.ACTION_DURATION: "1h",
+            ids.ACTION_JUSTIFICATION: JUSTIFICATION,
+        },
+    )
+    chosen = state[ids.BLOCK_PERMISSION_SET][ids.ACTION_PERMISSION_SET]["selected_option"]
+    chosen["value"] = "ReadOnlyAccess"  # a set the form did not offer her
+    forged = bot.forge_submission(alice, form, state)
+    assert forged.status == 200
+    told = bot.wait_ephemeral(alice, 1)
+    assert "rule sandbox-read does not let you request this access" in told
+    assert bot.requests(alice.user_id) == []

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
-from workflows.access_rules import OU_ID, AccessRule, AppliedRule, RuleTarget, governing
+from workflows.access_rules import OU_ID, AccessRule, AppliedRule, RuleTarget, governing, rules_on
 from workflows.durations import duration_label
 from workflows.policy import Rules, roles_of
 from workflows.rule_refs import names
@@ -43,8 +44,22 @@ class RuleBook:
     ous: Callable[[str], frozenset[str]] | None = field(default=None, compare=False)
     #: the OUs above an account if known without a call (None: not known yet)
     known_ous: Callable[[str], frozenset[str] | None] | None = field(default=None, compare=False)
+    #: account id -> the rules that may govern it (naming it, "*" or an OU), in order
+    _candidates: dict[str, tuple[AccessRule, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
-    @property
+    def candidates(self, account_id: str) -> tuple[AccessRule, ...]:
+        """The rules that can match requests on ``account_id`` (those naming it, ``*``
+        or an OU), in file order, remembered per account: an account picker over
+        thousands of accounts and hundreds of rules tries only these."""
+        found = self._candidates.get(account_id)
+        if found is None:
+            found = tuple(rules_on(self.rules, account_id))
+            self._candidates[account_id] = found
+        return found
+
+    @cached_property
     def names_ous(self) -> bool:
         """Whether some rule names an OU (only then is Organizations asked)."""
         return any(OU_ID.fullmatch(entry) for rule in self.rules for entry in rule.accounts)
@@ -57,17 +72,18 @@ class RuleBook:
             refuses the request: a rule it cannot evaluate must not be skipped).
         """
         ous = self.ous(account_id) if self.ous is not None and self.names_ous else frozenset()
-        return governing(self.rules, RuleTarget(account_id, permission_set, ous))
+        return governing(self.candidates(account_id), RuleTarget(account_id, permission_set, ous))
 
     def for_request_now(self, account_id: str, permission_set: str | None) -> AppliedRule | None:
         """:meth:`for_request` without calling AWS (before an ack: the form's inline
         checks), or None when an OU lookup that is not cached would be needed."""
+        candidates = self.candidates(account_id)
         if not self.names_ous or self.ous is None:
-            return governing(self.rules, RuleTarget(account_id, permission_set))
+            return governing(candidates, RuleTarget(account_id, permission_set))
         known = self.known_ous(account_id) if self.known_ous is not None else None
         if known is None:
             return None
-        return governing(self.rules, RuleTarget(account_id, permission_set, known))
+        return governing(candidates, RuleTarget(account_id, permission_set, known))
 
 
 @dataclass(frozen=True)

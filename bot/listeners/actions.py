@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 def _update_form(
     rt: Runtime,
     client: WebClient,
+    user_id: str,
     view: dict[str, Any],
     account_id: str,
     kind: str,
@@ -34,6 +35,9 @@ def _update_form(
     the rule is known without an AWS call (:meth:`RuleBook.for_request_now`)."""
     durations = rt.config.durations
     line = None
+    account = rt.catalog.account(account_id)
+    if account is not None:  # only what the access rules let this person ask for
+        account = rt.services.offering(user_id)(account)
     if account_id and (permission_set or kind == KIND_CUSTOM):
         rulebook = rt.services.authority.rulebook
         applied = rulebook.for_request_now(
@@ -48,7 +52,7 @@ def _update_form(
         view=request_modal(
             rt.catalog,
             durations,
-            account=rt.catalog.account(account_id),
+            account=account,
             private_metadata=view.get("private_metadata", ""),
             kind=kind,
             custom=rt.config.custom_permission_sets,
@@ -109,7 +113,9 @@ def _on_account_chosen(rt: Runtime) -> Listener:
         ack()
         view = body["view"]
         option = body["actions"][0].get("selected_option") or {}
-        return lambda: _update_form(rt, client, view, option.get("value", ""), form_kind(view))
+        return lambda: _update_form(
+            rt, client, body["user"]["id"], view, option.get("value", ""), form_kind(view)
+        )
 
     return on_account_chosen
 
@@ -122,7 +128,9 @@ def _on_set_chosen(rt: Runtime) -> Listener:
         option = body["actions"][0].get("selected_option") or {}
         account_id = state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT) or ""
         chosen = option.get("value") or None
-        return lambda: _update_form(rt, client, view, account_id, form_kind(view), chosen)
+        return lambda: _update_form(
+            rt, client, body["user"]["id"], view, account_id, form_kind(view), chosen
+        )
 
     return on_set_chosen
 
@@ -134,7 +142,9 @@ def _on_kind_chosen(rt: Runtime) -> Listener:
         view = body["view"]
         option = body["actions"][0].get("selected_option") or {}
         account_id = state_value(view, ids.BLOCK_ACCOUNT, ids.ACTION_ACCOUNT) or ""
-        return lambda: _update_form(rt, client, view, account_id, option.get("value", ""))
+        return lambda: _update_form(
+            rt, client, body["user"]["id"], view, account_id, option.get("value", "")
+        )
 
     return on_kind_chosen
 

@@ -46,15 +46,18 @@ def open_request_modal(
         )
         return
     metadata = json.dumps({"channel_id": channel_id}) if channel_id else ""
+    account = rt.catalog.find(query)
+    if account is not None:  # only what the access rules let this person ask for
+        account = rt.services.offering(user_id)(account)
     opened = client.views_open(
         trigger_id=trigger_id,
         view=request_modal(
             rt.catalog,
             rt.config.durations,
-            account=rt.catalog.find(query),
+            account=account,
             private_metadata=metadata,
             custom=rt.config.custom_permission_sets,
-            ticket=may_ask_ticket(rt.config.rules(), None),
+            ticket=may_ask_ticket(rt.config.rules(), account.id if account else None),
         ),
     )
     submit(rt.listeners, check_requester, rt, client, user_id, opened["view"])

@@ -18,4 +18,5 @@ def register(app: App, rt: Runtime) -> None:
     @app.options(ids.ACTION_ACCOUNT)
     @guarded(rt.listeners)
     def on_account_options(ack: Ack, body: dict[str, Any]) -> None:
-        ack(options=account_options(rt.catalog, body.get("value", "")))
+        offer = rt.services.offering(body["user"]["id"])
+        ack(options=account_options(rt.catalog, body.get("value", ""), offer))

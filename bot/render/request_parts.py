@@ -4,6 +4,7 @@ options the account select loads from the bot."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -35,11 +36,21 @@ def account_option(account: CatalogAccount) -> Option:
     return Option(value=account.id, text=label)
 
 
-def account_options(catalog: Catalog, query: str = "") -> list[dict[str, Any]]:
-    """Accounts matching ``query`` (name or id, case-insensitive), at most 100."""
+def account_options(
+    catalog: Catalog,
+    query: str = "",
+    offer: Callable[[CatalogAccount], CatalogAccount | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Accounts matching ``query`` (name or id, case-insensitive) that ``offer`` keeps
+    (the access rules let the person ask for something there), at most 100."""
     q = query.strip().lower()
-    matches = [a for a in catalog.accounts if q in a.name.lower() or q in a.id]
-    return [account_option(a).to_dict() for a in matches[:MAX_OPTIONS]]
+    matches = []
+    for a in catalog.accounts:
+        if (q in a.name.lower() or q in a.id) and (offer is None or offer(a) is not None):
+            matches.append(a)
+            if len(matches) == MAX_OPTIONS:
+                break
+    return [account_option(a).to_dict() for a in matches]
 
 
 def account_block(account: CatalogAccount | None) -> InputBlock:

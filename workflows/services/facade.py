@@ -115,6 +115,7 @@ class Services:
         self.submit_request = self._submit
         self.check_limits = self.submitting.check_limits
         self.check_form_rule = self.submitting.check_form_rule
+        self.offering = self.submitting.offering
         self.decide = self.deciding.decide
         self.revoke = self.ending.revoke
         self.release = self.ending.release
