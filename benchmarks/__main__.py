@@ -31,6 +31,7 @@ BENCHMARKS = {
     "home": "benchmarks.home",
     "memory": "benchmarks.memory",
     "approver-warnings": "benchmarks.approver_warnings",
+    "rules-picker": "benchmarks.rules_picker",
     "reconcile-scale": "benchmarks.reconcile_scale",
 }
 RESULTS = Path(__file__).with_name("results.md")

@@ -136,11 +136,15 @@ class AccessRule:
             entry == ALL or entry == target.account_id or entry in target.ou_ids
             for entry in self.accounts
         )
-        if target.permission_set is None:
-            wanted = CUSTOM in self.permission_sets
-        else:
-            wanted = ALL in self.permission_sets or target.permission_set in self.permission_sets
-        return account and wanted
+        return account and self.covers_set(target.permission_set)
+
+    def covers_set(self, permission_set: str | None) -> bool:
+        """Whether this rule's sets cover the standard set ``permission_set`` (None: a
+        custom set)."""
+        sets = self.permission_sets
+        if permission_set is None:
+            return CUSTOM in sets
+        return ALL in sets or permission_set in sets
 
 
 @dataclass(frozen=True)
@@ -252,10 +256,14 @@ def default_rule() -> AppliedRule:
     return AppliedRule(None, None, DEFAULT_APPROVERS, 1, None, None, False)
 
 
-def governing(rules: Sequence[AccessRule], target: RuleTarget) -> AppliedRule:
-    """The first rule in ``rules`` (file order) matching ``target``, else the default."""
+def governing(
+    rules: Sequence[AccessRule], target: RuleTarget, *, accounts_checked: bool = False
+) -> AppliedRule:
+    """The first rule in ``rules`` (file order) matching ``target``, else the default.
+    ``accounts_checked``: every rule given is known to cover the account (an index's
+    candidates), so only the sets are compared."""
     for rule in rules:
-        if rule.matches(target):
+        if rule.covers_set(target.permission_set) if accounts_checked else rule.matches(target):
             return AppliedRule(
                 name=rule.name,
                 requesters=rule.requesters,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
-from workflows.access_rules import OU_ID, AccessRule, AppliedRule, RuleTarget, governing, rules_on
+from workflows.access_rules import ALL, OU_ID, AccessRule, AppliedRule, RuleTarget, governing
 from workflows.durations import duration_label
 from workflows.policy import Rules, roles_of
 from workflows.rule_refs import names
@@ -44,19 +44,35 @@ class RuleBook:
     ous: Callable[[str], frozenset[str]] | None = field(default=None, compare=False)
     #: the OUs above an account if known without a call (None: not known yet)
     known_ous: Callable[[str], frozenset[str] | None] | None = field(default=None, compare=False)
-    #: account id -> the rules that may govern it (naming it, "*" or an OU), in order
-    _candidates: dict[str, tuple[AccessRule, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
 
-    def candidates(self, account_id: str) -> tuple[AccessRule, ...]:
-        """The rules that can match requests on ``account_id`` (those naming it, ``*``
-        or an OU), in file order, remembered per account: an account picker over
-        thousands of accounts and hundreds of rules tries only these."""
-        found = self._candidates.get(account_id)
+    @cached_property
+    def _index(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        """Positions of the rules naming each account or OU id, and of those naming
+        ``*``, built once."""
+        by_id: dict[str, list[int]] = {}
+        everywhere: list[int] = []
+        for position, rule in enumerate(self.rules):
+            for entry in dict.fromkeys(rule.accounts):
+                if entry == ALL:
+                    everywhere.append(position)
+                else:
+                    by_id.setdefault(entry, []).append(position)
+        return {k: tuple(v) for k, v in by_id.items()}, tuple(everywhere)
+
+    def candidates(
+        self, account_id: str, ous: frozenset[str] = frozenset()
+    ) -> tuple[AccessRule, ...]:
+        """The rules covering ``account_id`` below the OUs ``ous`` (naming it, one of
+        them, or ``*``), in file order, remembered per account and OUs: an account
+        picker over thousands of accounts and hundreds of rules compares only their
+        sets."""
+        memo = self.__dict__.setdefault("_candidates", {})
+        found = memo.get((account_id, ous))
         if found is None:
-            found = tuple(rules_on(self.rules, account_id))
-            self._candidates[account_id] = found
+            by_id, everywhere = self._index
+            named = [*by_id.get(account_id, ()), *(p for ou in ous for p in by_id.get(ou, ()))]
+            positions = sorted({*named, *everywhere}) if named else everywhere
+            found = memo[(account_id, ous)] = tuple(self.rules[p] for p in positions)
         return found
 
     @cached_property
@@ -72,18 +88,31 @@ class RuleBook:
             refuses the request: a rule it cannot evaluate must not be skipped).
         """
         ous = self.ous(account_id) if self.ous is not None and self.names_ous else frozenset()
-        return governing(self.candidates(account_id), RuleTarget(account_id, permission_set, ous))
+        return self._governing(account_id, permission_set, ous)
 
     def for_request_now(self, account_id: str, permission_set: str | None) -> AppliedRule | None:
         """:meth:`for_request` without calling AWS (before an ack: the form's inline
         checks), or None when an OU lookup that is not cached would be needed."""
-        candidates = self.candidates(account_id)
-        if not self.names_ous or self.ous is None:
-            return governing(candidates, RuleTarget(account_id, permission_set))
-        known = self.known_ous(account_id) if self.known_ous is not None else None
-        if known is None:
-            return None
-        return governing(candidates, RuleTarget(account_id, permission_set, known))
+        known: frozenset[str] | None = frozenset()
+        if self.names_ous and self.ous is not None:
+            known = self.known_ous(account_id) if self.known_ous is not None else None
+            if known is None:
+                return None
+        return self._governing(account_id, permission_set, known)
+
+    def _governing(
+        self, account_id: str, permission_set: str | None, ous: frozenset[str]
+    ) -> AppliedRule:
+        """:func:`governing` over the account's candidates, remembered (the rules do
+        not change while this book lives)."""
+        memo = self.__dict__.setdefault("_applied", {})
+        key = (account_id, permission_set, ous)
+        found = memo.get(key)
+        if found is None:
+            target = RuleTarget(account_id, permission_set, ous)
+            found = governing(self.candidates(account_id, ous), target, accounts_checked=True)
+            memo[key] = found
+        return found
 
 
 @dataclass(frozen=True)
