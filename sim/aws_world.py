@@ -31,6 +31,7 @@ __all__ = [
     "DEMO_PERMISSION_SETS",
     "DEMO_USERS",
     "DemoWorld",
+    "add_group",
     "assignments",
     "seed_demo_world",
     "start_moto_server",
@@ -201,6 +202,22 @@ def assignments(
                     principal = item["PrincipalId"]
                     rows.add((account_name, ps_name, email_of.get(principal, principal)))
     return sorted(rows)
+
+
+def add_group(world: DemoWorld, name: str, emails: list[str]) -> str:
+    """Make the Identity Center group ``name`` with the demo users ``emails`` as
+    members (identitystore ``CreateGroup``, ``CreateGroupMembership``); its id."""
+    store = boto3.client("identitystore", region_name=world.region)
+    group_id = str(
+        store.create_group(IdentityStoreId=world.identity_store_id, DisplayName=name)["GroupId"]
+    )
+    for email in emails:
+        store.create_group_membership(
+            IdentityStoreId=world.identity_store_id,
+            GroupId=group_id,
+            MemberId={"UserId": world.users[email]},
+        )
+    return group_id
 
 
 def start_moto_server() -> tuple[Any, str]:

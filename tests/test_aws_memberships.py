@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sim.aws_world import DemoWorld
+from sim.aws_world import DemoWorld, add_group
 from workflows.aws import AwsError, IdentityCenter
 
 REGION = "us-east-1"
@@ -38,18 +38,7 @@ def ic(moto_world: DemoWorld) -> tuple[IdentityCenter, Clock]:
     return IdentityCenter(region=REGION, max_calls_per_second=None, clock=clock), clock
 
 
-def _group(world: DemoWorld, name: str, members: list[str]) -> str:
-    store = boto3.client("identitystore", region_name=REGION)
-    group_id = store.create_group(IdentityStoreId=world.identity_store_id, DisplayName=name)[
-        "GroupId"
-    ]
-    for email in members:
-        store.create_group_membership(
-            IdentityStoreId=world.identity_store_id,
-            GroupId=group_id,
-            MemberId={"UserId": world.users[email]},
-        )
-    return group_id
+_group = add_group
 
 
 def test_a_member_is_in_the_group_and_others_and_unknown_groups_are_not(

@@ -5,28 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 
 from bot.cli import main
-from sim.aws_world import DemoWorld
+from sim.aws_world import DemoWorld, add_group
 from sim.fake_slack import FakeSlack
-from tests.conftest import REGION
 from tests.test_cli import env, fake  # noqa: F401 - fixtures
 
 
 @pytest.fixture
 def rules(moto_world: DemoWorld, env: Path, fake: FakeSlack) -> DemoWorld:  # noqa: F811
-    store = boto3.client("identitystore", region_name=REGION)
-    group = store.create_group(
-        IdentityStoreId=moto_world.identity_store_id, DisplayName="ProdLeads"
-    )
-    for email in ("bob@example.com", "sam@example.com"):
-        store.create_group_membership(
-            IdentityStoreId=moto_world.identity_store_id,
-            GroupId=group["GroupId"],
-            MemberId={"UserId": moto_world.users[email]},
-        )
+    add_group(moto_world, "ProdLeads", ["bob@example.com", "sam@example.com"])
     sandbox, production = moto_world.accounts["Sandbox"], moto_world.accounts["Production"]
     env.write_text(f"""
 admins: [ada@example.com]

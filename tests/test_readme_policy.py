@@ -10,9 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from sim.aws_world import DemoWorld
+from sim.aws_world import DemoWorld, add_group
 from tests.conftest import REGION
 from workflows.assignments import Assignment
 from workflows.aws import IdentityCenter
@@ -100,11 +98,7 @@ def test_every_call_the_adapter_makes_is_in_readmes_policy(moto_world: DemoWorld
     ic.principal_name("USER", alice)
     ic.provisioned_accounts(read_only)
     # access rules: groups and OUs
-    store = boto3.client("identitystore", region_name=REGION)
-    group = store.create_group(IdentityStoreId=w.identity_store_id, DisplayName="ProdLeads")
-    store.create_group_membership(
-        IdentityStoreId=w.identity_store_id, GroupId=group["GroupId"], MemberId={"UserId": alice}
-    )
+    add_group(w, "ProdLeads", ["alice@example.com"])
     assert ic.in_group(alice, "ProdLeads")
     assert ic.group_member_emails("ProdLeads") == ("alice@example.com",)
     ic.account_ous(sandbox)

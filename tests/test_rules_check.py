@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from bot.cli import main
-from sim.aws_world import DemoWorld
+from sim.aws_world import DemoWorld, add_group
 from sim.fake_slack import FakeSlack
 from tests.conftest import REGION
 from tests.test_cli import env, fake  # noqa: F401 - fixtures
@@ -22,15 +22,7 @@ def test_check_config_names_every_missing_group_user_group_and_ou(
     fake: FakeSlack,  # noqa: F811 - test_cli's fixture
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    store = boto3.client("identitystore", region_name=REGION)
-    group = store.create_group(
-        IdentityStoreId=moto_world.identity_store_id, DisplayName="ProdLeads"
-    )
-    store.create_group_membership(
-        IdentityStoreId=moto_world.identity_store_id,
-        GroupId=group["GroupId"],
-        MemberId={"UserId": moto_world.users["bob@example.com"]},
-    )
+    add_group(moto_world, "ProdLeads", ["bob@example.com"])
     fake.add_usergroup("oncall", ["U06BOB"])
     org = boto3.client("organizations", region_name=REGION)
     root = org.list_roots()["Roots"][0]["Id"]

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from bot import ids
-from sim.aws_world import DemoWorld
+from sim.aws_world import DemoWorld, add_group
 from sim.blocks_text import blocks_to_text
 from tests.bot_harness import Bot, has_block, running_bot
-from tests.conftest import REGION, world_config
+from tests.conftest import world_config
 from tests.test_custom_flow import root_when_sent
 from workflows.states import Status
 
@@ -46,16 +45,7 @@ access_rules:
 
 @pytest.fixture
 def bot(moto_world: DemoWorld, tmp_path: Path) -> Iterator[Bot]:
-    store = boto3.client("identitystore", region_name=REGION)
-    group = store.create_group(
-        IdentityStoreId=moto_world.identity_store_id, DisplayName="ProdLeads"
-    )
-    for email in ("bob@example.com", "sam@example.com"):
-        store.create_group_membership(
-            IdentityStoreId=moto_world.identity_store_id,
-            GroupId=group["GroupId"],
-            MemberId={"UserId": moto_world.users[email]},
-        )
+    add_group(moto_world, "ProdLeads", ["bob@example.com", "sam@example.com"])
     with running_bot(moto_world, tmp_path, world_config(moto_world, _rules(moto_world))) as b:
         yield b
 
