@@ -17,9 +17,9 @@ bot's added milliseconds per grant (app minus direct, paired per round, p50 and 
 not as a ratio: a ratio over a floor of a few milliseconds says more about moto's speed
 than the bot's. Each bare round also approves one more request by calling
 ``Services.decide`` inside the bot process (no HTTP, waitress, Bolt or listener pool;
-:func:`decide_in_process`), timed to the assignment listed the same way: the
+:func:`~benchmarks.grant_in_bot.decide_in_process`), timed to the assignment listed the same way: the
 difference from the click is the web stack's share. And the bot's ``store.get`` is
-timed back to back and after 0.1 s asleep (:func:`store_get_hot_and_idle`): on this
+timed back to back and after 0.1 s asleep (:func:`~benchmarks.grant_in_bot.store_get_hot_and_idle`): on this
 2-core virtual machine a call after a pause, as every paced click is, takes several
 times as long as the same call in a hot loop.
 
@@ -56,7 +56,7 @@ machine's speed changes), so compare ratios, not times, across days.
 **Both sides poll the same way**: ``ListAccountAssignments`` starts once the
 assignment work was answered to whoever did it. The direct side knows that
 in-process; for the app, the bot process sends one UDP datagram to the parent when its
-``IdentityCenter.assign`` returned (:func:`signal_assigned`: a wrapper installed for
+``IdentityCenter.assign`` returned (:func:`~benchmarks.grant_in_bot.signal_assigned`: a wrapper installed for
 the benchmark, after the creation and any status polls), and the parent, blocked on
 that socket meanwhile, then polls exactly as the direct side does. The datagram's trip
 only adds to the app's time. (Until 2026-11-28 the parent polled from the moment the
@@ -88,7 +88,6 @@ from benchmarks.ack import OSCAR
 from benchmarks.common import (
     Options,
     Row,
-    percentile,
     start_world,
     wait_until,
 )
@@ -119,12 +118,6 @@ def add_latency(client: Any, seconds: float) -> None:
         time.sleep(seconds)
 
     client.meta.events.register("before-send", wait, unique_id=f"bench-latency-{id(client)}")
-
-
-def add_bot_latency(ctx: Any, seconds: float) -> None:
-    """In the bot process: :func:`add_latency` on its Identity Center clients."""
-    for service in ("sso-admin", "identitystore"):
-        add_latency(ctx.rt.aws._client(service), seconds)
 
 
 def _poll_listed(world: Any, sso: Any, principal: str, timeout: float = 15.0) -> None:
@@ -168,52 +161,6 @@ def _direct(
     return elapsed, answered
 
 
-def signal_assigned(ctx: Any, port: int) -> None:
-    """In the bot process: after each ``assign`` of its Identity Center adapter returns,
-    send the principal id (UTF-8) in one UDP datagram to ``127.0.0.1:port``."""
-    aws = ctx.rt.services.aws
-    assign = aws.assign
-    out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-
-    def assign_and_signal(assignment: Any) -> None:
-        assign(assignment)
-        out.sendto(str(assignment.principal_id).encode(), ("127.0.0.1", port))
-
-    aws.assign = assign_and_signal
-
-
-def decide_in_process(ctx: Any, request_id: int, approver: str) -> float:
-    """In the bot process: Oscar's approval of ``request_id`` by calling
-    ``Services.decide`` directly (no HTTP, no waitress, no Bolt, no listener pool), as the
-    Approve listener would after its ack. Returns the wall time (``time.time()``) it was
-    called at."""
-    rt = ctx.rt
-    person = rt.directory.person(approver)  # cached, as the listener's lookup would be
-    started = time.time()
-    rt.services.decide(request_id, person, True, rt.clock())
-    return started
-
-
-def store_get_hot_and_idle(ctx: Any, request_id: int, rounds: int = 30) -> tuple[float, float]:
-    """In the bot process: seconds one ``store.get`` of ``request_id`` takes, p50, (hot:
-    200 calls back to back; after idle: each after 0.1 s asleep, as a click comes). On a
-    small virtual machine the second is several times the first (caches and CPU state
-    are cold after the pause), and every step of a grant pays it."""
-    get = ctx.rt.store.get
-    hot = []
-    for _ in range(200):
-        started = time.perf_counter()
-        get(request_id)
-        hot.append(time.perf_counter() - started)
-    idle = []
-    for _ in range(rounds):
-        time.sleep(SPACING)
-        started = time.perf_counter()
-        get(request_id)
-        idle.append(time.perf_counter() - started)
-    return percentile(hot, 50), percentile(idle, 50)
-
-
 #: seconds without a Slack Web API call from the bot before a sample starts
 QUIET = 0.03
 
@@ -232,13 +179,6 @@ def _settle(world: Any, timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the bot never went quiet")
         time.sleep(QUIET - idle)
-
-
-def limiter_waited(ctx: Any) -> float:
-    """In the bot process: seconds its Identity Center rate limiter has made callers
-    wait since start (0.0 without a limiter)."""
-    limiter = getattr(ctx.rt.aws, "limiter", None)
-    return float(getattr(limiter, "waited", 0.0))
 
 
 def _drain(signals: socket.socket) -> None:
@@ -273,7 +213,7 @@ def _in_process(
     after: float,
 ) -> float:
     """Seconds from the bot calling ``Services.decide`` on ``request_id`` in its own
-    process (:func:`decide_in_process`) to the assignment listed, polled as for a click
+    process (:func:`~benchmarks.grant_in_bot.decide_in_process`) to the assignment listed, polled as for a click
     once the bot's datagram is in. Waits until :data:`SPACING` after ``after``
     (monotonic) first. Wall clocks of the two processes are compared: same machine."""
     _settle(world)
@@ -283,7 +223,7 @@ def _in_process(
     call = threading.Thread(
         target=lambda: started.append(
             host.call(
-                "benchmarks.grant_path:decide_in_process",
+                "benchmarks.grant_in_bot:decide_in_process",
                 request_id=request_id,
                 approver=OSCAR,
             )
@@ -297,24 +237,10 @@ def _in_process(
     return listed - started[0]
 
 
-def created_at(ctx: Any) -> dict[str, float]:
-    """principal id -> wall time the bot's CreateAccountAssignment was answered."""
-    return {key[0]: when for key, when in ctx.probe.created.items()}
-
-
-def create_sent_at(ctx: Any, principal: str) -> float | None:
-    """Wall time the bot's ``CreateAccountAssignment`` for ``principal`` was let through
-    its limiter (the probe's ``before-send``, before any latency added after it); None
-    if it made none."""
-    for key, when in ctx.probe.issued.get("CreateAccountAssignment", {}).items():
-        if key[0] == principal:
-            return when
-    return None
-
-
 def run(opts: Options, shared: dict[str, Any]) -> list[Row]:
     """The grant benchmark (see the module's docstring): its rows."""
-    from benchmarks.grant_rounds import Counts, measure, rows
+    from benchmarks.grant_rounds import Counts, measure
+    from benchmarks.grant_rows import rows
     from benchmarks.grant_standin import measure_standin
 
     counts = Counts(bare=10, slow=12, standin=4) if opts.quick else Counts(60, 60, 24)

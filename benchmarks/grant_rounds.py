@@ -1,7 +1,8 @@
 """The grant benchmark's measuring side (:mod:`benchmarks.grant_path` says what it
 measures and why): Oscar's timed Approve clicks, the direct boto3 samples they are
-paired with, the rounds over bare moto and with 20 ms per AWS call, and the rows made of
-it all (the stand-in's rounds are :mod:`benchmarks.grant_standin`)."""
+paired with, the rounds over bare moto and with 20 ms per AWS call, (the rows made of
+it all are :mod:`benchmarks.grant_rows`, the stand-in's rounds
+:mod:`benchmarks.grant_standin`)."""
 
 from __future__ import annotations
 
@@ -15,20 +16,14 @@ from benchmarks.ack import OSCAR, delivered_approvals
 from benchmarks.awshooks import Probe
 from benchmarks.common import (
     Options,
-    Row,
     World,
-    paired_ratio_interval,
-    percentile,
     shows_active,
     wait_until,
 )
 from benchmarks.grant_path import (
     AWS_LIKE_LATENCY,
-    DIRECT_POLL_INTERVAL,
-    GOAL,
     NAME,
     SPACING,
-    STANDIN_OP_SECONDS,
     _direct,
     _drain,
     _in_process,
@@ -148,7 +143,7 @@ def _principals(world: World) -> dict[str, str]:
 def write_delay(host: BotHost, click: tuple[float, ...], principal: str) -> list[float]:
     """``[seconds from the click sent to the bot's CreateAccountAssignment sent]``, or
     ``[]`` when it made none (asked after the round, untimed)."""
-    sent = host.call("benchmarks.grant_path:create_sent_at", principal=principal)
+    sent = host.call("benchmarks.grant_in_bot:create_sent_at", principal=principal)
     return [] if sent is None else [sent - click[3]]
 
 
@@ -185,7 +180,7 @@ def measure(world: World, opts: Options, counts: Counts) -> Samples:
     bare, slow = 2 * (counts.bare + 1), counts.slow + 1
     people = [(p.slack_id, p.email, p.name) for p in world.requesters[: bare + slow]]
     with BotHost(spec_for(world, NAME)) as host:
-        host.call("benchmarks.grant_path:signal_assigned", port=signals.getsockname()[1])
+        host.call("benchmarks.grant_in_bot:signal_assigned", port=signals.getsockname()[1])
         request_ids = host.call(
             "benchmarks.host:submit_pending",
             people=people,
@@ -197,12 +192,12 @@ def measure(world: World, opts: Options, counts: Counts) -> Samples:
         jobs = [(r, principal_of[p[0]]) for r, p in zip(request_ids, people, strict=True)]
         clicked = _bare_rounds(host, clicker, jobs[:bare], got)
         got.hot, got.idle = host.call(
-            "benchmarks.grant_path:store_get_hot_and_idle",
+            "benchmarks.grant_in_bot:store_get_hot_and_idle",
             request_id=request_ids[0],
             rounds=10 if opts.quick else 30,
         )
         # the goal's rounds: both sides' AWS calls each AWS_LIKE_LATENCY slower
-        host.call("benchmarks.grant_path:add_bot_latency", seconds=AWS_LIKE_LATENCY)
+        host.call("benchmarks.grant_in_bot:add_bot_latency", seconds=AWS_LIKE_LATENCY)
         add_latency(sso, AWS_LIKE_LATENCY)
         bob = world.aws.users["bob@example.com"]
         for k, (request_id, principal) in enumerate(jobs[bare:]):
@@ -213,7 +208,7 @@ def measure(world: World, opts: Options, counts: Counts) -> Samples:
             if k > 0:
                 got.slow.add(click, direct)
                 got.slow.app_to_write += write_delay(host, click, principal)
-        got.waited = host.call("benchmarks.grant_path:limiter_waited") - got.waited
+        got.waited = host.call("benchmarks.grant_in_bot:limiter_waited") - got.waited
     signals.close()
     return got
 
@@ -231,7 +226,7 @@ def _bare_rounds(
     for k in range(len(jobs) // 2):
         (request_id, principal), (inner_id, inner_principal) = jobs[2 * k : 2 * k + 2]
         if k == 1:
-            got.waited = host.call("benchmarks.grant_path:limiter_waited")
+            got.waited = host.call("benchmarks.grant_in_bot:limiter_waited")
         click, direct = pair(
             clicker, k, request_id, principal, clicked, lambda: _direct(world, sso, bob)
         )
@@ -248,198 +243,7 @@ def _bare_rounds(
         got.bare.add(click, direct)
         got.bare.app_to_write += write_delay(host, click, principal)
         got.in_process.append(inner)
-        created = host.call("benchmarks.grant_path:created_at")
+        created = host.call("benchmarks.grant_in_bot:created_at")
         if principal in created:
             got.to_create.append(created[principal] - sent)
     return clicked
-
-
-def _p50_p99(values: list[float]) -> str:
-    """``"p50 / p99"`` of seconds, as milliseconds."""
-    return f"{percentile(values, 50) * 1000:.1f} / {percentile(values, 99) * 1000:.1f}"
-
-
-def _ratio(got: Paired, metric: str, goal: float | None = None) -> Row:
-    """p50 app / p50 direct, with its paired bootstrap interval; against ``goal`` (at
-    most) if given."""
-    ratio = percentile(got.app, 50) / percentile(got.direct, 50)
-    low, high = paired_ratio_interval(got.app, got.direct)
-    return Row(
-        NAME,
-        metric,
-        ratio,
-        "x",
-        f"<= {goal:.2f}" if goal is not None else "",
-        ratio <= goal if goal is not None else None,
-        note=f"95% interval {low:.3f}-{high:.3f}x, paired bootstrap of the {len(got.app)} rounds",
-    )
-
-
-def rows(got: Samples) -> list[Row]:
-    """The grant benchmark's rows: the goal's (20 ms per AWS call), then bare moto's
-    and the stand-in's."""
-    return _goal_rows(got.slow) + _bare_rows(got) + _standin_rows(got.standin)
-
-
-def _goal_rows(slow: Paired) -> list[Row]:
-    at = f"{AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call"
-    n = f"n={len(slow.app)}"
-    return [
-        Row(
-            NAME,
-            f"{at}: app, click -> assignment listed, p50",
-            percentile(slow.app, 50) * 1000,
-            "ms",
-            note=n,
-        ),
-        Row(NAME, f"{at}: app, p95", percentile(slow.app, 95) * 1000, "ms"),
-        Row(
-            NAME,
-            f"{at}: direct boto3, create -> listed, p50",
-            percentile(slow.direct, 50) * 1000,
-            "ms",
-            note=n,
-        ),
-        Row(NAME, f"{at}: direct boto3, p95", percentile(slow.direct, 95) * 1000, "ms"),
-        _ratio(slow, f"{at}: app / direct boto3 (p50)", GOAL),
-        Row(
-            NAME,
-            f"{at}: the bot's added time per grant (app - direct, per round), p50 / p99",
-            _p50_p99(slow.added()),
-            "ms",
-        ),
-        _write_row(slow, at),
-        Row(
-            NAME,
-            f"{at}: app, click -> the bot's assign returned / direct, create -> creation "
-            "answered, p50",
-            f"{percentile(slow.app_assigned, 50) * 1000:.1f} / "
-            f"{percentile(slow.direct_answered, 50) * 1000:.1f}",
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: from there to listed, app / direct, p50",
-            f"{percentile(_listing(slow.app, slow.app_assigned), 50) * 1000:.1f} / "
-            f"{percentile(_listing(slow.direct, slow.direct_answered), 50) * 1000:.1f}",
-            "ms",
-        ),
-    ]
-
-
-def _write_row(got: Paired, at: str) -> Row:
-    return Row(
-        NAME,
-        f"{at}: app, click -> the bot's CreateAccountAssignment sent, p50",
-        percentile(got.app_to_write, 50) * 1000,
-        "ms",
-        note=f"n={len(got.app_to_write)}",
-    )
-
-
-def _listing(listed: list[float], answered: list[float]) -> list[float]:
-    """Seconds from the assignment work answered to the assignment listed, per round."""
-    return [a - b for a, b in zip(listed, answered, strict=True)]
-
-
-def _bare_rows(got: Samples) -> list[Row]:
-    bare, at = got.bare, "bare moto (diagnostic)"
-    in_process = Paired(got.in_process, bare.direct)
-    return [
-        Row(
-            NAME,
-            f"{at}: app, click -> assignment listed, p50",
-            percentile(bare.app, 50) * 1000,
-            "ms",
-            note=f"n={len(bare.app)}",
-        ),
-        Row(
-            NAME,
-            f"{at}: direct boto3, create -> listed, p50",
-            percentile(bare.direct, 50) * 1000,
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: the bot's added time per grant (app - direct, per round), p50",
-            percentile(bare.added(), 50) * 1000,
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: the bot's added time per grant, p99",
-            percentile(bare.added(), 99) * 1000,
-            "ms",
-        ),
-        _write_row(bare, at),
-        Row(
-            NAME,
-            f"{at}: app, click -> CreateAccountAssignment answered, p50",
-            percentile(got.to_create, 50) * 1000,
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: app, click -> the bot's assign returned (its datagram in), p50",
-            percentile(bare.app_assigned, 50) * 1000,
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: direct boto3, create -> creation answered, p50",
-            percentile(bare.direct_answered, 50) * 1000,
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: Services.decide called in the bot (no HTTP, no Bolt): added time per "
-            "grant, p50 / p99",
-            _p50_p99(in_process.added()),
-            "ms",
-        ),
-        Row(
-            NAME,
-            f"{at}: the bot's store.get, p50 back to back / after 0.1 s idle",
-            f"{got.hot * 1e6:.0f} / {got.idle * 1e6:.0f}",
-            "us",
-        ),
-        Row(
-            NAME,
-            "app: the bot's AWS rate limiter waited, over the bare and 20 ms rounds",
-            got.waited * 1000,
-            "ms",
-        ),
-    ]
-
-
-def _standin_rows(standin: Paired) -> list[Row]:
-    at = (
-        f"stand-in, {STANDIN_OP_SECONDS:g} s operations, "
-        f"{AWS_LIKE_LATENCY * 1000:.0f} ms per AWS call"
-    )
-    return [
-        Row(
-            NAME,
-            f"{at}: app, click -> assignment listed, p50 / p99",
-            _p50_p99(standin.app),
-            "ms",
-            note=f"n={len(standin.app)}",
-        ),
-        Row(
-            NAME,
-            f"{at}: direct boto3 (Describe every {DIRECT_POLL_INTERVAL:g} s), "
-            "create -> listed, p50 / p99",
-            _p50_p99(standin.direct),
-            "ms",
-        ),
-        _ratio(standin, f"{at}: app / direct boto3 (p50)"),
-        _write_row(standin, at),
-        Row(
-            NAME,
-            f"{at}: app, click -> the bot's assign returned / direct, create -> creation "
-            "final, p50",
-            f"{percentile(standin.app_assigned, 50) * 1000:.1f} / "
-            f"{percentile(standin.direct_answered, 50) * 1000:.1f}",
-            "ms",
-        ),
-    ]

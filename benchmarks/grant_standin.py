@@ -7,7 +7,6 @@ script polling every :data:`~benchmarks.grant_path.DIRECT_POLL_INTERVAL` seconds
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import socket
 from typing import Any
@@ -25,6 +24,7 @@ from benchmarks.grant_path import (
 )
 from benchmarks.grant_rounds import Counts, Samples, _Clicker, _principals, pair, write_delay
 from benchmarks.host import BotHost, spec_for
+from benchmarks.world import SpawnedServer
 
 
 def _serve_standin(conn: Any, target: str, op_seconds: float) -> None:
@@ -38,31 +38,14 @@ def _serve_standin(conn: Any, target: str, op_seconds: float) -> None:
     standin.stop()
 
 
-class StandinProcess:
+class StandinProcess(SpawnedServer):
     """:class:`sim.aws_standin.AwsStandin` in front of moto at ``target``, in a process
     of its own (spawned), so its threads share no GIL with the fake Slack or the direct
     script. ``url`` is its endpoint; :meth:`stop` ends it."""
 
     def __init__(self, target: str, op_seconds: float, timeout: float = 60.0) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(
-            target=_serve_standin, args=(child, target, op_seconds), name="standin", daemon=True
-        )
-        self._process.start()
-        child.close()
-        if not self._conn.poll(timeout):
-            self._process.kill()
-            raise TimeoutError("the stand-in did not start")
-        self.url: str = self._conn.recv()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send(None)
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(5)
+        super().__init__(_serve_standin, (target, op_seconds), "the stand-in", timeout)
+        self.url = self.address
 
 
 def _bot_behind(world: World, url: str) -> BotHost:
@@ -92,8 +75,8 @@ def measure_standin(world: World, counts: Counts, got: Samples) -> None:
         Probe().install(sso)
         add_latency(sso, AWS_LIKE_LATENCY)
         with _bot_behind(world, standin.url) as host:
-            host.call("benchmarks.grant_path:signal_assigned", port=signals.getsockname()[1])
-            host.call("benchmarks.grant_path:add_bot_latency", seconds=AWS_LIKE_LATENCY)
+            host.call("benchmarks.grant_in_bot:signal_assigned", port=signals.getsockname()[1])
+            host.call("benchmarks.grant_in_bot:add_bot_latency", seconds=AWS_LIKE_LATENCY)
             request_ids = host.call(
                 "benchmarks.host:submit_pending",
                 people=[(p.slack_id, p.email, p.name) for p in app_people],

@@ -49,24 +49,35 @@ def _serve_moto(conn: Any) -> None:
     server.stop()
 
 
-class MotoProcess:
-    """moto's server in a process of its own (spawned), as AWS is not in the load
-    generator's process: the parent's fake Slack and its polling threads would share a
-    GIL with moto, and a grant's Slack traffic would slow the next AWS call it times.
-    ``endpoint`` is its URL; :meth:`stop` ends it."""
+class SpawnedServer:
+    """A server in a process of its own (spawned), so its threads share no GIL with
+    the load generator's. ``target(conn, *args)`` serves, sends its address over
+    ``conn`` (:attr:`address`), then answers commands sent with :meth:`ask` until it
+    receives ``None`` or the pipe closes; :meth:`stop` ends it. ``what`` names it in
+    the start-up error.
 
-    def __init__(self, timeout: float = 60.0) -> None:
+    :raises TimeoutError: the address did not come within ``timeout`` seconds.
+    """
+
+    def __init__(
+        self, target: Any, args: tuple[Any, ...], what: str, timeout: float = 60.0
+    ) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve_moto, args=(child,), name="moto", daemon=True)
+        self._process = ctx.Process(target=target, args=(child, *args), name=what, daemon=True)
         self._process.start()
         child.close()
         if not self._conn.poll(timeout):
             self._process.kill()
-            raise TimeoutError("moto's server did not start")
-        self.endpoint: str = self._conn.recv()
+            raise TimeoutError(f"{what} did not start")
+        self.address: str = self._conn.recv()
+
+    def ask(self, *command: Any) -> Any:
+        """Send ``command`` and return the server's answer."""
+        self._conn.send(command)
+        return self._conn.recv()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -75,6 +86,17 @@ class MotoProcess:
         if self._process.is_alive():
             self._process.kill()
             self._process.join(5)
+
+
+class MotoProcess(SpawnedServer):
+    """moto's server in a process of its own (spawned), as AWS is not in the load
+    generator's process: the parent's fake Slack and its polling threads would share a
+    GIL with moto, and a grant's Slack traffic would slow the next AWS call it times.
+    ``endpoint`` is its URL; :meth:`stop` ends it."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        super().__init__(_serve_moto, (), "moto's server", timeout)
+        self.endpoint = self.address
 
 
 @dataclass
