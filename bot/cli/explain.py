@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings
-from workflows.config import ConfigError, load_config
+from bot.cli.starting import start_runtime
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -35,24 +34,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
     email, resolved as the bot does (Slack ``users.lookupByEmail``, Identity Center).
     Exit 0; 1 when the person is not found or AWS or Slack did not answer; 2 for an
     invalid config."""
-    from bot.runtime import build_runtime
     from workflows.assignments import AwsError
     from workflows.domain import Person
     from workflows.errors import WorkflowError
     from workflows.text_table import aligned
 
-    settings = Settings()
-    try:
-        config = load_config(settings.jitbot_config)
-    except ConfigError as exc:
-        print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
-        return 2
+    rt = start_runtime("explain")
+    if isinstance(rt, int):
+        return rt
     email = (args.requester or args.approver).strip().lower()
-    try:
-        rt = build_runtime(settings, config)
-    except AwsError as exc:
-        print(f"jitbot explain: AWS IAM Identity Center not reachable: {exc}", file=sys.stderr)
-        return 1
     try:
         slack_id = rt.directory.slack_id_for(email)
         if slack_id is None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from bot.settings import Settings
-from workflows.config import ConfigError, load_config
+from bot.cli.starting import start_runtime
 
 #: Seconds ``jitbot reconcile`` waits for its Slack alert to be delivered before exiting.
 RECONCILE_DELIVERY_WAIT = 10.0
@@ -34,21 +32,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     :data:`RECONCILE_DELIVERY_WAIT` seconds, else by the serving bot later."""
     import time
 
-    from bot.runtime import build_runtime, make_reconciler
-    from workflows.assignments import AwsError
+    from bot.runtime import make_reconciler
     from workflows.reconcile.table import stray_table
 
-    settings = Settings()
-    try:
-        config = load_config(settings.jitbot_config)
-    except ConfigError as exc:
-        print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
-        return 2
-    try:
-        rt = build_runtime(settings, config)
-    except AwsError as exc:
-        print(f"jitbot reconcile: AWS IAM Identity Center not reachable: {exc}", file=sys.stderr)
-        return 1
+    rt = start_runtime("reconcile")
+    if isinstance(rt, int):
+        return rt
     try:
         reconciler = make_reconciler(
             rt.config, rt.services, rt.aws, report_only=True if args.report_only else None
