@@ -13,7 +13,6 @@ from bot.listeners.commands import open_request_modal
 from bot.listeners.common import Listener, Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
 from bot.render.modals import details_modal, reject_modal, request_modal
-from workflows.access_rules import may_ask_ticket, rule_line
 from workflows.domain import Person
 from workflows.validation import KIND_CUSTOM
 
@@ -30,35 +29,23 @@ def _update_form(
     kind: str,
     permission_set: str | None = None,
 ) -> None:
-    """Re-render the request form for the chosen account, kind and set: the sets of the
-    account, and what the access rule of that set asks (its line, its durations), where
-    the rule is known without an AWS call (:meth:`RuleBook.for_request_now`)."""
-    durations = rt.config.durations
-    line = None
-    account = rt.catalog.account(account_id)
-    if account is not None:  # only what the access rules let this person ask for
-        account = rt.services.offering(user_id)(account)
-    if account_id and (permission_set or kind == KIND_CUSTOM):
-        rulebook = rt.services.authority.rulebook
-        applied = rulebook.for_request_now(
-            account_id, None if kind == KIND_CUSTOM else permission_set
-        )
-        line = rule_line(applied)
-        if applied is not None and applied.max_duration is not None:
-            durations = applied.durations(durations)
+    """Re-render the request form for the chosen account, kind and set
+    (:meth:`Services.form_choice`: what the access rules offer and ask)."""
+    custom = kind == KIND_CUSTOM
+    choice = rt.services.form_choice(user_id, account_id, permission_set, custom)
     client.views_update(
         view_id=view["id"],
         hash=view.get("hash"),
         view=request_modal(
             rt.catalog,
-            durations,
-            account=account,
+            choice.durations,
+            account=choice.account,
             private_metadata=view.get("private_metadata", ""),
             kind=kind,
             custom=rt.config.custom_permission_sets,
-            ticket=may_ask_ticket(rt.config.rules(), account_id),
-            permission_set=permission_set if kind != KIND_CUSTOM else None,
-            rule_line=line,
+            ticket=choice.ticket,
+            permission_set=None if custom else permission_set,
+            rule_line=choice.rule_line,
         ),
     )
 

@@ -12,7 +12,6 @@ from slack_sdk import WebClient
 from bot.listeners.common import Work, guarded, submit
 from bot.render.escape import esc
 from bot.render.modals import NO_ACCOUNTS_TEXT, message_modal, request_modal
-from workflows.access_rules import may_ask_ticket
 from workflows.errors import WorkflowError
 from workflows.services.principal import no_user_text
 
@@ -46,18 +45,17 @@ def open_request_modal(
         )
         return
     metadata = json.dumps({"channel_id": channel_id}) if channel_id else ""
-    account = rt.catalog.find(query)
-    if account is not None:  # only what the access rules let this person ask for
-        account = rt.services.offering(user_id)(account)
+    found = rt.catalog.find(query)
+    choice = rt.services.form_choice(user_id, found.id if found else None, None, False)
     opened = client.views_open(
         trigger_id=trigger_id,
         view=request_modal(
             rt.catalog,
-            rt.config.durations,
-            account=account,
+            choice.durations,
+            account=choice.account,
             private_metadata=metadata,
             custom=rt.config.custom_permission_sets,
-            ticket=may_ask_ticket(rt.config.rules(), account.id if account else None),
+            ticket=choice.ticket,
         ),
     )
     submit(rt.listeners, check_requester, rt, client, user_id, opened["view"])

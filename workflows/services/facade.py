@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 
 from workflows.access_granter import AccessGranter
-from workflows.catalog import Catalog
+from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
 from workflows.ports import Store
@@ -22,6 +22,7 @@ from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
 from workflows.services.leases import Leases
 from workflows.services.live_sessions import LiftStore, LiveSessions
+from workflows.services.offering import FormChoice, form_choice, offering
 from workflows.services.principal import find_principal
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
@@ -115,7 +116,6 @@ class Services:
         self.submit_request = self._submit
         self.check_limits = self.submitting.check_limits
         self.check_form_rule = self.submitting.check_form_rule
-        self.offering = self.submitting.offering
         self.decide = self.deciding.decide
         self.revoke = self.ending.revoke
         self.release = self.ending.release
@@ -137,6 +137,28 @@ class Services:
             if applied.auto_approve and applied.name == request.rule_name:
                 return self.deciding.approve_by_rule(request, applied.label, now)
         return request
+
+    def offering(self, slack_id: str) -> Callable[[CatalogAccount], CatalogAccount | None]:
+        """What the request form may offer ``slack_id`` under the access rules
+        (:func:`workflows.services.offering.offering`)."""
+        a = self.authority
+        return offering(a.rulebook, a.lookups, a.rules(), slack_id)
+
+    def form_choice(
+        self, slack_id: str, account_id: str | None, permission_set: str | None, custom: bool
+    ) -> FormChoice:
+        """What the request form shows ``slack_id`` for this choice, without AWS
+        (:func:`workflows.services.offering.form_choice`)."""
+        offer = self.offering(slack_id)
+        return form_choice(
+            self.catalog,
+            self.config.durations,
+            self.authority.rulebook,
+            offer,
+            account_id,
+            permission_set,
+            custom,
+        )
 
     def sweep(self, now: datetime, *, wait: bool = True) -> None:
         """:meth:`Sweeper.sweep`."""

@@ -4,9 +4,11 @@ accounts and permission sets whose rule lets them ask."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from workflows.catalog import CatalogAccount
+from workflows.access_rules import may_ask_ticket, rule_line
+from workflows.catalog import Catalog, CatalogAccount
 from workflows.errors import WorkflowError
 from workflows.policy import Rules
 from workflows.rulebook import RoleMembers, RuleBook, RuleLookups, may_request
@@ -56,3 +58,40 @@ def offering(
         return replace(account, permission_sets=sets, custom=custom)
 
     return offer
+
+
+@dataclass(frozen=True)
+class FormChoice:
+    """What the request form shows for a person's current choice: ``account`` (its
+    standard sets only those the rules let them ask for; None: none chosen, or nothing
+    there for them), the ``durations`` the governing rule allows, its ``rule_line``
+    (None: the default rule, or not known without AWS), and whether to show the
+    "Ticket" input."""
+
+    account: CatalogAccount | None
+    durations: list[timedelta]
+    rule_line: str | None
+    ticket: bool
+
+
+def form_choice(
+    catalog: Catalog,
+    durations: list[timedelta],
+    rulebook: RuleBook,
+    offer: Callable[[CatalogAccount], CatalogAccount | None],
+    account_id: str | None,
+    permission_set: str | None,
+    custom: bool,
+) -> FormChoice:
+    """:class:`FormChoice` for ``account_id`` and the standard ``permission_set`` chosen
+    (or a custom set), read without an AWS call
+    (:meth:`~workflows.rulebook.RuleBook.for_request_now`)."""
+    chosen = catalog.account(account_id) if account_id else None
+    account = offer(chosen) if chosen is not None else None
+    line = None
+    if account_id and (permission_set or custom):
+        applied = rulebook.for_request_now(account_id, None if custom else permission_set)
+        line = rule_line(applied)
+        if applied is not None and applied.max_duration is not None:
+            durations = applied.durations(durations)
+    return FormChoice(account, durations, line, may_ask_ticket(rulebook.rules, account_id))

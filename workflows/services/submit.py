@@ -38,7 +38,6 @@ from workflows.rulebook import (
     request_problems,
 )
 from workflows.services.hooks import Hooks
-from workflows.services.offering import offering
 from workflows.services.principal import Found, find_principal, no_user_text
 from workflows.states import Event
 from workflows.validation import FIELD_ACCOUNT, RequestForm, ValidForm, validate_form
@@ -123,11 +122,6 @@ class Submitting:
                     f"{limits.requests_per_minute}). Try again in a minute."
                 }
             )
-
-    def offering(self, slack_id: str) -> Callable[[CatalogAccount], CatalogAccount | None]:
-        """:func:`workflows.services.offering.offering` for ``slack_id``."""
-        rules = Rules(self.config, Roster.of(self.store.bindings()))
-        return offering(self.rulebook, self.lookups, rules, slack_id)
 
     def check_form_rule(self, form: RequestForm, valid: ValidForm) -> None:
         """The access rule's checks a form gets inline before the ack, where they need
