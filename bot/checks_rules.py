@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.directory import SlackDirectory
 from bot.usergroups import SlackUserGroups, UserGroupsUnavailable
-from workflows.access_rules import DEFAULT_APPROVERS, OU_ID, AppliedRule
+from workflows.access_rules import OU_ID
 from workflows.aws import AwsError, IdentityCenter
 from workflows.config import Config
 from workflows.people import Roster
@@ -82,10 +82,8 @@ def _too_few_approvers(
         account = next((a.id for a in config.accounts if a.id in rule.accounts), None)
         if account is None or rule.auto_approve:
             continue
-        approvers = rule.approvers or DEFAULT_APPROVERS
-        applied = AppliedRule(rule.name, None, approvers, rule.approvals, None, None, False)
         try:
-            found = approver_ids(applied, Rules(config, roster), lookups, account)
+            found = approver_ids(rule.applied(), Rules(config, roster), lookups, account)
         except (AwsError, UserGroupsUnavailable) as exc:
             problems.append(f"access_rules[{r}]: {exc}")
             continue

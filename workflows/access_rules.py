@@ -138,6 +138,18 @@ class AccessRule:
         )
         return account and self.covers_set(target.permission_set)
 
+    def applied(self) -> AppliedRule:
+        """What this rule asks of a request it governs (approvers defaulted)."""
+        return AppliedRule(
+            name=self.name,
+            requesters=self.requesters,
+            approvers=self.approvers or DEFAULT_APPROVERS,
+            approvals=self.approvals,
+            max_duration=self.max_duration,
+            ticket=self.ticket,
+            auto_approve=self.auto_approve,
+        )
+
     def covers_set(self, permission_set: str | None) -> bool:
         """Whether this rule's sets cover the standard set ``permission_set`` (None: a
         custom set)."""
@@ -190,17 +202,11 @@ class AppliedRule:
 
 def may_ask_ticket(rules: Sequence[AccessRule], account_id: str | None) -> bool:
     """Whether a rule with a ``ticket`` could govern a request on ``account_id`` (any
-    account when None), without asking Organizations: a rule naming an OU counts as
-    covering every account. The request form shows its "Ticket" input then; the server
-    checks the ticket against the rule that does govern."""
-    return any(
-        rule.ticket is not None
-        and (
-            account_id is None
-            or any(a in (ALL, account_id) or OU_ID.fullmatch(a) for a in rule.accounts)
-        )
-        for rule in rules
-    )
+    account when None), without asking Organizations (:func:`rules_on`: a rule naming an
+    OU counts as covering every account). The request form shows its "Ticket" input
+    then; the server checks the ticket against the rule that does govern."""
+    covering = rules if account_id is None else rules_on(rules, account_id)
+    return any(rule.ticket is not None for rule in covering)
 
 
 def rule_summary(rule: AccessRule) -> str:
@@ -264,13 +270,5 @@ def governing(
     candidates), so only the sets are compared."""
     for rule in rules:
         if rule.covers_set(target.permission_set) if accounts_checked else rule.matches(target):
-            return AppliedRule(
-                name=rule.name,
-                requesters=rule.requesters,
-                approvers=rule.approvers or DEFAULT_APPROVERS,
-                approvals=rule.approvals,
-                max_duration=rule.max_duration,
-                ticket=rule.ticket,
-                auto_approve=rule.auto_approve,
-            )
+            return rule.applied()
     return default_rule()

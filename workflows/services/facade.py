@@ -142,6 +142,8 @@ class Services:
         """What the request form may offer ``slack_id`` under the access rules
         (:func:`workflows.services.offering.offering`)."""
         a = self.authority
+        if not a.rulebook.rules:  # no bindings read on the picker's path without rules
+            return lambda account: account
         return offering(a.rulebook, a.lookups, a.rules(), slack_id)
 
     def form_choice(
