@@ -1,7 +1,6 @@
-"""The composition root: builds the store, the AWS adapter, the Slack side, the outbox,
-the services, the scheduler and the Bolt app, each whole in its constructor (nothing is
-set on an object after it was built; :func:`build_runtime` says how the one cycle is
-broken)."""
+"""The composition root: the store, the AWS adapter, the Slack side, the outbox, the
+services, the scheduler and the Bolt app, each whole in its constructor (nothing set
+after it was built; :func:`build_runtime` says how the one cycle is broken)."""
 
 from __future__ import annotations
 
@@ -88,8 +87,8 @@ def settle_heap() -> None:
 
 @dataclass
 class Runtime:
-    """Everything the listeners and the CLI need, wired once. The Bolt ``app`` is built
-    from the rest at construction (its listeners are registered on this runtime)."""
+    """Everything the listeners and the CLI need, wired once; the Bolt ``app`` is built
+    from the rest (its listeners registered on this runtime)."""
 
     settings: Settings
     config: Config
@@ -111,8 +110,7 @@ class Runtime:
     # who the config's people are: rebindings confirmed by admins, look-ups in Slack
     rebinding: Rebinding
     binder: Binder
-    # the listeners' work after their ack runs here (bot.listeners.common.guarded):
-    # Slack is answered from the request's thread, so a busy pool delays work, not acks
+    # the listeners' work after their ack (bot.listeners.common.guarded): a busy pool delays work, not acks
     listeners: ThreadPoolExecutor = field(default_factory=lambda: listener_pool())
     # work that opens or redraws a modal (a trigger_id lives 3 s; a person watches the
     # form) runs here instead: database reads and Slack calls only, never AWS, so grants
@@ -176,25 +174,29 @@ def build_runtime(
     *,
     aws: IdentityCenter | None = None,
     clock: Callable[[], datetime] = utc_now,
+    store: SqlStore | None = None,
+    metrics: Metrics | None = None,
 ) -> Runtime:
-    """Wire the bot. Resolves permission set names and account names in AWS, and the
-    config's people in Slack, now. Each object gets its collaborators in its constructor. The one cycle, the services
-    asking for a sweep at a moment and the timekeeper sweeping them, goes through
-    :class:`~bot.scheduler.Wakeups`, built before both.
+    """Wire the bot: permission sets and accounts resolved in AWS, the config's people
+    in Slack, now; each object gets its collaborators in its constructor. The one cycle
+    (services asking for a sweep, the timekeeper sweeping) goes through
+    :class:`~bot.scheduler.Wakeups`. A reload (:mod:`bot.reload`) passes the running
+    ``aws``, ``store`` and ``metrics`` on: one rate limit, one pool, counters kept.
 
     Raises:
         workflows.aws.AwsError: AWS could not be reached to build the catalog.
     """
-    engine = make_engine(settings.database_url)
-    create_schema(engine)
-    store = SqlStore(engine)
+    if store is None:
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        store = SqlStore(engine)
     aws = aws or make_identity_center(config)
     catalog = make_catalog(config, aws)
     listeners = listener_pool()  # the gate's tellings run there too
     slack = make_slack(settings, config, store, catalog, clock, partial(submit, listeners))
     leases = Leases(store, lease=config.lease_duration)
     outbox = make_outbox(settings, config, store, slack.notifier, leases)
-    metrics = Metrics(store, utc_now)
+    metrics = metrics or Metrics(store, utc_now)
     wakeups = Wakeups()
     hooks = Hooks(kick=outbox.kick, wake_at=wakeups.wake_at, on_timing=metrics.observe)
     services = make_services(config, catalog, store, aws, hooks, leases, slack)

@@ -251,3 +251,14 @@ class LiftRow(Base):
     account_id: Mapped[str] = mapped_column(String(12))
     principal_id: Mapped[str] = mapped_column(String(64))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ConfigReloadRow(Base):
+    """A ``jitbot reload``: every serving replica that sees a newer ``id`` re-reads its
+    config file (:mod:`bot.reload`) and audits what came of it."""
+
+    __tablename__ = "config_reloads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(320))

@@ -21,6 +21,7 @@ from storage.home import SqlHomeQueries
 from storage.leases import REPLICA_LEASE_PREFIX, LeaseClaim, SqlLeases
 from storage.lifts import SqlLifts
 from storage.outbox import SqlOutbox
+from storage.reloads import SqlReloads
 from storage.requests import SqlRequests
 from storage.transitions import SqlTransitions
 from workflows.records import OutboxEntry
@@ -47,6 +48,7 @@ class SqlStore(
     SqlDeliveries,
     SqlBindings,
     SqlLifts,
+    SqlReloads,
 ):
     """Requests and their history in a SQL database (see :mod:`storage.models`):
     ``SqlStore(engine)``."""

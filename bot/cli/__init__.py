@@ -1,4 +1,4 @@
-"""``jitbot``: serve, check-config, reconcile, explain, db, audit, demo, bench.
+"""``jitbot``: serve, reload, check-config, reconcile, explain, db, audit, demo, bench.
 
 The parser and :func:`main` live here; each command group is a module of this package
 that registers its subparser (``add_parser``) and holds its ``cmd_*`` function."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from bot.cli import audit, bench, check_config, db, demo, explain, reconcile, serve
+from bot.cli import audit, bench, check_config, db, demo, explain, reconcile, reload, serve
 from bot.cli.audit import cmd_audit_export
 from bot.cli.bench import benchmarks_main as _benchmarks_main  # noqa: F401 - cmd_bench calls it here
 from bot.cli.bench import cmd_bench
@@ -33,7 +33,7 @@ __all__ = [
     "main",
 ]
 
-_COMMANDS = (serve, check_config, reconcile, explain, db, audit, demo, bench)
+_COMMANDS = (serve, reload, check_config, reconcile, explain, db, audit, demo, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

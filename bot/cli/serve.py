@@ -9,10 +9,11 @@ import signal
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.settings import Settings
-from workflows.config import ConfigError, load_config
+from workflows.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -50,51 +51,52 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve until SIGTERM or Ctrl-C, then finish the work in progress. Exit 0, or 2
-    when a setting is missing or the config is invalid."""
+    """Serve until SIGTERM or Ctrl-C, then finish the work in progress; SIGHUP (or
+    ``jitbot reload``) re-reads the config (:mod:`bot.reload`). Exit 0, or 2 when a
+    setting is missing or the config is invalid."""
+    from bot.reload import LiveRuntime, Reloader
     from bot.runtime import build_runtime, settle_heap
 
     settings = Settings()
-    mode = "http" if args.http else "socket"
-    missing = settings.missing_for(mode)
-    if missing:
-        hint = "" if args.http else " (or use --http)"
-        print(f"jitbot serve ({mode} mode) needs: {', '.join(missing)}{hint}", file=sys.stderr)
+    config = _config_to_serve(settings, args)
+    if config is None:
         return 2
-    try:
-        config = load_config(settings.jitbot_config)
-    except ConfigError as exc:
-        print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
-        return 2
-    if not args.http:  # before migrations and the scheduler: one line, exit 2
-        from bot.checks_socket import app_token_problem
-
-        problem = app_token_problem(settings)
-        if problem is not None:
-            print(f"jitbot serve: {problem}", file=sys.stderr)
-            return 2
     rt = build_runtime(settings, config)
     settle_heap()
     rt.timekeeper.start()
     closers: list[Any] = []
+    swapped: list[Callable[[Runtime], None]] = []  # told each runtime a reload puts in force
+    # the servers read the runtime in force at each request
+    live = cast("Runtime", LiveRuntime(rt))
+    reloader = Reloader(
+        settings,
+        cast(LiveRuntime, live),
+        build_runtime,
+        on_swap=lambda new: _tell_all(swapped, new),
+        on_closed=refreeze_heap,
+    )
 
     def stop(signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signum)
         raise _Stop  # ends server.run() / handler.start() in the main thread
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
+    reloader.start()
     try:
-        _run(rt, settings, args, closers)
+        _run(live, settings, args, closers, swapped)
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         for close in closers:  # no new requests
             close()
+        reloader.stop()  # a reload in progress ends; replaced runtimes finish their work
         # graceful: the listeners, the sweep and the outbox round in progress finish
         # (their leases are released as each assignment is done)
         log.info("finishing the work in progress")
-        rt.close()
+        cast(LiveRuntime, live).current.close()
         log.info("stopped")
     return 0
 
@@ -143,7 +145,54 @@ def _in_thread(server: Any, name: str, closers: list[Any]) -> None:
     closers.append(close)
 
 
-def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: list[Any]) -> None:
+def _config_to_serve(settings: Settings, args: argparse.Namespace) -> Config | None:
+    """The config to serve, or None after one line on stderr: a setting the mode needs
+    is missing, the config is invalid, or Slack refuses the app token (Socket Mode;
+    checked before migrations and the scheduler)."""
+    mode = "http" if args.http else "socket"
+    missing = settings.missing_for(mode)
+    if missing:
+        hint = "" if args.http else " (or use --http)"
+        print(f"jitbot serve ({mode} mode) needs: {', '.join(missing)}{hint}", file=sys.stderr)
+        return None
+    try:
+        config = load_config(settings.jitbot_config)
+    except ConfigError as exc:
+        print(f"{settings.jitbot_config}: invalid config:\n{exc}", file=sys.stderr)
+        return None
+    if not args.http:
+        from bot.checks_socket import app_token_problem
+
+        problem = app_token_problem(settings)
+        if problem is not None:
+            print(f"jitbot serve: {problem}", file=sys.stderr)
+            return None
+    return config
+
+
+def _tell_all(swapped: list[Callable[[Runtime], None]], new: Runtime) -> None:
+    for tell in swapped:
+        tell(new)
+
+
+def refreeze_heap() -> None:
+    """After a reload closed the old runtime: let the collector free it (it was frozen
+    with the rest at start, :func:`bot.runtime.settle_heap`), then freeze what lives."""
+    import gc
+
+    from bot.runtime import settle_heap
+
+    gc.unfreeze()
+    settle_heap()
+
+
+def _run(
+    rt: Runtime,
+    settings: Settings,
+    args: argparse.Namespace,
+    closers: list[Any],
+    swapped: list[Callable[[Runtime], None]],
+) -> None:
     own_metrics = args.metrics_port is not None
     if own_metrics:
         _serve_metrics(rt, args.metrics_host, args.metrics_port, closers)
@@ -160,6 +209,7 @@ def _run(rt: Runtime, settings: Settings, args: argparse.Namespace, closers: lis
         handler = SocketModeHandler(rt.app, settings.slack_app_token or "", rt.client)
         _serve_health(rt, args, closers, metrics=not own_metrics, connected=handler.client.is_open)
         closers.insert(0, handler.close)
+        swapped.append(lambda new: setattr(handler, "app", new.app))
         log.info("connecting to Slack in Socket Mode")
         handler.connect()
         log.info("connected to Slack in Socket Mode")
