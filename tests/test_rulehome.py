@@ -1,0 +1,66 @@
+"""Access rules' loose ends (issue 18): the manifest asks for the scope ``usergroup:``
+needs, and an Identity Center group's member whose Slack address is at another domain
+(``identity.email_domains``) is still DM'd and may approve."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot import ids
+from bot.adapters import slack_emails
+from sim.aws_world import DemoWorld, add_group
+from sim.demo_setup import PEOPLE
+from tests.bot_harness import running_bot
+from tests.conftest import world_config
+from tests.test_custom_flow import root_when_sent
+from workflows.states import Status
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_manifest_asks_for_the_scopes_the_readme_names() -> None:
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    scopes = manifest["oauth_config"]["scopes"]["bot"]
+    readme = (ROOT / "README.md").read_text()
+    listed = re.search(r"It asks for the bot scopes `([^`]+)`", readme)
+    assert listed is not None
+    assert "usergroups:read" in scopes
+    assert sorted(listed.group(1).split()) == sorted(scopes)
+
+
+def test_slack_addresses_read_the_domain_mapping_backwards() -> None:
+    mapping = {"corp.com": "example.com", "old.org": "example.com", "x.io": "y.io"}
+    assert slack_emails("bob@example.com", mapping) == [
+        "bob@example.com",
+        "bob@corp.com",
+        "bob@old.org",
+    ]
+    assert slack_emails("sam@other.net", mapping) == ["sam@other.net"]
+
+
+def test_a_group_member_at_a_mapped_slack_domain_is_dmd_and_approves(
+    moto_world: DemoWorld, tmp_path: Path
+) -> None:
+    add_group(moto_world, "ProdLeads", ["bob@example.com"])
+    extra = f"""
+identity:
+  email_domains: {{corp.com: example.com}}
+access_rules:
+  - name: sandbox-admin
+    accounts: ["{moto_world.accounts["Sandbox"]}"]
+    permission_sets: [AdministratorAccess]
+    approvers: [group:ProdLeads]
+"""
+    with running_bot(moto_world, tmp_path, world_config(moto_world, extra)) as bot:
+        bob_id, _ = PEOPLE["bob@example.com"]
+        bot.fake.add_user(bob_id, "bob@corp.com", "Bob Other")  # Slack knows another address
+
+        request = bot.request_access("alice", permission_set="AdministratorAccess")
+
+        assert request.rule_name == "sandbox-admin"
+        assert request.approvers == (bob_id,)
+        bot.user("bob").click(root_when_sent(bot, request, "bob"), ids.ACTION_APPROVE)
+        assert bot.assigned(bot.wait_status(request.id, Status.ACTIVE))
