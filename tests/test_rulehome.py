@@ -7,15 +7,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot import ids
 from bot.adapters import slack_emails
+from bot.cli import main
 from sim.aws_world import DemoWorld, add_group
 from sim.demo_setup import PEOPLE
 from tests.bot_harness import running_bot
 from tests.conftest import world_config
+from tests.test_cli import env, fake  # noqa: F401 - fixtures
 from tests.test_custom_flow import root_when_sent
+from tests.test_explain import rules  # noqa: F401 - fixture
 from workflows.states import Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +68,33 @@ access_rules:
         assert request.approvers == (bob_id,)
         bot.user("bob").click(root_when_sent(bot, request, "bob"), ids.ACTION_APPROVE)
         assert bot.assigned(bot.wait_status(request.id, Status.ACTIVE))
+
+
+def test_explain_gives_a_custom_row_its_two_stages(
+    rules: DemoWorld,  # noqa: F811
+    env: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sandbox, production = rules.accounts["Sandbox"], rules.accounts["Production"]
+    env.write_text(
+        env.read_text()
+        + f"""
+  - name: sandbox-custom
+    accounts: ["{sandbox}"]
+    permission_sets: [custom]
+    approvers: [group:ProdLeads]
+custom_permission_sets:
+  enabled: true
+  managed_policies: [ReadOnlyAccess]
+"""
+    )
+    assert main(["explain", "--as", "alice@example.com", "--permission-set", "custom"]) == 0
+    lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    assert (
+        f"Sandbox ({sandbox}) custom sandbox-custom yes Bob Builder, Sam SsoAdmin; then an "
+        "SSO admin 1, then 1 any -" in lines
+    ), lines
+    assert (
+        f"Production ({production}) custom (default) yes Olga Owner; then an SSO admin "
+        "1, then 1 any -" in lines
+    ), lines
