@@ -30,6 +30,7 @@ from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
 from workflows.custom_sets.sensitive import restrict_custom
 from workflows.delegated import delegated_admin_problems, management_provisioned_warnings
+from workflows.domain import AccessRequest, Person
 from workflows.durations import parse_iso8601_duration
 from workflows.people import Roster
 from workflows.policy import Rules
@@ -146,9 +147,12 @@ def make_slack(
     catalog: Catalog,
     clock: Callable[[], datetime],
     later: Callable[..., None],
+    decider_of: Callable[[Person], Callable[[AccessRequest], bool]] | None = None,
 ) -> Slack:
     """Build the Slack side: the gate first (``auth.test``; its refusals told after the
-    answer run through ``later(task, *args)``), then the homes, then the notifier that
+    answer run through ``later(task, *args)``), then the homes (Pending Approvals as
+    ``decider_of(viewer)`` answers, under access rules:
+    :meth:`~workflows.services.authority.Authority.decider`), then the notifier that
     tells them of changes."""
     client = make_web_client(settings)
     directory = SlackDirectory(client)
@@ -156,7 +160,15 @@ def make_slack(
     portal = config.identity_center.portal_url if config.identity_center else None
     portal_url = str(portal) if portal else None
     homes = HomePublisher(
-        client, store, config, catalog, directory, the_gate, clock, portal_url=portal_url
+        client,
+        store,
+        config,
+        catalog,
+        directory,
+        the_gate,
+        clock,
+        portal_url=portal_url,
+        decider_of=decider_of,
     )
     reach = Reach(
         the_gate, directory, lambda: Rules(config, Roster.of(store.bindings())), store.audit, clock

@@ -98,3 +98,79 @@ custom_permission_sets:
         f"Production ({production}) custom (default) yes Olga Owner; then an SSO admin "
         "1, then 1 any -" in lines
     ), lines
+
+
+def test_the_decider_answers_as_the_click_does() -> None:
+    from tests.test_rules_flow import ADA, BOB, OSCAR, rule, submit, world
+
+    w = world(rule(approvers=["group:ProdLeads"]))
+    request = submit(w)
+    answers = {p.name: w.services.authority.decider(p)(request) for p in (BOB, OSCAR, ADA)}
+    assert answers == {"Bob Builder": True, "Oscar Owner": False, "Ada Admin": False}
+    assert w.services.decide(request.id, BOB, True, request.requested_at).status == Status.ACTIVE
+
+
+def _ruled_home(store, viewer):  # type: ignore[no-untyped-def]
+    from tests.test_home import CATALOG, CONFIG, NOW, PS, SANDBOX
+    from workflows.app_home import HomeState, build_home
+    from workflows.config.rules import AccessRuleConfig
+    from workflows.rulebook import RuleBook, RuleLookups
+    from workflows.services.authority import Authority
+
+    rule = AccessRuleConfig.model_validate(
+        {
+            "name": "sbx",
+            "accounts": [SANDBOX],
+            "permission_sets": ["*"],
+            "approvers": ["group:ProdLeads"],
+        }
+    ).rule()
+    authority = Authority(
+        CONFIG,
+        store,
+        RuleBook((rule,)),
+        RuleLookups(in_group=lambda principal, group: principal == "u-bob"),
+        principal_of=lambda person: "u-bob" if person.slack_id == "U06BOB" else "u-other",
+    )
+    data = build_home(
+        store, CONFIG, CATALOG, viewer, HomeState(), NOW, decides=authority.decider(viewer)
+    )
+    return data, PS
+
+
+def test_pending_approvals_under_a_rule_are_what_the_click_allows(store) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.render.app_home import home_view
+    from sim.fake_slack import blocks_to_text
+    from tests.test_home import ALICE, NOW, OSCAR, PS, SANDBOX, buttons
+    from workflows.domain import NewRequest, Person
+
+    bob = Person("U06BOB", "bob@example.com", "Bob Builder")
+    at = NOW - timedelta(hours=1)
+    store.add_request(
+        NewRequest(
+            ALICE,
+            "u-alice",
+            SANDBOX,
+            "Sandbox",
+            "ReadOnly",
+            PS,
+            timedelta(hours=1),
+            "Looking into OPS-1",
+            at,
+            at + timedelta(hours=24),
+            ("U06BOB",),
+            rule_name="sbx",
+        )
+    )
+    bob_home, _ = _ruled_home(store, bob)
+    view = home_view(bob_home)
+    assert "Pending Approvals (1)" in blocks_to_text(view["blocks"])
+    assert bob_home.stats["approvals"] == 1
+    assert "Approve" in [b[0] for b in buttons(view)]
+
+    oscar_home, _ = _ruled_home(store, OSCAR)  # owns Sandbox, not in the rule's group
+    view = home_view(oscar_home)
+    assert "Pending Approvals (0)" in blocks_to_text(view["blocks"])
+    assert "Approve" not in [b[0] for b in buttons(view)]
