@@ -5,8 +5,8 @@ in it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from slack_sdk import WebClient
@@ -30,6 +30,7 @@ from workflows.config import Config
 from workflows.custom_sets import StandardSetPolicies
 from workflows.custom_sets.sensitive import restrict_custom
 from workflows.delegated import delegated_admin_problems, management_provisioned_warnings
+from workflows.domain import AccessRequest, Person
 from workflows.durations import parse_iso8601_duration
 from workflows.people import Roster
 from workflows.policy import Rules
@@ -134,6 +135,9 @@ class Slack:
     gate: gate.Gate
     homes: HomePublisher
     notifier: SlackNotifier
+    #: ``identity.email_domains`` (Slack domain -> Identity Center domain), read the
+    #: other way to find a group member's Slack account (:func:`slack_emails`)
+    email_domains: Mapping[str, str] = field(default_factory=dict)
 
 
 def make_slack(
@@ -143,9 +147,12 @@ def make_slack(
     catalog: Catalog,
     clock: Callable[[], datetime],
     later: Callable[..., None],
+    decider_of: Callable[[Person], Callable[[AccessRequest], bool]] | None = None,
 ) -> Slack:
     """Build the Slack side: the gate first (``auth.test``; its refusals told after the
-    answer run through ``later(task, *args)``), then the homes, then the notifier that
+    answer run through ``later(task, *args)``), then the homes (Pending Approvals as
+    ``decider_of(viewer)`` answers, under access rules:
+    :meth:`~workflows.services.authority.Authority.decider`), then the notifier that
     tells them of changes."""
     client = make_web_client(settings)
     directory = SlackDirectory(client)
@@ -153,7 +160,15 @@ def make_slack(
     portal = config.identity_center.portal_url if config.identity_center else None
     portal_url = str(portal) if portal else None
     homes = HomePublisher(
-        client, store, config, catalog, directory, the_gate, clock, portal_url=portal_url
+        client,
+        store,
+        config,
+        catalog,
+        directory,
+        the_gate,
+        clock,
+        portal_url=portal_url,
+        decider_of=decider_of,
     )
     reach = Reach(
         the_gate, directory, lambda: Rules(config, Roster.of(store.bindings())), store.audit, clock
@@ -166,21 +181,41 @@ def make_slack(
         slash_command=config.slash_command,
         on_change=homes.request_changed,
     )
-    return Slack(client, directory, the_gate, homes, notifier)
+    return Slack(client, directory, the_gate, homes, notifier, dict(config.identity.email_domains))
+
+
+def slack_emails(email: str, email_domains: Mapping[str, str]) -> list[str]:
+    """The addresses an Identity Center user's ``email`` may have in Slack, in order,
+    each once: itself, then for each ``email_domains`` entry mapping a Slack domain to
+    ``email``'s domain, the same local part at that Slack domain (``corp.com:
+    example.com`` makes ``a@example.com`` also ``a@corp.com``): how requesters are
+    found in Identity Center (:meth:`~workflows.config.identity.IdentityConfig.lookups`),
+    read backwards."""
+    local, _, domain = email.strip().rpartition("@")
+    found = [email.strip()]
+    if local:
+        found += [f"{local}@{s}" for s, ic in email_domains.items() if ic == domain.lower()]
+    return list(dict.fromkeys(found))
 
 
 def rule_lookups(aws: IdentityCenter, slack: Slack | None) -> RuleLookups:
     """How access rules read groups: Identity Center groups from ``aws``, Slack user
     groups through ``slack``'s client, an Identity Center group's members turned into
-    Slack user ids by email (``users.lookupByEmail``; whoever Slack does not know gets
-    no DM)."""
+    Slack user ids by email (``users.lookupByEmail``, each address of
+    :func:`slack_emails` until one is known; whoever Slack does not know gets no DM)."""
     if slack is None:
         return RuleLookups(in_group=aws.in_group)
     usergroups = SlackUserGroups(slack.client)
     directory = slack.directory
 
+    domains = slack.email_domains
+
+    def slack_id(email: str) -> str | None:
+        found = (directory.slack_id_for(a) for a in slack_emails(email, domains))
+        return next((i for i in found if i), None)
+
     def group_members(group: str) -> tuple[str, ...]:
-        ids = (directory.slack_id_for(email) for email in aws.group_member_emails(group))
+        ids = (slack_id(email) for email in aws.group_member_emails(group))
         return tuple(dict.fromkeys(i for i in ids if i))
 
     return RuleLookups(

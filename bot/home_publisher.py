@@ -19,7 +19,7 @@ from bot.render.app_home import home_view
 from workflows.app_home import HomeState, build_home
 from workflows.catalog import Catalog
 from workflows.config import Config
-from workflows.domain import AccessRequest
+from workflows.domain import AccessRequest, Person
 from workflows.people import Roster
 from workflows.policy import Rules
 from workflows.ports import HomeQueries
@@ -42,6 +42,7 @@ class HomePublisher:
         clock: Callable[[], datetime],
         portal_url: str | None = None,
         workers: int = 2,
+        decider_of: Callable[[Person], Callable[[AccessRequest], bool]] | None = None,
     ) -> None:
         self._client = client
         self._store = store
@@ -51,6 +52,8 @@ class HomePublisher:
         self._gate = gate
         self._clock = clock
         self._portal_url = portal_url
+        # under access rules: who may decide what, as the click's authority answers
+        self._decider_of = decider_of
         self._states: dict[str, HomeState] = {}
         self._pending: set[str] = set()
         self._lock = threading.Lock()
@@ -85,6 +88,7 @@ class HomePublisher:
             self._clock(),
             name_of=self._directory.name_for,
             portal_url=self._portal_url,
+            decides=self._decider_of(viewer) if self._decider_of else None,
         )
         self._client.views_publish(user_id=user_id, view=home_view(data))
 
@@ -103,6 +107,7 @@ class HomePublisher:
         now) who have opened their home."""
         rules = Rules(self._config, Roster.of(self._store.bindings()))
         overseers = {*rules.owners_of(request.account_id), *rules.admins(), *rules.sso_admins()}
+        overseers |= set(request.approvers)  # an access rule's approvers, as sent
         with self._lock:
             known = set(self._states)
         audience = ({request.requester.slack_id} | overseers) & known

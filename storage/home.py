@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, String, and_, cast, func, or_, select
 
 from storage.base import SqlSessions
 from storage.convert import to_domain
@@ -82,12 +82,15 @@ class SqlHomeQueries(SqlSessions):
         owned_account_ids: Sequence[str],
         all_accounts: bool,
         exclude_requester: str | None,
-        limit: int,
+        limit: int | None,
         offset: int = 0,
+        routed_to: str | None = None,
     ) -> Page[AccessRequest]:
         """The approval queue, oldest first: standard Pending and custom Pending Owner
         requests on the accounts the person owns, and, for SSO admins and admins
-        (``all_accounts``), standard Pending and custom Pending Admin on every account."""
+        (``all_accounts``), standard Pending and custom Pending Admin on every account;
+        with ``routed_to`` (a Slack user id) also those at those stages it was sent to
+        at submit (an access rule's approvers). ``limit`` None: every one."""
         owner_stage = and_(
             RequestRow.status.in_([Status.PENDING.value, Status.PENDING_OWNER.value]),
             RequestRow.account_id.in_(list(owned_account_ids)),
@@ -97,6 +100,14 @@ class SqlHomeQueries(SqlSessions):
             condition = or_(
                 owner_stage,
                 RequestRow.status.in_([Status.PENDING.value, Status.PENDING_ADMIN.value]),
+            )
+        if routed_to is not None:
+            sent = cast(RequestRow.approvers, String).contains(f'"{routed_to}"', autoescape=True)
+            condition = or_(
+                condition,
+                and_(
+                    RequestRow.status.in_([Status.PENDING.value, Status.PENDING_OWNER.value]), sent
+                ),
             )
         query = select(RequestRow).where(condition)
         if exclude_requester is not None:

@@ -130,9 +130,14 @@ def build_home(
     *,
     name_of: Callable[[str], str] = lambda email: email,
     portal_url: str | None = None,
+    decides: Callable[[AccessRequest], bool] | None = None,
 ) -> HomeData:
     """Query what ``viewer`` sees on their home (one page of each list); who they are
-    in ``config`` is their Slack user id, read through the stored bindings."""
+    in ``config`` is their Slack user id, read through the stored bindings.
+
+    ``decides`` (under access rules: :meth:`~workflows.services.authority.Authority.decider`
+    for ``viewer``) makes Pending Approvals exactly the requests it answers True for,
+    among those their roles oversee or sent to them at submit (rule approvers too)."""
     s = store
     rules = Rules(config, Roster.of(store.bindings()))
     stats = s.requester_stats(viewer.slack_id)
@@ -140,20 +145,13 @@ def build_home(
     sessions = s.active_sessions(
         requester_slack_id=viewer.slack_id, limit=PAGE_SIZE, offset=state.offset("sessions")
     )
-    if not is_approver(rules, viewer):
+    approvals = _approvals(s, rules, viewer, state, decides)
+    if approvals is None:
         actions = _actions(rules, viewer, mine.items, sessions.items)
         return HomeData(
             viewer, state, now, stats, mine, sessions, actions=actions, portal_url=portal_url
         )
     scope = approver_scope(rules, viewer)
-    exclude = None if config.allow_self_approval else viewer.slack_id
-    approvals = s.pending_for_approver(
-        owned_account_ids=rules.owned_account_ids(viewer.slack_id),
-        all_accounts=scope is None,
-        exclude_requester=exclude,
-        limit=PAGE_SIZE,
-        offset=state.offset("approvals"),
-    )
     stats = {**stats, "approvals": approvals.total}
     history = s.history(
         account_ids=scope,
@@ -163,6 +161,11 @@ def build_home(
     )
     managed = s.active_sessions(account_ids=scope, limit=PAGE_SIZE, offset=state.offset("managed"))
     actions = _actions(rules, viewer, mine.items, sessions.items, approvals.items, managed.items)
+    if decides is not None:  # Approve/Reject as the click's authority answers
+        decision = (Action.APPROVE, Action.REJECT)
+        for r in approvals.items:
+            others = tuple(a for a in actions.get(r.id, ()) if a not in decision)
+            actions[r.id] = (*decision, *others)
     return HomeData(
         viewer,
         state,
@@ -177,6 +180,45 @@ def build_home(
         actions,
         portal_url,
     )
+
+
+def _approvals(
+    store: HomeQueries,
+    rules: Rules,
+    viewer: Person,
+    state: HomeState,
+    decides: Callable[[AccessRequest], bool] | None,
+) -> Page[AccessRequest] | None:
+    """One page of Pending Approvals, None when the viewer approves nothing. Without
+    ``decides``, the queue of the viewer's roles (a page in SQL); with it, every
+    request those roles oversee or that was sent to the viewer, kept where
+    ``decides`` says yes, then paged (the pending queue is small; the checks read the
+    cached lookups)."""
+    scope = approver_scope(rules, viewer)
+    owned = rules.owned_account_ids(viewer.slack_id)
+    if decides is None:
+        if not is_approver(rules, viewer):
+            return None
+        exclude = None if rules.allow_self_approval else viewer.slack_id
+        return store.pending_for_approver(
+            owned_account_ids=owned,
+            all_accounts=scope is None,
+            exclude_requester=exclude,
+            limit=PAGE_SIZE,
+            offset=state.offset("approvals"),
+        )
+    candidates = store.pending_for_approver(
+        owned_account_ids=owned,
+        all_accounts=scope is None,
+        exclude_requester=None,
+        limit=None,
+        routed_to=viewer.slack_id,
+    )
+    kept = [r for r in candidates.items if decides(r)]
+    if not kept and not is_approver(rules, viewer):
+        return None
+    offset = min(state.offset("approvals"), max(0, len(kept) - 1))
+    return Page(tuple(kept[offset : offset + PAGE_SIZE]), len(kept), offset)
 
 
 def _actions(

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from workflows.access_rules import AppliedRule
 from workflows.catalog import Catalog, CatalogAccount
+from workflows.domain import Person
 from workflows.durations import duration_label
-from workflows.policy import Rules
+from workflows.errors import NoApprover
+from workflows.policy import Rules, route_approvers
 from workflows.rule_refs import names
 from workflows.rulebook import RoleMembers, RuleBook, RuleLookups, approver_ids, may_request
 from workflows.text_table import cell
@@ -73,6 +75,22 @@ def _rule_cells(applied: AppliedRule) -> tuple[str, str, str]:
     return approvals, most, ticket
 
 
+def _first_stage(
+    ex: Explaining, applied: AppliedRule, account_id: str, set_name: str | None, asker: str
+) -> tuple[str, ...]:
+    """Who approves a request's first (for a standard set: only) stage: the approvers
+    ``applied`` names; for a custom set (``set_name`` None) under no named rule, the
+    account's owners (the admins and SSO admins when it has none), as
+    :func:`~workflows.policy.may_decide` has it; never ``asker`` (a Slack user id)."""
+    if set_name is None and applied.name is None:
+        try:
+            return route_approvers(ex.rules, account_id, Person(asker, "", "")).slack_ids
+        except NoApprover:
+            return ()
+    ids = approver_ids(applied, ex.rules, ex.lookups, account_id)
+    return tuple(i for i in ids if i != asker)
+
+
 def requester_rows(
     ex: Explaining,
     *,
@@ -97,16 +115,19 @@ def requester_rows(
             principal_id=principal_id,
             account_id=account.id,
         )
-        ids = approver_ids(applied, ex.rules, ex.lookups, account.id)
-        who = ", ".join(ex.name_of(i) for i in ids if i != slack_id) or "nobody"
+        who = ", ".join(
+            ex.name_of(i) for i in _first_stage(ex, applied, account.id, name, slack_id)
+        )
         approvals, most, ticket = _rule_cells(applied)
+        if name is None:  # custom: the owner stage, then an SSO admin (the two stages)
+            who, approvals = f"{who or 'nobody'}; then an SSO admin", "1, then 1"
         rows.append(
             (
                 cell(account.label),
                 cell(name or "custom"),
                 applied.name or "(default)",
                 "yes" if refusal is None else "no",
-                cell(who, 60),
+                cell(who or "nobody", 60),
                 approvals,
                 most,
                 ticket,

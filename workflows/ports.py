@@ -243,8 +243,9 @@ class HomeQueries(Protocol):
         owned_account_ids: Sequence[str],
         all_accounts: bool,
         exclude_requester: str | None,
-        limit: int,
+        limit: int | None,
         offset: int = 0,
+        routed_to: str | None = None,
     ) -> Page[AccessRequest]: ...
 
     def history(

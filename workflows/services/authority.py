@@ -164,6 +164,36 @@ class Authority:
                 return
         check_can_decide(rules, request, actor, actor_principal)
 
+    def decider(self, actor: Person) -> Callable[[AccessRequest], bool]:
+        """Whether ``actor`` may decide a request now, as :meth:`check_decide` answers
+        at the click, for lists such as App Home's Pending Approvals: their Identity
+        Center user is found once (cached lookups) and only if a rule names a group;
+        a lookup that fails hides the request (the click would be refused too)."""
+        found: list[str | None] = []
+
+        def principal() -> str | None:
+            if not found:
+                groups = any(
+                    ref.kind == "group"
+                    for rule in self.rulebook.rules
+                    for ref in rule.approvers or ()
+                )
+                who = self.principal_of if groups and self.principal_of else None
+                try:
+                    found.append(who(actor) if who else None)
+                except AwsError:
+                    found.append(None)
+            return found[0]
+
+        def decides(request: AccessRequest) -> bool:
+            try:
+                self.check_decide(request, actor, principal())
+            except (NotAuthorized, WorkflowError):
+                return False
+            return True
+
+        return decides
+
     def revocable(self, request_id: int, actor: Person) -> AccessRequest:
         """:meth:`visible`, and ``actor`` may revoke its session
         (:func:`~workflows.policy.may_revoke`; that it is Active is the revocation's to
