@@ -32,23 +32,30 @@ from bot.listeners.common import submit
 from bot.metrics import Metrics
 from bot.notifier import SlackNotifier
 from bot.outbox_worker import Heartbeat, OutboxWorker
-from bot.scheduler import Timekeeper, Wakeups
+from bot.scheduler import Timekeeper, Wakeups, make_reconciler, make_timekeeper
 from bot.settings import Settings
 from storage.db import create_schema, make_engine
 from storage.store import SqlStore
 from workflows.aws import IdentityCenter, ratelimit
 from workflows.catalog import Catalog
 from workflows.config import Config
+from workflows.domain import AccessRequest, Person
 from workflows.outbox import OutboxDispatcher
 from workflows.people import Roster
 from workflows.policy import Rules
 from workflows.rebinding import Rebinding
-from workflows.reconcile import Reconciler
 from workflows.rulebook import RuleBook
 from workflows.services import Hooks, Leases, Services
 from workflows.services.submit import no_standard_policies
 
-__all__ = ["Runtime", "build_runtime", "make_identity_center", "make_web_client", "settle_heap"]
+__all__ = [
+    "Runtime",
+    "build_runtime",
+    "make_identity_center",
+    "make_reconciler",
+    "make_web_client",
+    "settle_heap",
+]
 
 log = logging.getLogger("jitbot")
 
@@ -182,18 +189,20 @@ def build_runtime(
     (services asking for a sweep, the timekeeper sweeping) goes through
     :class:`~bot.scheduler.Wakeups`. A reload (:mod:`bot.reload`) passes the running
     ``aws``, ``store`` and ``metrics`` on: one rate limit, one pool, counters kept.
-
-    Raises:
-        workflows.aws.AwsError: AWS could not be reached to build the catalog.
+    Raises :class:`workflows.aws.AwsError` when AWS cannot be reached for the catalog.
     """
-    if store is None:
-        engine = make_engine(settings.database_url)
-        create_schema(engine)
-        store = SqlStore(engine)
+    store = store or _migrated_store(settings)
     aws = aws or make_identity_center(config)
     catalog = make_catalog(config, aws)
     listeners = listener_pool()  # the gate's tellings run there too
-    slack = make_slack(settings, config, store, catalog, clock, partial(submit, listeners))
+
+    def decider(viewer: Person) -> Callable[[AccessRequest], bool]:  # Pending Approvals
+        return services.authority.decider(viewer)  # under rules; ``services``: made below
+
+    later = partial(submit, listeners)
+    slack = make_slack(
+        settings, config, store, catalog, clock, later, decider if config.access_rules else None
+    )
     leases = Leases(store, lease=config.lease_duration)
     outbox = make_outbox(settings, config, store, slack.notifier, leases)
     metrics = metrics or Metrics(store, utc_now)
@@ -226,6 +235,12 @@ def build_runtime(
     runtime.heartbeat.start()
     outbox.start()
     return runtime
+
+
+def _migrated_store(settings: Settings) -> SqlStore:
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    return SqlStore(engine)
 
 
 def make_outbox(
@@ -266,35 +281,3 @@ def make_binder(
         coalesce=True,
     )
     return rebinding, binder
-
-
-def make_timekeeper(
-    config: Config,
-    services: Services,
-    store: SqlStore,
-    wakeups: Wakeups,
-    clock: Callable[[], datetime],
-    aws: IdentityCenter,
-) -> Timekeeper:
-    """The sweep every ``sweep_interval`` and the reconciler every ``reconcile.interval``
-    on ``wakeups``' scheduler (started by the caller: :meth:`Timekeeper.start`), the
-    reconciler within ``reconcile.rate_share`` of ``aws``'s rate."""
-    return Timekeeper(
-        services,
-        store,
-        wakeups,
-        interval=config.sweep_interval,
-        clock=clock,
-        # one Reconciler per process: it remembers what it already told the admins
-        reconciler=make_reconciler(config, services, aws),
-        reconcile_interval=config.reconcile.interval,
-    )
-
-
-def make_reconciler(
-    config: Config, services: Services, aws: IdentityCenter, report_only: bool | None = None
-) -> Reconciler:
-    """A :class:`Reconciler` whose AWS calls take at most ``reconcile.rate_share`` of
-    ``aws``'s client-side rate (:mod:`workflows.aws.paced`)."""
-    aws.reconcile_pacer.set_share(config.reconcile.rate_share)
-    return Reconciler(services, report_only=report_only, pace=aws.reconcile_pacer.running)

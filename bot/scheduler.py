@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from workflows.aws import IdentityCenter
+from workflows.config import Config
 from workflows.ports import Store
 from workflows.reconcile import Reconciler
 from workflows.services import Services
@@ -128,3 +130,35 @@ class Timekeeper:
     def shutdown(self, wait: bool = True) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
+
+
+def make_timekeeper(
+    config: Config,
+    services: Services,
+    store: Store,
+    wakeups: Wakeups,
+    clock: Callable[[], datetime],
+    aws: IdentityCenter,
+) -> Timekeeper:
+    """The sweep every ``sweep_interval`` and the reconciler every ``reconcile.interval``
+    on ``wakeups``' scheduler (started by the caller: :meth:`Timekeeper.start`), the
+    reconciler within ``reconcile.rate_share`` of ``aws``'s rate."""
+    return Timekeeper(
+        services,
+        store,
+        wakeups,
+        interval=config.sweep_interval,
+        clock=clock,
+        # one Reconciler per process: it remembers what it already told the admins
+        reconciler=make_reconciler(config, services, aws),
+        reconcile_interval=config.reconcile.interval,
+    )
+
+
+def make_reconciler(
+    config: Config, services: Services, aws: IdentityCenter, report_only: bool | None = None
+) -> Reconciler:
+    """A :class:`Reconciler` whose AWS calls take at most ``reconcile.rate_share`` of
+    ``aws``'s client-side rate (:mod:`workflows.aws.paced`)."""
+    aws.reconcile_pacer.set_share(config.reconcile.rate_share)
+    return Reconciler(services, report_only=report_only, pace=aws.reconcile_pacer.running)
