@@ -2,13 +2,59 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+
+#: Alembic's plugin set-up (alembic >= 1.16) logs several INFO lines at every start.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+class _QuietMigration(logging.Filter):
+    """Drops the two lines Alembic logs at every connection ("Context impl SQLiteImpl.",
+    "Will assume transactional DDL."); each "Running upgrade" line stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Context impl ", "Will assume "))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_QuietMigration())
+
+
+class DatabaseNotWritable(Exception):
+    """The SQLite database file, or the folder it goes in, cannot be written by this
+    process. ``str()`` is one line naming the path and the uid, for the CLI to print
+    instead of a traceback (``bot/cli/__main__.py``)."""
+
+
+def check_writable(url: str) -> None:
+    """Raise :class:`DatabaseNotWritable` when ``url`` is a SQLite file this process
+    could not create or write (SQLite's WAL also writes ``-wal`` and ``-shm`` files next
+    to it, so the folder must be writable too). Other databases and ``:memory:`` pass."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database).absolute()
+    folder = path.parent
+    if not folder.is_dir():
+        why = "its folder does not exist"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        why = "its folder is not writable"
+    elif path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        why = "the file is not writable"
+    else:
+        return
+    raise DatabaseNotWritable(
+        f"cannot write the database {path} as uid {os.getuid()} (gid {os.getgid()}): {why}; "
+        f"make {folder} writable by that uid, or set DATABASE_URL"
+    )
+
 
 _SQLITE_AUDIT_GUARDS = [
     """CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events
@@ -40,6 +86,7 @@ def ping(engine: Engine) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///jitbot.db``, ``postgresql+psycopg://…``).
 
+    Raises :class:`DatabaseNotWritable` for a SQLite file this process cannot write.
     SQLite gets WAL with ``synchronous=NORMAL``, a 5 s busy timeout and foreign keys,
     and may be used from the scheduler's and Bolt's threads. The pool hands out the
     connection used last (``pool_use_lifo``): after an idle spell a request then gets a
@@ -48,6 +95,7 @@ def make_engine(url: str) -> Engine:
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    check_writable(url)
     kwargs: dict[str, Any] = {"future": True, "pool_use_lifo": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
