@@ -4,8 +4,11 @@ error code and message of a botocore exception, and :class:`AwsError` made from 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import botocore.config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from workflows.assignments import AwsError
 
@@ -52,6 +55,27 @@ def _describe(exc: BaseException) -> str:
 
 def _wrap(operation: str, exc: BaseException) -> AwsError:
     return AwsError(f"{operation}: {_describe(exc)}", code=_error_code(exc) or None)
+
+
+_T = TypeVar("_T")
+
+
+def unless_missing(
+    operation: str, call: Callable[[], _T], missing: str = "ResourceNotFoundException"
+) -> _T | None:
+    """``call()``'s answer, or None when AWS answers with the error code ``missing``
+    (a user, group or OU that does not exist).
+
+    :raises AwsError: any other failure, named by ``operation``.
+    """
+    try:
+        return call()
+    except ClientError as exc:
+        if _error_code(exc) == missing:
+            return None
+        raise _wrap(operation, exc) from exc
+    except BotoCoreError as exc:
+        raise _wrap(operation, exc) from exc
 
 
 def _gone(exc: BaseException) -> bool:

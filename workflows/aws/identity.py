@@ -6,13 +6,8 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from workflows.aws.base import Plumbing
-from workflows.aws.errors import (
-    _error_code,
-    _wrap,
-)
+from workflows.aws.errors import unless_missing
 
 log = logging.getLogger("jitbot.aws")
 
@@ -77,19 +72,17 @@ class UserDirectory(Plumbing):
         store_id = self.identity_store_id
         user_id: str | None = None
         for path in ("emails.value", "userName"):
-            try:
-                response = self._client("identitystore").get_user_id(
+            response = unless_missing(
+                f"identitystore GetUserId ({path})",
+                lambda path=path: self._client("identitystore").get_user_id(
                     IdentityStoreId=store_id,
                     AlternateIdentifier={
                         "UniqueAttribute": {"AttributePath": path, "AttributeValue": value}
                     },
-                )
-            except ClientError as exc:
-                if _error_code(exc) == "ResourceNotFoundException":
-                    continue
-                raise _wrap(f"identitystore GetUserId ({path})", exc) from exc
-            except BotoCoreError as exc:
-                raise _wrap(f"identitystore GetUserId ({path})", exc) from exc
+                ),
+            )
+            if response is None:
+                continue
             user_id = response["UserId"]
             break
         ttl = self.user_cache_ttl if user_id else min(MISS_CACHE_TTL, self.user_cache_ttl)

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from workflows.aws.errors import _error_code, _wrap
+from workflows.aws.errors import _wrap, unless_missing
 from workflows.aws.principals import Principals
 
 __all__ = ["GroupsAndOus"]
@@ -114,16 +114,14 @@ class GroupsAndOus(Principals):
         known, value = self._remembered(key)
         if known:
             return value
-        try:
-            user = self._client("identitystore").describe_user(
+        user = unless_missing(
+            "identitystore DescribeUser",
+            lambda: self._client("identitystore").describe_user(
                 IdentityStoreId=self.identity_store_id, UserId=user_id
-            )
-        except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
-                return self._remember(key, None)
-            raise _wrap("identitystore DescribeUser", exc) from exc
-        except BotoCoreError as exc:
-            raise _wrap("identitystore DescribeUser", exc) from exc
+            ),
+        )
+        if user is None:
+            return self._remember(key, None)
         emails = user.get("Emails") or []
         chosen = next((e for e in emails if e.get("Primary")), emails[0] if emails else None)
         return self._remember(key, str(chosen["Value"]).lower() if chosen else None)
@@ -135,15 +133,14 @@ class GroupsAndOus(Principals):
 
         :raises AwsError: any other failure.
         """
-        try:
-            self._client("organizations").describe_organizational_unit(OrganizationalUnitId=ou_id)
-        except ClientError as exc:
-            if _error_code(exc) == "OrganizationalUnitNotFoundException":
-                return False
-            raise _wrap("organizations DescribeOrganizationalUnit", exc) from exc
-        except BotoCoreError as exc:
-            raise _wrap("organizations DescribeOrganizationalUnit", exc) from exc
-        return True
+        found = unless_missing(
+            "organizations DescribeOrganizationalUnit",
+            lambda: self._client("organizations").describe_organizational_unit(
+                OrganizationalUnitId=ou_id
+            ),
+            missing="OrganizationalUnitNotFoundException",
+        )
+        return found is not None
 
     def known_account_ous(self, account_id: str) -> frozenset[str] | None:
         """:meth:`account_ous` if cached and fresh, else None (no call is made)."""

@@ -9,7 +9,7 @@ import threading
 from botocore.exceptions import BotoCoreError, ClientError
 
 from workflows.aws.base import Plumbing
-from workflows.aws.errors import _error_code, _wrap
+from workflows.aws.errors import unless_missing
 
 log = logging.getLogger("jitbot.aws")
 
@@ -28,8 +28,9 @@ class Principals(Plumbing):
 
         :raises AwsError: any failure but ``ResourceNotFoundException``.
         """
-        try:
-            answer = self._client("identitystore").get_group_id(
+        answer = unless_missing(
+            "identitystore GetGroupId",
+            lambda: self._client("identitystore").get_group_id(
                 IdentityStoreId=self.identity_store_id,
                 AlternateIdentifier={
                     "UniqueAttribute": {
@@ -37,13 +38,10 @@ class Principals(Plumbing):
                         "AttributeValue": display_name,
                     }
                 },
-            )
-        except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise _wrap("identitystore GetGroupId", exc) from exc
-        except BotoCoreError as exc:
-            raise _wrap("identitystore GetGroupId", exc) from exc
+            ),
+        )
+        if answer is None:
+            return None
         return str(answer["GroupId"])
 
     def principal_name(self, principal_type: str, principal_id: str) -> str:
