@@ -28,19 +28,24 @@ def test_db_upgrade_into_a_missing_folder_is_one_line(
     assert not path.parent.exists()
 
 
-def test_a_file_where_the_folder_should_be_is_one_line_from_a_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "data").write_text("not a folder")
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/data/jitbot.db")
-    env.update(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", JITBOT_CONFIG="/nonexistent")
-    done = subprocess.run(
+def db_upgrade(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``jitbot db upgrade`` in a process of its own, with ``env``."""
+    return subprocess.run(
         [sys.executable, "-m", "bot.cli", "db", "upgrade"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_file_where_the_folder_should_be_is_one_line_from_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/data/jitbot.db")
+    env.update(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", JITBOT_CONFIG="/nonexistent")
+    done = db_upgrade(env)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and f"{tmp_path}/data/jitbot.db as uid" in done.stderr
@@ -48,13 +53,7 @@ def test_a_file_where_the_folder_should_be_is_one_line_from_a_process(
 
 def test_db_upgrade_logs_migrations_without_alembic_set_up_lines(tmp_path: Path) -> None:
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path}/jitbot.db")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = db_upgrade(env)
     assert done.returncode == 0, done.stderr
     assert "Running upgrade  -> 0001" in done.stderr
     for noise in ("Context impl", "Will assume", "alembic.runtime.plugins"):

@@ -66,11 +66,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     rt.timekeeper.start()
     closers: list[Any] = []
     swapped: list[Callable[[Runtime], None]] = []  # told each runtime a reload puts in force
-    # the servers read the runtime in force at each request
-    live = cast("Runtime", LiveRuntime(rt))
+    in_force = LiveRuntime(rt)
+    live = cast("Runtime", in_force)  # the servers read the runtime in force at each request
     reloader = Reloader(
         settings,
-        cast(LiveRuntime, live),
+        in_force,
         build_runtime,
         on_swap=lambda new: _tell_all(swapped, new),
         on_closed=refreeze_heap,
@@ -96,7 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # graceful: the listeners, the sweep and the outbox round in progress finish
         # (their leases are released as each assignment is done)
         log.info("finishing the work in progress")
-        cast(LiveRuntime, live).current.close()
+        in_force.current.close()
         log.info("stopped")
     return 0
 
