@@ -194,13 +194,16 @@ def _expiry_warning(t: _Told) -> str | None:
     session = t.request.session
     if not t.for_requester or session is None:
         return None
-    left = timedelta(seconds=int(t.notice.detail or 0))
-    if left >= timedelta(minutes=1):
-        left = timedelta(minutes=round(left.total_seconds() / 60))
+    detail = t.notice.detail or ""
+    when = f"({slack_date(session.expires_at)})"
+    if detail.isascii() and detail.isdigit():
+        left = timedelta(seconds=int(detail))
+        if left >= timedelta(minutes=1):
+            left = timedelta(minutes=round(left.total_seconds() / 60))
+        when = f"in {duration_label(left)} {when}"
     return (
-        f":hourglass_flowing_sand: Your access ends in {duration_label(left)} "
-        f"({slack_date(session.expires_at)}): {t.access}. Extend it, or release it now "
-        "if you are done."
+        f":hourglass_flowing_sand: Your access ends {when}: {t.access}. Extend it, or "
+        "release it now if you are done."
     )
 
 

@@ -14,6 +14,7 @@ from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
 from workflows.ports import Store
 from workflows.rulebook import RuleBook, RuleLookups
+from workflows.services.again import Again
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
 from workflows.services.end import Ending
@@ -102,6 +103,7 @@ class Services:
             config, store, self.authority, self.leases, self.granting, self.hooks
         )
         self.warnings = ExpiryWarnings(store, self.hooks, config.expiry_warning)
+        self.again = Again(config, self.authority, self.form_choice)
         self.sweeper = Sweeper(
             store,
             grant=self.granting.grant,
@@ -130,6 +132,7 @@ class Services:
         self.visible = self.authority.visible
         self.decidable = self.authority.decidable
         self.revocable = self.authority.revocable
+        self.request_again = self.again.refill
         self.assignment_guard: Callable[[str, str, str], AbstractContextManager[bool]] = (
             self.leases.assignment_guard
         )
