@@ -8,7 +8,7 @@ submission is checked and audited like any other (:mod:`workflows.services.submi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from workflows.actions import may_request_again
@@ -90,10 +90,11 @@ class Again:
         duration = self._duration(request.duration, choice.durations, notes)
         form = RequestForm(
             account_id=account.id if account is not None else None,
+            permission_set=None,
             duration=duration_code(duration) if duration is not None else None,
             justification=request.justification,
-            **what,  # type: ignore[arg-type]
         )
+        form = replace(form, **what)  # type: ignore[arg-type]
         return Refill(request.id, form, choice, tuple(notes))
 
     def _custom(self, request: AccessRequest, notes: list[str]) -> dict[str, object]:
