@@ -15,7 +15,7 @@ from bot import ids
 from bot.render.again_modal import BLOCK_AGAIN_NOTE, again_modal
 from sim.aws_world import DemoWorld
 from sim.fake_slack import blocks_to_text
-from tests.bot_harness import JUSTIFICATION, Bot, action_ids, running_bot
+from tests.bot_harness import JUSTIFICATION, Bot, action_ids, running_bot, text_of
 from tests.conftest import world_config
 from tests.fakes import FAKE_CONFIG, READ_ONLY_ARN, SANDBOX, FakeWorld, fake_world
 from tests.test_render import assert_view_ok
@@ -90,7 +90,7 @@ def test_request_again_on_an_expired_request_opens_the_form_filled_in_and_submit
     )
     assert new.duration == timedelta(hours=4) and new.justification == JUSTIFICATION
     bot.fake.wait_for(lambda: len(bot.get(new.id).messages) == 3)  # Alice's, two owners'
-    assert f"request #{new.id}" in bot.root(new, "oscar").text
+    assert f"(request #{new.id})" in text_of(bot.root(new, "oscar"))
     assert bot.get(request_id).status == Status.EXPIRED  # the old one is left as it was
     assert bot.unexpected_refusals() == []
 
