@@ -114,15 +114,17 @@ def test_the_button_shows_on_ended_and_rejected_requests_only(bot: Bot) -> None:
     pending = bot.request_access()
     assert ids.ACTION_REQUEST_AGAIN not in action_ids(bot.root(pending, "alice"))
     rejected = bot.request_access(account="Production")
-    bot.rt.services.decide(rejected.id, bot.rt.directory.person(bot.user("olga").user_id), False, T0)
-    bot.fake.wait_for(
-        lambda: ids.ACTION_REQUEST_AGAIN in action_ids(bot.root(rejected, "alice"))
+    bot.rt.services.decide(
+        rejected.id, bot.rt.directory.person(bot.user("olga").user_id), False, T0
     )
+    bot.fake.wait_for(lambda: ids.ACTION_REQUEST_AGAIN in action_ids(bot.root(rejected, "alice")))
 
     alice = bot.user("alice")
     alice.open_home()
     home = bot.fake.wait_for(
-        lambda: (h := bot.fake.home(alice.user_id)) and "Rejected" in blocks_to_text(h["blocks"]) and h
+        lambda: (
+            (h := bot.fake.home(alice.user_id)) and "Rejected" in blocks_to_text(h["blocks"]) and h
+        )
     )
     again = [
         e.get("value")
@@ -147,7 +149,9 @@ def today(world: FakeWorld, config_text: str) -> Services:
     return Services(config, catalog, world.store, world.aws)
 
 
-def rejected_request(world: FakeWorld, duration: str = "4h", form: RequestForm | None = None) -> int:
+def rejected_request(
+    world: FakeWorld, duration: str = "4h", form: RequestForm | None = None
+) -> int:
     form = form or RequestForm(SANDBOX, "ReadOnlyAccess", duration, "Investigating OPS-1")
     request = world.services.submit_request(ALICE, form, T0)
     world.services.decide(request.id, OSCAR, False, T0)

@@ -70,7 +70,10 @@ class Again:
             )
         custom = request.custom is not None
         choice = self.choice_of(
-            actor.slack_id, request.account_id, None if custom else request.permission_set_name, custom
+            actor.slack_id,
+            request.account_id,
+            None if custom else request.permission_set_name,
+            custom,
         )
         notes: list[str] = []
         account = choice.account
@@ -121,9 +124,7 @@ class Again:
         }
 
     @staticmethod
-    def _duration(
-        asked: timedelta, allowed: list[timedelta], notes: list[str]
-    ) -> timedelta | None:
+    def _duration(asked: timedelta, allowed: list[timedelta], notes: list[str]) -> timedelta | None:
         duration = fitted_duration(asked, allowed)
         if duration is None:
             notes.append(f"{duration_label(asked)} is no longer allowed: choose a duration.")
