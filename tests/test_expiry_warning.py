@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import ids
+from bot.scheduler import SWEEP_JOB, Timekeeper, Wakeups
 from sim.aws_world import DemoWorld
 from sim.fake_slack import Message
 from storage.store import SqlStore
@@ -233,3 +234,24 @@ def test_no_warning_when_it_is_turned_off_or_the_session_is_too_short() -> None:
     long.services.sweep(T0 + timedelta(minutes=40))
     assert not long.store.has_audited("expiry_warned")
     assert long.store.upcoming_deadlines(T0, timedelta(minutes=31)) == [T0 + timedelta(hours=1)]
+
+
+def test_after_a_restart_the_scheduler_wakes_at_each_pending_warning() -> None:
+    world = fake_world()  # 1h sessions, warned 15 minutes ahead
+    start = datetime.now(UTC) + timedelta(days=1)  # ahead of the real clock APScheduler uses
+    world.services.decide(world.submit(ALICE, start).id, OSCAR, True, start)
+    wakeups = Wakeups()
+    keeper = Timekeeper(
+        world.services,
+        world.store,
+        wakeups,
+        interval=timedelta(minutes=5),
+        clock=lambda: start + timedelta(minutes=1),
+        expiry_warning=timedelta(minutes=15),
+    )
+    keeper.start()
+    try:
+        runs = [j.next_run_time for j in wakeups.scheduler.get_jobs() if j.id != SWEEP_JOB]
+    finally:
+        keeper.shutdown()
+    assert sorted(runs) == [start + timedelta(minutes=45), start + timedelta(hours=1)]
