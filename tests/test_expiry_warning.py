@@ -21,7 +21,7 @@ from tests.bot_harness import Bot, action_ids, running_bot
 from tests.fakes import FakeGranter, fake_world
 from workflows.catalog import build_catalog
 from workflows.config import Config, parse_config
-from workflows.domain import NoticeKind, OutgoingKind, Person
+from workflows.domain import Notice, NoticeKind, OutgoingKind, Person
 from workflows.services import Hooks, Leases, Services
 from workflows.states import Status
 from workflows.validation import RequestForm
@@ -255,3 +255,17 @@ def test_after_a_restart_the_scheduler_wakes_at_each_pending_warning() -> None:
     finally:
         keeper.shutdown()
     assert sorted(runs) == [start + timedelta(minutes=45), start + timedelta(hours=1)]
+
+
+def test_the_words_say_the_time_left_and_a_warning_delivered_after_the_end_says_nothing() -> None:
+    from bot.render.notices import notice_text
+    from tests.test_render import active, expired
+
+    notice = Notice(NoticeKind.EXPIRY_WARNING, detail=str(14 * 60 + 58))
+    text = notice_text(active(), notice, for_requester=True)
+    assert text is not None
+    assert text.startswith(":hourglass_flowing_sand: Your access ends in 15 minutes (<!date^")
+    late = Notice(NoticeKind.EXPIRY_WARNING, detail="40")
+    assert "ends in 40 seconds (" in (notice_text(active(), late, for_requester=True) or "")
+    assert notice_text(active(), notice, for_requester=False) is None  # approvers: not told
+    assert notice_text(expired(), notice, for_requester=True) is None  # Slack was down till after

@@ -11,6 +11,7 @@ from bot.render.common import approval_progress, slack_date
 from bot.render.escape import esc
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.durations import duration_label
+from workflows.states import Status
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,10 @@ def _assignment_vanished(t: _Told) -> str:
 
 def _expiry_warning(t: _Told) -> str | None:
     """The requester's thread only: how long is left (whole minutes, seconds under one)
-    when the warning was written, and the end in the reader's time zone."""
+    when the warning was written, and the end in the reader's time zone. Nothing once
+    the session is over (a warning Slack could not take until after the end)."""
     session = t.request.session
-    if not t.for_requester or session is None:
+    if not t.for_requester or session is None or t.request.status != Status.ACTIVE:
         return None
     detail = t.notice.detail or ""
     when = f"({slack_date(session.expires_at)})"
