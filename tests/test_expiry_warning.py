@@ -269,3 +269,32 @@ def test_the_words_say_the_time_left_and_a_warning_delivered_after_the_end_says_
     assert "ends in 40 seconds (" in (notice_text(active(), late, for_requester=True) or "")
     assert notice_text(active(), notice, for_requester=False) is None  # approvers: not told
     assert notice_text(expired(), notice, for_requester=True) is None  # Slack was down till after
+
+
+def test_the_running_scheduler_wakes_at_the_warning_moment_without_a_sweep_due(
+    moto_world: DemoWorld, tmp_path: Path
+) -> None:
+    """Real time, seconds-scale: a 6-second session warned 2 seconds ahead, while the
+    interval sweep is 5 minutes away: only the wake-up at the warning's moment sends it."""
+    config = parse_config(
+        f"""
+accounts:
+  - id: "{moto_world.accounts["Sandbox"]}"
+    name: Sandbox
+    owners: [oscar@example.com]
+    permission_sets: [ReadOnlyAccess]
+durations: [6s]
+expiry_warning: 2s
+sweep_interval: 5m
+"""
+    )
+    with running_bot(moto_world, tmp_path, config) as bot:
+        bot.rt.timekeeper.start()  # its first sweep runs now; the next in 5 minutes
+        request_id, start = granted(bot, "6s")
+        alice = bot.root(bot.get(request_id), "alice")
+        bot.wait_reply(alice, WARNING, timeout=6)
+        warned_at = datetime.now(UTC)
+        assert start + timedelta(seconds=3.5) <= warned_at < start + timedelta(seconds=6)
+        assert action_ids(warnings_in(bot, alice)[0]) == [ids.ACTION_EXTEND, ids.ACTION_RELEASE]
+        bot.wait_reply(alice, "Access expired", timeout=6)
+        assert len(warnings_in(bot, alice)) == 1
