@@ -35,6 +35,10 @@ ACTION_CANCEL = "cancel_request"
 ACTION_RELEASE = "release_session"
 ACTION_REVOKE = "revoke_session"
 ACTION_OPEN_AWS = "open_aws_portal"
+# The expiry warning's Extend (its listener: the extend feature) and, on ended requests,
+# Request again (opens the request modal filled in from the old request)
+ACTION_EXTEND = "extend_session"
+ACTION_REQUEST_AGAIN = "request_again"
 
 # The revoke modal
 CALLBACK_REVOKE = "jit_revoke"

@@ -21,6 +21,7 @@ from bot.directory import SlackDirectory
 from bot.reach import Reach
 from bot.render.alerts import alert_message
 from bot.render.messages import approval_message, notice_text, requester_message
+from bot.render.warning import notice_blocks
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
 from workflows.outbox import DeliveryDeferred, DeliveryRefused
 
@@ -178,9 +179,14 @@ class SlackNotifier:
         )
         if text is None or not self._reach.may_see(ref.slack_user_id, f"a notice of #{request.id}"):
             return
+        for_requester = ref.role == MessageRole.REQUESTER
+        blocks = notice_blocks(request, notice, text, for_requester=for_requester)
+        extra = {"blocks": blocks} if blocks is not None else {}  # buttons: the expiry warning
         slack_call(
             f"chat.postMessage {ref.channel}/{ref.ts}",
-            lambda: self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text),
+            lambda: self._client.chat_postMessage(
+                channel=ref.channel, thread_ts=ref.ts, text=text, **extra
+            ),
         )
 
     def alert_admin(

@@ -65,8 +65,10 @@ class Timekeeper:
         clock: Callable[[], datetime],
         reconciler: Reconciler | None = None,
         reconcile_interval: timedelta | None = None,
+        expiry_warning: timedelta | None = None,
     ) -> None:
         self._services = services
+        self._expiry_warning = expiry_warning  # also wake when a session's warning is due
         self._store = store
         self._clock = clock
         self._interval = interval
@@ -122,7 +124,7 @@ class Timekeeper:
                 coalesce=True,
                 misfire_grace_time=None,
             )
-        for when in self._store.upcoming_deadlines(now):
+        for when in self._store.upcoming_deadlines(now, self._expiry_warning):
             self.wake_at(when)
         self._scheduler.start()
         log.info("scheduler started: sweep every %ss", self._interval.total_seconds())
@@ -152,6 +154,7 @@ def make_timekeeper(
         # one Reconciler per process: it remembers what it already told the admins
         reconciler=make_reconciler(config, services, aws),
         reconcile_interval=config.reconcile.interval,
+        expiry_warning=config.expiry_warning,
     )
 
 

@@ -78,6 +78,9 @@ class RequestRow(Base):
     approvals_needed: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     approvals_given: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     ticket: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # when the requester was warned that the session ends soon (workflows.services.
+    # warning): the compare-and-set that sends the warning once; None: not yet
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     reviews: Mapped[list[ReviewRow]] = relationship(
         order_by="ReviewRow.id", lazy="selectin", cascade="all, delete-orphan"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, literal, select, update
 
@@ -24,6 +25,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue_in
 from workflows.domain import AccessRequest, MessageRef, NewRequest, Outgoing
+from workflows.states import Status
 
 # Prepared Core statements for :meth:`SqlRequests.get` (on the hot path): built once.
 _requests_t = RequestRow.__table__
@@ -153,6 +155,41 @@ class SqlRequests(SqlSessions):
                     ),
                 )
             )
+
+    def claim_expiry_warning(
+        self,
+        request_id: int,
+        now: datetime,
+        *,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Mark the expiry warning of an Active request as done at ``now`` (aware UTC),
+        with one audit event ``action`` and its ``outbox`` notices, in one transaction:
+        a compare-and-set on ``expiry_warned_at`` being empty, so two sweeps, replicas or
+        restarts send it once. False (nothing written) when it was done already or the
+        request is no longer Active."""
+        with self._session() as s, s.begin():
+            result = s.execute(
+                update(RequestRow)
+                .where(
+                    RequestRow.id == request_id,
+                    RequestRow.status == Status.ACTIVE.value,
+                    RequestRow.expiry_warned_at.is_(None),
+                )
+                .values(expiry_warned_at=now)
+            )
+            if result.rowcount != 1:
+                return False
+            add_audit(
+                s,
+                AuditEventRow(
+                    at=now, request_id=request_id, actor="jitbot", action=action, detail=detail
+                ),
+            )
+            enqueue_in(s, request_id, outbox, now)
+            return True
 
     def add_messages(self, request_id: int, refs: Sequence[MessageRef]) -> None:
         """Remember the Slack messages (thread roots, approver DMs) of a request."""

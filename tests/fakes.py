@@ -44,6 +44,7 @@ class FakeStore:
     outbox: list[tuple[int | None, Outgoing]] = field(default_factory=list)
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     people: dict[str, Binding] = field(default_factory=dict)  # entry -> binding
+    warned: dict[int, datetime] = field(default_factory=dict)  # expiry warnings sent
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def bindings(self) -> list[Binding]:
@@ -238,7 +239,40 @@ class FakeStore:
             and r.session.expires_at > now
         )
 
-    def upcoming_deadlines(self, now: datetime) -> list[datetime]:
+    def unwarned_ending_before(self, when: datetime) -> list[AccessRequest]:
+        return [r for r in self.active_ending_before(when) if r.id not in self.warned]
+
+    def claim_expiry_warning(
+        self,
+        request_id: int,
+        now: datetime,
+        *,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        request = self.requests.get(request_id)
+        if request is None or request.status != Status.ACTIVE or request_id in self.warned:
+            return False
+        self.warned[request_id] = now
+        self.audit(request_id, "jitbot", action, now, detail, outbox)
+        return True
+
+    def upcoming_deadlines(
+        self, now: datetime, expiry_warning: timedelta | None = None
+    ) -> list[datetime]:
+        warnings = [
+            r.session.expires_at - expiry_warning
+            for r in self.with_status(Status.ACTIVE)
+            if expiry_warning is not None
+            and r.session is not None
+            and r.id not in self.warned
+            and r.session.expires_at - r.session.granted_at >= 2 * expiry_warning
+            and r.session.expires_at - expiry_warning > now
+        ]
+        return sorted([*self._deadlines(now), *warnings])
+
+    def _deadlines(self, now: datetime) -> list[datetime]:
         ends = [
             r.session.expires_at
             for r in self.with_status(Status.ACTIVE)

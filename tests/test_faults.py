@@ -40,7 +40,7 @@ from sim.fake_slack import Message
 from sim.people import Response, SlackUser
 from tests.bot_harness import FORM, Bot, action_ids, running_bot
 from tests.conftest import REGION, world_config
-from workflows.domain import AccessRequest
+from workflows.domain import AccessRequest, MessageRole
 from workflows.states import Status
 
 NAMES = ("alice", "oscar", "olga", "sam", "ada", "bob")
@@ -874,7 +874,7 @@ def test_fifty_approvers_clicking_at_once_make_one_decision(bot: Bot) -> None:
             assert texts[1].startswith(":large_green_circle: Access granted")
         else:
             assert texts == [f":x: Rejected by {by}: “{review.comment}”"], (name, texts)
-    for root in bot.roots(request):
+    for root in bot.roots(request, MessageRole.APPROVER):
         assert action_ids(root) == [ids.ACTION_DETAILS]  # no Approve / Reject left
 
     # the 49 others: each told once, who decided

@@ -75,7 +75,12 @@ def test_a_final_approval_grants_at_once_through_the_fakes():
     granted = world.services.decide(request.id, OSCAR, True, T0)
     assert granted.status is Status.ACTIVE
     assert [a.principal_id for a in world.aws.assigned] == ["u-alice"]
-    assert world.wakes == [T0 + timedelta(hours=24), T0 + timedelta(hours=1)]
+    # the approval deadline, the session's end, and its expiry warning (15 minutes before)
+    assert world.wakes == [
+        T0 + timedelta(hours=24),
+        T0 + timedelta(hours=1),
+        T0 + timedelta(minutes=45),
+    ]
     assert world.store.actions(request.id) == ["requested", "approved", "granted"]
 
 

@@ -490,6 +490,7 @@ NOTICE_STATE = {
     NoticeKind.TIMED_OUT: timed_out(),
     NoticeKind.REVOKE_FAILED: active(),
     NoticeKind.ASSIGNMENT_VANISHED: revoked(),
+    NoticeKind.EXPIRY_WARNING: active(),
 }
 
 

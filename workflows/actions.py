@@ -81,3 +81,17 @@ def message_actions(request: AccessRequest, role: MessageRole) -> tuple[Action, 
     if DECIDED_BY.get(request.status) != role:
         return ()
     return tuple(a for a in (Action.APPROVE, Action.REJECT) if table_allows(request, a))
+
+
+#: The statuses a request may be asked for again from ("Request again"): it ended
+#: (Expired, also a pending request nobody decided in time; Revoked, also Released)
+#: or was Rejected. Not an event of the table: it starts a new request.
+AGAIN_STATUSES = frozenset({Status.EXPIRED, Status.TIMED_OUT, Status.REVOKED, Status.REJECTED})
+
+
+def may_request_again(request: AccessRequest, viewer: Person | None = None) -> bool:
+    """Whether Request again is offered on ``request``: its status is final (see
+    :data:`AGAIN_STATUSES`) and ``viewer`` (when given) is its requester."""
+    if request.status not in AGAIN_STATUSES:
+        return False
+    return viewer is None or may_end_own(request, viewer) is None

@@ -41,6 +41,9 @@ class NoticeKind(StrEnum):
     REVOKE_FAILED = "revoke_failed"
     # the assignment was removed outside jitbot before the session's end (reconciler)
     ASSIGNMENT_VANISHED = "assignment_vanished"
+    # the session ends in ``expiry_warning``: told in the requester's thread only, with
+    # Extend and Release now (``detail``: the whole seconds left when it was written)
+    EXPIRY_WARNING = "expiry_warning"
 
 
 @dataclass(frozen=True)

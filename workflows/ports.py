@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from workflows.domain import (
@@ -182,9 +182,32 @@ class Store(Protocol):
         permission set that end after ``now``."""
         ...
 
-    def upcoming_deadlines(self, now: datetime) -> list[datetime]:
+    def upcoming_deadlines(
+        self, now: datetime, expiry_warning: timedelta | None = None
+    ) -> list[datetime]:
         """Future ``expires_at`` of active sessions and approval deadlines of pending
-        requests, for the scheduler's date triggers."""
+        requests, for the scheduler's date triggers; with ``expiry_warning``, also the
+        moments unwarned sessions long enough for one are to be warned."""
+        ...
+
+    def unwarned_ending_before(self, when: datetime) -> list[AccessRequest]:
+        """Active requests whose end was not warned of yet and whose session ends at or
+        before ``when``, soonest first."""
+        ...
+
+    def claim_expiry_warning(
+        self,
+        request_id: int,
+        now: datetime,
+        *,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Compare-and-set the request's expiry warning as done (Active and not warned
+        yet), writing one audit event ``action`` and ``outbox`` in the same
+        transaction. False (nothing written) when it was done already or it is not
+        Active."""
         ...
 
     def requests_of(self, slack_id: str, limit: int = 10, offset: int = 0) -> list[AccessRequest]:

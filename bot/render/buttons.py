@@ -75,3 +75,11 @@ def action_button(action: Action, request: AccessRequest) -> ButtonElement:
 def details_button(request: AccessRequest) -> ButtonElement:
     """View details: opens the request's details modal (authority checked at the click)."""
     return ButtonElement(text="View details", action_id=ids.ACTION_DETAILS, value=str(request.id))
+
+
+def again_button(request: AccessRequest) -> ButtonElement:
+    """Request again: the request form filled in from ``request`` (shown on ended
+    requests, :func:`workflows.actions.may_request_again`; checked again at the click)."""
+    return ButtonElement(
+        text="Request again", action_id=ids.ACTION_REQUEST_AGAIN, value=str(request.id)
+    )

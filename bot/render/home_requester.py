@@ -13,10 +13,10 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import ids
-from bot.render.buttons import action_button, details_button
+from bot.render.buttons import action_button, again_button, details_button
 from bot.render.common import slack_date, status_text
 from bot.render.home_parts import empty, pager, progress_bar, summary
-from workflows.actions import Action
+from workflows.actions import Action, may_request_again
 from workflows.app_home import HomeData
 from workflows.domain import AccessRequest
 from workflows.durations import duration_label
@@ -52,6 +52,8 @@ def my_requests(data: HomeData) -> list[Block]:
             )
         )
         buttons = shown_actions(data, r, MINE_ACTIONS)
+        if may_request_again(r):  # My Requests are the viewer's own
+            buttons.append(again_button(r))
         if buttons:
             blocks.append(ActionsBlock(elements=buttons))
     return blocks + pager("mine", data.mine)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.render.common import approval_progress, slack_date
 from bot.render.escape import esc
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.durations import duration_label
+from workflows.states import Status
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,26 @@ def _assignment_vanished(t: _Told) -> str:
     )
 
 
+def _expiry_warning(t: _Told) -> str | None:
+    """The requester's thread only: how long is left (whole minutes, seconds under one)
+    when the warning was written, and the end in the reader's time zone. Nothing once
+    the session is over (a warning Slack could not take until after the end)."""
+    session = t.request.session
+    if not t.for_requester or session is None or t.request.status != Status.ACTIVE:
+        return None
+    detail = t.notice.detail or ""
+    when = f"({slack_date(session.expires_at)})"
+    if detail.isascii() and detail.isdigit():
+        left = timedelta(seconds=int(detail))
+        if left >= timedelta(minutes=1):
+            left = timedelta(minutes=round(left.total_seconds() / 60))
+        when = f"in {duration_label(left)} {when}"
+    return (
+        f":hourglass_flowing_sand: Your access ends {when}: {t.access}. Extend it, or "
+        "release it now if you are done."
+    )
+
+
 _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.SENT_TO_ADMINS: _sent_to_admins,
     NoticeKind.APPROVERS_UNREACHABLE: _approvers_unreachable,
@@ -206,6 +228,7 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.TIMED_OUT: _timed_out,
     NoticeKind.REVOKE_FAILED: lambda t: None,
     NoticeKind.ASSIGNMENT_VANISHED: _assignment_vanished,
+    NoticeKind.EXPIRY_WARNING: _expiry_warning,
 }
 
 

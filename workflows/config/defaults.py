@@ -15,6 +15,9 @@ DEFAULT_APPROVAL_TIMEOUT = timedelta(hours=24)
 DEFAULT_SWEEP_INTERVAL = timedelta(seconds=5)
 SWEEP_INTERVAL_MIN = timedelta(seconds=1)
 SWEEP_INTERVAL_MAX = timedelta(minutes=5)
+#: How long before a session's end its requester is warned (``expiry_warning``), when
+#: not configured; sessions shorter than twice this get no warning.
+DEFAULT_EXPIRY_WARNING = timedelta(minutes=15)
 #: How often drift reconciliation runs, when not configured, and the range allowed
 #: (each run lists the assignments of every managed account and permission set).
 DEFAULT_RECONCILE_INTERVAL = timedelta(minutes=10)

@@ -13,6 +13,7 @@ from workflows.config.accounts import AccountConfig, CustomSetsConfig, IdentityC
 from workflows.config.defaults import (
     DEFAULT_APPROVAL_TIMEOUT,
     DEFAULT_DURATIONS,
+    DEFAULT_EXPIRY_WARNING,
     DEFAULT_SWEEP_INTERVAL,
     SWEEP_INTERVAL_MAX,
     SWEEP_INTERVAL_MIN,
@@ -29,6 +30,7 @@ from workflows.config.identity import IdentityConfig
 from workflows.config.limits import LimitsConfig
 from workflows.config.reconcile import ReconcileConfig
 from workflows.config.rules import AccessRuleConfig, check_rules_against
+from workflows.config.warning import ExpiryWarning
 from workflows.durations import duration_code, parse_duration
 
 
@@ -64,6 +66,9 @@ class Config(BaseModel):
     # at the end of a standard-set session, also end the AWS sign-ins already open with
     # it: a deny in the set's inline policy (workflows/services/live_sessions.py)
     revoke_live_sessions: bool = False
+    # the requester is told this long before their session ends, with Extend and Release
+    # now (workflows/services/warning.py); None: never
+    expiry_warning: ExpiryWarning = DEFAULT_EXPIRY_WARNING
     custom_permission_sets: CustomSetsConfig = Field(default_factory=CustomSetsConfig)
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)

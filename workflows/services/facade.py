@@ -14,6 +14,7 @@ from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
 from workflows.ports import Store
 from workflows.rulebook import RuleBook, RuleLookups
+from workflows.services.again import Again
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
 from workflows.services.end import Ending
@@ -26,6 +27,7 @@ from workflows.services.offering import FormChoice, form_choice, offering
 from workflows.services.principal import find_principal
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
+from workflows.services.warning import ExpiryWarnings
 from workflows.validation import RequestForm
 
 
@@ -87,7 +89,11 @@ class Services:
         self.submitting = Submitting(
             config, catalog, store, aws, self.hooks, standard_policies, *rules
         )
-        self.granting = Granting(*parts, pending_timeout=pending_timeout_of(config))
+        self.granting = Granting(
+            *parts,
+            pending_timeout=pending_timeout_of(config),
+            expiry_warning=config.expiry_warning,
+        )
         # pending lifts: ``lifts``, else ``store`` when it keeps them (SqlStore does)
         if lifts is None and isinstance(store, LiftStore):
             lifts = store
@@ -96,6 +102,8 @@ class Services:
         self.deciding = Deciding(
             config, store, self.authority, self.leases, self.granting, self.hooks
         )
+        self.warnings = ExpiryWarnings(store, self.hooks, config.expiry_warning)
+        self.again = Again(config, self.authority, self.form_choice)
         self.sweeper = Sweeper(
             store,
             grant=self.granting.grant,
@@ -103,6 +111,7 @@ class Services:
             time_out=self.ending.time_out,
             lift_due=self.live.lift_due,
             parallel_revokes=parallel_revokes,
+            warn=self.warnings.warn_due,
         )
         self._name_verbs()
 
@@ -123,6 +132,7 @@ class Services:
         self.visible = self.authority.visible
         self.decidable = self.authority.decidable
         self.revocable = self.authority.revocable
+        self.request_again = self.again.refill
         self.assignment_guard: Callable[[str, str, str], AbstractContextManager[bool]] = (
             self.leases.assignment_guard
         )

@@ -27,6 +27,7 @@ from workflows.services.authority import Authority
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import BoundaryChanged, JitSets
 from workflows.services.leases import Leases, assignment_of, key_of
+from workflows.services.warning import warning_time
 from workflows.states import Event, Status
 
 log = logging.getLogger("jitbot.workflows")
@@ -47,6 +48,9 @@ class Granting:
     sets: JitSets
     hooks: Hooks
     pending_timeout: timedelta = DEFAULT_PENDING_GRANT_TIMEOUT
+    #: ``expiry_warning``: the scheduler also wakes when the session's requester is to
+    #: be warned of its end (:mod:`workflows.services.warning`); None: no warning
+    expiry_warning: timedelta | None = None
 
     def grant(self, request_id: int, now: datetime) -> AccessRequest:
         """Create the account assignment of an Approved request and make it Active.
@@ -125,6 +129,9 @@ class Granting:
         ):
             self.hooks.kick()
             self.hooks.wake_at(session.expires_at)
+            warn_at = warning_time(session, self.expiry_warning)
+            if warn_at is not None:
+                self.hooks.wake_at(warn_at)
         return self.authority.get(request.id)
 
     def _pending(

@@ -21,7 +21,8 @@ Job = Callable[[int, datetime], AccessRequest]
 
 class Sweeper:
     """Runs ``grant``, ``end_session`` and ``time_out`` on what ``store`` says is due,
-    and ``lift_due`` (the deny statements of ended sign-ins that may go now).
+    ``lift_due`` (the deny statements of ended sign-ins that may go now) and ``warn``
+    (the expiry warnings due now, :mod:`workflows.services.warning`).
 
     ``grant`` runs for every Approved request: one left half-done, or one whose
     ``CreateAccountAssignment`` AWS had not finished in time, whose status it then reads
@@ -44,8 +45,10 @@ class Sweeper:
         time_out: Job,
         lift_due: Callable[[datetime], None] = lambda now: None,
         parallel_revokes: int = 10,
+        warn: Callable[[datetime], object] = lambda now: None,
     ) -> None:
         self._store = store
+        self._warn = warn
         self._lift_due = lift_due
         self._grant = grant
         self._end_session = end_session
@@ -71,6 +74,10 @@ class Sweeper:
             queued.append(self._revoker().submit(self._end_due, request.id, now))
         for request in self._store.pending_past_deadline(now):
             self._run_logged(self._time_out, request, now)
+        try:  # the requesters of sessions ending soon (services.warning)
+            self._warn(now)
+        except Exception:  # keep going; the next sweep retries them
+            log.exception("sweep: warning of sessions ending soon failed")
         try:  # deny statements whose sign-ins have all run out (services.live_sessions)
             self._lift_due(now)
         except Exception:  # keep going; the next sweep retries them

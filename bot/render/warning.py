@@ -1,0 +1,40 @@
+"""The expiry warning's reply in the requester's thread: its words
+(:mod:`bot.render.notices`) and the buttons Extend and Release now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
+
+from bot import ids
+from bot.render.buttons import action_button
+from workflows.actions import Action
+from workflows.domain import AccessRequest, Notice, NoticeKind
+from workflows.states import Status
+
+
+def extend_button(request: AccessRequest) -> ButtonElement:
+    """Extend: its listener (the extend feature) re-checks who clicks and what is allowed."""
+    return ButtonElement(
+        text="Extend", action_id=ids.ACTION_EXTEND, value=str(request.id), style="primary"
+    )
+
+
+def notice_blocks(
+    request: AccessRequest, notice: Notice, text: str, *, for_requester: bool
+) -> list[dict[str, Any]] | None:
+    """The blocks of a thread reply whose notice comes with buttons (the requester's
+    expiry warning, while the session is Active), around its ``text``; None: the reply
+    is ``text`` alone."""
+    if notice.kind != NoticeKind.EXPIRY_WARNING or not for_requester:
+        return None
+    blocks = [SectionBlock(text=MarkdownTextObject(text=text))]
+    if request.status == Status.ACTIVE:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"expiry-{request.id}",
+                elements=[extend_button(request), action_button(Action.RELEASE, request)],
+            )
+        )
+    return [b.to_dict() for b in blocks]
