@@ -41,6 +41,12 @@ class NoticeKind(StrEnum):
     REVOKE_FAILED = "revoke_failed"
     # the assignment was removed outside jitbot before the session's end (reconciler)
     ASSIGNMENT_VANISHED = "assignment_vanished"
+    # extending an Active session (workflows.extensions): asked (approvers get buttons),
+    # applied, refused by an approver, or not decided in time / the session ended first
+    EXTENSION_ASKED = "extension_asked"
+    EXTENDED = "extended"
+    EXTENSION_REJECTED = "extension_rejected"
+    EXTENSION_TIMED_OUT = "extension_timed_out"
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,9 @@ class Notice:
     # (workflows.services.live_sessions.LiveOutcome): "" not tried, "ended", "role_gone",
     # "failed"
     live: str = ""
+    # an extension's notices: ``{"id": extension id, "seconds": time added, "until":
+    # the new end, ISO 8601 UTC}`` (workflows.extensions)
+    extension: dict[str, Any] | None = None
 
 
 class OutgoingKind(StrEnum):
@@ -105,6 +114,8 @@ class Outgoing:
             payload["kept"] = True
         if notice.live:
             payload["live"] = notice.live
+        if notice.extension is not None:
+            payload["extension"] = notice.extension
         return cls(OutgoingKind.ANNOUNCE, payload)
 
     @classmethod
@@ -126,6 +137,7 @@ class Outgoing:
             self.payload.get("by"),
             bool(self.payload.get("kept")),
             str(self.payload.get("live") or ""),
+            self.payload.get("extension"),
         )
 
 
