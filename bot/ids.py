@@ -52,3 +52,13 @@ BLOCK_CUSTOM_MANAGED = "custom_managed"
 ACTION_CUSTOM_MANAGED = "custom_managed_select"
 BLOCK_CUSTOM_INLINE = "custom_inline"
 ACTION_CUSTOM_INLINE = "custom_inline_input"
+
+# Extending an Active session (the Extend button, its modal, the approvers' buttons)
+ACTION_EXTEND = "extend_session"
+CALLBACK_EXTEND = "jit_extend"
+BLOCK_EXTEND_DURATION = "extend_duration"
+ACTION_EXTEND_DURATION = "extend_duration_select"
+BLOCK_EXTEND_REASON = "extend_reason"
+ACTION_EXTEND_REASON = "extend_reason_input"
+ACTION_APPROVE_EXTENSION = "approve_extension"
+ACTION_REJECT_EXTENSION = "reject_extension"

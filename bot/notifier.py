@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.directory import SlackDirectory
 from bot.reach import Reach
 from bot.render.alerts import alert_message
+from bot.render.extend_notices import notice_blocks
 from bot.render.messages import approval_message, notice_text, requester_message
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
 from workflows.outbox import DeliveryDeferred, DeliveryRefused
@@ -178,9 +179,13 @@ class SlackNotifier:
         )
         if text is None or not self._reach.may_see(ref.slack_user_id, f"a notice of #{request.id}"):
             return
+        blocks = notice_blocks(notice, text, for_requester=ref.role == MessageRole.REQUESTER)
+        extra = {"blocks": blocks} if blocks else {}
         slack_call(
             f"chat.postMessage {ref.channel}/{ref.ts}",
-            lambda: self._client.chat_postMessage(channel=ref.channel, thread_ts=ref.ts, text=text),
+            lambda: self._client.chat_postMessage(
+                channel=ref.channel, thread_ts=ref.ts, text=text, **extra
+            ),
         )
 
     def alert_admin(
