@@ -490,6 +490,10 @@ NOTICE_STATE = {
     NoticeKind.TIMED_OUT: timed_out(),
     NoticeKind.REVOKE_FAILED: active(),
     NoticeKind.ASSIGNMENT_VANISHED: revoked(),
+    NoticeKind.EXTENSION_ASKED: active(),
+    NoticeKind.EXTENDED: active(),
+    NoticeKind.EXTENSION_REJECTED: active(),
+    NoticeKind.EXTENSION_TIMED_OUT: active(),
 }
 
 
