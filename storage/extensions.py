@@ -44,6 +44,7 @@ def _extension(row: ExtensionRow) -> Extension:
         status=ExtensionStatus(row.status),
         decided_by=row.decided_by,
         decided_at=row.decided_at,
+        approvals=tuple((str(a[0]), a[1]) for a in row.approvals or ()),
     )
 
 
@@ -94,6 +95,8 @@ class SqlExtensions(SqlSessions):
             requested_at=new.requested_at,
             deadline=new.deadline,
             status=_PENDING,
+            approvals=[],
+            approvals_given=0,
         )
         try:
             with self._session() as s, s.begin():
@@ -142,6 +145,37 @@ class SqlExtensions(SqlSessions):
             if row is None or not _close(s, extension_id, status, actor, now):
                 return False
             _audit(s, row.request_id, now, actor, action, detail, outbox)
+            return True
+
+    def count_extension_approval(
+        self,
+        extension: Extension,
+        approver: tuple[str, str | None],
+        *,
+        now: datetime,
+        action: str,
+        detail: dict[str, Any],
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Count ``approver`` (Slack user id, Identity Center user id) on a pending
+        extension that needs more approvals than it has: compare-and-set from the
+        approvals as read in ``extension``, with one audit event and ``outbox``. False
+        (nothing written) when it was decided or another approval came first."""
+        counted = [list(a) for a in extension.approvals] + [list(approver)]
+        with self._session() as s, s.begin():
+            result = s.execute(
+                update(ExtensionRow)
+                .where(
+                    ExtensionRow.id == extension.id,
+                    ExtensionRow.status == _PENDING,
+                    ExtensionRow.approvals_given == len(extension.approvals),
+                )
+                .values(approvals=counted, approvals_given=len(counted))
+            )
+            if result.rowcount != 1:
+                return False
+            full = {"extension": extension.id, "approvals": len(counted), **detail}
+            _audit(s, extension.request_id, now, approver[0], action, full, outbox)
             return True
 
     def apply_extension(

@@ -282,6 +282,10 @@ class ExtensionRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # approvals counted so far when the rule needs several: ``[slack id, principal]``
+    # pairs, their count the compare-and-set counter
+    approvals: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    approvals_given: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_extensions_status_deadline", "status", "deadline"),

@@ -2,7 +2,8 @@
 payloads to the real Bolt app over HTTP, Slack faked, AWS on moto. Sandbox
 ReadOnlyAccess lasts at most 1 hour and may be extended to 2 hours in all with the
 same approvals as the request; Sandbox AdministratorAccess is extended at once, up to
-a day."""
+a day; Production ReadOnlyAccess needs two approvals, and so do its extensions (the
+top-level default, ``approval: same``)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ access_rules:
     accounts: ["{world.accounts["Sandbox"]}"]
     permission_sets: [AdministratorAccess]
     extension: {{approval: none, max_total: 1d}}
+  - name: prod-read
+    accounts: ["{world.accounts["Production"]}"]
+    permission_sets: [ReadOnlyAccess]
+    approvals: 2
 """
 
 
@@ -269,6 +274,33 @@ def test_app_home_offers_extend_on_an_active_session(bot: Bot) -> None:
     view = bot.next_modal(alice, before)
     assert view["callback_id"] == ids.CALLBACK_EXTEND
     assert f'"request_id": {request.id}' in view["private_metadata"]
+
+
+def test_an_extension_needs_as_many_approvals_as_the_request(bot: Bot) -> None:
+    request = bot.request_access("alice", account="Production", duration="1h")
+    olga, sam = bot.user("olga"), bot.user("sam")
+    olga.click(root_when_sent(bot, request, "olga"), ids.ACTION_APPROVE)
+    bot.fake.wait_for(lambda: bot.get(request.id).approvals_given == 1 or None)
+    sam.click(root_when_sent(bot, request, "sam"), ids.ACTION_APPROVE)
+    active = bot.wait_status(request.id, Status.ACTIVE)
+    assert active.session is not None
+    bot.settle()
+
+    _ask(bot, active)
+    olga.click(_asked_reply(bot, active, "olga"), ids.ACTION_APPROVE_EXTENSION)
+    bot.wait_reply(bot.root(active, "alice"), "Extension: 1 of 2 approvals (Olga")
+    assert bot.get(request.id).session == active.session
+    olga.click(_asked_reply(bot, active, "olga"), ids.ACTION_APPROVE_EXTENSION)
+    assert "Your approval already counts: 1 of 2 approvals." in bot.wait_ephemeral(olga, 1)
+    assert bot.get(request.id).session == active.session
+
+    sam.click(_asked_reply(bot, active, "sam"), ids.ACTION_APPROVE_EXTENSION)
+    bot.fake.wait_for(
+        lambda: bot.get(request.id).session.expires_at == active.session.expires_at + HOUR
+    )
+    _every_thread_says(bot, active, "Access extended until")
+    event = bot.rt.store.audit_events(request.id)[-1]
+    assert event["detail"]["approvals"] == [olga.user_id, sam.user_id]
 
 
 def action_value(message: Message) -> str:

@@ -129,3 +129,19 @@ def test_the_scheduler_sees_the_new_end(store: SqlStore) -> None:
     assert store.upcoming_deadlines(T0) == [T0 + 2 * HOUR]
     assert store.active_ending_before(T0 + HOUR) == []
     assert [r.id for r in store.active_ending_before(T0 + 2 * HOUR)] == [request_id]
+
+
+def test_approvals_are_counted_by_compare_and_set(store: SqlStore) -> None:
+    request_id = _active(store)
+    extension = _ask(store, request_id)
+    assert extension is not None
+    olga, sam = ("U03OLGA", "p-olga"), ("U04SAM", "p-sam")
+    count = store.count_extension_approval
+    assert count(extension, olga, now=T0, action="extension_approval_counted", detail={})
+    assert not count(extension, sam, now=T0, action="x", detail={})  # read before Olga's
+    counted = store.extension(extension.id)
+    assert counted is not None and counted.approvals == (olga,)
+    assert counted.counted("U03OLGA", None) and counted.counted("U09OTHER", "p-olga")
+    assert not counted.counted("U04SAM", "p-sam")
+    assert _apply(store, counted.id, request_id, T0 + HOUR)
+    assert not count(counted, sam, now=T0, action="x", detail={})  # decided now

@@ -105,9 +105,19 @@ class NewExtension:
 @dataclass(frozen=True)
 class Extension(NewExtension):
     """A stored extension: its ``id``, ``status`` and who decided it when (Slack user
-    id, or ``jitbot``)."""
+    id, or ``jitbot``); ``approvals`` the ``(Slack user id, Identity Center user id)``
+    of each approval counted so far when its rule needs several."""
 
     id: int = 0
     status: ExtensionStatus = ExtensionStatus.PENDING
     decided_by: str | None = None
     decided_at: datetime | None = None
+    approvals: tuple[tuple[str, str | None], ...] = ()
+
+    def counted(self, slack_id: str, principal: str | None) -> bool:
+        """Whether an approval by this person (by Slack user id or Identity Center
+        user) is counted already."""
+        return any(
+            who == slack_id or (principal is not None and pid == principal)
+            for who, pid in self.approvals
+        )

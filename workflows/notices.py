@@ -44,6 +44,7 @@ class NoticeKind(StrEnum):
     # extending an Active session (workflows.extensions): asked (approvers get buttons),
     # applied, refused by an approver, or not decided in time / the session ended first
     EXTENSION_ASKED = "extension_asked"
+    EXTENSION_APPROVAL_COUNTED = "extension_approval_counted"  # one of several needed
     EXTENDED = "extended"
     EXTENSION_REJECTED = "extension_rejected"
     EXTENSION_TIMED_OUT = "extension_timed_out"

@@ -208,6 +208,15 @@ def _extension_asked(t: _Told) -> str:
     return f":hourglass_flowing_sand: {who} asks to extend this access by {more}, until {until}{t.comment}"
 
 
+def _extension_approval_counted(t: _Told) -> str:
+    data = t.notice.extension or {}
+    by = esc(t.notice.by or "an approver")
+    return (
+        f":ballot_box_with_check: Extension: {data.get('approvals')} of {data.get('needed')} "
+        f"approvals ({by})."
+    )
+
+
 def _extended(t: _Told) -> str:
     _, until = _extension_parts(t)
     by = f" (approved by {esc(t.notice.by)})" if t.notice.by else ""
@@ -252,6 +261,7 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.REVOKE_FAILED: lambda t: None,
     NoticeKind.ASSIGNMENT_VANISHED: _assignment_vanished,
     NoticeKind.EXTENSION_ASKED: _extension_asked,
+    NoticeKind.EXTENSION_APPROVAL_COUNTED: _extension_approval_counted,
     NoticeKind.EXTENDED: _extended,
     NoticeKind.EXTENSION_REJECTED: _extension_rejected,
     NoticeKind.EXTENSION_TIMED_OUT: _extension_timed_out,

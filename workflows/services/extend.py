@@ -67,6 +67,17 @@ class ExtensionStore(Protocol):
         outbox: Sequence[Outgoing] = (),
     ) -> bool: ...
 
+    def count_extension_approval(
+        self,
+        extension: Extension,
+        approver: tuple[str, str | None],
+        *,
+        now: datetime,
+        action: str,
+        detail: dict[str, Any],
+        outbox: Sequence[Outgoing] = (),
+    ) -> bool: ...
+
     def apply_extension(
         self,
         extension_id: int,
@@ -154,20 +165,14 @@ class Extending:
             )
         return ExtendOffer(request, policy, choices)
 
-    def _supported(self, request: AccessRequest, policy: ExtensionPolicy) -> None:
-        """Refuse what this version can't ask approvers for: a custom set's two stages,
-        or a rule needing several approvals (never loosened to one)."""
-        if not policy.needs_approval:
-            return
-        if request.custom is not None:
+    @staticmethod
+    def _supported(request: AccessRequest, policy: ExtensionPolicy) -> None:
+        """Refuse what this version can't ask approvers for: a custom set's two stages
+        (an owner, then an SSO admin) are not asked again."""
+        if policy.needs_approval and request.custom is not None:
             raise NotAuthorized(
                 "A custom permission set's access can't be extended with approval yet: "
                 "ask for a new request if you need more time."
-            )
-        if self.authority.rule_of(request).approvals > 1:
-            raise NotAuthorized(
-                "This access needs several approvals, and an extension of it can't be "
-                "approved that way yet: ask for a new request if you need more time."
             )
 
     def ask(
@@ -263,6 +268,8 @@ class Extending:
             "extension": extension.id,
             "requested_by": extension.requested_by,
             "approved_by": approved_by.slack_id if approved_by else "none (rule)",
+            "approvals": [who for who, _ in extension.approvals]
+            + ([approved_by.slack_id] if approved_by else []),
             **actor_detail(who, principal),
             "old_end": session.expires_at.isoformat(),
             "new_end": until.isoformat(),

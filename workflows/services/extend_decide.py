@@ -69,7 +69,44 @@ class DecidingExtensions:
                 "This extension no longer fits the access rule's longest total, so it "
                 "can't be approved."
             )
+        needed = 1 if request.custom is not None else x.authority.rule_of(request).approvals
+        if extension.counted(actor.slack_id, principal):
+            raise AlreadyDecided(
+                f"Your approval already counts: {len(extension.approvals)} of {needed} approvals."
+            )
+        if len(extension.approvals) + 1 < needed:
+            return self._count(extension, actor, principal, needed, now)
         return x.apply(extension, request, actor, now, approved_by=actor, principal=principal)
+
+    def _count(
+        self,
+        extension: Extension,
+        actor: Person,
+        principal: str | None,
+        needed: int,
+        now: datetime,
+    ) -> Extension:
+        """Count ``actor``'s approval of an extension its rule needs several for, when it
+        is not the last one needed (compare-and-set on the count; the loser is told to
+        try again, reading the count anew)."""
+        x = self.extending
+        given = len(extension.approvals) + 1
+        notice = Notice(
+            NoticeKind.EXTENSION_APPROVAL_COUNTED,
+            by=actor.name,
+            extension={"id": extension.id, "approvals": given, "needed": needed},
+        )
+        if not x.extensions.count_extension_approval(
+            extension,
+            (actor.slack_id, principal),
+            now=now,
+            action="extension_approval_counted",
+            detail={**actor_detail(actor, principal), "needed": needed},
+            outbox=[Outgoing.announce(notice)],
+        ):
+            raise AlreadyDecided("Another decision on this extension came first; try again.")
+        x.hooks.kick()
+        return x.extensions.extension(extension.id) or extension
 
     def _check_approver(self, request: AccessRequest, actor: Person) -> str | None:
         """``actor``'s Identity Center user, once they may decide ``request`` as if it

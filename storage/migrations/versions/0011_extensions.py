@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("decided_by", sa.String(length=32), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("approvals", sa.JSON(), nullable=False),
+        sa.Column("approvals_given", sa.Integer(), nullable=False, server_default="0"),
         sa.ForeignKeyConstraint(["request_id"], ["requests.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
