@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from workflows.config import Config
 from workflows.domain import AccessRequest, Notice, NoticeKind, Outgoing, Person, changed
 from workflows.durations import duration_label
-from workflows.errors import InvalidRequest, NotAuthorized, WorkflowError
+from workflows.errors import InvalidRequest, WorkflowError
 from workflows.extensions import (
     Extension,
     ExtensionPolicy,
@@ -141,8 +141,8 @@ class Extending:
 
         Raises:
             UnknownRequest, NotAuthorized (not the requester: the words of Release),
-            TransitionNotAllowed (not Active), WorkflowError (an extension is pending,
-            the rule allows no more time, or one this bot can't ask for).
+            TransitionNotAllowed (not Active), WorkflowError (the session ended, an
+            extension is pending, or the rule allows no more time).
         """
         request = self.authority.own(request_id, actor, "extend this session")
         next_status(request.status, Event.EXTEND)
@@ -156,7 +156,6 @@ class Extending:
                 "that is waiting for approval."
             )
         policy = self.policy_of(request)
-        self._supported(request, policy)
         choices = tuple(extension_choices(policy, session, self.config.durations))
         if not choices:
             raise WorkflowError(
@@ -164,16 +163,6 @@ class Extending:
                 f"{duration_label(policy.max_total)} from its grant."
             )
         return ExtendOffer(request, policy, choices)
-
-    @staticmethod
-    def _supported(request: AccessRequest, policy: ExtensionPolicy) -> None:
-        """Refuse what this version can't ask approvers for: a custom set's two stages
-        (an owner, then an SSO admin) are not asked again."""
-        if policy.needs_approval and request.custom is not None:
-            raise NotAuthorized(
-                "A custom permission set's access can't be extended with approval yet: "
-                "ask for a new request if you need more time."
-            )
 
     def ask(
         self,

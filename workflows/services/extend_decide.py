@@ -12,7 +12,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from workflows.assignments import AwsError
-from workflows.domain import AccessRequest, Notice, NoticeKind, Outgoing, Person
+from workflows.domain import (
+    AccessRequest,
+    Decision,
+    Notice,
+    NoticeKind,
+    Outgoing,
+    Person,
+    Review,
+    Stage,
+)
 from workflows.errors import AlreadyDecided, NotAuthorized, UnknownRequest, WorkflowError
 from workflows.extensions import Extension, ExtensionStatus, fits
 from workflows.lifecycle import actor_detail
@@ -35,6 +44,21 @@ def _decided_text(extension: Extension, actor: Person) -> str:
     return f"This extension was already {_DONE[extension.status]}."
 
 
+def as_pending(request: AccessRequest, extension: Extension) -> AccessRequest:
+    """``request`` as if it waited for the approval ``extension`` needs next, for
+    :meth:`Authority.check_decide`: a standard request at its single stage; a custom
+    one at its owner stage, then, once an owner approved the extension, at its admin
+    stage with that owner as the owner-stage reviewer (so the final approval is an SSO
+    admin's or an admin's, and another person's)."""
+    if request.custom is None:
+        return replace(request, status=Status.PENDING)
+    if not extension.approvals:
+        return replace(request, status=Status.PENDING_OWNER)
+    owner = Person(extension.approvals[0][0], "", "")
+    review = Review(Stage.OWNER, Decision.APPROVED, owner, extension.requested_at)
+    return replace(request, status=Status.PENDING_ADMIN, reviews=(review,))
+
+
 @dataclass(frozen=True)
 class DecidingExtensions:
     """Approve, reject and time out extensions (``extending`` applies them)."""
@@ -55,7 +79,7 @@ class DecidingExtensions:
         if extension is None:
             raise UnknownRequest("There is no such extension.")
         request = x.authority.visible(extension.request_id, actor)
-        principal = self._check_approver(request, actor)
+        principal = self._check_approver(request, actor, extension)
         if extension.status != ExtensionStatus.PENDING:
             raise AlreadyDecided(_decided_text(extension, actor))
         if self._too_late(extension, request, now):
@@ -69,7 +93,7 @@ class DecidingExtensions:
                 "This extension no longer fits the access rule's longest total, so it "
                 "can't be approved."
             )
-        needed = 1 if request.custom is not None else x.authority.rule_of(request).approvals
+        needed = 2 if request.custom is not None else x.authority.rule_of(request).approvals
         if extension.counted(actor.slack_id, principal):
             raise AlreadyDecided(
                 f"Your approval already counts: {len(extension.approvals)} of {needed} approvals."
@@ -108,9 +132,12 @@ class DecidingExtensions:
         x.hooks.kick()
         return x.extensions.extension(extension.id) or extension
 
-    def _check_approver(self, request: AccessRequest, actor: Person) -> str | None:
+    def _check_approver(
+        self, request: AccessRequest, actor: Person, extension: Extension
+    ) -> str | None:
         """``actor``'s Identity Center user, once they may decide ``request`` as if it
-        were waiting at its first stage (the same approvers as the request)."""
+        were waiting for the approval ``extension`` needs next (the same approvers as
+        the request, :func:`as_pending`)."""
         authority = self.extending.authority
         try:
             who = authority.principal_of
@@ -122,8 +149,7 @@ class DecidingExtensions:
             ) from exc
         if not self.extending.config.allow_self_approval and is_self(request, actor, principal):
             raise NotAuthorized("You can't approve this extension: it is your own.")
-        first = Status.PENDING_OWNER if request.custom is not None else Status.PENDING
-        authority.check_decide(replace(request, status=first), actor, principal)
+        authority.check_decide(as_pending(request, extension), actor, principal)
         return principal
 
     @staticmethod
