@@ -16,7 +16,7 @@ from sim.aws_world import DemoWorld
 from tests.bot_harness import Bot, running_bot
 from tests.conftest import world_config
 from tests.test_custom_flow import CUSTOM, S3_FORM, jit_sets, open_custom_form, root_when_sent
-from tests.test_extend_http import _asked_reply, _ask, _every_thread_says
+from tests.test_extend_http import _ask, _asked_reply, _every_thread_says
 from workflows.states import Status
 
 HOUR = timedelta(hours=1)
