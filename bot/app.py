@@ -14,6 +14,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import gate, guards
 from bot.listeners import actions, app_home, commands, identity, options, views
+from bot.listeners import extend as extend_listeners
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -58,6 +59,7 @@ def build_app(rt: Runtime) -> App:
     gate.register(app, rt.gate)  # then who may use the bot at all, before every listener
     for surface in (commands, views, actions, options, app_home, identity):
         surface.register(app, rt)
+    extend_listeners.register(app, rt)  # Extend, its modal, the approvers' buttons
     return app
 
 

@@ -35,9 +35,7 @@ ACTION_CANCEL = "cancel_request"
 ACTION_RELEASE = "release_session"
 ACTION_REVOKE = "revoke_session"
 ACTION_OPEN_AWS = "open_aws_portal"
-# The expiry warning's Extend (its listener: the extend feature) and, on ended requests,
-# Request again (opens the request modal filled in from the old request)
-ACTION_EXTEND = "extend_session"
+# On ended requests, Request again (opens the request modal filled in from the old request)
 ACTION_REQUEST_AGAIN = "request_again"
 
 # The revoke modal
@@ -56,3 +54,13 @@ BLOCK_CUSTOM_MANAGED = "custom_managed"
 ACTION_CUSTOM_MANAGED = "custom_managed_select"
 BLOCK_CUSTOM_INLINE = "custom_inline"
 ACTION_CUSTOM_INLINE = "custom_inline_input"
+
+# Extending an Active session (the Extend button, its modal, the approvers' buttons)
+ACTION_EXTEND = "extend_session"
+CALLBACK_EXTEND = "jit_extend"
+BLOCK_EXTEND_DURATION = "extend_duration"
+ACTION_EXTEND_DURATION = "extend_duration_select"
+BLOCK_EXTEND_REASON = "extend_reason"
+ACTION_EXTEND_REASON = "extend_reason_input"
+ACTION_APPROVE_EXTENSION = "approve_extension"
+ACTION_REJECT_EXTENSION = "reject_extension"

@@ -20,8 +20,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.directory import SlackDirectory
 from bot.reach import Reach
 from bot.render.alerts import alert_message
+from bot.render.extend_notices import notice_blocks as extension_blocks
 from bot.render.messages import approval_message, notice_text, requester_message
-from bot.render.warning import notice_blocks
+from bot.render.warning import notice_blocks as warning_blocks
 from workflows.domain import AccessRequest, MessageRef, MessageRole, Notice
 from workflows.outbox import DeliveryDeferred, DeliveryRefused
 
@@ -180,8 +181,10 @@ class SlackNotifier:
         if text is None or not self._reach.may_see(ref.slack_user_id, f"a notice of #{request.id}"):
             return
         for_requester = ref.role == MessageRole.REQUESTER
-        blocks = notice_blocks(request, notice, text, for_requester=for_requester)
-        extra = {"blocks": blocks} if blocks is not None else {}  # buttons: the expiry warning
+        blocks = warning_blocks(request, notice, text, for_requester=for_requester)
+        if blocks is None:  # buttons: the expiry warning, or an extension asked for
+            blocks = extension_blocks(notice, text, for_requester=for_requester)
+        extra = {"blocks": blocks} if blocks else {}
         slack_call(
             f"chat.postMessage {ref.channel}/{ref.ts}",
             lambda: self._client.chat_postMessage(

@@ -17,6 +17,7 @@ from storage.convert import audit_dict
 from storage.counts import SqlCounts
 from storage.deliveries import SqlDeliveries
 from storage.due import SqlDueWork
+from storage.extensions import SqlExtensions
 from storage.home import SqlHomeQueries
 from storage.leases import REPLICA_LEASE_PREFIX, LeaseClaim, SqlLeases
 from storage.lifts import SqlLifts
@@ -49,6 +50,7 @@ class SqlStore(
     SqlBindings,
     SqlLifts,
     SqlReloads,
+    SqlExtensions,
 ):
     """Requests and their history in a SQL database (see :mod:`storage.models`):
     ``SqlStore(engine)``."""

@@ -491,6 +491,11 @@ NOTICE_STATE = {
     NoticeKind.REVOKE_FAILED: active(),
     NoticeKind.ASSIGNMENT_VANISHED: revoked(),
     NoticeKind.EXPIRY_WARNING: active(),
+    NoticeKind.EXTENSION_ASKED: active(),
+    NoticeKind.EXTENSION_APPROVAL_COUNTED: active(),
+    NoticeKind.EXTENDED: active(),
+    NoticeKind.EXTENSION_REJECTED: active(),
+    NoticeKind.EXTENSION_TIMED_OUT: active(),
 }
 
 

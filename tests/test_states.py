@@ -48,6 +48,7 @@ def test_every_allowed_transition_leads_to_its_target(pair, target):
         (Status.APPROVED, Event.GRANT_FAILED, Status.FAILED),
         (Status.ACTIVE, Event.EXPIRE, Status.EXPIRED),
         (Status.ACTIVE, Event.REVOKE, Status.REVOKED),
+        (Status.ACTIVE, Event.EXTEND, Status.ACTIVE),
     ],
 )
 def test_lifecycle_of_the_product_docs(status, event, target):
@@ -56,9 +57,10 @@ def test_lifecycle_of_the_product_docs(status, event, target):
 
 
 def test_table_has_exactly_the_documented_transitions():
-    assert len(FROM_STATUS) == 16  # 8 standard + 8 for the custom approval stages
-    assert len(TRANSITIONS) == 18  # and the two that start a request
-    assert len(FORBIDDEN) == len(Status) * len(Event) - 16
+    # 8 standard + 8 for the custom approval stages + extending an Active session
+    assert len(FROM_STATUS) == 17
+    assert len(TRANSITIONS) == 19  # and the two that start a request
+    assert len(FORBIDDEN) == len(Status) * len(Event) - 17
 
 
 @pytest.mark.parametrize(
@@ -176,7 +178,7 @@ def test_a_decision_cannot_be_made_twice():
     [
         (Status.PENDING, [Event.APPROVE, Event.REJECT, Event.TIME_OUT, Event.CANCEL]),
         (Status.APPROVED, [Event.GRANTED, Event.GRANT_FAILED]),
-        (Status.ACTIVE, [Event.EXPIRE, Event.REVOKE]),
+        (Status.ACTIVE, [Event.EXPIRE, Event.REVOKE, Event.EXTEND]),
     ],
 )
 def test_allowed_events_in_table_order(status, events):

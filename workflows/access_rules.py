@@ -34,6 +34,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from workflows.durations import duration_label
+from workflows.extensions import ExtensionRule
 from workflows.rule_refs import Memberships, Ref, names, parse_ref
 
 __all__ = [
@@ -129,6 +130,8 @@ class AccessRule:
     max_duration: timedelta | None = None
     ticket: Ticket | None = None
     auto_approve: bool = False
+    #: ``extension:`` (None: the top-level default, :mod:`workflows.extensions`)
+    extension: ExtensionRule | None = None
 
     def matches(self, target: RuleTarget) -> bool:
         """Whether this rule's accounts and permission sets cover ``target``."""
@@ -148,6 +151,7 @@ class AccessRule:
             max_duration=self.max_duration,
             ticket=self.ticket,
             auto_approve=self.auto_approve,
+            extension=self.extension,
         )
 
     def covers_set(self, permission_set: str | None) -> bool:
@@ -185,6 +189,8 @@ class AppliedRule:
     max_duration: timedelta | None
     ticket: Ticket | None
     auto_approve: bool
+    #: the rule's ``extension:`` (None: the top-level default)
+    extension: ExtensionRule | None = None
 
     @property
     def label(self) -> str:

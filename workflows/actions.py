@@ -25,6 +25,7 @@ class Action(StrEnum):
     CANCEL = "cancel"  # the requester withdraws a pending request
     RELEASE = "release"  # the requester ends their own session early
     REVOKE = "revoke"  # an owner or admin ends someone's session
+    EXTEND = "extend"  # the requester asks for more time on their session
 
 
 #: The event each action triggers.
@@ -34,6 +35,7 @@ EVENT_OF: dict[Action, Event] = {
     Action.CANCEL: Event.CANCEL,
     Action.RELEASE: Event.REVOKE,
     Action.REVOKE: Event.REVOKE,
+    Action.EXTEND: Event.EXTEND,
 }
 
 _Refusal = Callable[[Rules, AccessRequest, Person], str | None]
@@ -45,6 +47,7 @@ _REFUSAL: dict[Action, _Refusal] = {
     Action.CANCEL: lambda _rules, request, viewer: may_end_own(request, viewer),
     Action.RELEASE: lambda _rules, request, viewer: may_end_own(request, viewer),
     Action.REVOKE: may_revoke,
+    Action.EXTEND: lambda _rules, request, viewer: may_end_own(request, viewer),
 }
 
 #: The approval message whose stage each pending status is deciding: a standard request

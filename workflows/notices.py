@@ -44,6 +44,13 @@ class NoticeKind(StrEnum):
     # the session ends in ``expiry_warning``: told in the requester's thread only, with
     # Extend and Release now (``detail``: the whole seconds left when it was written)
     EXPIRY_WARNING = "expiry_warning"
+    # extending an Active session (workflows.extensions): asked (approvers get buttons),
+    # applied, refused by an approver, or not decided in time / the session ended first
+    EXTENSION_ASKED = "extension_asked"
+    EXTENSION_APPROVAL_COUNTED = "extension_approval_counted"  # one of several needed
+    EXTENDED = "extended"
+    EXTENSION_REJECTED = "extension_rejected"
+    EXTENSION_TIMED_OUT = "extension_timed_out"
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,9 @@ class Notice:
     # (workflows.services.live_sessions.LiveOutcome): "" not tried, "ended", "role_gone",
     # "failed"
     live: str = ""
+    # an extension's notices: ``{"id": extension id, "seconds": time added, "until":
+    # the new end, ISO 8601 UTC}`` (workflows.extensions)
+    extension: dict[str, Any] | None = None
 
 
 class OutgoingKind(StrEnum):
@@ -108,6 +118,8 @@ class Outgoing:
             payload["kept"] = True
         if notice.live:
             payload["live"] = notice.live
+        if notice.extension is not None:
+            payload["extension"] = notice.extension
         return cls(OutgoingKind.ANNOUNCE, payload)
 
     @classmethod
@@ -129,6 +141,7 @@ class Outgoing:
             self.payload.get("by"),
             bool(self.payload.get("kept")),
             str(self.payload.get("live") or ""),
+            self.payload.get("extension"),
         )
 
 

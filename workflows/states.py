@@ -45,6 +45,7 @@ class Event(StrEnum):
     GRANT_FAILED = "grant_failed"
     EXPIRE = "expire"
     REVOKE = "revoke"
+    EXTEND = "extend"  # an Active session's end moves later (workflows.extensions)
 
 
 LABELS: dict[Status, str] = {
@@ -86,6 +87,7 @@ VERBS: dict[Event, str] = {
     Event.GRANT_FAILED: "fail the grant of",
     Event.EXPIRE: "expire",
     Event.REVOKE: "revoke",
+    Event.EXTEND: "extend",
 }
 
 #: ``(status, event) -> status``; a ``None`` status is a request not stored yet.
@@ -108,6 +110,7 @@ TRANSITIONS: dict[tuple[Status | None, Event], Status] = {
     (Status.APPROVED, Event.GRANT_FAILED): Status.FAILED,
     (Status.ACTIVE, Event.EXPIRE): Status.EXPIRED,
     (Status.ACTIVE, Event.REVOKE): Status.REVOKED,
+    (Status.ACTIVE, Event.EXTEND): Status.ACTIVE,
 }
 
 FINAL: frozenset[Status] = frozenset(

@@ -21,6 +21,7 @@ ACTION_IDS: dict[Action, str] = {
     Action.CANCEL: ids.ACTION_CANCEL,
     Action.RELEASE: ids.ACTION_RELEASE,
     Action.REVOKE: ids.ACTION_REVOKE,
+    Action.EXTEND: ids.ACTION_EXTEND,
 }
 
 
@@ -52,6 +53,7 @@ _TEXT = {
     Action.CANCEL: "Cancel request",
     Action.RELEASE: "Release now",
     Action.REVOKE: "Revoke",
+    Action.EXTEND: "Extend",
 }
 _STYLE = {
     Action.APPROVE: "primary",

@@ -1,5 +1,5 @@
 """The requester's part of App Home: My Requests (with Cancel while pending) and Active
-Sessions (Open in AWS, Release now). Buttons come from ``HomeData.actions``."""
+Sessions (Open in AWS, Extend, Release now). Buttons come from ``HomeData.actions``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from workflows.durations import duration_label
 
 #: The actions each list offers, among those the viewer may take.
 MINE_ACTIONS = (Action.CANCEL,)
-SESSION_ACTIONS = (Action.RELEASE,)
+SESSION_ACTIONS = (Action.EXTEND, Action.RELEASE)
 
 
 def shown_actions(

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     MarkdownTextObject,
     SectionBlock,
@@ -24,7 +25,7 @@ from bot.render.common import (
 )
 from bot.render.escape import esc
 from bot.render.notices import notice_text
-from workflows.actions import may_request_again, message_actions
+from workflows.actions import Action, may_request_again, message_actions, table_allows
 from workflows.domain import AccessRequest, MessageRole, Stage
 from workflows.durations import duration_label
 from workflows.states import Status
@@ -109,6 +110,12 @@ def _custom_blocks(request: AccessRequest, role: MessageRole) -> list[Block]:
     return blocks
 
 
+def _requester_buttons(request: AccessRequest) -> list[ButtonElement]:
+    """Extend, while the table allows it (the root is the requester's own; whether the
+    rule allows more time is told when it is clicked)."""
+    return [action_button(Action.EXTEND, request)] if table_allows(request, Action.EXTEND) else []
+
+
 def requester_message(request: AccessRequest) -> dict[str, Any]:
     """The requester's DM: the root of the request's thread."""
     blocks: list[Block] = [
@@ -120,7 +127,7 @@ def requester_message(request: AccessRequest) -> dict[str, Any]:
         SectionBlock(fields=request_fields(request)[1:]),
         *_outcome_context(request),
         ActionsBlock(
-            elements=[details_button(request)]
+            elements=[*_requester_buttons(request), details_button(request)]
             + ([again_button(request)] if may_request_again(request) else [])
         ),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.render.common import approval_progress, slack_date
 from bot.render.escape import esc
@@ -209,6 +209,59 @@ def _expiry_warning(t: _Told) -> str | None:
     )
 
 
+def _extension_parts(t: _Told) -> tuple[str, str]:
+    """``(time added, new end)`` of an extension's notice, in words."""
+    data = t.notice.extension or {}
+    more = duration_label(timedelta(seconds=int(data.get("seconds") or 0)))
+    until = data.get("until")
+    when = slack_date(datetime.fromisoformat(until)) if isinstance(until, str) else "later"
+    return more, when
+
+
+def _extension_asked(t: _Told) -> str:
+    more, until = _extension_parts(t)
+    if t.for_requester:
+        return (
+            f":hourglass_flowing_sand: You asked to extend this access by {more}, until "
+            f"{until}. Waiting for an approver; until then it ends as planned."
+        )
+    who = esc(t.notice.by or "The requester")
+    return f":hourglass_flowing_sand: {who} asks to extend this access by {more}, until {until}{t.comment}"
+
+
+def _extension_approval_counted(t: _Told) -> str:
+    data = t.notice.extension or {}
+    by = esc(t.notice.by or "an approver")
+    return (
+        f":ballot_box_with_check: Extension: {data.get('approvals')} of {data.get('needed')} "
+        f"approvals ({by})."
+    )
+
+
+def _extended(t: _Told) -> str:
+    _, until = _extension_parts(t)
+    by = f" (approved by {esc(t.notice.by)})" if t.notice.by else ""
+    return f":large_green_circle: Access extended until {until}{by}."
+
+
+def _extension_rejected(t: _Told) -> str:
+    by = esc(t.notice.by or "an approver")
+    if not t.for_requester:
+        return f":x: Extension rejected by {by}."
+    session = t.request.session
+    ends = f" Your access still ends {slack_date(session.expires_at)}." if session else ""
+    return f":x: Your extension was rejected by {by}.{ends}"
+
+
+def _extension_timed_out(t: _Told) -> str:
+    why = esc(t.notice.detail or "nobody approved it in time")
+    text = f":black_circle: The extension wasn't applied: {why}."
+    session = t.request.session
+    if t.for_requester and session is not None and session.ended_at is None:
+        text += f" Your access ends as planned, {slack_date(session.expires_at)}."
+    return text
+
+
 _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.SENT_TO_ADMINS: _sent_to_admins,
     NoticeKind.APPROVERS_UNREACHABLE: _approvers_unreachable,
@@ -229,6 +282,11 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.REVOKE_FAILED: lambda t: None,
     NoticeKind.ASSIGNMENT_VANISHED: _assignment_vanished,
     NoticeKind.EXPIRY_WARNING: _expiry_warning,
+    NoticeKind.EXTENSION_ASKED: _extension_asked,
+    NoticeKind.EXTENSION_APPROVAL_COUNTED: _extension_approval_counted,
+    NoticeKind.EXTENDED: _extended,
+    NoticeKind.EXTENSION_REJECTED: _extension_rejected,
+    NoticeKind.EXTENSION_TIMED_OUT: _extension_timed_out,
 }
 
 

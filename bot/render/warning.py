@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, MarkdownTextObject, SectionBlock
 
-from bot import ids
 from bot.render.buttons import action_button
 from workflows.actions import Action
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.states import Status
-
-
-def extend_button(request: AccessRequest) -> ButtonElement:
-    """Extend: its listener (the extend feature) re-checks who clicks and what is allowed."""
-    return ButtonElement(
-        text="Extend", action_id=ids.ACTION_EXTEND, value=str(request.id), style="primary"
-    )
 
 
 def notice_blocks(
@@ -34,7 +26,10 @@ def notice_blocks(
         blocks.append(
             ActionsBlock(
                 block_id=f"expiry-{request.id}",
-                elements=[extend_button(request), action_button(Action.RELEASE, request)],
+                elements=[
+                    action_button(Action.EXTEND, request),
+                    action_button(Action.RELEASE, request),
+                ],
             )
         )
     return [b.to_dict() for b in blocks]

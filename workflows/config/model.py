@@ -18,6 +18,7 @@ from workflows.config.defaults import (
     SWEEP_INTERVAL_MAX,
     SWEEP_INTERVAL_MIN,
 )
+from workflows.config.extension import ExtensionConfig, check_max_total
 from workflows.config.fields import (
     _MODEL_CONFIG,
     Duration,
@@ -73,6 +74,8 @@ class Config(BaseModel):
     reconcile: ReconcileConfig = Field(default_factory=ReconcileConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    # how Active sessions may be extended where no access rule says (workflows.extensions)
+    extension: ExtensionConfig = Field(default_factory=ExtensionConfig)
     # who may request what and who approves it (workflows.access_rules); last, so the
     # check of its references sees every other key
     access_rules: list[AccessRuleConfig] = Field(default_factory=list)
@@ -92,6 +95,14 @@ class Config(BaseModel):
             bool(custom and custom.enabled),
         )
         return rules
+
+    @field_validator("extension")
+    @classmethod
+    def _extension_fits(cls, extension: ExtensionConfig, info: ValidationInfo) -> ExtensionConfig:
+        durations = info.data.get("durations") or []
+        longest = max(durations) if durations else None
+        check_max_total(extension, longest, "the longest of durations", ".max_total")
+        return extension
 
     def rules(self) -> tuple[AccessRule, ...]:
         """The access rules, in file order, as the domain reads them."""

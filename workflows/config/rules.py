@@ -28,6 +28,7 @@ from workflows.access_rules import (
     parse_account_selector,
     parse_ref,
 )
+from workflows.config.extension import ExtensionConfig, check_max_total
 from workflows.config.fields import _MODEL_CONFIG, Duration, _check_person, _check_url, _error
 
 __all__ = ["AccessRuleConfig", "TicketConfig", "check_rules_against"]
@@ -145,6 +146,8 @@ class AccessRuleConfig(BaseModel):
     max_duration: Duration | None = None
     ticket: TicketConfig | None = None
     auto_approve: bool = False
+    # how an Active session under this rule may be extended (workflows.extensions)
+    extension: ExtensionConfig | None = None
 
     @field_validator("requesters", "approvers")
     @classmethod
@@ -186,6 +189,13 @@ class AccessRuleConfig(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _extension_fits(self) -> AccessRuleConfig:
+        check_max_total(
+            self.extension, self.max_duration, "the rule's max_duration", ".extension.max_total"
+        )
+        return self
+
     def rule(self) -> AccessRule:
         """The domain value."""
         return AccessRule(
@@ -198,6 +208,7 @@ class AccessRuleConfig(BaseModel):
             max_duration=self.max_duration,
             ticket=self.ticket.ticket() if self.ticket else None,
             auto_approve=self.auto_approve,
+            extension=self.extension.rule() if self.extension else None,
         )
 
 

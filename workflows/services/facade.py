@@ -12,12 +12,15 @@ from workflows.access_granter import AccessGranter
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
+from workflows.errors import WorkflowError
 from workflows.ports import Store
 from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services.again import Again
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
 from workflows.services.end import Ending
+from workflows.services.extend import Extending, ExtensionStore
+from workflows.services.extend_decide import DecidingExtensions
 from workflows.services.grant import Granting, pending_timeout_of
 from workflows.services.hooks import Hooks
 from workflows.services.jit_sets import JitSets
@@ -113,7 +116,20 @@ class Services:
             parallel_revokes=parallel_revokes,
             warn=self.warnings.warn_due,
         )
+        self._build_extending(store)
         self._name_verbs()
+
+    def _build_extending(self, store: Store) -> None:
+        """Extending sessions (:mod:`.extend`), over ``store`` when it keeps extensions
+        (SqlStore does; a fake store without them never reaches these verbs)."""
+        kept = store if isinstance(store, ExtensionStore) else None
+        self._extensions = kept
+        self.extending = Extending(self.config, self.authority, kept or _NoExtensions(), self.hooks)
+        self.deciding_extensions = DecidingExtensions(self.extending)
+        self.extend_offer = self.extending.offer
+        self.extend_policy = self.extending.policy_of
+        self.extend = self.extending.ask
+        self.decide_extension = self.deciding_extensions.decide
 
     def _name_verbs(self) -> None:
         """The verbs, as the callers name them."""
@@ -173,8 +189,11 @@ class Services:
         )
 
     def sweep(self, now: datetime, *, wait: bool = True) -> None:
-        """:meth:`Sweeper.sweep`."""
+        """:meth:`Sweeper.sweep`, then the extensions due are timed out
+        (:meth:`DecidingExtensions.time_out_due`)."""
         self.sweeper.sweep(now, wait=wait)
+        if self._extensions is not None:
+            self.deciding_extensions.time_out_due(now)
 
     def close(self) -> None:
         """Finish the sessions being ended (a clean stop), then stop the sweep's pool."""
@@ -215,3 +234,10 @@ class Services:
     @lease_clock.setter
     def lease_clock(self, clock: Callable[[], datetime]) -> None:
         self.leases.clock = clock
+
+
+class _NoExtensions:
+    """A store that keeps no extensions: each verb says so."""
+
+    def __getattr__(self, name: str) -> object:
+        raise WorkflowError("Extending sessions needs a store that keeps extensions.")
