@@ -224,7 +224,8 @@ class SqlExtensions(SqlSessions):
         cas_status = s.execute(
             update(RequestRow)
             .where(RequestRow.id == request_id, RequestRow.status == from_status.value)
-            .values(status=to_status.value)
+            # a new end gets its own expiry warning (workflows.services.warning)
+            .values(status=to_status.value, expiry_warned_at=None)
         )
         cas_end = s.execute(
             update(SessionRow)

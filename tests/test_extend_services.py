@@ -150,3 +150,21 @@ def test_an_ended_session_is_not_extended(h) -> None:
     assert h.store.get(request.id).session.expires_at == T0 + HOUR
     with pytest.raises(NotAuthorized, match="only the requester"):
         h.services.extend_offer(request.id, OSCAR, T0)
+
+
+def test_an_extended_session_is_warned_again_before_its_new_end(h) -> None:
+    h, wakes = h
+    request = _active(h)  # 4 hours from T0; warned 15 minutes (the default) before the end
+    h.services.sweep(T0 + 4 * HOUR - timedelta(minutes=15))
+    assert h.notifier.kinds(request.id).count(NoticeKind.EXPIRY_WARNING) == 1
+    asked = h.services.extend(
+        request.id, ALICE, HOUR, REASON, T0 + 4 * HOUR - timedelta(minutes=10)
+    )
+    h.services.decide_extension(asked.id, OSCAR, True, T0 + 4 * HOUR - timedelta(minutes=9))
+    new_warning = T0 + 5 * HOUR - timedelta(minutes=15)
+    assert new_warning in wakes
+    h.services.sweep(new_warning - timedelta(seconds=1))
+    assert h.notifier.kinds(request.id).count(NoticeKind.EXPIRY_WARNING) == 1
+    h.services.sweep(new_warning)
+    h.services.sweep(new_warning + timedelta(minutes=1))
+    assert h.notifier.kinds(request.id).count(NoticeKind.EXPIRY_WARNING) == 2

@@ -12,7 +12,7 @@ submission: the requester, the status, the rule's ``max_total`` from the grant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,6 +31,7 @@ from workflows.extensions import (
 from workflows.lifecycle import actor_detail
 from workflows.services.authority import Authority
 from workflows.services.hooks import Hooks
+from workflows.services.warning import warning_time
 from workflows.states import Event, Status, next_status
 from workflows.validation import FIELD_DURATION, check_reason
 
@@ -281,5 +282,8 @@ class Extending:
                 "meanwhile), so it was not extended."
             )
         self.hooks.kick()
+        warn_at = warning_time(replace(session, expires_at=until), self.config.expiry_warning)
+        if warn_at is not None:  # the new end's own warning (cleared in the same change)
+            self.hooks.wake_at(warn_at)
         self.hooks.wake_at(until)
         return self.extensions.extension(extension.id) or extension
