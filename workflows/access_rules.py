@@ -129,6 +129,10 @@ class AccessRule:
     max_duration: timedelta | None = None
     ticket: Ticket | None = None
     auto_approve: bool = False
+    #: where requests it governs are posted for the approvers (a channel id or #name;
+    #: None: the account's), and ``"dm"``/``"none"`` for DMs as well (None: the account's)
+    approval_channel: str | None = None
+    notify_approvers: str | None = None
 
     def matches(self, target: RuleTarget) -> bool:
         """Whether this rule's accounts and permission sets cover ``target``."""
@@ -148,6 +152,8 @@ class AccessRule:
             max_duration=self.max_duration,
             ticket=self.ticket,
             auto_approve=self.auto_approve,
+            approval_channel=self.approval_channel,
+            notify_approvers=self.notify_approvers,
         )
 
     def covers_set(self, permission_set: str | None) -> bool:
@@ -185,6 +191,9 @@ class AppliedRule:
     max_duration: timedelta | None
     ticket: Ticket | None
     auto_approve: bool
+    #: the rule's ``approval_channel`` and ``notify_approvers`` (None: the account's)
+    approval_channel: str | None = None
+    notify_approvers: str | None = None
 
     @property
     def label(self) -> str:

@@ -28,6 +28,7 @@ from workflows.access_rules import (
     parse_account_selector,
     parse_ref,
 )
+from workflows.config.approval_channel import ApprovalChannel, NotifyApprovers
 from workflows.config.fields import _MODEL_CONFIG, Duration, _check_person, _check_url, _error
 
 __all__ = ["AccessRuleConfig", "TicketConfig", "check_rules_against"]
@@ -145,6 +146,10 @@ class AccessRuleConfig(BaseModel):
     max_duration: Duration | None = None
     ticket: TicketConfig | None = None
     auto_approve: bool = False
+    # where its requests are posted for the approvers, and whether they are DM'd too
+    # (workflows.config.approval_channel); when left out, the account's keys apply
+    approval_channel: ApprovalChannel = None
+    notify_approvers: NotifyApprovers | None = None
 
     @field_validator("requesters", "approvers")
     @classmethod
@@ -198,6 +203,8 @@ class AccessRuleConfig(BaseModel):
             max_duration=self.max_duration,
             ticket=self.ticket.ticket() if self.ticket else None,
             auto_approve=self.auto_approve,
+            approval_channel=self.approval_channel,
+            notify_approvers=self.notify_approvers,
         )
 
 
