@@ -22,8 +22,9 @@ from workflows.access_rules import AppliedRule
 from workflows.config import Config
 from workflows.domain import MessageRole, Outgoing
 from workflows.policy import ApproverRouting
+from workflows.ports import Store
 
-__all__ = ["ChannelChoice", "channel_choice", "channel_threads"]
+__all__ = ["NOT_AN_APPROVER", "ChannelChoice", "channel_choice", "channel_threads", "posted_in"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,22 @@ def channel_threads(routing: ApproverRouting, choice: ChannelChoice) -> list[Out
         *(dms if choice.dm else []),
         Outgoing.channel(choice.channel, last=True),
     ]
+
+
+#: What a channel member who may not decide a request is told when they click its
+#: buttons in the channel (they see the request there, so "no request you can see",
+#: the refusal for an id forged into a button, would read as a fault).
+NOT_AN_APPROVER = (
+    "You can't approve this request: you are not one of its approvers "
+    "(the message in the channel names them)."
+)
+
+
+def posted_in(store: Store, request_id: int, channel: str | None) -> bool:
+    """Whether ``request_id``'s approvals channel root is in ``channel`` (the
+    conversation a click came from, as Slack's signed payload says): then whoever
+    clicked sees the request already, and may be told why they may not decide it."""
+    request = store.get(request_id) if channel else None
+    return request is not None and any(
+        ref.role == MessageRole.CHANNEL and ref.channel == channel for ref in request.messages
+    )
