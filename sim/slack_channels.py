@@ -20,7 +20,7 @@ class ChannelMethods(ChatMethods):
     """Channels with a name, members and whether the bot is in them."""
 
     def _channels(self) -> dict[str, dict[str, Any]]:
-        return self.__dict__.setdefault("_channels", {})
+        return self.__dict__.setdefault("_channel_records", {})
 
     def add_channel(
         self,
