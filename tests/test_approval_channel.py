@@ -16,6 +16,7 @@ from sim.aws_world import DemoWorld
 from sim.client_elements import SlackClientError
 from sim.fake_slack import Message
 from tests.bot_harness import Bot, action_ids, running_bot, text_of
+from tests.test_custom_flow import CUSTOM, S3_FORM, open_custom_form
 from workflows.config import Config, parse_config
 from workflows.domain import AccessRequest, MessageRole
 from workflows.states import Status
@@ -24,9 +25,9 @@ SANDBOX_CHANNEL = "C0SANDBOX"
 ADMIN_CHANNEL = "C0ADMINS"
 
 
-def channel_config(world: DemoWorld, notify: str | None = None) -> Config:
+def channel_config(world: DemoWorld, notify: str | None = None, extra: str = "") -> Config:
     """Sandbox's requests go to #sandbox-approvals (``notify_approvers`` as given);
-    AdministratorAccess on it to Bob, in #admin-approvals."""
+    AdministratorAccess on it to Bob, in #admin-approvals; ``extra`` keys added."""
     notify_line = f"\n    notify_approvers: {notify}" if notify else ""
     return parse_config(f"""
 admins: [ada@example.com]
@@ -48,7 +49,7 @@ access_rules:
     permission_sets: [AdministratorAccess]
     approvers: [bob@example.com]
     approval_channel: "#admin-approvals"
-""")
+{extra}""")
 
 
 def _channels(bot: Bot) -> None:
@@ -200,3 +201,27 @@ def test_a_channel_the_bot_was_removed_from_tells_the_requester_and_the_admins(
     bot.settle()
     assert bot.fake.channel_messages(SANDBOX_CHANNEL) == []
     assert bot.unexpected_refusals() == []
+
+
+def test_a_custom_request_has_its_owner_stage_in_the_channel_and_its_final_one_by_dm(
+    moto_world: DemoWorld, tmp_path: Path
+) -> None:
+    with running_bot(moto_world, tmp_path, channel_config(moto_world, extra=CUSTOM)) as bot:
+        _channels(bot)
+        alice, oscar, sam = bot.user("alice"), bot.user("oscar"), bot.user("sam")
+        assert alice.submit(open_custom_form(bot, alice), S3_FORM).json() == {}
+        request = bot.fake.wait_for(lambda: bot.requests(alice.user_id))[0]
+        bot.fake.wait_for(lambda: bot.roots(request, MessageRole.CHANNEL))
+        root = channel_root(bot, request)
+        assert root.channel == SANDBOX_CHANNEL and "JIT-S3Debug" in text_of(root)
+        assert "then an SSO admin or admin for the final approval" in text_of(root)
+        oscar.click(root, ids.ACTION_APPROVE)
+        bot.wait_status(request.id, Status.PENDING_ADMIN)
+        final = bot.fake.wait_for(lambda: bot.fake.dm_messages(sam.user_id))[0]
+        bot.wait_reply(root, "Owner approval by")
+        live = bot.fake.message(root.channel, root.ts)
+        assert live is not None and ids.ACTION_APPROVE not in action_ids(live)
+        assert "waiting for an SSO admin" in text_of(live)
+        sam.click(final, ids.ACTION_APPROVE)
+        assert bot.assigned(bot.wait_status(request.id, Status.ACTIVE, timeout=20))
+        bot.wait_reply(root, "Access granted until")
