@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 
+from bot import channel_lookup
 from bot.cli import main
 from bot.render.channel_message import MAX_MENTIONS, channel_message, eligible_line
 from sim.aws_world import DemoWorld
@@ -191,3 +193,19 @@ access_rules:
     fake.invite_bot("C0OUTSIDE")
     fake.invite_bot("G0SECRET1")
     assert main(["check-config"]) == 0
+
+
+def test_a_channel_name_is_found_on_a_later_page_of_conversations_list(
+    monkeypatch: pytest.MonkeyPatch,
+    fake: FakeSlack,  # noqa: F811 - fixture
+) -> None:
+    for i in range(3):
+        fake.add_channel(f"C0PAGE{i:03d}", f"team-{i}", [])
+    monkeypatch.setattr(channel_lookup, "PAGE", 1)
+    client = WebClient(token=fake.token, base_url=fake.url)
+    found = channel_lookup.find_channel(client, "#team-2")
+    assert found is not None and (found["id"], found["is_member"]) == ("C0PAGE002", True)
+    assert channel_lookup.find_channel(client, "#team-9") is None
+    assert channel_lookup.find_channel(client, "C0NOSUCH1") is None
+    lists = [c for c in fake.calls if c.method == "conversations.list"]
+    assert len(lists) == 3 + 3  # three pages for each name
