@@ -1,8 +1,8 @@
 """Approvals channel (issue 19, point 4), driven from outside as Slack would: signed
 payloads to the real Bolt app over HTTP, Slack faked (with a channel the approvers and
 a stranger are in), AWS on moto. Sandbox (owners Oscar and Olga) posts its requests in
-#sandbox-approvals; a rule sends Sandbox AdministratorAccess to Bob in #admin-approvals,
-named by ``#name``."""
+#sandbox-approvals; a rule sends Sandbox AdministratorAccess to Bob and Sam (two
+approvals) in #admin-approvals, named by ``#name``."""
 
 from __future__ import annotations
 
@@ -47,13 +47,14 @@ access_rules:
   - name: sandbox-admin
     accounts: ["{world.accounts["Sandbox"]}"]
     permission_sets: [AdministratorAccess]
-    approvers: [bob@example.com]
+    approvers: [bob@example.com, sam@example.com]
+    approvals: 2
     approval_channel: "#admin-approvals"
 {extra}""")
 
 
 def _channels(bot: Bot) -> None:
-    members = [bot.user(n).user_id for n in ("oscar", "olga", "bob", "alice")]
+    members = [bot.user(n).user_id for n in ("oscar", "olga", "bob", "alice", "sam")]
     bot.fake.add_channel(SANDBOX_CHANNEL, "sandbox-approvals", members)
     bot.fake.add_channel(ADMIN_CHANNEL, "admin-approvals", members, private=True)
 
@@ -149,14 +150,22 @@ def test_an_owner_the_rule_does_not_name_is_told_why_and_its_approver_approves(
     bot.settle()
     bob, oscar = bot.user("bob"), bot.user("oscar")
     assert bot.fake.channel_messages(SANDBOX_CHANNEL) == []
+    sam = bot.user("sam")
     who = next(line for line in text_of(root).splitlines() if "Who can approve" in line)
-    assert f"<@{bob.user_id}>" in who and "SSO admin" not in who
+    assert who.startswith("*Who can approve (2 approvals needed):*")
+    assert f"<@{bob.user_id}>" in who and f"<@{sam.user_id}>" in who and "admin" not in who
     before = bot.snapshot()
     oscar.click(root, ids.ACTION_APPROVE)
     assert "not one of the approvers rule sandbox-admin names" in bot.wait_ephemeral(oscar, 1)
     bot.settle()
     assert bot.snapshot() == before
-    bob.click(root, ids.ACTION_APPROVE)
+    bob.click(root, ids.ACTION_APPROVE)  # the same message takes both approvals
+    bot.fake.wait_for(lambda: bot.get(request.id).approvals_given == 1 or None)
+    bot.wait_reply(root, "1 of 2 approvals: Bob Builder")
+    bob.click(bot.fake.message(root.channel, root.ts), ids.ACTION_APPROVE)
+    assert "already counts: 1 of 2 approvals" in bot.wait_ephemeral(bob, 1)
+    assert bot.get(request.id).status == Status.PENDING and not bot.assigned(request)
+    sam.click(bot.fake.message(root.channel, root.ts), ids.ACTION_APPROVE)
     assert bot.assigned(bot.wait_status(request.id, Status.ACTIVE))
     bot.wait_reply(root, "Access granted until")
 
