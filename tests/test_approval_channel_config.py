@@ -86,6 +86,14 @@ def test_notify_approvers_is_dm_or_none_and_none_needs_a_channel() -> None:
     assert config.accounts[0].notify_approvers == "dm"
 
 
+def test_a_rule_approved_automatically_takes_no_channel() -> None:
+    found = _problems(rule_keys="    auto_approve: true\n    approval_channel: C0RULE00\n")
+    assert found == [
+        "access_rules[0]: auto_approve grants at once, so nobody decides in a channel: "
+        "leave out approval_channel and notify_approvers"
+    ]
+
+
 def _rule_of(config):
     return config.rules()[0].applied()
 

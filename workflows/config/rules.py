@@ -191,6 +191,16 @@ class AccessRuleConfig(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _channel_needs_a_decision(self) -> AccessRuleConfig:
+        if self.auto_approve and (self.approval_channel or self.notify_approvers):
+            raise PydanticCustomError(
+                "rule_auto",
+                "auto_approve grants at once, so nobody decides in a channel: leave out "
+                "approval_channel and notify_approvers",
+            )
+        return self
+
     def rule(self) -> AccessRule:
         """The domain value."""
         return AccessRule(
