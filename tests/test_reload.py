@@ -23,10 +23,6 @@ from workflows.states import Status
 #: to happen while a grant is under way
 OP_SECONDS = 1.5
 
-#: each test starts ``jitbot serve`` processes and a moto world (about 40 s together),
-#: too long for README's fast command on a 2-core machine; CI runs them with ``-m slow``
-pytestmark = pytest.mark.slow
-
 
 def config_text(w: World, rules: str = "") -> str:
     return f"""
