@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import channel_lookup
 from bot.cli import main
@@ -217,3 +218,29 @@ def test_a_channel_name_is_found_on_a_later_page_of_conversations_list(
     assert channel_lookup.find_channel(client, "C0NOSUCH1") is None
     lists = [c for c in fake.calls if c.method == "conversations.list"]
     assert len(lists) == 3 + 3  # three pages for each name
+
+
+def test_the_fake_slack_answers_for_channels_as_slack_does(
+    fake: FakeSlack,  # noqa: F811 - fixture
+) -> None:
+    oscar = PEOPLE["oscar@example.com"][0]
+    alice = PEOPLE["alice@example.com"][0]
+    fake.add_channel("C0OPEN001", "open", [oscar], bot_member=False)
+    fake.add_channel("G0CLOSED1", "closed", [oscar], bot_member=False, private=True)
+    client = WebClient(token=fake.token, base_url=fake.url)
+    assert client.conversations_info(channel="C0OPEN001")["channel"]["is_member"] is False
+    for call, error in [
+        (lambda: client.conversations_info(channel="G0CLOSED1"), "channel_not_found"),
+        (lambda: client.chat_postMessage(channel="C0OPEN001", text="hi"), "not_in_channel"),
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            call()
+        assert caught.value.response["error"] == error
+    assert [c["id"] for c in client.conversations_list()["channels"]] == ["C0OPEN001"]
+    fake.invite_bot("C0OPEN001")
+    posted = client.chat_postMessage(channel="C0OPEN001", text="hi")
+    assert fake.channel_messages("C0OPEN001")[0].ts == posted["ts"]
+    client.chat_postEphemeral(channel="C0OPEN001", user=oscar, text="only you")
+    with pytest.raises(SlackApiError) as caught:
+        client.chat_postEphemeral(channel="C0OPEN001", user=alice, text="not here")
+    assert caught.value.response["error"] == "user_not_in_channel"
