@@ -234,3 +234,20 @@ def test_a_custom_request_has_its_owner_stage_in_the_channel_and_its_final_one_b
         sam.click(final, ids.ACTION_APPROVE)
         assert bot.assigned(bot.wait_status(request.id, Status.ACTIVE, timeout=20))
         bot.wait_reply(root, "Access granted until")
+
+
+def test_an_owner_rejects_from_the_channel_with_a_reason_the_thread_shows(bot: Bot) -> None:
+    request, root = submit(bot)
+    olga = bot.user("olga")
+    olga.click(root, ids.ACTION_REJECT)
+    modal = bot.fake.wait_for(
+        lambda: (v := olga.latest_view()) and v.get("callback_id") == ids.CALLBACK_REJECT and v
+    )
+    olga.submit(modal, {ids.ACTION_REJECT_REASON: "Use the <!channel> staging account"})
+    bot.wait_status(request.id, Status.REJECTED)
+    reply = bot.wait_reply(root, "Rejected by")
+    assert "&lt;!channel&gt;" in reply and "<!channel>" not in reply
+    bot.settle()
+    live = bot.fake.message(root.channel, root.ts)
+    assert live is not None and action_ids(live) == [ids.ACTION_DETAILS]
+    assert not bot.assigned(request)
