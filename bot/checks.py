@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.bindings import look_up
+from bot.checks_channel import channel_problems
 from bot.checks_rules import rule_problems
 from bot.runtime import make_identity_center, make_web_client
 from bot.settings import Settings
@@ -65,6 +66,7 @@ def check_everything(settings: Settings, info: Callable[[str], None] = lambda _:
         return problems
     reachable = None if aws_problems else aws
     problems += _people_problems(config, client, reachable)
+    problems += channel_problems(config, client)
     return problems + rule_problems(config, reachable, client)
 
 

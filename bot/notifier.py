@@ -17,9 +17,11 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channel_lookup import find_channel
 from bot.directory import SlackDirectory
 from bot.reach import Reach
 from bot.render.alerts import alert_message
+from bot.render.channel_message import channel_message
 from bot.render.extend_notices import notice_blocks as extension_blocks
 from bot.render.messages import approval_message, notice_text, requester_message
 from bot.render.warning import notice_blocks as warning_blocks
@@ -97,6 +99,7 @@ class SlackNotifier:
         self._slash_command = slash_command
         # called after every re-render, so App Homes showing the request refresh too
         self.on_change = on_change
+        self._channel_ids: dict[str, str] = {}  # approvals channels' #names found
 
     def _dm(self, slack_id: str, message: dict[str, Any]) -> tuple[str, str]:
         channel = slack_call(
@@ -144,6 +147,31 @@ class SlackNotifier:
         sent = self._dm(slack_id, approval_message(request, role))
         return MessageRef(sent[0], sent[1], role, slack_id)
 
+    def post_channel_request(self, request: AccessRequest, channel: str) -> MessageRef | None:
+        """Post the request with its buttons and who may approve it in the approvals
+        channel ``channel`` (an id, or a ``#name`` looked up once:
+        :func:`bot.channel_lookup.find_channel`); the root's ref has role CHANNEL and the
+        channel's id for its person. Raises DeliveryRefused when there is no such
+        channel or the bot is not in it (``not_in_channel``)."""
+        if channel.startswith("#") and channel not in self._channel_ids:
+            found = slack_call(
+                f"conversations.list {channel}", lambda: find_channel(self._client, channel)
+            )
+            if found is None:
+                raise DeliveryRefused(f"no channel {channel} that jitbot can see")
+            self._channel_ids[channel] = str(found["id"])
+        target = self._channel_ids.get(channel, channel)
+        response = slack_call(
+            f"chat.postMessage {channel}",
+            lambda: self._client.chat_postMessage(channel=target, **channel_message(request)),
+        )
+        return MessageRef(response["channel"], response["ts"], MessageRole.CHANNEL, target)
+
+    def _sees(self, ref: MessageRef, what: str) -> bool:
+        """Whether the root's person may use jitbot now (a channel: its members are
+        Slack's to say; it was posted there once, on purpose)."""
+        return ref.role == MessageRole.CHANNEL or self._reach.may_see(ref.slack_user_id, what)
+
     def refresh(self, request: AccessRequest) -> None:
         """Re-render every root from the request's current state (buttons go after a
         decision), and have the App Homes that show it re-published in the background.
@@ -151,11 +179,13 @@ class SlackNotifier:
         jitbot now, is skipped."""
         self.on_change(request)
         for ref in request.messages:
-            if not self._reach.may_see(ref.slack_user_id, f"request {request.id}"):
+            if not self._sees(ref, f"request {request.id}"):
                 continue
             message = (
                 requester_message(request)
                 if ref.role == MessageRole.REQUESTER
+                else channel_message(request)
+                if ref.role == MessageRole.CHANNEL
                 else approval_message(request, ref.role)
             )
             try:
@@ -178,7 +208,7 @@ class SlackNotifier:
             portal_url=self._portal_url,
             slash_command=self._slash_command,
         )
-        if text is None or not self._reach.may_see(ref.slack_user_id, f"a notice of #{request.id}"):
+        if text is None or not self._sees(ref, f"a notice of #{request.id}"):
             return
         for_requester = ref.role == MessageRole.REQUESTER
         blocks = warning_blocks(request, notice, text, for_requester=for_requester)

@@ -26,6 +26,7 @@ from typing import TypeVar
 from sim.blockkit import block_kit_problems, view_problems
 from sim.blockkit_types import Surface
 from sim.blocks_text import blocks_to_text
+from sim.slack_channels import ChannelMethods
 from sim.slack_faults import Failure
 from sim.slack_http import Method, WebApiDispatch, start_server
 from sim.slack_interactions import InteractionAnswers
@@ -48,7 +49,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class FakeSlack(InteractionAnswers, ViewMethods, UserGroupMethods, WebApiDispatch):
+class FakeSlack(ChannelMethods, InteractionAnswers, ViewMethods, UserGroupMethods, WebApiDispatch):
     """An in-process HTTP fake of Slack's Web API (see the module docstring).
 
     Use as a context manager, or call :meth:`start`/:meth:`stop`. Point a
@@ -98,6 +99,8 @@ class FakeSlack(InteractionAnswers, ViewMethods, UserGroupMethods, WebApiDispatc
             "apps.connections.open": self._apps_connections_open,
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
+            "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
         }
 
     #: the app-level token ``apps.connections.open`` accepts (Socket Mode)

@@ -59,6 +59,8 @@ class MessageActions(SignedSender):
                 raise SlackClientError("that message no longer exists")
             if live.user_id_of_dm not in (None, self.user_id):
                 raise SlackClientError(f"{self.user_id} cannot see {live.user_id_of_dm}'s DM")
+            if not self.fake.sees_channel(live.channel, self.user_id):
+                raise SlackClientError(f"{self.user_id} is not in {live.channel}")
             target = live
         block, element = find(target.blocks, action_id, block_id)
         action = action_payload(block, element, value)

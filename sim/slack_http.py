@@ -78,6 +78,7 @@ _EXTRA_REQUIRED: dict[str, list[tuple[str, ...]]] = {
     # Each tuple: at least one of these arguments must be present.
     "users.info": [("user",)],
     "conversations.open": [("users", "channel")],
+    "conversations.info": [("channel",)],
     "views.update": [("view",), ("view_id", "external_id")],
 }
 

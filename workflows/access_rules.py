@@ -132,6 +132,10 @@ class AccessRule:
     auto_approve: bool = False
     #: ``extension:`` (None: the top-level default, :mod:`workflows.extensions`)
     extension: ExtensionRule | None = None
+    #: where requests it governs are posted for the approvers (a channel id or #name;
+    #: None: the account's), and ``"dm"``/``"none"`` for DMs as well (None: the account's)
+    approval_channel: str | None = None
+    notify_approvers: str | None = None
 
     def matches(self, target: RuleTarget) -> bool:
         """Whether this rule's accounts and permission sets cover ``target``."""
@@ -152,6 +156,8 @@ class AccessRule:
             ticket=self.ticket,
             auto_approve=self.auto_approve,
             extension=self.extension,
+            approval_channel=self.approval_channel,
+            notify_approvers=self.notify_approvers,
         )
 
     def covers_set(self, permission_set: str | None) -> bool:
@@ -191,6 +197,9 @@ class AppliedRule:
     auto_approve: bool
     #: the rule's ``extension:`` (None: the top-level default)
     extension: ExtensionRule | None = None
+    #: the rule's ``approval_channel`` and ``notify_approvers`` (None: the account's)
+    approval_channel: str | None = None
+    notify_approvers: str | None = None
 
     @property
     def label(self) -> str:

@@ -18,6 +18,9 @@ class MessageRole(StrEnum):
     REQUESTER = "requester"
     APPROVER = "approver"  # standard requests, and the owner stage of custom ones
     ADMIN_APPROVER = "admin_approver"  # the admin stage of custom requests
+    # the request posted once in an approvals channel (its ``slack_user_id`` is the
+    # channel's id): the approvers' root, for the stage APPROVER messages decide
+    CHANNEL = "channel"
 
 
 class NoticeKind(StrEnum):
@@ -80,6 +83,7 @@ class OutgoingKind(StrEnum):
     REFRESH = "refresh"  # re-render every root from the request's current state
     ANNOUNCE = "announce"  # reply in each thread of the request
     ALERT = "alert"  # DM every admin a text
+    CHANNEL = "channel"  # post the request with its buttons in an approvals channel
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class Outgoing:
     ``payload`` is plain JSON data: ``user`` (a Slack user id; ``email`` in entries
     written before people were bound)/``role``/``last`` for APPROVAL, ``kind``/
     ``detail``/``by`` (a :class:`Notice`) for ANNOUNCE, ``text`` (and ``confirm``, an
-    entry to confirm the rebinding of) for ALERT.
+    entry to confirm the rebinding of) for ALERT, ``channel``/``last`` for CHANNEL.
     """
 
     kind: OutgoingKind
@@ -106,6 +110,14 @@ class Outgoing:
         :mod:`workflows.people`); ``last``: the last approver of its stage, where
         "nobody reachable" is judged."""
         return cls(OutgoingKind.APPROVAL, {"user": slack_id, "role": role.value, "last": last})
+
+    @classmethod
+    def channel(cls, channel: str, *, last: bool) -> Outgoing:
+        """Post the request with its buttons in the approvals channel ``channel`` (an
+        id, or a ``#name`` the notifier looks up; :mod:`workflows.config.approval_channel`);
+        ``last``: the last root of the approvers' stage, where "nobody reachable" is
+        judged."""
+        return cls(OutgoingKind.CHANNEL, {"channel": channel, "last": last})
 
     @classmethod
     def refresh(cls) -> Outgoing:

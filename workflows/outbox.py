@@ -43,6 +43,7 @@ from workflows.domain import (
     Outgoing,
     OutgoingKind,
 )
+from workflows.outbox_channel import post_in_channel
 from workflows.records import OutboxEntry
 from workflows.runtime_ports import OutboxStore
 
@@ -215,6 +216,13 @@ class OutboxDispatcher:
                 self.store.add_messages(request.id, [ref])
             if item.payload.get("last"):
                 self._check_reachable(request.id, role)
+        elif item.kind == OutgoingKind.CHANNEL:
+            try:
+                post_in_channel(self.store, self.notifier, request, item.payload)
+            except DeliveryRefused as exc:
+                log.error("outbox %s: channel post refused: %s", entry.id, exc)
+            if item.payload.get("last"):
+                self._check_reachable(request.id, MessageRole.APPROVER)
         elif item.kind == OutgoingKind.REFRESH:
             if not self.store.outbox_has_later(entry):  # a later one renders the same
                 self.notifier.refresh(request)
@@ -250,7 +258,8 @@ class OutboxDispatcher:
         DM'd, say so (the requester, for the first stage) and alert the admins, rather
         than let the request sit unseen until its deadline."""
         request = self.store.get(request_id)
-        if request is None or any(ref.role == role for ref in request.messages):
+        roles = {role, MessageRole.CHANNEL} if role == MessageRole.APPROVER else {role}
+        if request is None or any(ref.role in roles for ref in request.messages):
             return
         now = self.clock()
         if role == MessageRole.ADMIN_APPROVER:

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners import again
+from bot.listeners.channel_clicks import in_channel
 from bot.listeners.commands import open_request_modal
 from bot.listeners.common import Listener, Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
@@ -76,7 +77,12 @@ def _on_approve(rt: Runtime) -> Listener:
     def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> Work:
         ack()
         return lambda: on_button(
-            rt, body, client, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
+            rt,
+            body,
+            client,
+            in_channel(
+                rt, body, lambda rid, actor: rt.services.decide(rid, actor, True, rt.clock())
+            ),
         )
 
     return on_approve
@@ -91,7 +97,7 @@ def _on_reject(rt: Runtime) -> Listener:
             request = rt.services.decidable(request_id, actor)
             client.views_open(trigger_id=body["trigger_id"], view=reject_modal(request))
 
-        return lambda: on_button(rt, body, client, open_modal)
+        return lambda: on_button(rt, body, client, in_channel(rt, body, open_modal))
 
     return on_reject
 

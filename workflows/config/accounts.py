@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from workflows.config.approval_channel import ApprovalChannel, NotifyApprovers
 from workflows.config.defaults import (
     CONFLICT_RETRY_SECONDS_MAX,
     CONFLICT_RETRY_SECONDS_MIN,
@@ -165,6 +166,20 @@ class AccountConfig(BaseModel):
     # custom sets even though this is the organization's management account or the account
     # jitbot runs in (refused there by default: workflows.custom_sets.sensitive)
     allow_custom_on_sensitive: bool = False
+    # where its requests are posted for the approvers instead of DMs, and whether they
+    # are DM'd too (workflows.config.approval_channel; an access rule's own keys win)
+    approval_channel: ApprovalChannel = None
+    notify_approvers: NotifyApprovers | None = None
+
+    @model_validator(mode="after")
+    def _notify_needs_a_channel(self) -> AccountConfig:
+        if self.notify_approvers == "none" and self.approval_channel is None:
+            raise PydanticCustomError(
+                "notify_approvers",
+                "notify_approvers: none needs an approval_channel (else nobody is told "
+                "of a request)",
+            )
+        return self
 
 
 class BoundaryConfig(BaseModel):

@@ -28,6 +28,7 @@ from workflows.access_rules import (
     parse_account_selector,
     parse_ref,
 )
+from workflows.config.approval_channel import ApprovalChannel, NotifyApprovers
 from workflows.config.extension import ExtensionConfig, check_max_total
 from workflows.config.fields import _MODEL_CONFIG, Duration, _check_person, _check_url, _error
 
@@ -148,6 +149,10 @@ class AccessRuleConfig(BaseModel):
     auto_approve: bool = False
     # how an Active session under this rule may be extended (workflows.extensions)
     extension: ExtensionConfig | None = None
+    # where its requests are posted for the approvers, and whether they are DM'd too
+    # (workflows.config.approval_channel); when left out, the account's keys apply
+    approval_channel: ApprovalChannel = None
+    notify_approvers: NotifyApprovers | None = None
 
     @field_validator("requesters", "approvers")
     @classmethod
@@ -196,6 +201,16 @@ class AccessRuleConfig(BaseModel):
         )
         return self
 
+    @model_validator(mode="after")
+    def _channel_needs_a_decision(self) -> AccessRuleConfig:
+        if self.auto_approve and (self.approval_channel or self.notify_approvers):
+            raise PydanticCustomError(
+                "rule_auto",
+                "auto_approve grants at once, so nobody decides in a channel: leave out "
+                "approval_channel and notify_approvers",
+            )
+        return self
+
     def rule(self) -> AccessRule:
         """The domain value."""
         return AccessRule(
@@ -209,6 +224,8 @@ class AccessRuleConfig(BaseModel):
             ticket=self.ticket.ticket() if self.ticket else None,
             auto_approve=self.auto_approve,
             extension=self.extension.rule() if self.extension else None,
+            approval_channel=self.approval_channel,
+            notify_approvers=self.notify_approvers,
         )
 
 

@@ -37,6 +37,7 @@ from workflows.rulebook import (
     may_request,
     request_problems,
 )
+from workflows.services.channel import channel_choice, channel_threads
 from workflows.services.hooks import Hooks
 from workflows.services.principal import Found, find_principal, no_user_text
 from workflows.states import Event
@@ -175,7 +176,9 @@ class Submitting:
             ticket=(form.ticket or "").strip() or None if applied.ticket else None,
         )
         event = Event.SUBMIT if custom is None else Event.SUBMIT_CUSTOM
-        request = lifecycle.submit(self.store, new, event, outbox=threads_of(routing))
+        choice = channel_choice(self.config, applied, valid.account.id, routing)
+        outbox = threads_of(routing) if choice.channel is None else channel_threads(routing, choice)
+        request = lifecycle.submit(self.store, new, event, outbox=outbox)
         self.hooks.kick()
         if routing.fell_back:
             self.store.audit(request.id, "jitbot", "routed_to_admins", now)
