@@ -262,3 +262,18 @@ class ConfigReloadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by: Mapped[str] = mapped_column(String(320))
+
+
+class ReminderRow(Base):
+    """Where a pending request's reminders are (:class:`workflows.reminders.ReminderState`):
+    the ``rounds`` of the schedule claimed, and when (UTC) the last reminder, the
+    escalation and the requester's last nudge were. Each change is a compare-and-set, so
+    two replicas send one reminder, one escalation and one nudge."""
+
+    __tablename__ = "reminders"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
+    rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -129,6 +129,8 @@ class AccessRule:
     max_duration: timedelta | None = None
     ticket: Ticket | None = None
     auto_approve: bool = False
+    #: who also gets a request nobody acted on in time (None: DEFAULT_ESCALATION)
+    escalation: tuple[Ref, ...] | None = None
 
     def matches(self, target: RuleTarget) -> bool:
         """Whether this rule's accounts and permission sets cover ``target``."""
@@ -148,6 +150,7 @@ class AccessRule:
             max_duration=self.max_duration,
             ticket=self.ticket,
             auto_approve=self.auto_approve,
+            escalation=self.escalation or DEFAULT_ESCALATION,
         )
 
     def covers_set(self, permission_set: str | None) -> bool:
@@ -171,6 +174,8 @@ class RuleTarget:
 
 
 DEFAULT_APPROVERS: tuple[Ref, ...] = (Ref("owners"), Ref("sso_admins"), Ref("admins"))
+#: Who a request goes to when nobody acted by ``reminders.escalate_after``.
+DEFAULT_ESCALATION: tuple[Ref, ...] = (Ref("sso_admins"), Ref("admins"))
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,8 @@ class AppliedRule:
     max_duration: timedelta | None
     ticket: Ticket | None
     auto_approve: bool
+    #: who also gets the request when nobody acted by ``reminders.escalate_after``
+    escalation: tuple[Ref, ...] = DEFAULT_ESCALATION
 
     @property
     def label(self) -> str:

@@ -41,6 +41,12 @@ class NoticeKind(StrEnum):
     REVOKE_FAILED = "revoke_failed"
     # the assignment was removed outside jitbot before the session's end (reconciler)
     ASSIGNMENT_VANISHED = "assignment_vanished"
+    # reminders and escalation (workflows.reminders): approvers who have not acted are
+    # reminded (on the schedule, or nudged by the requester); the request also went to
+    # the escalation approvers (``detail``: after how long, in words)
+    REMINDER = "reminder"
+    NUDGED = "nudged"
+    ESCALATED = "escalated"
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class Notice:
     # (workflows.services.live_sessions.LiveOutcome): "" not tried, "ended", "role_gone",
     # "failed"
     live: str = ""
+    # the Slack user ids whose threads this notice is for (empty: every thread)
+    to: tuple[str, ...] = ()
 
 
 class OutgoingKind(StrEnum):
@@ -105,6 +113,8 @@ class Outgoing:
             payload["kept"] = True
         if notice.live:
             payload["live"] = notice.live
+        if notice.to:
+            payload["to"] = list(notice.to)
         return cls(OutgoingKind.ANNOUNCE, payload)
 
     @classmethod
@@ -126,6 +136,7 @@ class Outgoing:
             self.payload.get("by"),
             bool(self.payload.get("kept")),
             str(self.payload.get("live") or ""),
+            tuple(self.payload.get("to") or ()),
         )
 
 

@@ -145,8 +145,11 @@ class AccessRuleConfig(BaseModel):
     max_duration: Duration | None = None
     ticket: TicketConfig | None = None
     auto_approve: bool = False
+    # who also gets the request when nobody acted by reminders.escalate_after (None:
+    # the SSO admins and the admins)
+    escalation: list[PersonRef] | None = None
 
-    @field_validator("requesters", "approvers")
+    @field_validator("requesters", "approvers", "escalation")
     @classmethod
     def _not_empty(cls, value: list[Ref] | None) -> list[Ref] | None:
         if value is not None and not value:
@@ -198,6 +201,7 @@ class AccessRuleConfig(BaseModel):
             max_duration=self.max_duration,
             ticket=self.ticket.ticket() if self.ticket else None,
             auto_approve=self.auto_approve,
+            escalation=tuple(self.escalation) if self.escalation is not None else None,
         )
 
 

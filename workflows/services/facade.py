@@ -12,7 +12,8 @@ from workflows.access_granter import AccessGranter
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
-from workflows.ports import Store
+from workflows.errors import NotAuthorized
+from workflows.ports import ReminderStore, Store
 from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services.authority import Authority
 from workflows.services.decide import Deciding
@@ -24,6 +25,7 @@ from workflows.services.leases import Leases
 from workflows.services.live_sessions import LiftStore, LiveSessions
 from workflows.services.offering import FormChoice, form_choice, offering
 from workflows.services.principal import find_principal
+from workflows.services.remind import Reminding
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
 from workflows.validation import RequestForm
@@ -43,6 +45,9 @@ def _authority(
         rulebook or RuleBook(),
         lookups or RuleLookups(),
         principal_of=lambda person: find_principal(aws, config.identity, person).principal_id,
+        escalated=(lambda rid: store.reminder_state(rid).escalated_at)
+        if isinstance(store, ReminderStore)
+        else None,
     )
 
 
@@ -96,6 +101,12 @@ class Services:
         self.deciding = Deciding(
             config, store, self.authority, self.leases, self.granting, self.hooks
         )
+        # reminders need a store that keeps them (SqlStore and FakeStore do)
+        self.reminding = (
+            Reminding(store, self.authority, config.reminder_plan(), self.hooks)  # type: ignore[arg-type]
+            if isinstance(store, ReminderStore)
+            else None
+        )
         self.sweeper = Sweeper(
             store,
             grant=self.granting.grant,
@@ -103,6 +114,7 @@ class Services:
             time_out=self.ending.time_out,
             lift_due=self.live.lift_due,
             parallel_revokes=parallel_revokes,
+            remind=self.reminding.remind_due if self.reminding else lambda now: None,
         )
         self._name_verbs()
 
@@ -161,6 +173,12 @@ class Services:
             permission_set,
             custom,
         )
+
+    def nudge(self, request_id: int, actor: Person, now: datetime) -> int:
+        """:meth:`Reminding.nudge` (the requester's Nudge button); how many were nudged."""
+        if self.reminding is None:
+            raise NotAuthorized("Nudging isn't available here.")
+        return self.reminding.nudge(request_id, actor, now)
 
     def sweep(self, now: datetime, *, wait: bool = True) -> None:
         """:meth:`Sweeper.sweep`."""

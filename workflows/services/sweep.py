@@ -44,9 +44,11 @@ class Sweeper:
         time_out: Job,
         lift_due: Callable[[datetime], None] = lambda now: None,
         parallel_revokes: int = 10,
+        remind: Callable[[datetime], None] = lambda now: None,
     ) -> None:
         self._store = store
         self._lift_due = lift_due
+        self._remind = remind  # reminders and escalation (services.remind)
         self._grant = grant
         self._end_session = end_session
         self._time_out = time_out
@@ -71,6 +73,10 @@ class Sweeper:
             queued.append(self._revoker().submit(self._end_due, request.id, now))
         for request in self._store.pending_past_deadline(now):
             self._run_logged(self._time_out, request, now)
+        try:  # after the time-outs: a request past its window is not reminded
+            self._remind(now)
+        except Exception:  # keep going; the next sweep retries them
+            log.exception("sweep: reminders failed")
         try:  # deny statements whose sign-ins have all run out (services.live_sessions)
             self._lift_due(now)
         except Exception:  # keep going; the next sweep retries them
