@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
+from bot.listeners import nudge
 from bot.listeners.commands import open_request_modal
 from bot.listeners.common import Listener, Work, guarded, on_button, state_value
 from bot.listeners.views import form_kind
@@ -68,6 +69,7 @@ def register(app: App, rt: Runtime) -> None:
         app.action(action_id)(select_in_form)
     app.action(ids.ACTION_DETAILS)(guarded(rt.modals)(_on_details(rt)))
     app.action(ids.ACTION_HOME_REQUEST)(guarded(rt.modals)(_on_home_request(rt)))
+    nudge.register(app, rt)  # the requester's Nudge (issue 19)
 
 
 def _on_approve(rt: Runtime) -> Listener:

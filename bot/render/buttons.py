@@ -75,3 +75,9 @@ def action_button(action: Action, request: AccessRequest) -> ButtonElement:
 def details_button(request: AccessRequest) -> ButtonElement:
     """View details: opens the request's details modal (authority checked at the click)."""
     return ButtonElement(text="View details", action_id=ids.ACTION_DETAILS, value=str(request.id))
+
+
+def nudge_button(request: AccessRequest) -> ButtonElement:
+    """Nudge: the requester reminds the approvers who have not acted (checked at the
+    click: only the requester, while pending, once per ``reminders.first``)."""
+    return ButtonElement(text="Nudge approvers", action_id=ids.ACTION_NUDGE, value=str(request.id))

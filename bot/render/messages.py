@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.buttons import action_button, details_button
+from bot.render.buttons import action_button, details_button, nudge_button
 from bot.render.common import (
     custom_set_text,
     quote,
@@ -27,7 +27,7 @@ from bot.render.notices import notice_text
 from workflows.actions import message_actions
 from workflows.domain import AccessRequest, MessageRole, Stage
 from workflows.durations import duration_label
-from workflows.states import Status
+from workflows.states import PENDING_STATUSES, Status
 
 
 def _summary(request: AccessRequest) -> str:
@@ -119,7 +119,12 @@ def requester_message(request: AccessRequest) -> dict[str, Any]:
         ),
         SectionBlock(fields=request_fields(request)[1:]),
         *_outcome_context(request),
-        ActionsBlock(elements=[details_button(request)]),
+        ActionsBlock(
+            elements=[
+                details_button(request),
+                *([nudge_button(request)] if request.status in PENDING_STATUSES else []),
+            ]
+        ),
     ]
     text = f"Your request #{request.id}: {_summary(request)} — {request.status_label}"
     return {"text": text, "blocks": [b.to_dict() for b in blocks]}

@@ -10,6 +10,7 @@ from bot.render.common import approval_progress, slack_date
 from bot.render.escape import esc
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.durations import duration_label
+from workflows.states import PENDING_STATUSES
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,33 @@ def _assignment_vanished(t: _Told) -> str:
     )
 
 
+def _reminder(t: _Told) -> str | None:
+    """A reminder in an approver's thread, only while the request still waits."""
+    if t.for_requester or t.request.status not in PENDING_STATUSES:
+        return None
+    who = esc(t.request.requester.name)
+    waited = f" for {esc(t.notice.detail)}" if t.notice.detail else ""
+    return (
+        f":bell: Reminder: {who} is still waiting{waited} for a decision on "
+        f"{t.access}. Approve or reject it above."
+    )
+
+
+def _nudged(t: _Told) -> str | None:
+    if t.for_requester or t.request.status not in PENDING_STATUSES:
+        return None
+    who = esc(t.notice.by or t.request.requester.name)
+    return f":bell: {who} nudged you: they are still waiting for a decision on {t.access}."
+
+
+def _escalated(t: _Told) -> str | None:
+    if not t.for_requester:
+        return None
+    after = esc(t.notice.detail or "a while")
+    to = esc(t.notice.by or "the admins")
+    return f":arrow_double_up: Sent to {to} after {after} with no answer."
+
+
 _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.SENT_TO_ADMINS: _sent_to_admins,
     NoticeKind.APPROVERS_UNREACHABLE: _approvers_unreachable,
@@ -206,6 +234,9 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.TIMED_OUT: _timed_out,
     NoticeKind.REVOKE_FAILED: lambda t: None,
     NoticeKind.ASSIGNMENT_VANISHED: _assignment_vanished,
+    NoticeKind.REMINDER: _reminder,
+    NoticeKind.NUDGED: _nudged,
+    NoticeKind.ESCALATED: _escalated,
 }
 
 

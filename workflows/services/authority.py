@@ -171,12 +171,12 @@ class Authority:
             return False
         applied = self.rule_of(request)
         principal = actor_principal
-        if principal is None and self.principal_of is not None:
-            if any(ref.kind == "group" for ref in applied.escalation):
-                try:
-                    principal = self.principal_of(actor)
-                except AwsError:
-                    return False
+        groups = any(ref.kind == "group" for ref in applied.escalation)
+        if principal is None and self.principal_of is not None and groups:
+            try:
+                principal = self.principal_of(actor)
+            except AwsError:
+                return False
         members = self.lookups.members(self.rules())
         try:
             found = names(
