@@ -189,9 +189,12 @@ def _assignment_vanished(t: _Told) -> str:
 
 
 def _reminder(t: _Told) -> str | None:
-    """A reminder in an approver's thread, only while the request still waits."""
-    if t.for_requester or t.request.status not in PENDING_STATUSES:
+    """A reminder in an approver's thread, only while the request still waits (the
+    outbox sends it to the approvers who have not acted: ``Notice.to``)."""
+    if t.request.status not in PENDING_STATUSES:
         return None
+    if t.for_requester:
+        return ":bell: The approvers who have not answered yet were reminded."
     who = esc(t.request.requester.name)
     waited = f" for {esc(t.notice.detail)}" if t.notice.detail else ""
     return (
@@ -201,8 +204,10 @@ def _reminder(t: _Told) -> str | None:
 
 
 def _nudged(t: _Told) -> str | None:
-    if t.for_requester or t.request.status not in PENDING_STATUSES:
+    if t.request.status not in PENDING_STATUSES:
         return None
+    if t.for_requester:
+        return ":bell: You nudged the approvers who have not answered yet."
     who = esc(t.notice.by or t.request.requester.name)
     return f":bell: {who} nudged you: they are still waiting for a decision on {t.access}."
 
