@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage.db import make_engine
 from storage.store import SqlStore
-from tests.fakes import FAKE_CONFIG, READ_ONLY_ARN, SANDBOX, DEMO_IDS, FakeGranter
+from tests.fakes import DEMO_IDS, FAKE_CONFIG, READ_ONLY_ARN, SANDBOX, FakeGranter
 from workflows.catalog import build_catalog
 from workflows.config import parse_config
 from workflows.domain import MessageRef, MessageRole, NoticeKind, OutgoingKind, Person
@@ -109,7 +109,9 @@ def test_two_replicas_sweeping_at_once_remind_and_escalate_once(store: SqlStore)
     for request_id in ids:
         assert reminders(store, request_id) == [(OSCAR.slack_id,), (OSCAR.slack_id,)]
         assert [e["detail"]["round"] for e in actions(store, request_id, "reminded")] == [1, 2]
-    at_once(lambda: one.sweep(T0 + timedelta(hours=12)), lambda: two.sweep(T0 + timedelta(hours=12)))
+    at_once(
+        lambda: one.sweep(T0 + timedelta(hours=12)), lambda: two.sweep(T0 + timedelta(hours=12))
+    )
     for request_id in ids:
         assert approval_dms(store, request_id) == [OSCAR.slack_id, SAM, ADA]
         assert len(actions(store, request_id, "escalated")) == 1
@@ -161,3 +163,19 @@ def test_a_nudge_counts_once_per_interval(store: SqlStore) -> None:
         raise AssertionError("a second nudge within reminders.first was counted")
     assert services.nudge(request_id, ALICE, T0 + timedelta(minutes=11)) == 1
     assert len(actions(store, request_id, "nudged")) == 2
+
+
+def test_the_sweep_asks_once_to_wake_at_the_next_reminder_and_the_escalation(
+    store: SqlStore,
+) -> None:
+    wakes: list[datetime] = []
+    services = services_on(store)
+    services.hooks.wake_at = wakes.append
+    request_id = submitted(services, store)
+    wakes.clear()  # submit's own (the approval deadline)
+    services.sweep(T0 + timedelta(minutes=1))
+    services.sweep(T0 + timedelta(minutes=2))
+    assert sorted(wakes) == [T0 + timedelta(minutes=30), T0 + timedelta(hours=12)]
+    services.sweep(T0 + timedelta(minutes=30))  # the reminder; it asks for the next
+    assert wakes[2:] == [T0 + timedelta(minutes=90)]
+    assert len(reminders(store, request_id)) == 1

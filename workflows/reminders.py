@@ -100,9 +100,7 @@ def escalation_targets(
     have = {ref.slack_user_id for ref in request.messages if ref.role == MessageRole.APPROVER}
     return tuple(
         dict.fromkeys(
-            i
-            for i in named
-            if i not in have and (allow_self or i != request.requester.slack_id)
+            i for i in named if i not in have and (allow_self or i != request.requester.slack_id)
         )
     )
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from workflows.config.fields import _MODEL_CONFIG, Duration, _error
+from workflows.config.fields import _MODEL_CONFIG, Duration
 from workflows.reminders import ReminderPlan
 
 __all__ = ["DEFAULT_FIRST_REMINDER", "RemindersConfig"]
@@ -18,21 +18,15 @@ DEFAULT_FIRST_REMINDER = timedelta(minutes=30)
 
 
 class RemindersConfig(BaseModel):
-    """``first`` (a duration, > 0), ``backoff`` (each gap this many times the last, ≥ 1)
-    and ``escalate_after`` (a duration below ``approval_timeout``; None: half of it)."""
+    """``first`` (a duration; zero is refused, as for every duration), ``backoff``
+    (each gap this many times the last, 1 to 100) and ``escalate_after`` (a duration
+    below ``approval_timeout``, checked by the config; None: half of it)."""
 
     model_config = _MODEL_CONFIG
 
     first: Duration = DEFAULT_FIRST_REMINDER
     backoff: float = Field(default=2.0, ge=1.0, le=100.0)
     escalate_after: Duration | None = None
-
-    @field_validator("first", "escalate_after")
-    @classmethod
-    def _positive(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value <= timedelta(0):
-            raise _error("reminder_delay", "must be more than 0 (e.g. 30m)")
-        return value
 
     def plan(self, approval_timeout: timedelta) -> ReminderPlan:
         """The schedule, with ``escalate_after`` defaulted to half of ``approval_timeout``."""

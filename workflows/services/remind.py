@@ -15,7 +15,8 @@ so two replicas send each once, and a bot back from a crash sends what fell due 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -69,11 +70,16 @@ class Reminding:
     authority: Authority
     plan: ReminderPlan
     hooks: Hooks
+    #: (request id, moment) of the sweeps asked for, so each is asked for once
+    _asked: set[tuple[int, datetime]] = field(default_factory=set, compare=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     def remind_due(self, now: datetime) -> None:
-        """Escalate and remind every pending request due at ``now`` (aware UTC). A request
-        past its approval deadline is left to the time-out. Errors of one request are
-        logged and retried at the next sweep."""
+        """Escalate and remind every pending request due at ``now`` (aware UTC), and ask
+        for a sweep at each one's next reminder and escalation (the interval sweep would
+        find them too, up to ``sweep_interval`` late). A request past its approval
+        deadline is left to the time-out. Errors of one request are logged and retried
+        at the next sweep."""
         pending = [r for status in REMINDED for r in self.store.with_status(status)]
         states = self.store.reminder_states([r.id for r in pending])
         for request in pending:
@@ -84,6 +90,30 @@ class Reminding:
                 self.remind_if_due(request, states[request.id], now)
             except Exception:  # keep going; the next sweep retries this one
                 log.exception("sweep: reminders of request %s failed", request.id)
+        self._wake_for(pending, states, now)
+
+    def _wake_for(
+        self, pending: list[AccessRequest], states: dict[int, ReminderState], now: datetime
+    ) -> None:
+        """Ask once for a sweep at each pending request's next reminder and escalation
+        (as known before this sweep: a claim asks for the one after itself)."""
+        wanted = set()
+        for request in pending:
+            state, start = states[request.id], request.requested_at
+            wanted.add((request.id, self.plan.due_at(start, state.rounds)))
+            if state.escalated_at is None and request.status in ESCALATED:
+                wanted.add((request.id, self.plan.escalate_at(start)))
+        with self._guard:
+            self._asked.intersection_update(wanted | {w for w in self._asked if w[1] > now})
+        self._ask(wanted, now)
+
+    def _ask(self, wanted: set[tuple[int, datetime]], now: datetime) -> None:
+        """``hooks.wake_at`` each future moment of ``wanted`` not asked for yet."""
+        with self._guard:
+            new = {w for w in wanted if w[1] > now and w not in self._asked}
+            self._asked.update(new)
+        for _request_id, when in sorted(new, key=lambda w: w[1]):
+            self.hooks.wake_at(when)
 
     def remind_if_due(self, request: AccessRequest, state: ReminderState, now: datetime) -> bool:
         """Remind the approvers of ``request`` who have not acted if a round fell due by
@@ -106,7 +136,7 @@ class Reminding:
         if not self.store.claim_reminder(claim, state.rounds, to_rounds):
             return False
         self.hooks.kick()
-        self.hooks.wake_at(self.plan.due_at(start, to_rounds))
+        self._ask({(request.id, self.plan.due_at(start, to_rounds))}, now)
         return True
 
     def escalate_if_due(self, request: AccessRequest, state: ReminderState, now: datetime) -> bool:
