@@ -179,3 +179,24 @@ def test_the_sweep_asks_once_to_wake_at_the_next_reminder_and_the_escalation(
     services.sweep(T0 + timedelta(minutes=30))  # the reminder; it asks for the next
     assert wakes[2:] == [T0 + timedelta(minutes=90)]
     assert len(reminders(store, request_id)) == 1
+
+
+def test_the_escalation_people_may_decide_only_once_it_is_escalated(store: SqlStore) -> None:
+    rule = f"""
+access_rules:
+  - name: r
+    accounts: ["{SANDBOX}"]
+    permission_sets: [ReadOnlyAccess]
+    approvers: [oscar@example.com]
+    escalation: [bob@example.com]
+"""
+    services = services_on(store, rule)
+    request_id = submitted(services, store)
+    bob = Person(DEMO_IDS["bob@example.com"], "bob@example.com", "Bob Builder")
+    decides = services.authority.decider(bob)
+    assert not decides(store.get(request_id))
+    services.sweep(T0 + timedelta(hours=12))
+    assert approval_dms(store, request_id) == [OSCAR.slack_id, bob.slack_id]
+    assert decides(store.get(request_id))
+    approved = services.decide(request_id, bob, True, T0 + timedelta(hours=13))
+    assert approved.decision is not None and approved.decision.reviewer.slack_id == bob.slack_id

@@ -234,7 +234,12 @@ class Authority:
         def decides(request: AccessRequest) -> bool:
             try:
                 self.check_decide(request, actor, principal())
-            except (NotAuthorized, WorkflowError):
+            except NotAuthorized:  # an escalated request's escalation approvers decide too
+                try:
+                    return self.may_decide_escalated(request, actor, principal())
+                except WorkflowError:
+                    return False
+            except WorkflowError:
                 return False
             return True
 
