@@ -18,6 +18,8 @@ ACTION_TICKET = "ticket_input"
 ACTION_APPROVE = "approve_request"
 ACTION_REJECT = "reject_request"
 ACTION_DETAILS = "view_request_details"
+# The requester's thread root: remind the approvers who have not acted (issue 19)
+ACTION_NUDGE = "nudge_approvers"
 
 # The reject modal
 CALLBACK_REJECT = "jit_reject"

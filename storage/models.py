@@ -300,3 +300,18 @@ class ExtensionRow(Base):
             postgresql_where=text("status = 'pending'"),
         ),
     )
+
+
+class ReminderRow(Base):
+    """Where a pending request's reminders are (:class:`workflows.reminders.ReminderState`):
+    the ``rounds`` of the schedule claimed, and when (UTC) the last reminder, the
+    escalation and the requester's last nudge were. Each change is a compare-and-set, so
+    two replicas send one reminder, one escalation and one nudge."""
+
+    __tablename__ = "reminders"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
+    rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,7 @@ from storage.leases import REPLICA_LEASE_PREFIX, LeaseClaim, SqlLeases
 from storage.lifts import SqlLifts
 from storage.outbox import SqlOutbox
 from storage.reloads import SqlReloads
+from storage.reminders import SqlReminders
 from storage.requests import SqlRequests
 from storage.transitions import SqlTransitions
 from workflows.records import OutboxEntry
@@ -51,6 +52,7 @@ class SqlStore(
     SqlLifts,
     SqlReloads,
     SqlExtensions,
+    SqlReminders,
 ):
     """Requests and their history in a SQL database (see :mod:`storage.models`):
     ``SqlStore(engine)``."""

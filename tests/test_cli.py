@@ -139,9 +139,9 @@ def test_demo_prints_the_whole_lifecycle(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_db_upgrade_migrates_an_empty_database(env: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["db", "upgrade"]) == 0
-    assert "empty -> 0011" in capsys.readouterr().out
+    assert "empty -> 0012" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
-    assert "0011 -> 0011" in capsys.readouterr().out
+    assert "0012 -> 0012" in capsys.readouterr().out
 
 
 def test_audit_export_writes_the_events_between_two_times(

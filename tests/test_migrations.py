@@ -21,7 +21,7 @@ def test_upgrade_builds_every_table_and_is_idempotent(tmp_path: Path):
     assert current_revision(engine) is None
     upgrade(engine)
     upgrade(engine)  # a restart runs it again
-    assert current_revision(engine) == "0011"
+    assert current_revision(engine) == "0012"
     assert set(inspect(engine).get_table_names()) >= {
         "requests",
         "reviews",
@@ -58,7 +58,7 @@ def test_a_database_of_the_first_release_upgrades_without_loss(tmp_path: Path):
             )
         )
     upgrade(engine)
-    assert current_revision(engine) == "0011"
+    assert current_revision(engine) == "0012"
     request = SqlStore(engine).get(1)
     assert request is not None and request.status == Status.ACTIVE
     assert request.requester.email == "a@example.com" and request.justification == "Because reasons"

@@ -338,7 +338,10 @@ def test_requester_message_summarises_their_request_without_decision_buttons():
     assert "Your request #7: *ReadOnlyAccess on Sandbox (111111111111) for 4 hours*" in text
     assert "Requester" not in text  # they know who they are
     assert "Pending" in text
-    assert buttons(message["blocks"]) == [("View details", ids.ACTION_DETAILS, "7")]
+    assert buttons(message["blocks"]) == [
+        ("View details", ids.ACTION_DETAILS, "7"),
+        ("Nudge approvers", ids.ACTION_NUDGE, "7"),
+    ]
     assert message["text"] == (
         "Your request #7: ReadOnlyAccess on Sandbox (111111111111) for 4 hours — Pending"
     )
@@ -496,6 +499,9 @@ NOTICE_STATE = {
     NoticeKind.EXTENDED: active(),
     NoticeKind.EXTENSION_REJECTED: active(),
     NoticeKind.EXTENSION_TIMED_OUT: active(),
+    NoticeKind.REMINDER: pending(),
+    NoticeKind.NUDGED: pending(),
+    NoticeKind.ESCALATED: pending(),
 }
 
 

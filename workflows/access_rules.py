@@ -136,6 +136,8 @@ class AccessRule:
     #: None: the account's), and ``"dm"``/``"none"`` for DMs as well (None: the account's)
     approval_channel: str | None = None
     notify_approvers: str | None = None
+    #: who also gets a request nobody acted on in time (None: DEFAULT_ESCALATION)
+    escalation: tuple[Ref, ...] | None = None
 
     def matches(self, target: RuleTarget) -> bool:
         """Whether this rule's accounts and permission sets cover ``target``."""
@@ -158,6 +160,7 @@ class AccessRule:
             extension=self.extension,
             approval_channel=self.approval_channel,
             notify_approvers=self.notify_approvers,
+            escalation=self.escalation or DEFAULT_ESCALATION,
         )
 
     def covers_set(self, permission_set: str | None) -> bool:
@@ -181,6 +184,8 @@ class RuleTarget:
 
 
 DEFAULT_APPROVERS: tuple[Ref, ...] = (Ref("owners"), Ref("sso_admins"), Ref("admins"))
+#: Who a request goes to when nobody acted by ``reminders.escalate_after``.
+DEFAULT_ESCALATION: tuple[Ref, ...] = (Ref("sso_admins"), Ref("admins"))
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,8 @@ class AppliedRule:
     #: the rule's ``approval_channel`` and ``notify_approvers`` (None: the account's)
     approval_channel: str | None = None
     notify_approvers: str | None = None
+    #: who also gets the request when nobody acted by ``reminders.escalate_after``
+    escalation: tuple[Ref, ...] = DEFAULT_ESCALATION
 
     @property
     def label(self) -> str:

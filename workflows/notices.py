@@ -54,6 +54,12 @@ class NoticeKind(StrEnum):
     EXTENDED = "extended"
     EXTENSION_REJECTED = "extension_rejected"
     EXTENSION_TIMED_OUT = "extension_timed_out"
+    # reminders and escalation (workflows.reminders): approvers who have not acted are
+    # reminded (on the schedule, or nudged by the requester); the request also went to
+    # the escalation approvers (``detail``: after how long, in words)
+    REMINDER = "reminder"
+    NUDGED = "nudged"
+    ESCALATED = "escalated"
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class Notice:
     # an extension's notices: ``{"id": extension id, "seconds": time added, "until":
     # the new end, ISO 8601 UTC}`` (workflows.extensions)
     extension: dict[str, Any] | None = None
+    # the Slack user ids whose threads this notice is for (empty: every thread)
+    to: tuple[str, ...] = ()
 
 
 class OutgoingKind(StrEnum):
@@ -132,6 +140,8 @@ class Outgoing:
             payload["live"] = notice.live
         if notice.extension is not None:
             payload["extension"] = notice.extension
+        if notice.to:
+            payload["to"] = list(notice.to)
         return cls(OutgoingKind.ANNOUNCE, payload)
 
     @classmethod
@@ -154,6 +164,7 @@ class Outgoing:
             bool(self.payload.get("kept")),
             str(self.payload.get("live") or ""),
             self.payload.get("extension"),
+            tuple(self.payload.get("to") or ()),
         )
 
 

@@ -229,6 +229,8 @@ class OutboxDispatcher:
         elif item.kind == OutgoingKind.ANNOUNCE:
             notice = item.notice
             by_key = {f"{ref.channel}/{ref.ts}": ref for ref in request.messages}
+            if notice.to:  # a notice for some people only (a reminder, say)
+                by_key = {k: r for k, r in by_key.items() if r.slack_user_id in notice.to}
             self._each(
                 entry, list(by_key), lambda key: self.notifier.reply(request, by_key[key], notice)
             )

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import ids
-from bot.listeners import again
+from bot.listeners import again, nudge
 from bot.listeners.channel_clicks import in_channel
 from bot.listeners.commands import open_request_modal
 from bot.listeners.common import Listener, Work, guarded, on_button, state_value
@@ -71,6 +71,7 @@ def register(app: App, rt: Runtime) -> None:
     app.action(ids.ACTION_DETAILS)(guarded(rt.modals)(_on_details(rt)))
     app.action(ids.ACTION_HOME_REQUEST)(guarded(rt.modals)(_on_home_request(rt)))
     again.register(app, rt)  # Request again (bot.listeners.again)
+    nudge.register(app, rt)  # the requester's Nudge (issue 19)
 
 
 def _on_approve(rt: Runtime) -> Listener:

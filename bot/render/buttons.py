@@ -85,3 +85,9 @@ def again_button(request: AccessRequest) -> ButtonElement:
     return ButtonElement(
         text="Request again", action_id=ids.ACTION_REQUEST_AGAIN, value=str(request.id)
     )
+
+
+def nudge_button(request: AccessRequest) -> ButtonElement:
+    """Nudge: the requester reminds the approvers who have not acted (checked at the
+    click: only the requester, while pending, once per ``reminders.first``)."""
+    return ButtonElement(text="Nudge approvers", action_id=ids.ACTION_NUDGE, value=str(request.id))

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.render.buttons import action_button, again_button, details_button
+from bot.render.buttons import action_button, again_button, details_button, nudge_button
 from bot.render.common import (
     custom_set_text,
     quote,
@@ -28,7 +28,7 @@ from bot.render.notices import notice_text
 from workflows.actions import Action, may_request_again, message_actions, table_allows
 from workflows.domain import AccessRequest, MessageRole, Stage
 from workflows.durations import duration_label
-from workflows.states import Status
+from workflows.states import PENDING_STATUSES, Status
 
 
 def _summary(request: AccessRequest) -> str:
@@ -127,8 +127,12 @@ def requester_message(request: AccessRequest) -> dict[str, Any]:
         SectionBlock(fields=request_fields(request)[1:]),
         *_outcome_context(request),
         ActionsBlock(
-            elements=[*_requester_buttons(request), details_button(request)]
-            + ([again_button(request)] if may_request_again(request) else [])
+            elements=[
+                *_requester_buttons(request),
+                details_button(request),
+                *([nudge_button(request)] if request.status in PENDING_STATUSES else []),
+                *([again_button(request)] if may_request_again(request) else []),
+            ]
         ),
     ]
     text = f"Your request #{request.id}: {_summary(request)} — {request.status_label}"

@@ -11,7 +11,7 @@ from bot.render.common import approval_progress, slack_date
 from bot.render.escape import esc
 from workflows.domain import AccessRequest, Notice, NoticeKind
 from workflows.durations import duration_label
-from workflows.states import Status
+from workflows.states import PENDING_STATUSES, Status
 
 
 @dataclass(frozen=True)
@@ -262,6 +262,38 @@ def _extension_timed_out(t: _Told) -> str:
     return text
 
 
+def _reminder(t: _Told) -> str | None:
+    """A reminder in an approver's thread, only while the request still waits (the
+    outbox sends it to the approvers who have not acted: ``Notice.to``)."""
+    if t.request.status not in PENDING_STATUSES:
+        return None
+    if t.for_requester:
+        return ":bell: The approvers who have not answered yet were reminded."
+    who = esc(t.request.requester.name)
+    waited = f" for {esc(t.notice.detail)}" if t.notice.detail else ""
+    return (
+        f":bell: Reminder: {who} is still waiting{waited} for a decision on "
+        f"{t.access}. Approve or reject it above."
+    )
+
+
+def _nudged(t: _Told) -> str | None:
+    if t.request.status not in PENDING_STATUSES:
+        return None
+    if t.for_requester:
+        return ":bell: You nudged the approvers who have not answered yet."
+    who = esc(t.notice.by or t.request.requester.name)
+    return f":bell: {who} nudged you: they are still waiting for a decision on {t.access}."
+
+
+def _escalated(t: _Told) -> str | None:
+    if not t.for_requester:
+        return None
+    after = esc(t.notice.detail or "a while")
+    to = esc(t.notice.by or "the admins")
+    return f":arrow_double_up: Sent to {to} after {after} with no answer."
+
+
 _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.SENT_TO_ADMINS: _sent_to_admins,
     NoticeKind.APPROVERS_UNREACHABLE: _approvers_unreachable,
@@ -287,6 +319,9 @@ _TEXTS: dict[NoticeKind, Callable[[_Told], str | None]] = {
     NoticeKind.EXTENDED: _extended,
     NoticeKind.EXTENSION_REJECTED: _extension_rejected,
     NoticeKind.EXTENSION_TIMED_OUT: _extension_timed_out,
+    NoticeKind.REMINDER: _reminder,
+    NoticeKind.NUDGED: _nudged,
+    NoticeKind.ESCALATED: _escalated,
 }
 
 

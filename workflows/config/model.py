@@ -30,9 +30,11 @@ from workflows.config.fields import (
 from workflows.config.identity import IdentityConfig
 from workflows.config.limits import LimitsConfig
 from workflows.config.reconcile import ReconcileConfig
+from workflows.config.reminders import RemindersConfig
 from workflows.config.rules import AccessRuleConfig, check_rules_against
 from workflows.config.warning import ExpiryWarning
 from workflows.durations import duration_code, parse_duration
+from workflows.reminders import ReminderPlan
 
 
 class Config(BaseModel):
@@ -76,6 +78,8 @@ class Config(BaseModel):
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     # how Active sessions may be extended where no access rule says (workflows.extensions)
     extension: ExtensionConfig = Field(default_factory=ExtensionConfig)
+    # reminders of approvers who have not acted, and escalation (workflows.reminders)
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     # who may request what and who approves it (workflows.access_rules); last, so the
     # check of its references sees every other key
     access_rules: list[AccessRuleConfig] = Field(default_factory=list)
@@ -103,6 +107,26 @@ class Config(BaseModel):
         longest = max(durations) if durations else None
         check_max_total(extension, longest, "the longest of durations", ".max_total")
         return extension
+
+    @field_validator("reminders")
+    @classmethod
+    def _escalation_within_window(
+        cls, reminders: RemindersConfig, info: ValidationInfo
+    ) -> RemindersConfig:
+        timeout = info.data.get("approval_timeout")
+        after = reminders.escalate_after
+        if timeout is not None and after is not None and after >= timeout:
+            raise _error(
+                "reminders",
+                f"must be less than approval_timeout ({duration_code(timeout)}), "
+                f"got {duration_code(after)}",
+                subpath=".escalate_after",
+            )
+        return reminders
+
+    def reminder_plan(self) -> ReminderPlan:
+        """When approvers are reminded and the request escalated (``reminders:``)."""
+        return self.reminders.plan(self.approval_timeout)
 
     def rules(self) -> tuple[AccessRule, ...]:
         """The access rules, in file order, as the domain reads them."""
@@ -186,7 +210,7 @@ class Config(BaseModel):
         for a, account in enumerate(self.accounts):
             people += [(f"accounts[{a}].owners[{i}]", e) for i, e in enumerate(account.owners)]
         for r, rule in enumerate(self.access_rules):
-            for key in ("requesters", "approvers"):
+            for key in ("requesters", "approvers", "escalation"):
                 refs = getattr(rule, key) or []
                 people += [
                     (f"access_rules[{r}].{key}[{i}]", ref.value)

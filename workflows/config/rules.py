@@ -153,8 +153,11 @@ class AccessRuleConfig(BaseModel):
     # (workflows.config.approval_channel); when left out, the account's keys apply
     approval_channel: ApprovalChannel = None
     notify_approvers: NotifyApprovers | None = None
+    # who also gets the request when nobody acted by reminders.escalate_after (None:
+    # the SSO admins and the admins)
+    escalation: list[PersonRef] | None = None
 
-    @field_validator("requesters", "approvers")
+    @field_validator("requesters", "approvers", "escalation")
     @classmethod
     def _not_empty(cls, value: list[Ref] | None) -> list[Ref] | None:
         if value is not None and not value:
@@ -226,6 +229,7 @@ class AccessRuleConfig(BaseModel):
             extension=self.extension.rule() if self.extension else None,
             approval_channel=self.approval_channel,
             notify_approvers=self.notify_approvers,
+            escalation=tuple(self.escalation) if self.escalation is not None else None,
         )
 
 

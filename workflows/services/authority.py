@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from workflows.access_rules import AppliedRule
 from workflows.assignments import AwsError
@@ -49,6 +50,8 @@ class Authority:
     lookups: RuleLookups = field(default_factory=RuleLookups)
     #: a person's Identity Center user id (None: none), for rules naming groups
     principal_of: Callable[[Person], str | None] | None = None
+    #: when a request was escalated (None: not), read at each click; None: never
+    escalated: Callable[[int], datetime | None] | None = None
 
     def rules(self) -> Rules:
         """The config's rules with the bindings in effect now."""
@@ -129,6 +132,7 @@ class Authority:
         if request is None or not (
             may_view(self.rules(), request, actor)
             or (self.rulebook.rules and self.is_rule_approver(request, actor))
+            or self.may_decide_escalated(request, actor)
         ):
             raise UnknownRequest(f"There is no request #{request_id} that you can see.")
         return request
@@ -141,8 +145,50 @@ class Authority:
         (:func:`~workflows.policy.check_can_decide`; the status is the decision's to
         check). Raises UnknownRequest, NotAuthorized."""
         request = self.visible(request_id, actor)
-        self.check_decide(request, actor, actor_principal)
+        try:
+            self.check_decide(request, actor, actor_principal)
+        except NotAuthorized:
+            if not self.may_decide_escalated(request, actor, actor_principal):
+                raise
         return request
+
+    def may_decide_escalated(
+        self, request: AccessRequest, actor: Person, actor_principal: str | None = None
+    ) -> bool:
+        """Whether ``request`` was escalated (:mod:`workflows.services.remind`, read
+        from the store now) and its access rule's ``escalation:`` (default the SSO admins
+        and admins) names ``actor``, who may then decide it at its stage as its
+        approvers would (not their own, unless self-approval is on).
+
+        Raises:
+            WorkflowError: AWS could not tell the rule or a group's members.
+        """
+        if self.escalated is None or request.status not in RULED_STAGES:
+            return False
+        if self.escalated(request.id) is None:
+            return False
+        if is_self(request, actor, actor_principal) and not self.rules().allow_self_approval:
+            return False
+        applied = self.rule_of(request)
+        principal = actor_principal
+        groups = any(ref.kind == "group" for ref in applied.escalation)
+        if principal is None and self.principal_of is not None and groups:
+            try:
+                principal = self.principal_of(actor)
+            except AwsError:
+                return False
+        members = self.lookups.members(self.rules())
+        try:
+            found = names(
+                applied.escalation,
+                members,
+                slack_id=actor.slack_id,
+                principal_id=principal,
+                account_id=request.account_id,
+            )
+        except AwsError:
+            return False
+        return found is not None
 
     def check_decide(
         self, request: AccessRequest, actor: Person, actor_principal: str | None = None
@@ -188,7 +234,12 @@ class Authority:
         def decides(request: AccessRequest) -> bool:
             try:
                 self.check_decide(request, actor, principal())
-            except (NotAuthorized, WorkflowError):
+            except NotAuthorized:  # an escalated request's escalation approvers decide too
+                try:
+                    return self.may_decide_escalated(request, actor, principal())
+                except WorkflowError:
+                    return False
+            except WorkflowError:
                 return False
             return True
 

@@ -12,8 +12,8 @@ from workflows.access_granter import AccessGranter
 from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
-from workflows.errors import WorkflowError
-from workflows.ports import Store
+from workflows.errors import NotAuthorized, WorkflowError
+from workflows.ports import ReminderStore, Store
 from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services.again import Again
 from workflows.services.authority import Authority
@@ -28,6 +28,7 @@ from workflows.services.leases import Leases
 from workflows.services.live_sessions import LiftStore, LiveSessions
 from workflows.services.offering import FormChoice, form_choice, offering
 from workflows.services.principal import find_principal
+from workflows.services.remind import Reminding
 from workflows.services.submit import StandardPolicies, Submitting, no_standard_policies
 from workflows.services.sweep import Sweeper
 from workflows.services.warning import ExpiryWarnings
@@ -48,6 +49,9 @@ def _authority(
         rulebook or RuleBook(),
         lookups or RuleLookups(),
         principal_of=lambda person: find_principal(aws, config.identity, person).principal_id,
+        escalated=(lambda rid: store.reminder_state(rid).escalated_at)
+        if isinstance(store, ReminderStore)
+        else None,
     )
 
 
@@ -107,6 +111,12 @@ class Services:
         )
         self.warnings = ExpiryWarnings(store, self.hooks, config.expiry_warning)
         self.again = Again(config, self.authority, self.form_choice)
+        # reminders need a store that keeps them (SqlStore and FakeStore do)
+        self.reminding = (
+            Reminding(store, self.authority, config.reminder_plan(), self.hooks)  # type: ignore[arg-type]
+            if isinstance(store, ReminderStore)
+            else None
+        )
         self.sweeper = Sweeper(
             store,
             grant=self.granting.grant,
@@ -115,6 +125,7 @@ class Services:
             lift_due=self.live.lift_due,
             parallel_revokes=parallel_revokes,
             warn=self.warnings.warn_due,
+            remind=self.reminding.remind_due if self.reminding else lambda now: None,
         )
         self._build_extending(store)
         self._name_verbs()
@@ -187,6 +198,12 @@ class Services:
             permission_set,
             custom,
         )
+
+    def nudge(self, request_id: int, actor: Person, now: datetime) -> int:
+        """:meth:`Reminding.nudge` (the requester's Nudge button); how many were nudged."""
+        if self.reminding is None:
+            raise NotAuthorized("Nudging isn't available here.")
+        return self.reminding.nudge(request_id, actor, now)
 
     def sweep(self, now: datetime, *, wait: bool = True) -> None:
         """:meth:`Sweeper.sweep`, then the extensions due are timed out

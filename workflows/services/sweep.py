@@ -46,10 +46,12 @@ class Sweeper:
         lift_due: Callable[[datetime], None] = lambda now: None,
         parallel_revokes: int = 10,
         warn: Callable[[datetime], object] = lambda now: None,
+        remind: Callable[[datetime], None] = lambda now: None,
     ) -> None:
         self._store = store
         self._warn = warn
         self._lift_due = lift_due
+        self._remind = remind  # reminders and escalation (services.remind)
         self._grant = grant
         self._end_session = end_session
         self._time_out = time_out
@@ -78,6 +80,10 @@ class Sweeper:
             self._warn(now)
         except Exception:  # keep going; the next sweep retries them
             log.exception("sweep: warning of sessions ending soon failed")
+        try:  # after the time-outs: a request past its window is not reminded
+            self._remind(now)
+        except Exception:  # keep going; the next sweep retries them
+            log.exception("sweep: reminders failed")
         try:  # deny statements whose sign-ins have all run out (services.live_sessions)
             self._lift_due(now)
         except Exception:  # keep going; the next sweep retries them
