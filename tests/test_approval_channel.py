@@ -7,6 +7,7 @@ approvals) in #admin-approvals, named by ``#name``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,18 @@ def test_an_owner_rejects_from_the_channel_with_a_reason_the_thread_shows(bot: B
     live = bot.fake.message(root.channel, root.ts)
     assert live is not None and action_ids(live) == [ids.ACTION_DETAILS]
     assert not bot.assigned(request)
+
+
+def test_an_unanswered_request_in_a_channel_is_reminded_in_the_channels_thread(
+    bot: Bot,
+) -> None:
+    request, root = submit(bot)
+    bot.settle()
+    bot.rt.services.sweep(request.requested_at + timedelta(minutes=29))
+    bot.settle()
+    assert not any("Reminder" in r for r in bot.replies(root))
+    bot.rt.services.sweep(request.requested_at + timedelta(minutes=30))
+    bot.wait_reply(root, "Reminder: Alice")
+    bot.rt.services.sweep(request.requested_at + timedelta(minutes=31))
+    bot.settle()
+    assert sum("Reminder" in r for r in bot.replies(root)) == 1

@@ -76,6 +76,14 @@ def test_the_current_stage_is_reminded_and_who_acted_is_not():
     assert waiting_on(request(Status.APPROVED, (), U02OSCAR=MessageRole.APPROVER)) == ()
 
 
+def test_an_approvals_channels_thread_is_reminded_at_either_stage():
+    in_channel = request(Status.PENDING, (), C0APPROVALS=MessageRole.CHANNEL)
+    assert waiting_on(in_channel) == ("C0APPROVALS",)
+    owner_done = Review(Stage.OWNER, Decision.APPROVED, OSCAR, T0)
+    admin_stage = request(Status.PENDING_ADMIN, (owner_done,), C0APPROVALS=MessageRole.CHANNEL)
+    assert waiting_on(admin_stage) == ("C0APPROVALS",)
+
+
 def test_escalation_skips_who_has_it_already_and_the_requester():
     pending = request(Status.PENDING, (), U02OSCAR=MessageRole.APPROVER)
     named = ["U02OSCAR", ALICE.slack_id, "U05ADA", "U05ADA"]

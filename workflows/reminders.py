@@ -81,14 +81,21 @@ def acted(request: AccessRequest, stage: Stage) -> set[str]:
 
 def waiting_on(request: AccessRequest) -> tuple[str, ...]:
     """Slack user ids of the people whose root message of the current stage is still
-    waiting for them (not the requester, not who reviewed this stage), in message order;
-    empty when the request is not pending."""
+    waiting for them (not the requester, not who reviewed this stage), and the ids of
+    approvals channels the request was posted in, in message order; empty when the
+    request is not pending."""
     found = REMINDED.get(request.status)
     if found is None:
         return ()
     stage, role = found
     done = acted(request, stage) | {request.requester.slack_id}
-    ids = (ref.slack_user_id for ref in request.messages if ref.role == role)
+    # an approvals channel's message (its "person" is the channel id) stands for the
+    # approvers of whichever stage is current: its thread is reminded too
+    ids = (
+        ref.slack_user_id
+        for ref in request.messages
+        if ref.role == role or ref.role == MessageRole.CHANNEL
+    )
     return tuple(dict.fromkeys(i for i in ids if i not in done))
 
 
