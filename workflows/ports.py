@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar
 
 from workflows.domain import (
     AccessRequest,
@@ -24,7 +24,6 @@ from workflows.domain import (
 )
 from workflows.people import Binding
 from workflows.records import AuditEvent, RequesterStats
-from workflows.reminders import ReminderClaim, ReminderState
 from workflows.states import Status
 
 T = TypeVar("T")
@@ -285,29 +284,4 @@ class HomeQueries(Protocol):
 
     def bindings(self) -> list[Binding]:
         """Who the config's people are (:meth:`Store.bindings`), for the viewer's roles."""
-        ...
-
-
-@runtime_checkable
-class ReminderStore(Protocol):
-    """Where pending requests' reminders are (:mod:`workflows.reminders`), each change a
-    compare-and-set that writes its audit event and notices when it wins
-    (:mod:`storage.reminders`)."""
-
-    def reminder_states(self, request_ids: Sequence[int]) -> dict[int, ReminderState]:
-        """The state of each request (a fresh one for a request never reminded)."""
-        ...
-
-    def reminder_state(self, request_id: int) -> ReminderState: ...
-
-    def claim_reminder(self, claim: ReminderClaim, rounds: int, to_rounds: int) -> bool:
-        """Move the schedule from ``rounds`` to ``to_rounds``; False when it moved first."""
-        ...
-
-    def claim_escalation(self, claim: ReminderClaim) -> bool:
-        """Mark the request escalated at ``claim.now``, once."""
-        ...
-
-    def claim_nudge(self, claim: ReminderClaim, since: datetime) -> bool:
-        """Record a nudge unless the last one was after ``since``."""
         ...

@@ -11,10 +11,10 @@ all at once), never a burst. Escalation is at ``requested_at + escalate_after``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from workflows.domain import AccessRequest, MessageRole, Outgoing, Stage
 from workflows.states import Status
@@ -125,3 +125,28 @@ class ReminderClaim:
     action: str
     detail: dict[str, Any]
     outbox: tuple[Outgoing, ...] = ()
+
+
+@runtime_checkable
+class ReminderStore(Protocol):
+    """Where pending requests' reminders are (:mod:`workflows.reminders`), each change a
+    compare-and-set that writes its audit event and notices when it wins
+    (:mod:`storage.reminders`)."""
+
+    def reminder_states(self, request_ids: Sequence[int]) -> dict[int, ReminderState]:
+        """The state of each request (a fresh one for a request never reminded)."""
+        ...
+
+    def reminder_state(self, request_id: int) -> ReminderState: ...
+
+    def claim_reminder(self, claim: ReminderClaim, rounds: int, to_rounds: int) -> bool:
+        """Move the schedule from ``rounds`` to ``to_rounds``; False when it moved first."""
+        ...
+
+    def claim_escalation(self, claim: ReminderClaim) -> bool:
+        """Mark the request escalated at ``claim.now``, once."""
+        ...
+
+    def claim_nudge(self, claim: ReminderClaim, since: datetime) -> bool:
+        """Record a nudge unless the last one was after ``since``."""
+        ...

@@ -13,7 +13,8 @@ from workflows.catalog import Catalog, CatalogAccount
 from workflows.config import Config
 from workflows.domain import AccessRequest, Outgoing, Person
 from workflows.errors import NotAuthorized, WorkflowError
-from workflows.ports import ReminderStore, Store
+from workflows.ports import Store
+from workflows.reminders import ReminderStore
 from workflows.rulebook import RuleBook, RuleLookups
 from workflows.services.again import Again
 from workflows.services.authority import Authority
@@ -111,12 +112,7 @@ class Services:
         )
         self.warnings = ExpiryWarnings(store, self.hooks, config.expiry_warning)
         self.again = Again(config, self.authority, self.form_choice)
-        # reminders need a store that keeps them (SqlStore and FakeStore do)
-        self.reminding = (
-            Reminding(store, self.authority, config.reminder_plan(), self.hooks)  # type: ignore[arg-type]
-            if isinstance(store, ReminderStore)
-            else None
-        )
+        self.reminding = self._reminding(store)
         self.sweeper = Sweeper(
             store,
             grant=self.granting.grant,
@@ -129,6 +125,14 @@ class Services:
         )
         self._build_extending(store)
         self._name_verbs()
+
+    def _reminding(self, store: Store) -> Reminding | None:
+        """Reminders and escalation (:mod:`.remind`), over ``store`` when it keeps them
+        (SqlStore does); None: a store without them, nobody is reminded."""
+        if not isinstance(store, ReminderStore):
+            return None
+        plan = self.config.reminder_plan()
+        return Reminding(store, self.authority, plan, self.hooks)  # type: ignore[arg-type]
 
     def _build_extending(self, store: Store) -> None:
         """Extending sessions (:mod:`.extend`), over ``store`` when it keeps extensions

@@ -24,13 +24,13 @@ from workflows.access_rules import DEFAULT_ESCALATION
 from workflows.domain import AccessRequest, MessageRole, Notice, NoticeKind, Outgoing, Person
 from workflows.durations import duration_label
 from workflows.errors import NotAuthorized
-from workflows.ports import ReminderStore
 from workflows.reminders import (
     ESCALATED,
     REMINDED,
     ReminderClaim,
     ReminderPlan,
     ReminderState,
+    ReminderStore,
     escalation_targets,
     waiting_on,
 )
