@@ -113,6 +113,39 @@ def test_release_now_from_the_warning_ends_the_session_in_aws(bot: Bot) -> None:
     assert not bot.assigned(request)
 
 
+def test_extend_from_the_warning_moves_the_end_once_an_owner_approves(bot: Bot) -> None:
+    request_id, start = granted(bot, "40m")
+    request = bot.get(request_id)
+    alice_root = bot.root(request, "alice")
+    bot.rt.services.sweep(start + timedelta(minutes=25))
+    bot.wait_reply(alice_root, WARNING)
+    (warning,) = warnings_in(bot, alice_root)
+
+    alice = bot.user("alice")
+    before = alice.latest_view()
+    assert alice.click(warning, ids.ACTION_EXTEND).status == 200
+    modal = bot.next_modal(alice, before)
+    answer = alice.submit(
+        modal,
+        {ids.ACTION_EXTEND_DURATION: "20m", ids.ACTION_EXTEND_REASON: "The restore runs long"},
+    )
+    assert answer.status == 200 and answer.body == "", answer.body
+    oscar_root = bot.root(request, "oscar")
+
+    def asked() -> Message | None:
+        for message in bot.fake.thread(oscar_root.channel, oscar_root.ts)[1:]:
+            if ids.ACTION_APPROVE_EXTENSION in action_ids(message):
+                return message
+        return None
+
+    bot.user("oscar").click(bot.fake.wait_for(asked), ids.ACTION_APPROVE_EXTENSION)
+    bot.wait_reply(alice_root, "Access extended until")
+    extended = bot.get(request_id)
+    assert extended.session is not None
+    assert extended.session.expires_at == start + timedelta(minutes=60)
+    assert extended.status == Status.ACTIVE and bot.assigned(extended)
+
+
 def test_someone_else_clicking_release_now_on_the_warning_is_refused(bot: Bot) -> None:
     request_id, start = granted(bot, "40m")
     request = bot.get(request_id)
