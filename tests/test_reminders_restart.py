@@ -14,6 +14,9 @@ import pytest
 from tests.test_e2e_http import thread_replies
 from tests.test_replicas import World, ask, wait_until, world
 
+#: a spawned bot SIGKILLed and restarted (about 40 s): with the other replica tests, in -m slow
+pytestmark = pytest.mark.slow
+
 FIRST = 6  # seconds: reminders.first
 
 
