@@ -362,6 +362,7 @@ def test_lifecycle_of_a_session_and_a_rejection(e2e: Env) -> None:
     fake.wait_for(lambda: any("Access expired" in t for t in thread_replies(fake, oscar_msg)))
 
 
+@pytest.mark.slow  # a spawned bot SIGKILLed and restarted: README's fast command skips it
 def test_sessions_that_fell_due_while_the_bot_was_killed_end_at_restart(e2e: Env) -> None:
     fake, alice, oscar = e2e.fake, e2e.user("alice@example.com"), e2e.user("oscar@example.com")
     before = len(fake.dm_messages(oscar.user_id))

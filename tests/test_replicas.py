@@ -170,6 +170,7 @@ def ask(bot: Env, duration: str) -> tuple[SlackUser, SlackUser, Message]:
     return alice, oscar, bot.fake.wait_for(lambda: approval_dm(bot.fake, oscar, 1))
 
 
+@pytest.mark.slow  # a spawned bot SIGKILLed and restarted: README's fast command skips it
 def test_killed_between_approval_and_grant_the_restarted_bot_grants_once(
     sqlite_world: World,
 ) -> None:
@@ -196,6 +197,7 @@ def test_killed_between_approval_and_grant_the_restarted_bot_grants_once(
         bot.stop_bot()
 
 
+@pytest.mark.slow  # a spawned bot SIGKILLed and restarted: README's fast command skips it
 def test_killed_between_expiry_and_revoke_the_restarted_bot_revokes_once(
     sqlite_world: World,
 ) -> None:
