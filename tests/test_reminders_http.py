@@ -72,6 +72,9 @@ def test_owners_are_reminded_on_the_schedule_then_the_admins_get_it_and_approve(
     assert ids.ACTION_APPROVE in action_ids(bot.root(request, "sam"))
     told = bot.wait_reply(bot.root(request, "alice"), "Sent to")
     assert "Sent to the SSO admins and admins after 2 hours with no answer" in told
+    why = bot.wait_reply(ada_root, "Escalated to you")
+    assert "nobody answered this request in 2 hours" in why
+    assert not [r for r in bot.replies(bot.root(request, "oscar")) if "Escalated" in r]
     escalated = [e for e in bot.rt.store.audit_events(request.id) if e["action"] == "escalated"]
     assert len(escalated) == 1 and set(escalated[0]["detail"]["to"]) == {
         bot.user("ada").user_id,

@@ -113,9 +113,16 @@ def _nudged(t: Told) -> str | None:
 
 
 def _escalated(t: Told) -> str | None:
-    if not t.for_requester:
-        return None
+    """The requester: to whom it went; an escalation approver (in the DM just sent):
+    why it came to them, while it is still pending."""
     after = esc(t.notice.detail or "a while")
+    if not t.for_requester:
+        if t.request.status not in PENDING_STATUSES:
+            return None
+        return (
+            f":arrow_double_up: Escalated to you: nobody answered this request in {after}. "
+            "You may approve or reject it as its approvers would."
+        )
     to = esc(t.notice.by or "the admins")
     return f":arrow_double_up: Sent to {to} after {after} with no answer."
 

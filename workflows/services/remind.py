@@ -164,7 +164,8 @@ class Reminding:
             NoticeKind.ESCALATED,
             waited(self.plan.escalate_after),
             by=who,
-            to=(request.requester.slack_id,),
+            # the requester's thread, and each escalation DM's (which says why it came)
+            to=(request.requester.slack_id, *targets),
         )
         outbox = [Outgoing.approval(t, MessageRole.APPROVER, last=False) for t in targets]
         claim = ReminderClaim(
